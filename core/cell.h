@@ -1,0 +1,51 @@
+// Cell: how a recurrent layer's state is updated from its linear drive and its gate z.
+#pragma once
+
+#include "core/parameter_set.h"
+
+namespace biornn {
+
+// Views of one chunk of batch rows at one step t (b rows, H units).
+struct CellForward {
+  ConstMatrixMap pre;     // [b, num_blocks*H]: the cell's linear blocks at step t
+  ConstMatrixMap z;       // [b, H]: the gate's output at step t
+  ConstMatrixMap s_prev;  // [b, H]: state s_{t-1}
+  MatrixMap s;            // out [b, H]: state s_t
+  MatrixMap r;            // out [b, H]: firing rate r_t (what other units and layers see)
+};
+
+struct CellBackward {
+  ConstMatrixMap pre, z, s_prev, s, r;  // the forward values of step t
+  ConstMatrixMap d_r;  // dLoss/d r_t (from the readout, the layer above and step t+1's drive)
+  MatrixMap d_s;       // in: dLoss/d s_t through s_{t+1} only; out: dLoss/d s_{t-1} the same way
+  MatrixMap d_pre;     // out [b, num_blocks*H]: dLoss/d pre
+  MatrixMap d_z;       // out [b, H]: dLoss/d z
+};
+
+class Cell {
+ public:
+  static constexpr const char* kKind = "cell";
+  virtual ~Cell() = default;
+
+  // Adds the cell's parameters to `params`, initialised from `rng`. Called once.
+  // The recurrent weight, when there is one, is named "W" ([H, H], W_ij from j to i)
+  // so that gates and constraints can refer to it.
+  virtual void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) = 0;
+  // How many H-wide linear blocks the cell reads each step (usually 1).
+  virtual int num_blocks() const { return 1; }
+  // Writes its blocks from the parameters' effective values. Once per minibatch.
+  virtual void prepare(const ParameterSet& params, LinearBlock* blocks) const = 0;
+  // Adds dLoss/d(block) to the matching parameters' `grad`. Once per minibatch.
+  virtual void accumulate(const LinearBlock* block_grads, ParameterSet& params) const = 0;
+  // State and rate before the first step (default: zeros), each [b, H].
+  virtual void initial(MatrixMap s0, MatrixMap r0) const {
+    s0.setZero();
+    r0.setZero();
+  }
+  // One step on a chunk of rows. Must not touch anything outside its views (runs in parallel).
+  virtual void forward(CellForward& step) const = 0;
+  // The exact derivative of forward(); every output view must be fully written.
+  virtual void backward(CellBackward& step) const = 0;
+};
+
+}  // namespace biornn

@@ -1,0 +1,29 @@
+// Error types for users: every message says where (file:line:column or file path) and what to do.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace biornn {
+
+// A position in a user-supplied file; empty path means "no known position".
+struct SourcePosition {
+  std::string path;
+  int line = 0;
+  int column = 0;
+  std::string str() const;  // "path:line:column", "path", or ""
+};
+
+// The one exception type shown to users. what() is the full single-line message,
+// prefixed with the position when one is known.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message);
+  Error(const SourcePosition& where, const std::string& message);
+  const SourcePosition& where() const { return where_; }
+
+ private:
+  SourcePosition where_;
+};
+
+}  // namespace biornn

@@ -1,0 +1,48 @@
+// Tensor and parameter types: Eigen row-major float matrices (oneDNN wraps the same buffers).
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <random>
+#include <string>
+
+namespace biornn {
+
+using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Vector = Eigen::Matrix<float, 1, Eigen::Dynamic, Eigen::RowMajor>;  // a row
+using MatrixMap = Eigen::Map<Matrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+using ConstMatrixMap = Eigen::Map<const Matrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+// A strided [rows, cols] view into a larger row-major buffer (e.g. one H-wide block
+// of a [B, k*H] pre-activation step).
+inline MatrixMap view(float* data, int rows, int cols, int stride) {
+  return MatrixMap(data, rows, cols, Eigen::OuterStride<>(stride));
+}
+inline ConstMatrixMap view(const float* data, int rows, int cols, int stride) {
+  return ConstMatrixMap(data, rows, cols, Eigen::OuterStride<>(stride));
+}
+
+// The random stream of a run: one seed reproduces initialisation and shuffling.
+using Rng = std::mt19937_64;
+
+// Fills m with U(-scale, scale) / N(0, scale^2) from rng, element by element in row order.
+void fill_uniform(Matrix& m, float scale, Rng& rng);
+void fill_normal(Matrix& m, float stddev, Rng& rng);
+
+// A trainable tensor. `raw` is what the optimizer updates; `value` is the effective
+// tensor the model uses (value = constraint(raw), or raw itself without constraint).
+// `grad` is dLoss/d value; `raw_grad` is dLoss/d raw (what the optimizer reads).
+struct Parameter {
+  std::string name;
+  Matrix raw;
+  Matrix value;
+  Matrix grad;
+  Matrix raw_grad;
+  bool trainable = true;
+  class Constraint* constraint = nullptr;  // owned by the layer; may be null
+
+  void resize(int rows, int cols);  // sets all four to zeros of this shape
+  int64_t size() const { return raw.size(); }
+};
+
+}  // namespace biornn
