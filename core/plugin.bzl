@@ -2,13 +2,17 @@
 
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_test")
 
-def biornn_plugin(name, srcs, deps = [], test_srcs = [], test_data = [], test_size = "small"):
-    """Builds <name>_plugin.so against core's shared library, and its test if given.
+def biornn_plugin(name, srcs, deps = [], test_srcs = [], test_data = [], test_size = "small", gradcheck = True):
+    """Builds <name>_plugin.so against core's shared library, plus its tests.
 
-    The test gets the plugin .so as data and finds it through the runfiles tree.
+    <name>_gradcheck_test: the shared finite-difference check of every layer combination
+    that involves this plugin (cells, gates, scalings, constraints; datasets set
+    gradcheck = False). <name>_test: the plugin's own tests from test_srcs, if any.
+    Tests find the .so files in their runfiles tree (//plugins:all is loaded for pairing).
     """
+    so = name + "_plugin.so"
     cc_binary(
-        name = name + "_plugin.so",
+        name = so,
         srcs = srcs,
         linkshared = True,
         copts = ["-fvisibility=hidden", "-fopenmp"],
@@ -16,11 +20,19 @@ def biornn_plugin(name, srcs, deps = [], test_srcs = [], test_data = [], test_si
         deps = ["//core"] + deps,
         visibility = ["//visibility:public"],
     )
+    if gradcheck:
+        cc_test(
+            name = name + "_gradcheck_test",
+            size = "small",
+            args = [native.package_name() + "/" + so],
+            data = [":" + so, "//plugins:all"],
+            deps = ["//core:plugin_gradcheck_main"],
+        )
     if test_srcs:
         cc_test(
             name = name + "_test",
             srcs = test_srcs,
             size = test_size,
-            data = [":" + name + "_plugin.so"] + test_data,
-            deps = ["//core", "//core:testing", "//third_party:gtest_main"],
+            data = [":" + so] + test_data,
+            deps = ["//core", "//core:testing", "//third_party:gtest_main"] + deps,
         )

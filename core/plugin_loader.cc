@@ -16,7 +16,10 @@ struct PluginLoader::Impl {
 };
 
 PluginLoader::PluginLoader(Registry& registry) : registry_(registry), impl_(new Impl) {}
-PluginLoader::~PluginLoader() = default;
+PluginLoader::~PluginLoader() {
+  // The factories live in the libraries: take them out of the registry before unloading.
+  for (const auto& p : loaded_) registry_.remove_origin(p.path);
+}
 
 void PluginLoader::load(const std::string& path) {
   if (!fs::exists(path)) throw Error("cannot load plugin " + path + ": no such file");

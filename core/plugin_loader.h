@@ -18,8 +18,9 @@ struct LoadedPlugin {
 class PluginLoader {
  public:
   explicit PluginLoader(Registry& registry);
-  ~PluginLoader();  // libraries stay loaded until the loader dies: keep it alive longer
-                    // than every object a plugin created
+  // Unregisters what it loaded, then unloads the libraries: keep the loader alive longer
+  // than every object a plugin created, and the registry longer than the loader.
+  ~PluginLoader();
 
   // Loads one .so. Distinct Errors, each naming the file: cannot load, no entry point,
   // wrong API version (got N, supported M), registration failed. On any error the

@@ -1,0 +1,49 @@
+// The nonlinearities phi a cell or gate can select by name: value and derivative, vectorised.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/tensor.h"
+
+namespace biornn {
+
+enum class Activation { kTanh, kRelu, kSoftplus, kSigmoid };
+
+inline const std::vector<std::string>& activation_names() {
+  static const std::vector<std::string> n = {"tanh", "relu", "softplus", "sigmoid"};
+  return n;
+}
+
+inline Activation activation_from_name(const std::string& name) {
+  if (name == "tanh") return Activation::kTanh;
+  if (name == "relu") return Activation::kRelu;
+  if (name == "softplus") return Activation::kSoftplus;
+  if (name == "sigmoid") return Activation::kSigmoid;
+  throw Error("unknown activation '" + name + "' (known: tanh, relu, softplus, sigmoid)");
+}
+
+// y = phi(u) for an Eigen array expression.
+template <class In, class Out>
+inline void activate(Activation a, const In& u, Out&& y) {
+  switch (a) {
+    case Activation::kTanh: y = u.tanh(); break;
+    case Activation::kRelu: y = u.max(0.0f); break;
+    case Activation::kSoftplus: y = u.max(0.0f) + (-u.abs()).exp().log1p(); break;
+    case Activation::kSigmoid: y = 1.0f / (1.0f + (-u).exp()); break;
+  }
+}
+
+// dy = phi'(u), given u and y = phi(u).
+template <class In, class Y, class Out>
+inline void activate_derivative(Activation a, const In& u, const Y& y, Out&& dy) {
+  switch (a) {
+    case Activation::kTanh: dy = 1.0f - y * y; break;
+    case Activation::kRelu: dy = (u > 0.0f).template cast<float>(); break;
+    case Activation::kSoftplus: dy = 1.0f / (1.0f + (-u).exp()); break;
+    case Activation::kSigmoid: dy = y * (1.0f - y); break;
+  }
+}
+
+}  // namespace biornn

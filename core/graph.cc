@@ -1,0 +1,376 @@
+#include "core/graph.h"
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace biornn {
+
+namespace {
+
+SourcePosition pos(const toml::source_region& r, const std::string& fallback) {
+  SourcePosition p;
+  if (!r.path) return SourcePosition{fallback.empty() ? "--set" : "--set (" + fallback + ")", 0, 0};
+  p.path = *r.path;
+  p.line = int(r.begin.line);
+  p.column = int(r.begin.column);
+  return p;
+}
+
+SourcePosition pos(const toml::node& n, const std::string& fallback) { return pos(n.source(), fallback); }
+
+const char* type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    default: return "date/time";
+  }
+}
+
+// Converts a scalar TOML node to an option value, or throws at its position.
+OptionValue scalar(const toml::node& n, const std::string& key, const std::string& owner,
+                   const std::string& file) {
+  if (auto v = n.as_integer()) return int64_t(v->get());
+  if (auto v = n.as_floating_point()) return double(v->get());
+  if (auto v = n.as_boolean()) return bool(v->get());
+  if (auto v = n.as_string()) return std::string(v->get());
+  throw Error(pos(n, file), "option '" + key + "' of " + owner + " must be a number, boolean or "
+                            "string, got a " + type_name(n));
+}
+
+// Fills `opts` from the keys of `table` that are not in `skip`, against `schema`.
+void read_options(const toml::table& table, const OptionSchema& schema, Options& opts,
+                  const std::set<std::string>& skip, const std::string& owner, const std::string& file) {
+  for (auto&& [k, v] : table) {
+    const std::string key(k.str());
+    if (skip.count(key)) continue;
+    SourcePosition where = pos(k.source(), file);
+    if (!schema.find(key)) {
+      std::string known = schema.names();
+      for (const auto& s : skip) known += ", " + s;
+      throw Error(where, "unknown key '" + key + "' in " + owner + " (known keys: " + known + ")");
+    }
+    opts.set(schema, key, scalar(v, key, owner, file), pos(v, file), owner);
+  }
+}
+
+const toml::table& as_table(const toml::node& n, const std::string& what, const std::string& file) {
+  if (auto t = n.as_table()) return *t;
+  throw Error(pos(n, file), what + " must be a table, got a " + type_name(n));
+}
+
+std::string get_string(const toml::table& t, const std::string& key, const std::string& owner,
+                       const std::string& file, bool required) {
+  const toml::node* n = t.get(key);
+  if (!n) {
+    if (required) throw Error(pos(t, file), owner + " has no '" + key + "' key");
+    return "";
+  }
+  if (auto s = n->as_string()) return s->get();
+  throw Error(pos(*n, file), "'" + key + "' of " + owner + " must be a string, got a " + type_name(*n));
+}
+
+PluginRef plugin_ref(const toml::table& t, const std::string& kind, const std::string& owner,
+                     const Registry& registry, const std::string& file,
+                     const std::set<std::string>& skip = {}) {
+  PluginRef r;
+  r.kind = kind;
+  r.name = get_string(t, "plugin", owner, file, true);
+  r.where = pos(*t.get("plugin"), file);
+  const PluginInfo& info = registry.get(kind, r.name, r.where);
+  r.options = Options(info.schema, r.where);
+  std::set<std::string> all_skip = skip;
+  all_skip.insert("plugin");
+  read_options(t, info.schema, r.options, all_skip, owner + " (" + kind + " '" + r.name + "')", file);
+  return r;
+}
+
+void apply_override(toml::table& root, const std::string& kv) {
+  const auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error("--set " + kv + ": expected key=value, e.g. --set train.epochs=1");
+  const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+  std::vector<std::string> parts;
+  std::stringstream ss(key);
+  for (std::string p; std::getline(ss, p, '.');) {
+    if (p.empty()) throw Error("--set " + kv + ": empty part in key '" + key + "'");
+    parts.push_back(p);
+  }
+  toml::table* t = &root;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    toml::node* n = t->get(parts[i]);
+    if (!n) {
+      t->insert_or_assign(parts[i], toml::table{});
+      n = t->get(parts[i]);
+    }
+    t = n->as_table();
+    if (!t) throw Error("--set " + kv + ": '" + parts[i] + "' is not a table");
+  }
+  // Values from --set carry no file position; pos() reports them as "--set".
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + value);
+  } catch (const toml::parse_error&) {  // a bare word such as a path: take it as a string
+    std::string quoted = "\"";
+    for (char c : value) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    parsed = toml::parse("v = " + quoted + "\"");
+  }
+  t->insert_or_assign(parts.back(), std::move(*parsed.get("v")));
+}
+
+void to_toml(toml::table& t, const Options& o) {
+  for (auto& [k, v] : o.values()) {
+    if (auto* i = std::get_if<int64_t>(&v)) t.insert_or_assign(k, *i);
+    else if (auto* d = std::get_if<double>(&v)) t.insert_or_assign(k, *d);
+    else if (auto* b = std::get_if<bool>(&v)) t.insert_or_assign(k, *b);
+    else t.insert_or_assign(k, std::get<std::string>(v));
+  }
+}
+
+toml::table plugin_table(const PluginRef& r) {
+  toml::table t;
+  t.insert_or_assign("plugin", r.name);
+  to_toml(t, r.options);
+  return t;
+}
+
+Graph build(toml::table& root, const std::string& file, const std::vector<std::string>& overrides,
+            const Registry& registry) {
+  for (const auto& kv : overrides) apply_override(root, kv);
+  Graph g;
+  g.path = file;
+  g.name = std::filesystem::path(file).stem().string();
+  static const std::set<std::string> top_keys = {"name", "description", "train", "optimizer", "nodes"};
+  for (auto&& [k, v] : root)
+    if (!top_keys.count(std::string(k.str())))
+      throw Error(pos(k.source(), file), "unknown top-level key '" + std::string(k.str()) +
+                                             "' (known: name, description, train, optimizer, nodes)");
+  if (root.get("name")) g.name = get_string(root, "name", "the graph", file, true);
+  if (root.get("description")) g.description = get_string(root, "description", "the graph", file, true);
+
+  g.train = Options(train_schema(), {file, 1, 1});
+  if (const toml::node* t = root.get("train"))
+    read_options(as_table(*t, "[train]", file), train_schema(), g.train, {}, "[train]", file);
+
+  if (const toml::node* o = root.get("optimizer")) {
+    g.optimizer = plugin_ref(as_table(*o, "[optimizer]", file), "optimizer", "[optimizer]", registry, file);
+  } else {
+    g.optimizer.kind = "optimizer";
+    g.optimizer.name = "adam";
+    g.optimizer.options = Options(registry.get("optimizer", "adam").schema, {file, 1, 1});
+  }
+
+  const toml::node* nodes_node = root.get("nodes");
+  if (!nodes_node) throw Error(SourcePosition{file, 1, 1}, "the graph has no [nodes.*] tables");
+  const toml::table& nodes = as_table(*nodes_node, "[nodes]", file);
+
+  struct Raw {
+    const toml::table* table;
+    std::string plugin, input;
+    SourcePosition where, input_where;
+  };
+  std::map<std::string, Raw> raw;
+  std::vector<std::string> order;
+  for (auto&& [k, v] : nodes) {
+    const std::string name(k.str());
+    const toml::table& t = as_table(v, "node '" + name + "'", file);
+    Raw r{&t, get_string(t, "plugin", "node '" + name + "'", file, true), "", pos(k.source(), file), {}};
+    if (const toml::node* in = t.get("input")) {
+      r.input = get_string(t, "input", "node '" + name + "'", file, true);
+      r.input_where = pos(*in, file);
+    }
+    raw[name] = r;
+    order.push_back(name);
+  }
+
+  // Classify nodes and check their inputs.
+  std::string dataset, readout;
+  std::map<std::string, std::string> consumer;  // input -> node reading it
+  for (const auto& name : order) {
+    Raw& r = raw[name];
+    const SourcePosition plugin_where = pos(*r.table->get("plugin"), file);
+    const bool is_dataset = registry.find("dataset", r.plugin) != nullptr;
+    const bool is_readout = r.plugin == "readout";
+    if (!is_dataset && !is_readout && !registry.find("cell", r.plugin))
+      throw Error(plugin_where, "unknown plugin '" + r.plugin + "' for node '" + name +
+                                    "' (known cells: " + registry.known("cell") + "; datasets: " +
+                                    registry.known("dataset") + "; and \"readout\")");
+    if (is_dataset) {
+      if (!dataset.empty())
+        throw Error(r.where, "two dataset nodes ('" + dataset + "' and '" + name + "'); a graph reads one dataset");
+      if (!r.input.empty()) throw Error(r.input_where, "dataset node '" + name + "' takes no input");
+      dataset = name;
+      continue;
+    }
+    if (is_readout) {
+      if (!readout.empty())
+        throw Error(r.where, "two readout nodes ('" + readout + "' and '" + name + "')");
+      readout = name;
+    }
+    if (r.input.empty()) throw Error(r.where, "node '" + name + "' has no 'input' (name the node it reads)");
+    if (!raw.count(r.input)) {
+      std::string known;
+      for (auto& n : order) known += (known.empty() ? "" : ", ") + n;
+      throw Error(r.input_where, "node '" + name + "' reads unknown node '" + r.input + "' (nodes: " + known + ")");
+    }
+    if (raw[r.input].plugin == "readout")
+      throw Error(r.input_where, "node '" + name + "' reads the readout '" + r.input + "'; the readout must be last");
+    if (consumer.count(r.input))
+      throw Error(r.input_where, "node '" + r.input + "' feeds both '" + consumer[r.input] + "' and '" + name +
+                                     "'; a graph is one chain from the dataset to the readout");
+    consumer[r.input] = name;
+  }
+  if (dataset.empty()) throw Error(SourcePosition{file, 1, 1}, "the graph has no dataset node (e.g. plugin = \"mnist\")");
+  if (readout.empty()) throw Error(SourcePosition{file, 1, 1}, "the graph has no readout node (plugin = \"readout\")");
+
+  // Walk back from the readout; a cycle or a dangling node shows here.
+  std::vector<std::string> chain;
+  std::set<std::string> seen;
+  for (std::string n = readout; n != dataset;) {
+    if (seen.count(n)) throw Error(raw[n].input_where, "input cycle through node '" + n + "'");
+    seen.insert(n);
+    chain.push_back(n);
+    n = raw[n].input;
+  }
+  for (const auto& n : order)
+    if (n != dataset && !seen.count(n))
+      throw Error(raw[n].where, seen.count(raw[n].input) || raw[n].input == n
+                                    ? "input cycle through node '" + n + "'"
+                                    : "node '" + n + "' is not on the path from the dataset to the readout");
+
+  g.dataset_node = dataset;
+  g.dataset = plugin_ref(*raw[dataset].table, "dataset", "node '" + dataset + "'", registry, file);
+  g.readout_node = readout;
+  g.readout = Options(readout_schema(), raw[readout].where);
+  read_options(*raw[readout].table, readout_schema(), g.readout, {"plugin", "input"},
+               "node '" + readout + "' (readout)", file);
+
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (*it == readout) continue;
+    const toml::table& t = *raw[*it].table;
+    const std::string owner = "node '" + *it + "'";
+    LayerSpec l;
+    l.node = *it;
+    l.where = raw[*it].where;
+    const toml::node* h = t.get("hidden");
+    if (!h) throw Error(l.where, owner + " has no 'hidden' (the number of units)");
+    auto hv = h->as_integer();
+    if (!hv) throw Error(pos(*h, file), "'hidden' of " + owner + " must be an integer, got a " + type_name(*h));
+    if (hv->get() < 1 || hv->get() > 65536)
+      throw Error(pos(*h, file), "'hidden' of " + owner + " is " + std::to_string(hv->get()) + ", allowed [1, 65536]");
+    l.hidden = int(hv->get());
+    l.cell = plugin_ref(t, "cell", owner, registry, file,
+                        {"input", "hidden", "gate", "scaling", "constraints"});
+    const toml::node* gate = t.get("gate");
+    if (!gate) throw Error(l.where, owner + " has no gate (e.g. gate = { plugin = \"learned\" }; gates: " +
+                                        registry.known("gate") + ")");
+    l.gate = plugin_ref(as_table(*gate, owner + " gate", file), "gate", owner + " gate", registry, file);
+    if (const toml::node* s = t.get("scaling"))
+      l.scaling = plugin_ref(as_table(*s, owner + " scaling", file), "scaling", owner + " scaling", registry, file);
+    if (const toml::node* c = t.get("constraints")) {
+      const toml::array* arr = c->as_array();
+      if (!arr) throw Error(pos(*c, file), "'constraints' of " + owner + " must be an array of tables");
+      for (const toml::node& e : *arr) {
+        const toml::table& ct = as_table(e, owner + " constraint", file);
+        std::string param = get_string(ct, "parameter", owner + " constraint", file, true);
+        l.constraints.emplace_back(param, plugin_ref(ct, "constraint", owner + " constraint", registry, file, {"parameter"}));
+      }
+    }
+    g.layers.push_back(std::move(l));
+  }
+  if (g.layers.empty()) throw Error(raw[readout].where, "the graph has no recurrent layer between the dataset and the readout");
+
+  // The resolved graph, every default filled in.
+  toml::table out;
+  out.insert_or_assign("name", g.name);
+  if (!g.description.empty()) out.insert_or_assign("description", g.description);
+  toml::table train;
+  to_toml(train, g.train);
+  out.insert_or_assign("train", train);
+  out.insert_or_assign("optimizer", plugin_table(g.optimizer));
+  toml::table nodes_out;
+  nodes_out.insert_or_assign(g.dataset_node, plugin_table(g.dataset));
+  std::string prev = g.dataset_node;
+  for (const auto& l : g.layers) {
+    toml::table lt = plugin_table(l.cell);
+    lt.insert_or_assign("input", prev);
+    lt.insert_or_assign("hidden", l.hidden);
+    lt.insert_or_assign("gate", plugin_table(l.gate));
+    if (l.scaling) lt.insert_or_assign("scaling", plugin_table(*l.scaling));
+    if (!l.constraints.empty()) {
+      toml::array arr;
+      for (const auto& [p, c] : l.constraints) {
+        toml::table ct = plugin_table(c);
+        ct.insert_or_assign("parameter", p);
+        arr.push_back(ct);
+      }
+      lt.insert_or_assign("constraints", arr);
+    }
+    nodes_out.insert_or_assign(l.node, lt);
+    prev = l.node;
+  }
+  toml::table rt;
+  rt.insert_or_assign("plugin", "readout");
+  rt.insert_or_assign("input", prev);
+  to_toml(rt, g.readout);
+  nodes_out.insert_or_assign(g.readout_node, rt);
+  out.insert_or_assign("nodes", nodes_out);
+  std::ostringstream s;
+  s << out << "\n";
+  g.resolved_toml = s.str();
+  return g;
+}
+
+}  // namespace
+
+const OptionSchema& train_schema() {
+  static const OptionSchema s =
+      OptionSchema()
+          .add_int("epochs", 10, "passes over the training split", 1, 100000)
+          .add_int("batch_size", 128, "examples per minibatch", 1, 1 << 20)
+          .add_int("seed", 1, "seeds initialisation, the validation split and shuffling", 0)
+          .add_int("validation_size", 5000, "training examples held out for validation", 0)
+          .add_float("clip_grad_norm", 1.0, "clip the global gradient norm to this (0 = off)", 0)
+          .add_int("threads", 0, "compute threads (0 = all cores)", 0, 1024)
+          .add_int("log_every", 50, "minibatches between progress lines", 1)
+          .add_int("max_batches", 0, "stop each epoch after this many minibatches (0 = all)", 0)
+          .add_int("eval_batch_size", 500, "examples per evaluation minibatch", 1, 1 << 20);
+  return s;
+}
+
+const OptionSchema& readout_schema() {
+  static const OptionSchema s = OptionSchema().add_string(
+      "pooling", "last", "which states the classifier reads: the last one, or the mean over steps",
+      {"last", "mean"});
+  return s;
+}
+
+Graph parse_graph_text(const std::string& text, const std::string& path,
+                       const std::vector<std::string>& overrides, const Registry& registry) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw Error(pos(e.source(), path), "malformed TOML: " + std::string(e.description()));
+  }
+  return build(root, path, overrides, registry);
+}
+
+Graph parse_graph_file(const std::string& path, const std::vector<std::string>& overrides,
+                       const Registry& registry) {
+  std::ifstream f(path);
+  if (!f) throw Error("cannot open graph file " + path + " (check the path; graphs live in graphs/)");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return parse_graph_text(ss.str(), path, overrides, registry);
+}
+
+}  // namespace biornn

@@ -1,0 +1,73 @@
+// RecurrentLayer: the engine that runs one cell + gate (+ scaling, constraints) over a sequence,
+// forward and with full backpropagation through time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/cell.h"
+#include "core/constraint.h"
+#include "core/gate.h"
+#include "core/scaling.h"
+
+namespace biornn {
+
+struct ConstrainedParameter {
+  std::string parameter;  // "W", "P", ...
+  std::unique_ptr<Constraint> constraint;
+};
+
+class RecurrentLayer {
+ public:
+  // Creates every parameter (cell's, then gate's, then scaling's) from `rng`, then lets
+  // each constraint re-initialise the parameter it names. Errors name `name`.
+  RecurrentLayer(std::string name, int hidden, int features, std::unique_ptr<Cell> cell,
+                 std::unique_ptr<Gate> gate, std::unique_ptr<Scaling> scaling,
+                 std::vector<ConstrainedParameter> constraints, Rng& rng);
+
+  const std::string& name() const { return name_; }
+  int hidden() const { return hidden_; }
+  int features() const { return features_; }
+
+  // Effective parameters and concatenated weights from raw ones; clears gradients.
+  // Call once per minibatch before forward().
+  void prepare();
+  // x: [T, B, F] (time-major rows). Keeps what backward() needs.
+  void forward(const float* x, int steps, int batch);
+  // [T, B, H]: rates r_1..r_T of the last forward().
+  const float* outputs() const;
+  // d_out: [T, B, H] = dLoss/d r_t. Adds dLoss/d x to d_x ([T, B, F]) when non-null.
+  // Leaves dLoss/d raw in every parameter's raw_grad.
+  void backward(const float* x, const float* d_out, float* d_x);
+  // After an optimizer step: constraints that project (e.g. Dale clip) act on raw values.
+  void project();
+
+  ParameterSet& parameters() { return params_; }
+  const ParameterSet& parameters() const { return params_; }
+  const Cell& cell() const { return *cell_; }
+  const Gate& gate() const { return *gate_; }
+  // The gate values z of the last forward, [T, B, H] (for diagnostics).
+  const float* gates() const { return z_.data(); }
+
+ private:
+  std::string name_;
+  int hidden_, features_;
+  std::unique_ptr<Cell> cell_;
+  std::unique_ptr<Gate> gate_;
+  std::unique_ptr<Scaling> scaling_;
+  std::vector<ConstrainedParameter> constraints_;
+  ParameterSet params_;
+
+  int cell_blocks_ = 0, gate_blocks_ = 0, width_ = 0;  // width_ = (cell+gate blocks) * H
+  int recurrent_width_ = 0, input_width_ = 0;           // columns that have W / P terms
+  std::vector<LinearBlock> blocks_;
+  Matrix scaling_a_, scaling_grad_;
+  Matrix w_cat_, p_cat_;  // [width, H], [width, F]
+  Vector b_cat_;          // [width]
+
+  int steps_ = 0, batch_ = 0;
+  std::vector<float> pre_, z_, s_, r_, d_pre_, d_r_, d_s_, d_z_;
+};
+
+}  // namespace biornn

@@ -1,0 +1,201 @@
+#include "core/trainer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/gemm.h"
+
+namespace biornn {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& registry) {
+  auto e = std::make_unique<Experiment>();
+  e->dataset = registry.create<Dataset>(g.dataset.name, g.dataset.options);
+  Rng rng(uint64_t(g.train.get_int("seed")));
+  int features = e->dataset->features();
+  for (const LayerSpec& l : g.layers) {
+    auto cell = registry.create<Cell>(l.cell.name, l.cell.options);
+    auto gate = registry.create<Gate>(l.gate.name, l.gate.options);
+    std::unique_ptr<Scaling> scaling;
+    if (l.scaling) scaling = registry.create<Scaling>(l.scaling->name, l.scaling->options);
+    std::vector<ConstrainedParameter> constraints;
+    for (const auto& [param, c] : l.constraints)
+      constraints.push_back({param, registry.create<Constraint>(c.name, c.options)});
+    try {
+      e->model.add_layer(std::make_unique<RecurrentLayer>(l.node, l.hidden, features, std::move(cell),
+                                                          std::move(gate), std::move(scaling),
+                                                          std::move(constraints), rng));
+    } catch (const Error& err) {
+      if (!err.where().path.empty()) throw;
+      throw Error(l.where, err.what());
+    }
+    features = l.hidden;
+  }
+  const Pooling pooling = g.readout.get_string("pooling") == "mean" ? Pooling::kMean : Pooling::kLast;
+  e->model.set_readout(std::make_unique<Readout>(g.readout_node, features, e->dataset->classes(), pooling, rng));
+  e->optimizer = registry.create<Optimizer>(g.optimizer.name, g.optimizer.options);
+  return e;
+}
+
+std::pair<double, double> evaluate(Experiment& e, Split split, const std::vector<int64_t>& indices,
+                                   int batch_size) {
+  if (indices.empty()) return {-1, -1};
+  const int T = e.dataset->steps(), F = e.dataset->features();
+  std::vector<float> x(size_t(T) * batch_size * F);
+  std::vector<int32_t> y(batch_size);
+  int64_t right = 0;
+  double loss = 0;
+  for (size_t start = 0; start < indices.size(); start += batch_size) {
+    const int n = int(std::min<size_t>(batch_size, indices.size() - start));
+    e.dataset->batch(split, indices.data() + start, n, x.data(), y.data());
+    int correct = 0;
+    loss += e.model.run(x.data(), T, n, y.data(), false, &correct);
+    right += correct;
+  }
+  return {double(right) / indices.size(), loss / indices.size()};
+}
+
+TrainResult train(Experiment& e, const Graph& g, const std::function<void(const EpochMetrics&)>& on_epoch) {
+  const Options& o = g.train;
+  set_compute_threads(int(o.get_int("threads")));
+  const int epochs = int(o.get_int("epochs"));
+  const int batch = int(o.get_int("batch_size"));
+  const int eval_batch = int(o.get_int("eval_batch_size"));
+  const int log_every = int(o.get_int("log_every"));
+  const int64_t max_batches = o.get_int("max_batches");
+  const double clip = o.get_float("clip_grad_norm");
+  const uint64_t seed = uint64_t(o.get_int("seed"));
+
+  Dataset& data = *e.dataset;
+  const auto load_start = Clock::now();
+  data.load();
+  spdlog::info("data: {} (loaded in {:.1f} s)", data.describe(), since(load_start));
+
+  // Validation split: a seeded permutation of the training examples.
+  const int64_t n_train_all = data.size(Split::kTrain);
+  const int64_t n_val = o.get_int("validation_size");
+  if (n_val >= n_train_all)
+    throw Error(g.train.where("validation_size"),
+                "validation_size " + std::to_string(n_val) + " leaves no training examples (the training split has " +
+                    std::to_string(n_train_all) + ")");
+  std::vector<int64_t> all(n_train_all);
+  std::iota(all.begin(), all.end(), 0);
+  Rng split_rng(seed * 0x9E3779B97F4A7C15ull + 1);
+  std::shuffle(all.begin(), all.end(), split_rng);
+  std::vector<int64_t> val(all.begin(), all.begin() + n_val), tr(all.begin() + n_val, all.end());
+  std::sort(val.begin(), val.end());
+  std::vector<int64_t> test(data.size(Split::kTest));
+  std::iota(test.begin(), test.end(), 0);
+
+  spdlog::info("model: {} parameters in {} layer(s); training on {} examples, validating on {}, testing on {}",
+               e.model.parameter_count(), e.model.layers().size(), tr.size(), val.size(), test.size());
+  spdlog::info("optimizer: {} (learning rate {}), batch {}, {} epochs, {} threads, seed {}", g.optimizer.name,
+               e.optimizer->learning_rate(), batch, epochs, compute_threads(), seed);
+
+  const int T = data.steps(), F = data.features();
+  std::vector<float> x(size_t(T) * batch * F);
+  std::vector<int32_t> y(batch);
+  Rng shuffle_rng(seed * 0xBF58476D1CE4E5B9ull + 2);
+  std::vector<Parameter*> params = e.model.parameters();
+  TrainResult result;
+  const auto run_start = Clock::now();
+  int64_t global_step = 0;
+
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    std::shuffle(tr.begin(), tr.end(), shuffle_rng);
+    int64_t n_batches = int64_t((tr.size() + batch - 1) / batch);
+    if (max_batches > 0) n_batches = std::min(n_batches, max_batches);
+    const auto epoch_start = Clock::now();
+    double loss_sum = 0, norm_sum = 0, window_loss = 0;
+    int64_t seen = 0, right = 0, window_seen = 0, window_right = 0;
+    auto window_start = Clock::now();
+    for (int64_t bi = 0; bi < n_batches; ++bi) {
+      const size_t start = size_t(bi) * batch;
+      const int n = int(std::min<size_t>(batch, tr.size() - start));
+      data.batch(Split::kTrain, tr.data() + start, n, x.data(), y.data());
+      int correct = 0;
+      const double loss = e.model.run(x.data(), T, n, y.data(), true, &correct);
+      ++global_step;
+      if (!std::isfinite(loss))
+        throw Error("training diverged: the loss is " + std::to_string(loss) + " at epoch " + std::to_string(epoch) +
+                    ", minibatch " + std::to_string(bi + 1) + " (step " + std::to_string(global_step) +
+                    "); lower the learning rate, set train.clip_grad_norm, or check the data for NaN");
+      double sq = 0;
+      for (Parameter* p : params) sq += double(p->raw_grad.squaredNorm());
+      const double norm = std::sqrt(sq);
+      if (!std::isfinite(norm))
+        throw Error("training diverged: non-finite gradient at epoch " + std::to_string(epoch) + ", minibatch " +
+                    std::to_string(bi + 1) + " (step " + std::to_string(global_step) + ")");
+      if (clip > 0 && norm > clip)
+        for (Parameter* p : params) p->raw_grad *= float(clip / norm);
+      e.optimizer->step(params, e.optimizer->learning_rate());
+      e.model.project();
+
+      loss_sum += loss;
+      norm_sum += norm;
+      seen += n;
+      right += correct;
+      window_loss += loss;
+      window_seen += n;
+      window_right += correct;
+      if ((bi + 1) % log_every == 0 || bi + 1 == n_batches) {
+        spdlog::info("epoch {}/{} [{:>5}/{}] loss {:.4f} acc {:.2f}% {:.0f} samples/s", epoch, epochs, bi + 1,
+                     n_batches, window_loss / window_seen, 100.0 * window_right / window_seen,
+                     window_seen / since(window_start));
+        window_loss = 0;
+        window_seen = window_right = 0;
+        window_start = Clock::now();
+      }
+    }
+    const double train_seconds = since(epoch_start);
+    EpochMetrics m;
+    m.epoch = epoch;
+    m.train_loss = loss_sum / seen;
+    m.train_accuracy = double(right) / seen;
+    m.gradient_norm = norm_sum / n_batches;
+    m.learning_rate = e.optimizer->learning_rate();
+    m.samples_per_second = seen / train_seconds;
+    std::tie(m.validation_accuracy, m.validation_loss) = evaluate(e, Split::kTrain, val, eval_batch);
+    std::tie(m.test_accuracy, m.test_loss) = evaluate(e, Split::kTest, test, eval_batch);
+    m.seconds = since(epoch_start);
+    spdlog::info("epoch {}/{}: train loss {:.4f} acc {:.2f}% | validation acc {} | test acc {:.2f}% | "
+                 "{:.0f} samples/s | {:.1f} s",
+                 epoch, epochs, m.train_loss, 100 * m.train_accuracy,
+                 m.validation_accuracy < 0 ? std::string("n/a") : fmt::format("{:.2f}%", 100 * m.validation_accuracy),
+                 100 * m.test_accuracy, m.samples_per_second, m.seconds);
+    result.epochs.push_back(m);
+    if (on_epoch) on_epoch(m);
+  }
+  result.seconds = since(run_start);
+  return result;
+}
+
+std::string result_line(const TrainResult& r) {
+  if (r.epochs.empty()) return "result: epochs=0";
+  const EpochMetrics& m = r.epochs.back();
+  double sps = 0;
+  for (const auto& e : r.epochs) sps += e.samples_per_second;
+  sps /= r.epochs.size();
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(4);
+  s << "result: test_accuracy=" << m.test_accuracy << " validation_accuracy=" << m.validation_accuracy
+    << " train_loss=" << m.train_loss << " test_loss=" << m.test_loss << " epochs=" << r.epochs.size();
+  s.precision(1);
+  s << " samples_per_second=" << sps << " seconds=" << r.seconds;
+  return s.str();
+}
+
+}  // namespace biornn

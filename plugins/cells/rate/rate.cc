@@ -1,0 +1,72 @@
+// Cell `rate`: the gated rate cell, h_t = (1 - z_t) h_{t-1} + z_t phi(W r_{t-1} + P x_t + b), r_t = h_t.
+#include <cmath>
+
+#include "core/activation.h"
+#include "core/cell.h"
+#include "core/plugin_api.h"
+
+namespace biornn {
+namespace {
+
+class RateCell : public Cell {
+ public:
+  explicit RateCell(const Options& o)
+      : phi_(activation_from_name(o.get_string("phi"))), init_scale_(float(o.get_float("init_scale"))) {}
+
+  void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
+    const float k = init_scale_ / std::sqrt(float(hidden));
+    fill_uniform(params.add("W", hidden, hidden).raw, k, rng);
+    fill_uniform(params.add("P", hidden, features).raw, k, rng);
+    fill_uniform(params.add("b", 1, hidden).raw, k, rng);
+  }
+
+  void prepare(const ParameterSet& p, LinearBlock* blocks) const override {
+    blocks[0].recurrent = p.get("W").value;
+    blocks[0].input = p.get("P").value;
+    blocks[0].bias = p.get("b").value.row(0);
+  }
+
+  void accumulate(const LinearBlock* g, ParameterSet& p) const override {
+    p.get("W").grad += g[0].recurrent;
+    p.get("P").grad += g[0].input;
+    p.get("b").grad.row(0) += g[0].bias;
+  }
+
+  void forward(CellForward& s) const override {
+    const int b = int(s.z.rows()), h = int(s.z.cols());
+    Eigen::ArrayXXf y(b, h);
+    activate(phi_, s.pre.array(), y);
+    s.s.array() = s.s_prev.array() + s.z.array() * (y - s.s_prev.array());
+    s.r = s.s;
+  }
+
+  void backward(CellBackward& s) const override {
+    const int b = int(s.z.rows()), h = int(s.z.cols());
+    Eigen::ArrayXXf y(b, h), dy(b, h);
+    activate(phi_, s.pre.array(), y);
+    activate_derivative(phi_, s.pre.array(), y, dy);
+    Eigen::ArrayXXf dh = s.d_r.array() + s.d_s.array();
+    s.d_pre.array() = dh * s.z.array() * dy;
+    s.d_z.array() = dh * (y - s.s_prev.array());
+    s.d_s.array() = dh * (1.0f - s.z.array());
+  }
+
+ private:
+  Activation phi_;
+  float init_scale_;
+};
+
+void register_rate(Registry* r) {
+  r->add<Cell>("rate",
+               "gated rate cell: h = (1-z) h + z phi(W r + P x + b), r = h (z = 1: vanilla RNN; "
+               "learned z: update-gate-only GRU)",
+               OptionSchema()
+                   .add_string("phi", "tanh", "nonlinearity", activation_names())
+                   .add_float("init_scale", 1.0, "weights start U(-s/sqrt(H), s/sqrt(H))", 0, 100),
+               [](const Options& o) { return std::make_unique<RateCell>(o); });
+}
+
+}  // namespace
+}  // namespace biornn
+
+BIORNN_PLUGIN("rate", "1.0", &biornn::register_rate)

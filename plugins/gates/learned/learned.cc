@@ -1,0 +1,55 @@
+// Gate `learned`: the simple GRU's update gate, z_t = sigmoid(W_z r_{t-1} + P_z x_t + b_z).
+#include <cmath>
+
+#include "core/gate.h"
+#include "core/plugin_api.h"
+
+namespace biornn {
+namespace {
+
+class LearnedGate : public Gate {
+ public:
+  explicit LearnedGate(const Options& o)
+      : bias_init_(float(o.get_float("bias_init"))), init_scale_(float(o.get_float("init_scale"))) {}
+
+  void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
+    const float k = init_scale_ / std::sqrt(float(hidden));
+    fill_uniform(params.add("W_z", hidden, hidden).raw, k, rng);
+    fill_uniform(params.add("P_z", hidden, features).raw, k, rng);
+    params.add("b_z", 1, hidden).raw.setConstant(bias_init_);
+  }
+
+  void prepare(const ParameterSet& p, const Matrix*, LinearBlock* blocks) const override {
+    blocks[0].recurrent = p.get("W_z").value;
+    blocks[0].input = p.get("P_z").value;
+    blocks[0].bias = p.get("b_z").value.row(0);
+  }
+
+  void accumulate(const LinearBlock* g, ParameterSet& p, Matrix*) const override {
+    p.get("W_z").grad += g[0].recurrent;
+    p.get("P_z").grad += g[0].input;
+    p.get("b_z").grad.row(0) += g[0].bias;
+  }
+
+  void forward(GateForward& s) const override { s.z.array() = 1.0f / (1.0f + (-s.pre.array()).exp()); }
+
+  void backward(GateBackward& s) const override {
+    s.d_pre.array() = s.d_z.array() * s.z.array() * (1.0f - s.z.array());
+  }
+
+ private:
+  float bias_init_, init_scale_;
+};
+
+void register_learned(Registry* r) {
+  r->add<Gate>("learned", "simple GRU update gate: z = sigmoid(W_z r + P_z x + b_z)",
+               OptionSchema()
+                   .add_float("bias_init", 0.0, "initial b_z (negative: slower units, longer memory)")
+                   .add_float("init_scale", 1.0, "W_z, P_z start U(-s/sqrt(H), s/sqrt(H))", 0, 100),
+               [](const Options& o) { return std::make_unique<LearnedGate>(o); });
+}
+
+}  // namespace
+}  // namespace biornn
+
+BIORNN_PLUGIN("learned", "1.0", &biornn::register_learned)
