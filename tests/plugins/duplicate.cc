@@ -1,0 +1,20 @@
+// Test plugin: registers the same name as good.cc ("test_identity").
+#include "core/constraint.h"
+#include "core/plugin_api.h"
+
+namespace {
+class Identity : public biornn::Constraint {
+ public:
+  void apply(const biornn::Matrix& raw, biornn::Matrix& value) const override { value = raw; }
+  void backward(const biornn::Matrix&, const biornn::Matrix&, const biornn::Matrix& g,
+                biornn::Matrix& rg) const override {
+    rg = g;
+  }
+};
+void register_duplicate(biornn::Registry* r) {
+  r->add<biornn::Constraint>("test_identity", "test", biornn::OptionSchema(),
+                             [](const biornn::Options&) { return std::make_unique<Identity>(); });
+}
+}  // namespace
+
+BIORNN_PLUGIN("duplicate", "0.1", &register_duplicate)
