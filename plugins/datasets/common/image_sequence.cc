@@ -1,0 +1,220 @@
+// ImageSequenceDataset: options, directory search, sequence gather table, normalisation, batch().
+#include "plugins/datasets/common/image_sequence.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+#include <random>
+
+#include "core/data_paths.h"
+#include "core/error.h"
+
+namespace biornn::datasets {
+
+namespace fs = std::filesystem;
+
+OptionSchema image_sequence_schema() {
+  OptionSchema s;
+  s.add_string("path", "",
+               "directory holding the dataset's files (\"\": search data/, ../shared/data/ "
+               "and $BIORNN_DATA_DIR)")
+      .add_string("sequence", "rows",
+                  "how an image becomes a sequence: rows (one row a step), pixels (one pixel a "
+                  "step), permuted_pixels (pixels in a fixed random order)",
+                  {"rows", "pixels", "permuted_pixels"})
+      .add_int("permutation_seed", 0, "seed of the pixel order for sequence = permuted_pixels", 0)
+      .add_string("normalize", "none",
+                  "none: inputs are byte/255 in [0, 1]; per_channel: then minus the channel's "
+                  "mean, over its standard deviation (both from the training split)",
+                  {"none", "per_channel"})
+      .add_int("train_limit", 0, "keep only the first N training examples (0: all)", 0)
+      .add_int("test_limit", 0, "keep only the first N test examples (0: all)", 0);
+  return s;
+}
+
+std::string file_error(const std::string& dataset, const std::string& file,
+                       const std::string& what) {
+  return dataset + ": " + file + ": " + what;
+}
+
+ImageSequenceDataset::ImageSequenceDataset(DatasetSource source, ImageShape shape,
+                                           const Options& options)
+    : source_(std::move(source)), shape_(shape) {
+  where_path_ = options.where("path");
+  path_option_ = options.get_string("path");
+  sequence_ = options.get_string("sequence");
+  permutation_seed_ = uint64_t(options.get_int("permutation_seed"));
+  per_channel_ = options.get_string("normalize") == "per_channel";
+  train_limit_ = options.get_int("train_limit");
+  test_limit_ = options.get_int("test_limit");
+  if (sequence_ == "rows") {
+    steps_ = shape_.height;
+    features_ = shape_.width * shape_.channels;
+  } else {  // pixels, permuted_pixels (the schema allows nothing else)
+    steps_ = shape_.height * shape_.width;
+    features_ = shape_.channels;
+  }
+}
+
+std::string ImageSequenceDataset::find_directory() const {
+  std::vector<std::string> dirs;
+  if (!path_option_.empty())
+    dirs.push_back(resolve_user_path(path_option_));
+  else
+    dirs = source_.search_dirs;
+  std::string looked;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    std::string why;
+    if (!fs::is_directory(dir, ec)) {
+      why = "no such directory";
+    } else {
+      std::vector<std::string> missing = missing_files(dir);
+      if (missing.empty()) return dir;
+      why = "missing";
+      for (size_t i = 0; i < missing.size(); ++i) why += (i ? ", " : " ") + missing[i];
+    }
+    looked += (looked.empty() ? "" : "; ") + dir + " (" + why + ")";
+  }
+  std::string hint = path_option_.empty() ? "" : ", or fix the dataset's path option";
+  throw Error(where_path_, source_.name + ": dataset not found; looked in " + looked +
+                               "; get it with: " + source_.fetch_command + hint);
+}
+
+void ImageSequenceDataset::load() {
+  directory_ = find_directory();
+  ImageSplit train, test;
+  read(directory_, train_limit_, test_limit_, &train, &test);
+  auto limit = [&](ImageSplit* s, int64_t n) {
+    if (n <= 0 || n >= s->size()) return;
+    s->labels.resize(size_t(n));
+    s->images.resize(size_t(n * shape_.bytes()));
+    s->labels.shrink_to_fit();
+    s->images.shrink_to_fit();
+  };
+  limit(&train, train_limit_);
+  limit(&test, test_limit_);
+  train_ = std::move(train);
+  test_ = std::move(test);
+  build_gather_table();
+  compute_normalization();
+  loaded_ = true;
+}
+
+void ImageSequenceDataset::build_gather_table() {
+  const int plane = shape_.height * shape_.width;
+  const int c_count = shape_.channels;
+  gather_.assign(size_t(steps_) * features_, 0);
+  channel_of_feature_.assign(size_t(features_), 0);
+  if (sequence_ == "rows") {
+    for (int t = 0; t < steps_; ++t)
+      for (int f = 0; f < features_; ++f) {
+        const int column = f / c_count, c = f % c_count;
+        gather_[size_t(t) * features_ + f] = c * plane + t * shape_.width + column;
+      }
+    for (int f = 0; f < features_; ++f) channel_of_feature_[size_t(f)] = f % c_count;
+    return;
+  }
+  std::vector<int32_t> order(static_cast<size_t>(plane));
+  std::iota(order.begin(), order.end(), 0);
+  if (sequence_ == "permuted_pixels") {
+    std::mt19937_64 rng(permutation_seed_);
+    std::shuffle(order.begin(), order.end(), rng);
+  }
+  for (int t = 0; t < steps_; ++t)
+    for (int c = 0; c < c_count; ++c) gather_[size_t(t) * features_ + c] = c * plane + order[t];
+  for (int c = 0; c < c_count; ++c) channel_of_feature_[size_t(c)] = c;
+}
+
+void ImageSequenceDataset::compute_normalization() {
+  const int c_count = shape_.channels;
+  const int64_t plane = int64_t(shape_.height) * shape_.width;
+  std::vector<double> mean(size_t(c_count), 0.0), stddev(size_t(c_count), 1.0);
+  if (per_channel_ && train_.size() > 0) {
+    for (int c = 0; c < c_count; ++c) {
+      uint64_t sum = 0, sum_sq = 0;  // exact: at most 2^32 pixels of at most 255^2
+      for (int64_t i = 0; i < train_.size(); ++i) {
+        const uint8_t* p = train_.images.data() + i * shape_.bytes() + c * plane;
+        for (int64_t k = 0; k < plane; ++k) {
+          sum += p[k];
+          sum_sq += uint64_t(p[k]) * p[k];
+        }
+      }
+      const double count = double(train_.size()) * double(plane);
+      const double m = double(sum) / count / 255.0;
+      const double var = std::max(0.0, double(sum_sq) / count / (255.0 * 255.0) - m * m);
+      mean[size_t(c)] = m;
+      // A constant channel is only centred (dividing by 0 would give inf).
+      stddev[size_t(c)] = var > 1e-12 ? std::sqrt(var) : 1.0;
+    }
+  }
+  value_table_.assign(size_t(c_count) * 256, 0.0f);
+  for (int c = 0; c < c_count; ++c)
+    for (int v = 0; v < 256; ++v)
+      value_table_[size_t(c) * 256 + size_t(v)] =
+          float((v / 255.0 - mean[size_t(c)]) / stddev[size_t(c)]);
+  channel_mean_ = mean;
+  channel_std_ = stddev;
+}
+
+const ImageSplit& ImageSequenceDataset::split_data(Split split) const {
+  return split == Split::kTrain ? train_ : test_;
+}
+
+int64_t ImageSequenceDataset::size(Split split) const { return split_data(split).size(); }
+
+void ImageSequenceDataset::batch(Split split, const int64_t* indices, int n, float* x,
+                                 int32_t* labels) const {
+  if (!loaded_) throw Error(source_.name + ": batch() called before load()");
+  const ImageSplit& data = split_data(split);
+  const int64_t count = data.size();
+  for (int i = 0; i < n; ++i) {
+    if (indices[i] < 0 || indices[i] >= count)
+      throw Error(source_.name + ": example index " + std::to_string(indices[i]) +
+                  " is outside the " + (split == Split::kTrain ? "train" : "test") + " split (" +
+                  std::to_string(count) + " examples)");
+    labels[i] = data.labels[size_t(indices[i])];
+  }
+  const int64_t image_bytes = shape_.bytes();
+  const int features = features_;
+  // Per-feature pointer into the value table, so the inner loop is one gather and one lookup.
+  std::vector<const float*> table(static_cast<size_t>(features));
+  for (int f = 0; f < features; ++f)
+    table[size_t(f)] = value_table_.data() + size_t(channel_of_feature_[size_t(f)]) * 256;
+  for (int t = 0; t < steps_; ++t) {
+    const int32_t* offsets = gather_.data() + size_t(t) * features;
+    float* out = x + size_t(t) * size_t(n) * features;
+    for (int i = 0; i < n; ++i, out += features) {
+      const uint8_t* image = data.images.data() + indices[i] * image_bytes;
+      for (int f = 0; f < features; ++f) out[f] = table[size_t(f)][image[offsets[f]]];
+    }
+  }
+}
+
+std::string ImageSequenceDataset::describe() const {
+  std::string layout =
+      sequence_ + " (T=" + std::to_string(steps_) + ", F=" + std::to_string(features_) + ")";
+  if (sequence_ == "permuted_pixels") layout += " seed " + std::to_string(permutation_seed_);
+  if (!loaded_) return source_.name + ": not loaded yet, " + layout;
+  std::string norm;
+  if (per_channel_) {
+    norm = ", per_channel normalized (mean";
+    char buf[32];
+    for (double m : channel_mean_) {
+      std::snprintf(buf, sizeof buf, " %.4f", m);
+      norm += buf;
+    }
+    norm += ", std";
+    for (double s : channel_std_) {
+      std::snprintf(buf, sizeof buf, " %.4f", s);
+      norm += buf;
+    }
+    norm += ")";
+  }
+  return source_.name + ": " + std::to_string(train_.size()) + " train / " +
+         std::to_string(test_.size()) + " test, " + layout + norm + ", from " + directory_;
+}
+
+}  // namespace biornn::datasets
