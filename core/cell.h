@@ -46,6 +46,22 @@ class Cell {
   virtual void forward(CellForward& step) const = 0;
   // The exact derivative of forward(); every output view must be fully written.
   virtual void backward(CellBackward& step) const = 0;
+
+  // --- Whole-sequence cells (e.g. `gru`, `lstm` on oneDNN's RNN primitives) -------------
+  // A cell that returns true here runs the whole sequence itself: the layer then skips
+  // blocks and per-step calls, needs no gate (z is unused), and calls the two methods below
+  // after applying constraints (parameters' `value` is ready, `grad` zeroed).
+  virtual bool runs_whole_sequence() const { return false; }
+  // x: [T, B, F] -> r: [T, B, H] (r_1..r_T). Keeps what backward_sequence needs.
+  virtual void forward_sequence(const ParameterSet& params, const float* x, int steps, int batch,
+                                float* r) {
+    (void)params; (void)x; (void)steps; (void)batch; (void)r;
+  }
+  // d_r: [T, B, H] = dLoss/dr_t. Adds dLoss/d value to each parameter's `grad`, and
+  // dLoss/dx to d_x ([T, B, F]) when d_x is non-null.
+  virtual void backward_sequence(ParameterSet& params, const float* x, const float* d_r, float* d_x) {
+    (void)params; (void)x; (void)d_r; (void)d_x;
+  }
 };
 
 }  // namespace biornn

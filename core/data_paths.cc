@@ -17,6 +17,15 @@ std::string workspace_directory() {
     std::string v = env(name);
     if (!v.empty()) return v;
   }
+  // Under `bazel test`: the WORKSPACE file in the runfiles (a test's data) links back to the tree.
+  for (const char* name : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
+    std::string root = env(name);
+    std::error_code ec;
+    if (!root.empty() && fs::exists(fs::path(root) / "biornn" / "WORKSPACE", ec)) {
+      fs::path real = fs::canonical(fs::path(root) / "biornn" / "WORKSPACE", ec);
+      if (!ec) return real.parent_path().string();
+    }
+  }
   return fs::current_path().string();
 }
 

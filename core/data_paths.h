@@ -7,7 +7,8 @@
 namespace biornn {
 
 // The source tree this process belongs to: $BUILD_WORKSPACE_DIRECTORY under `bazel run`,
-// $BIORNN_WORKSPACE (set by .bazelrc for `bazel test`), else the current directory.
+// else $BIORNN_WORKSPACE, else (under `bazel test`, with //:WORKSPACE in the test's data)
+// the directory the runfiles' WORKSPACE links to, else the current directory.
 std::string workspace_directory();
 
 // Directories to look in for dataset `subdir` (e.g. "mnist"), in order:

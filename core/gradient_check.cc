@@ -8,7 +8,7 @@
 namespace biornn {
 
 std::string LayerCombination::str() const {
-  std::string s = "cell=" + cell + " gate=" + gate;
+  std::string s = "cell=" + cell + " gate=" + (gate.empty() ? "(none)" : gate);
   if (!scaling.empty()) s += " scaling=" + scaling;
   for (auto& [p, c] : constraints) s += " constraint " + p + ":" + c;
   return s;
@@ -47,7 +47,8 @@ GradientCheckResult check_layer(const Registry& registry, const LayerCombination
     std::vector<ConstrainedParameter> cons;
     for (auto& [p, c] : comb.constraints) cons.push_back({p, make<Constraint>(registry, c)});
     layer = std::make_unique<RecurrentLayer>(
-        "gradcheck", s.hidden, s.features, make<Cell>(registry, comb.cell), make<Gate>(registry, comb.gate),
+        "gradcheck", s.hidden, s.features, make<Cell>(registry, comb.cell),
+        comb.gate.empty() ? nullptr : make<Gate>(registry, comb.gate),
         comb.scaling.empty() ? nullptr : make<Scaling>(registry, comb.scaling), std::move(cons), rng);
   } catch (const Error& e) {
     res.skipped = true;
@@ -110,11 +111,12 @@ std::vector<LayerCombination> combinations_to_check(const Registry& r, const std
        constraints = r.list("constraint");
   auto mine = [&](const PluginInfo* p) { return origin.empty() || ends_with(p->origin, origin); };
   std::vector<LayerCombination> out;
-  if (cells.empty() || gates.empty()) return out;
+  if (cells.empty()) return out;
   // A plain gate to pair cells and constraints with: prefer one that needs no scaling.
-  const PluginInfo* plain_gate = gates.front();
+  const PluginInfo* plain_gate = gates.empty() ? nullptr : gates.front();
   for (auto* g : gates)
     if (g->name == "learned") plain_gate = g;
+  auto plain_gate_name = [&]() { return plain_gate ? plain_gate->name : std::string(); };
   const PluginInfo* base_cell = cells.front();
   for (auto* c : cells)
     if (c->name == "rate") base_cell = c;
@@ -122,7 +124,9 @@ std::vector<LayerCombination> combinations_to_check(const Registry& r, const std
   for (auto* c : constraints)
     if (c->name == "dale") dale = c->name;
 
-  for (auto* c : cells)
+  for (auto* c : cells) {
+    if (mine(c)) out.push_back({c->name, "", "", {}});  // no gate: z = 1, or the cell's own gates
+    if (make<Cell>(r, c->name)->runs_whole_sequence()) continue;
     for (auto* g : gates) {
       LayerCombination k{c->name, g->name, "", {}};
       bool uses_scaling = make<Gate>(r, g->name)->uses_scaling();
@@ -135,6 +139,7 @@ std::vector<LayerCombination> combinations_to_check(const Registry& r, const std
       bool involved = mine(c) || mine(g) || (uses_scaling && mine(r.find("scaling", k.scaling)));
       if (involved) out.push_back(k);
     }
+  }
   for (auto* s : scalings)
     for (auto* g : gates) {
       if (!make<Gate>(r, g->name)->uses_scaling()) continue;
@@ -144,9 +149,9 @@ std::vector<LayerCombination> combinations_to_check(const Registry& r, const std
       if (!dale.empty()) out.push_back({base_cell->name, g->name, s->name, {{"W", dale}}});
     }
   for (auto* c : constraints) {
-    if (!(mine(c) || mine(base_cell) || mine(plain_gate))) continue;
-    out.push_back({base_cell->name, plain_gate->name, "", {{"W", c->name}}});
-    out.push_back({base_cell->name, plain_gate->name, "", {{"P", c->name}}});
+    if (!(mine(c) || mine(base_cell) || (plain_gate && mine(plain_gate)))) continue;
+    out.push_back({base_cell->name, plain_gate_name(), "", {{"W", c->name}}});
+    out.push_back({base_cell->name, plain_gate_name(), "", {{"P", c->name}}});
   }
   return out;
 }

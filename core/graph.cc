@@ -240,11 +240,13 @@ Graph build(toml::table& root, const std::string& file, const std::vector<std::s
     chain.push_back(n);
     n = raw[n].input;
   }
-  for (const auto& n : order)
-    if (n != dataset && !seen.count(n))
-      throw Error(raw[n].where, seen.count(raw[n].input) || raw[n].input == n
-                                    ? "input cycle through node '" + n + "'"
-                                    : "node '" + n + "' is not on the path from the dataset to the readout");
+  for (const auto& n : order) {
+    if (n == dataset || seen.count(n)) continue;
+    std::set<std::string> walk;  // follow inputs from n: a repeat is a cycle
+    for (std::string m = n; m != dataset && !seen.count(m); m = raw[m].input)
+      if (!walk.insert(m).second) throw Error(raw[n].where, "input cycle through node '" + n + "'");
+    throw Error(raw[n].where, "node '" + n + "' is not on the path from the dataset to the readout");
+  }
 
   g.dataset_node = dataset;
   g.dataset = plugin_ref(*raw[dataset].table, "dataset", "node '" + dataset + "'", registry, file);
@@ -269,10 +271,8 @@ Graph build(toml::table& root, const std::string& file, const std::vector<std::s
     l.hidden = int(hv->get());
     l.cell = plugin_ref(t, "cell", owner, registry, file,
                         {"input", "hidden", "gate", "scaling", "constraints"});
-    const toml::node* gate = t.get("gate");
-    if (!gate) throw Error(l.where, owner + " has no gate (e.g. gate = { plugin = \"learned\" }; gates: " +
-                                        registry.known("gate") + ")");
-    l.gate = plugin_ref(as_table(*gate, owner + " gate", file), "gate", owner + " gate", registry, file);
+    if (const toml::node* gate = t.get("gate"))
+      l.gate = plugin_ref(as_table(*gate, owner + " gate", file), "gate", owner + " gate", registry, file);
     if (const toml::node* s = t.get("scaling"))
       l.scaling = plugin_ref(as_table(*s, owner + " scaling", file), "scaling", owner + " scaling", registry, file);
     if (const toml::node* c = t.get("constraints")) {
@@ -303,7 +303,7 @@ Graph build(toml::table& root, const std::string& file, const std::vector<std::s
     toml::table lt = plugin_table(l.cell);
     lt.insert_or_assign("input", prev);
     lt.insert_or_assign("hidden", l.hidden);
-    lt.insert_or_assign("gate", plugin_table(l.gate));
+    if (!l.gate.name.empty()) lt.insert_or_assign("gate", plugin_table(l.gate));
     if (l.scaling) lt.insert_or_assign("scaling", plugin_table(*l.scaling));
     if (!l.constraints.empty()) {
       toml::array arr;
@@ -342,7 +342,18 @@ const OptionSchema& train_schema() {
           .add_int("threads", 0, "compute threads (0 = all cores)", 0, 1024)
           .add_int("log_every", 50, "minibatches between progress lines", 1)
           .add_int("max_batches", 0, "stop each epoch after this many minibatches (0 = all)", 0)
-          .add_int("eval_batch_size", 500, "examples per evaluation minibatch", 1, 1 << 20);
+          .add_int("eval_batch_size", 500, "examples per evaluation minibatch", 1, 1 << 20)
+          .add_string("lr_schedule", "none",
+                      "learning-rate schedule: none, step (x lr_gamma every lr_step_epochs), cosine "
+                      "(to lr_min over the run), plateau (x lr_gamma when validation accuracy has "
+                      "not improved for lr_patience epochs)",
+                      {"none", "step", "cosine", "plateau"})
+          .add_int("lr_step_epochs", 5, "epochs between steps of the step schedule", 1)
+          .add_float("lr_gamma", 0.5, "factor of the step and plateau schedules", 0, 1, true)
+          .add_float("lr_min", 0.0, "final learning rate of the cosine schedule", 0)
+          .add_int("lr_patience", 2, "epochs without validation gain before plateau decays", 1)
+          .add_int("early_stopping", 0,
+                   "stop after this many epochs without validation gain (0 = never)", 0);
   return s;
 }
 

@@ -22,7 +22,7 @@ struct PluginRef {
 struct LayerSpec {
   std::string node;
   int hidden = 0;
-  PluginRef cell, gate;
+  PluginRef cell, gate;  // gate.name empty: no gate (z = 1, or a cell with its own gates)
   std::optional<PluginRef> scaling;
   std::vector<std::pair<std::string, PluginRef>> constraints;  // (parameter, constraint)
   SourcePosition where;

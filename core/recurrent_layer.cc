@@ -9,6 +9,19 @@
 
 namespace biornn {
 
+namespace {
+// The gate of a layer declared without one: z = 1 at every step.
+class ConstantGate : public Gate {
+ public:
+  void create_parameters(ParameterSet&, int, int, Rng&) override {}
+  int num_blocks() const override { return 0; }
+  void prepare(const ParameterSet&, const Matrix*, LinearBlock*) const override {}
+  void accumulate(const LinearBlock*, ParameterSet&, Matrix*) const override {}
+  void forward(GateForward& s) const override { s.z.setOnes(); }
+  void backward(GateBackward&) const override {}
+};
+}  // namespace
+
 RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
                                std::unique_ptr<Cell> cell, std::unique_ptr<Gate> gate,
                                std::unique_ptr<Scaling> scaling,
@@ -20,6 +33,9 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
       gate_(std::move(gate)),
       scaling_(std::move(scaling)),
       constraints_(std::move(constraints)) {
+  if (cell_->runs_whole_sequence() && gate_)
+    throw Error("layer '" + name_ + "': this cell runs its own gates; remove the layer's gate");
+  if (!gate_) gate_ = std::make_unique<ConstantGate>();
   cell_->create_parameters(params_, hidden, features, rng);
   gate_->create_parameters(params_, hidden, features, rng);
   for (auto& c : constraints_) {
@@ -40,8 +56,9 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
       if (w->constraint) signs = w->constraint->column_signs();
     scaling_->create_parameters(params_, hidden, signs, rng);
   }
-  cell_blocks_ = cell_->num_blocks();
-  gate_blocks_ = gate_->num_blocks();
+  const bool whole = cell_->runs_whole_sequence();
+  cell_blocks_ = whole ? 0 : cell_->num_blocks();
+  gate_blocks_ = whole ? 0 : gate_->num_blocks();
   width_ = (cell_blocks_ + gate_blocks_) * hidden_;
   blocks_.resize(cell_blocks_ + gate_blocks_);
 }
@@ -56,6 +73,7 @@ void RecurrentLayer::prepare() {
     scaling_a_.resize(hidden_, hidden_);
     scaling_->compute(params_, scaling_a_);
   }
+  if (cell_->runs_whole_sequence()) return;
   for (auto& b : blocks_) b = LinearBlock{};
   cell_->prepare(params_, blocks_.data());
   gate_->prepare(params_, scaling_ ? &scaling_a_ : nullptr, blocks_.data() + cell_blocks_);
@@ -93,6 +111,12 @@ void RecurrentLayer::forward(const float* x, int steps, int batch) {
   steps_ = steps;
   batch_ = batch;
   const size_t rows = size_t(steps) * batch;
+  if (cell_->runs_whole_sequence()) {
+    r_.resize((rows + batch) * H);
+    std::fill(r_.begin(), r_.begin() + size_t(batch) * H, 0.0f);
+    cell_->forward_sequence(params_, x, steps, batch, r_.data() + size_t(batch) * H);
+    return;
+  }
   pre_.resize(rows * Wd);
   z_.resize(rows * H);
   s_.resize((rows + batch) * H);
@@ -144,6 +168,14 @@ const float* RecurrentLayer::outputs() const { return r_.data() + size_t(batch_)
 void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x) {
   const int H = hidden_, F = features_, Wd = width_, B = batch_, T = steps_;
   const size_t rows = size_t(T) * B;
+  if (cell_->runs_whole_sequence()) {
+    cell_->backward_sequence(params_, x, d_out, d_x);
+    for (Parameter* p : params_.all()) {
+      if (p->constraint) p->constraint->backward(p->raw, p->value, p->grad, p->raw_grad);
+      else p->raw_grad = p->grad;
+    }
+    return;
+  }
   d_pre_.resize(rows * Wd);
   d_r_.resize(size_t(B) * H);
   d_s_.assign(size_t(B) * H, 0.0f);

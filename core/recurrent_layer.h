@@ -22,6 +22,8 @@ class RecurrentLayer {
  public:
   // Creates every parameter (cell's, then gate's, then scaling's) from `rng`, then lets
   // each constraint re-initialise the parameter it names. Errors name `name`.
+  // A null gate means z = 1 at every step (rate cell: vanilla RNN); whole-sequence cells
+  // (gru, lstm) take no gate.
   RecurrentLayer(std::string name, int hidden, int features, std::unique_ptr<Cell> cell,
                  std::unique_ptr<Gate> gate, std::unique_ptr<Scaling> scaling,
                  std::vector<ConstrainedParameter> constraints, Rng& rng);

@@ -27,7 +27,8 @@ std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& reg
   int features = e->dataset->features();
   for (const LayerSpec& l : g.layers) {
     auto cell = registry.create<Cell>(l.cell.name, l.cell.options);
-    auto gate = registry.create<Gate>(l.gate.name, l.gate.options);
+    std::unique_ptr<Gate> gate;
+    if (!l.gate.name.empty()) gate = registry.create<Gate>(l.gate.name, l.gate.options);
     std::unique_ptr<Scaling> scaling;
     if (l.scaling) scaling = registry.create<Scaling>(l.scaling->name, l.scaling->options);
     std::vector<ConstrainedParameter> constraints;
@@ -113,7 +114,17 @@ TrainResult train(Experiment& e, const Graph& g, const std::function<void(const 
   const auto run_start = Clock::now();
   int64_t global_step = 0;
 
+  const std::string schedule = o.get_string("lr_schedule");
+  const double base_lr = e.optimizer->learning_rate(), gamma = o.get_float("lr_gamma");
+  double lr = base_lr, best_val = -1;
+  int since_best = 0;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
+    if (schedule == "step") {
+      lr = base_lr * std::pow(gamma, double((epoch - 1) / o.get_int("lr_step_epochs")));
+    } else if (schedule == "cosine") {
+      const double lr_min = o.get_float("lr_min");
+      lr = lr_min + 0.5 * (base_lr - lr_min) * (1 + std::cos(M_PI * (epoch - 1) / std::max(1, epochs)));
+    }
     std::shuffle(tr.begin(), tr.end(), shuffle_rng);
     int64_t n_batches = int64_t((tr.size() + batch - 1) / batch);
     if (max_batches > 0) n_batches = std::min(n_batches, max_batches);
@@ -140,7 +151,7 @@ TrainResult train(Experiment& e, const Graph& g, const std::function<void(const 
                     std::to_string(bi + 1) + " (step " + std::to_string(global_step) + ")");
       if (clip > 0 && norm > clip)
         for (Parameter* p : params) p->raw_grad *= float(clip / norm);
-      e.optimizer->step(params, e.optimizer->learning_rate());
+      e.optimizer->step(params, lr);
       e.model.project();
 
       loss_sum += loss;
@@ -165,7 +176,7 @@ TrainResult train(Experiment& e, const Graph& g, const std::function<void(const 
     m.train_loss = loss_sum / seen;
     m.train_accuracy = double(right) / seen;
     m.gradient_norm = norm_sum / n_batches;
-    m.learning_rate = e.optimizer->learning_rate();
+    m.learning_rate = lr;
     m.samples_per_second = seen / train_seconds;
     std::tie(m.validation_accuracy, m.validation_loss) = evaluate(e, Split::kTrain, val, eval_batch);
     std::tie(m.test_accuracy, m.test_loss) = evaluate(e, Split::kTest, test, eval_batch);
@@ -177,6 +188,22 @@ TrainResult train(Experiment& e, const Graph& g, const std::function<void(const 
                  100 * m.test_accuracy, m.samples_per_second, m.seconds);
     result.epochs.push_back(m);
     if (on_epoch) on_epoch(m);
+    // Validation-driven decisions (plateau schedule, early stopping); the test split never steers.
+    const double score = m.validation_accuracy >= 0 ? m.validation_accuracy : -m.train_loss;
+    if (score > best_val) {
+      best_val = score;
+      since_best = 0;
+    } else {
+      ++since_best;
+      if (schedule == "plateau" && since_best % o.get_int("lr_patience") == 0) {
+        lr *= gamma;
+        spdlog::info("validation accuracy has not improved for {} epochs: learning rate now {}", since_best, lr);
+      }
+      if (o.get_int("early_stopping") > 0 && since_best >= o.get_int("early_stopping")) {
+        spdlog::info("early stopping: validation accuracy has not improved for {} epochs", since_best);
+        break;
+      }
+    }
   }
   result.seconds = since(run_start);
   return result;

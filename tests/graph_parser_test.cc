@@ -138,18 +138,21 @@ TEST_F(GraphParser, MissingAndCyclicInputs) {
   t.replace(t.find("input = \"data\""), 14, "input = \"dta\"");
   EXPECT_NE(error(t).find("g.toml:11:9: node 'rnn' reads unknown node 'dta'"), std::string::npos) << error(t);
   std::string t2 = kValid;
-  t2.replace(t2.find("input = \"data\""), 14, "input = \"rnn2\"");
-  t2 += "[nodes.rnn2]\nplugin = \"rate\"\ninput = \"rnn\"\nhidden = 8\ngate = { plugin = \"fixed\" }\n";
-  EXPECT_NE(error(t2).find("cycle"), std::string::npos) << error(t2);
+  t2 += "[nodes.a]\nplugin = \"rate\"\ninput = \"b\"\nhidden = 8\n";
+  t2 += "[nodes.b]\nplugin = \"rate\"\ninput = \"a\"\nhidden = 8\n";
+  EXPECT_NE(error(t2).find("g.toml:17:8: input cycle through node 'a'"), std::string::npos) << error(t2);
+  std::string t4 = kValid;
+  t4 += "[nodes.rnn2]\nplugin = \"rate\"\ninput = \"rnn\"\nhidden = 8\n";
+  EXPECT_NE(error(t4).find("g.toml:19:9: node 'rnn' feeds both 'out' and 'rnn2'"), std::string::npos) << error(t4);
   std::string t3 = kValid;
   t3.erase(t3.find("input = \"data\""), 15);
-  EXPECT_NE(error(t3).find("g.toml:9:7: node 'rnn' has no 'input'"), std::string::npos) << error(t3);
+  EXPECT_NE(error(t3).find("g.toml:9:8: node 'rnn' has no 'input'"), std::string::npos) << error(t3);
 }
 
-TEST_F(GraphParser, GraphWithoutGateOrReadoutIsRefused) {
+TEST_F(GraphParser, GateIsOptionalReadoutIsNot) {
   std::string t = kValid;
   t.erase(t.find("gate = "), 30);
-  EXPECT_NE(error(t).find("has no gate"), std::string::npos) << error(t);
+  EXPECT_TRUE(parse(t).layers[0].gate.name.empty());  // z = 1: a vanilla RNN
   std::string t2 = kValid;
   t2.erase(t2.find("[nodes.out]"));
   EXPECT_NE(error(t2).find("no readout node"), std::string::npos) << error(t2);
