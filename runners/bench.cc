@@ -1,0 +1,372 @@
+// bench: training speed of one model on synthetic data, next to oneDNN's fp32 matmul peak.
+//   bazel run //runners:bench -- --model simple_gru --hidden 128 --steps 28 --features 28
+//       --batch 128 --batches 30 --threads 2        (one command line)
+// prints one line scripts can read (tools/bench/run.sh does):
+//   bench: model=simple_gru hidden=128 T=28 F=28 batch=128 ... samples_per_second=...
+//          step_gflops=... matmul_peak_gflops=... peak_fraction=... peak_rss_mb=...
+//   bazel run //runners:bench -- --model simple_gru --memory        (BPTT memory vs T)
+// runs itself once per T in {28, 56, 112} (a fresh process each, so each peak RSS is its own)
+// and prints one "memory:" line per T and the fitted MB per step.
+//
+// What is timed is exactly what core/trainer.cc does per minibatch: model.run(train=true)
+// (prepare, forward, readout, BPTT), the global-norm gradient clip, optimizer->step and
+// model.project(). Inputs are uniform [0, 1) floats and labels uniform in the classes, made
+// up front (a few distinct batches, cycled), so no dataset file is read: the graph names a
+// dataset only for its shapes (features, classes); its load() is never called.
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/data_paths.h"
+#include "core/error.h"
+#include "core/gemm.h"
+#include "core/graph.h"
+#include "core/plugin_loader.h"
+#include "core/trainer.h"
+
+extern char** environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The models compared with PyTorch (tools/bench/peers.py writes the same ones by hand).
+const std::map<std::string, std::string>& model_layers() {
+  static const std::map<std::string, std::string> m = {
+      // The note's "simple GRU": rate cell, learned update gate (2 blocks: cell + gate).
+      {"simple_gru", "plugin = \"rate\"\nphi = \"tanh\"\ngate = { plugin = \"learned\" }\n"},
+      // The note's "varying conductance" with Dale's law on W.
+      {"varying_dale",
+       "plugin = \"rate\"\nphi = \"tanh\"\ngate = { plugin = \"conductance\" }\n"
+       "scaling = { plugin = \"constant\" }\n"
+       "constraints = [ { parameter = \"W\", plugin = \"dale\" } ]\n"},
+      // The standard GRU (reset gate), oneDNN's GRU primitive; no gate of ours.
+      {"gru", "plugin = \"gru\"\n"},
+  };
+  return m;
+}
+
+// The dataset node that gives these features per step (its steps() do not matter: the
+// model runs any T).
+std::string dataset_node(int features) {
+  switch (features) {
+    case 28: return "plugin = \"mnist\"\nsequence = \"rows\"\n";
+    case 1: return "plugin = \"mnist\"\nsequence = \"pixels\"\n";
+    case 96: return "plugin = \"cifar10\"\nsequence = \"rows\"\n";
+    case 3: return "plugin = \"cifar10\"\nsequence = \"pixels\"\n";
+  }
+  throw biornn::Error("--features " + std::to_string(features) +
+                      " matches no dataset sequence mode: use 28 (MNIST rows), 1 (MNIST pixels), "
+                      "96 (CIFAR-10 rows) or 3 (CIFAR-10 pixels)");
+}
+
+std::string graph_text(const std::string& model, int hidden, int features, int batch, int threads) {
+  auto it = model_layers().find(model);
+  if (it == model_layers().end()) {
+    std::string known;
+    for (const auto& [k, v] : model_layers()) known += (known.empty() ? "" : ", ") + k;
+    throw biornn::Error("unknown --model '" + model + "' (known: " + known + ")");
+  }
+  std::ostringstream g;
+  g << "description = \"bench " << model << "\"\n"
+    << "[train]\nbatch_size = " << batch << "\nseed = 1\nclip_grad_norm = 1.0\nthreads = " << threads << "\n"
+    << "[optimizer]\nplugin = \"adam\"\nlearning_rate = 1e-3\n"
+    << "[nodes.data]\n" << dataset_node(features)
+    << "[nodes.rnn]\ninput = \"data\"\nhidden = " << hidden << "\n" << it->second
+    << "[nodes.readout]\nplugin = \"readout\"\ninput = \"rnn\"\n";
+  return g.str();
+}
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// oneDNN fp32 matmul peak through the same biornn::gemm the engine uses: C = A B, 1024^3,
+// repeated; the best of `windows` windows of `reps` products (2 n^3 FLOP each).
+double matmul_peak_gflops(int n = 1024, int reps = 12, int windows = 3) {
+  std::vector<float> a(size_t(n) * n), b(size_t(n) * n), c(size_t(n) * n);
+  biornn::Rng rng(7);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (auto& v : a) v = u(rng);
+  for (auto& v : b) v = u(rng);
+  for (int i = 0; i < 3; ++i) biornn::gemm(false, false, n, n, n, a.data(), n, b.data(), n, c.data(), n, false);
+  double best = 0;
+  for (int w = 0; w < windows; ++w) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < reps; ++i)
+      biornn::gemm(false, false, n, n, n, a.data(), n, b.data(), n, c.data(), n, false);
+    best = std::max(best, 2.0 * n * n * n * reps / since(t0) / 1e9);
+  }
+  return best;
+}
+
+// FLOPs of the GEMMs of one training step (forward + backward), for this model.
+//
+// Per-step cells (rate + gate, run by core/recurrent_layer.cc): with B the batch, T the steps,
+// F the layer's input features, H the hidden units, and k_in*H / k_rec*H the widths of the
+// concatenated input / recurrent weights (P_cat [k_in*H, F], W_cat [k_rec*H, H]; blocks
+// without an input or recurrent term after the last one that has it are not multiplied):
+//   forward   2*T*B*F*k_in*H              input projection of all steps, [T*B,F] x [F,k_in*H]
+//           + 2*T*B*H*k_rec*H             per step [B,H] x [H,k_rec*H], T steps
+//   backward  2*(T-1)*B*k_rec*H*H         d r_{t-1} = d pre_t W_cat, T-1 steps
+//           + 2*T*B*k_rec*H*H             dW_cat = d pre^T r, one GEMM over all steps
+//           + 2*T*B*k_in*H*F              dP_cat = d pre^T x
+//           (+ 2*T*B*k_in*H*F             d x, only for a layer above another layer)
+//   so backward ~ 2 x forward. simple_gru and varying_dale have k_in = k_rec = 2 (cell + gate).
+// Whole-sequence cells (gru, lstm on oneDNN's RNN primitives): with N the number of weight
+// elements (the layer's parameters of more than one row and column, e.g. 3H*(F+H) for a GRU),
+//   forward 2*T*B*N, backward 4*T*B*N (weight gradients + data gradients, which oneDNN
+//   always computes, including d x).
+// Readout (last state, C classes): forward 2*B*H*C, backward 4*B*H*C.
+// Elementwise work (activations, gates, Adam, clip) is not counted: it is not GEMM work.
+struct FlopCount {
+  double forward = 0, backward = 0;
+  int k_in = 0, k_rec = 0;  // per-step cells only
+  double total() const { return forward + backward; }
+};
+
+FlopCount count_flops(biornn::Model& model, int T, int B) {
+  FlopCount f;
+  bool first = true;
+  for (const auto& layer : model.layers()) {
+    const double H = layer->hidden(), F = layer->features();
+    if (layer->cell().runs_whole_sequence()) {
+      double n = 0;
+      for (const biornn::Parameter* p : layer->parameters().all())
+        if (p->raw.rows() > 1 && p->raw.cols() > 1) n += double(p->size());
+      f.forward += 2.0 * T * B * n;
+      f.backward += 4.0 * T * B * n;
+    } else {
+      // Which blocks have input / recurrent terms: exactly what RecurrentLayer::prepare() sees
+      // (parameters' values are those of the last minibatch).
+      const int cb = layer->cell().num_blocks(), gb = layer->gate().num_blocks();
+      std::vector<biornn::LinearBlock> blocks(cb + gb);
+      layer->cell().prepare(layer->parameters(), blocks.data());
+      biornn::Matrix a = biornn::Matrix::Ones(layer->hidden(), layer->hidden());
+      layer->gate().prepare(layer->parameters(), &a, blocks.data() + cb);
+      int last_in = -1, last_rec = -1;
+      for (int k = 0; k < cb + gb; ++k) {
+        if (blocks[k].input.size()) last_in = k;
+        if (blocks[k].recurrent.size()) last_rec = k;
+      }
+      const double kin = last_in + 1, krec = last_rec + 1;
+      f.k_in = int(kin);
+      f.k_rec = int(krec);
+      f.forward += 2.0 * T * B * F * kin * H + 2.0 * T * B * H * krec * H;
+      f.backward += 2.0 * (T - 1) * B * krec * H * H + 2.0 * T * B * krec * H * H + 2.0 * T * B * kin * H * F;
+      if (!first) f.backward += 2.0 * T * B * kin * H * F;
+    }
+    first = false;
+  }
+  const double H = model.layers().back()->hidden(), C = model.readout().classes();
+  f.forward += 2.0 * B * H * C;
+  f.backward += 4.0 * B * H * C;
+  return f;
+}
+
+struct Args {
+  std::string model = "simple_gru";
+  int hidden = 128, steps = 28, features = 28, batch = 128, batches = 30, warmup = 3, threads = 2;
+  bool memory = false, no_peak = false;
+  std::vector<int> memory_steps = {28, 56, 112};
+  std::vector<std::string> plugin_dirs;
+};
+
+// One timed run; prints the "bench:" line.
+int run_bench(const Args& a, const std::string& argv0) {
+  biornn::Registry& registry = biornn::global_registry();
+  biornn::PluginLoader loader(registry);
+  std::vector<std::string> dirs = biornn::default_plugin_directories(argv0);
+  for (auto& d : a.plugin_dirs) dirs.push_back(biornn::resolve_user_path(d));
+  for (const auto& d : dirs)
+    for (const auto& err : loader.load_directory(d)) std::cerr << "warning: " << err << "\n";
+
+  const std::string text = graph_text(a.model, a.hidden, a.features, a.batch, a.threads);
+  biornn::Graph graph = biornn::parse_graph_text(text, "bench", {}, registry);
+  auto e = biornn::build_experiment(graph, registry);
+  biornn::set_compute_threads(a.threads);
+  const int T = a.steps, B = a.batch, F = e->dataset->features(), C = e->dataset->classes();
+  if (F != a.features) throw biornn::Error("internal: dataset features " + std::to_string(F));
+
+  const double peak_before = a.no_peak ? 0 : matmul_peak_gflops();
+
+  // A few distinct synthetic minibatches, cycled.
+  const int distinct = 4;
+  std::vector<std::vector<float>> xs(distinct, std::vector<float>(size_t(T) * B * F));
+  std::vector<std::vector<int32_t>> ys(distinct, std::vector<int32_t>(B));
+  biornn::Rng rng(12345);
+  std::uniform_real_distribution<float> ux(0.0f, 1.0f);
+  std::uniform_int_distribution<int32_t> uy(0, C - 1);
+  for (int i = 0; i < distinct; ++i) {
+    for (auto& v : xs[i]) v = ux(rng);
+    for (auto& v : ys[i]) v = uy(rng);
+  }
+
+  std::vector<biornn::Parameter*> params = e->model.parameters();
+  const double clip = graph.train.get_float("clip_grad_norm");
+  const double lr = e->optimizer->learning_rate();
+  double last_loss = 0;
+  auto step = [&](int i) {
+    int correct = 0;
+    last_loss = e->model.run(xs[i % distinct].data(), T, B, ys[i % distinct].data(), true, &correct);
+    if (!std::isfinite(last_loss)) throw biornn::Error("bench: the loss is not finite at minibatch " + std::to_string(i));
+    double sq = 0;
+    for (biornn::Parameter* p : params) sq += double(p->raw_grad.squaredNorm());
+    const double norm = std::sqrt(sq);
+    if (clip > 0 && norm > clip)
+      for (biornn::Parameter* p : params) p->raw_grad *= float(clip / norm);
+    e->optimizer->step(params, lr);
+    e->model.project();
+  };
+  for (int i = 0; i < a.warmup; ++i) step(i);
+  const int primitives_before = biornn::gemm_primitives_created();
+  std::vector<double> times;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < a.batches; ++i) {
+    const auto s0 = Clock::now();
+    step(a.warmup + i);
+    times.push_back(since(s0));
+  }
+  const double seconds = since(t0);
+  const int primitives_timed = biornn::gemm_primitives_created() - primitives_before;
+  const double peak_after = a.no_peak ? 0 : matmul_peak_gflops();
+  const double peak = std::max(peak_before, peak_after);
+
+  std::sort(times.begin(), times.end());
+  const double median = times.empty() ? 0 : times[times.size() / 2];
+  const FlopCount flops = count_flops(e->model, T, B);
+  const double sps = double(B) * a.batches / seconds;
+  const double gflops = flops.total() * a.batches / seconds / 1e9;
+
+  std::printf(
+      "bench: model=%s hidden=%d T=%d F=%d batch=%d batches=%d threads=%d parameters=%lld "
+      "samples_per_second=%.1f step_ms=%.3f step_ms_median=%.3f step_gflop=%.4f step_gflops=%.2f "
+      "matmul_peak_gflops=%.1f peak_fraction=%.4f peak_rss_mb=%.1f gemm_primitives=%d "
+      "new_primitives_while_timed=%d loss=%.4f\n",
+      a.model.c_str(), a.hidden, T, F, B, a.batches, a.threads, (long long)e->model.parameter_count(), sps,
+      1e3 * seconds / std::max(1, a.batches), 1e3 * median, flops.total() / 1e9, gflops, peak,
+      peak > 0 ? gflops / peak : 0.0, peak_rss_mb(), biornn::gemm_primitives_created(), primitives_timed,
+      last_loss / B);
+  std::fflush(stdout);
+  return 0;
+}
+
+// Runs this binary again (same argv[0], so plugins are found the same way) and returns its stdout.
+std::string run_self(const std::string& argv0, const std::vector<std::string>& args, int* status) {
+  std::vector<std::string> all = {argv0};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (auto& s : all) cargv.push_back(const_cast<char*>(s.c_str()));
+  cargv.push_back(nullptr);
+  int fds[2];
+  if (pipe(fds) != 0) throw biornn::Error("bench --memory: pipe() failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    throw biornn::Error("bench --memory: cannot run /proc/self/exe: " + std::string(strerror(rc)));
+  }
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, size_t(n));
+  close(fds[0]);
+  waitpid(pid, status, 0);
+  return out;
+}
+
+double field(const std::string& line, const std::string& key) {
+  const auto at = line.find(" " + key + "=");
+  if (at == std::string::npos) return NAN;
+  return std::atof(line.c_str() + at + key.size() + 2);
+}
+
+// BPTT keeps every step's activations: peak RSS should grow linearly in T.
+int run_memory(const Args& a, const std::string& argv0) {
+  std::vector<double> ts, mbs;
+  for (int T : a.memory_steps) {
+    std::vector<std::string> args = {"--model", a.model, "--hidden", std::to_string(a.hidden), "--steps",
+                                     std::to_string(T), "--features", std::to_string(a.features), "--batch",
+                                     std::to_string(a.batch), "--batches", "2", "--warmup", "1", "--threads",
+                                     std::to_string(a.threads), "--no-peak"};
+    for (auto& d : a.plugin_dirs) args.insert(args.end(), {"--plugin-dir", d});
+    int status = 0;
+    const std::string out = run_self(argv0, args, &status);
+    const auto at = out.find("bench: ");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || at == std::string::npos)
+      throw biornn::Error("bench --memory: the run at T=" + std::to_string(T) + " failed:\n" + out);
+    const std::string line = out.substr(at, out.find('\n', at) - at);
+    const double mb = field(line, "peak_rss_mb"), sps = field(line, "samples_per_second");
+    std::printf("memory: model=%s hidden=%d batch=%d T=%d peak_rss_mb=%.1f samples_per_second=%.1f\n",
+                a.model.c_str(), a.hidden, a.batch, T, mb, sps);
+    std::fflush(stdout);
+    ts.push_back(T);
+    mbs.push_back(mb);
+  }
+  // Least-squares line peak_rss = base + slope * T, and how well it fits.
+  const double n = double(ts.size());
+  double st = 0, sm = 0, stt = 0, stm = 0;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    st += ts[i];
+    sm += mbs[i];
+    stt += ts[i] * ts[i];
+    stm += ts[i] * mbs[i];
+  }
+  const double slope = (n * stm - st * sm) / (n * stt - st * st), base = (sm - slope * st) / n;
+  double ss_res = 0, ss_tot = 0;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    ss_res += std::pow(mbs[i] - (base + slope * ts[i]), 2);
+    ss_tot += std::pow(mbs[i] - sm / n, 2);
+  }
+  std::printf("memory: model=%s fit peak_rss_mb = %.1f + %.3f * T (r2=%.4f)\n", a.model.c_str(), base, slope,
+              ss_tot > 0 ? 1 - ss_res / ss_tot : 1.0);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Training speed of a model on synthetic data, and oneDNN's fp32 matmul peak."};
+  Args a;
+  app.add_option("--model", a.model, "simple_gru | varying_dale | gru")->capture_default_str();
+  app.add_option("--hidden", a.hidden, "hidden units H")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--steps", a.steps, "sequence length T")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--features", a.features, "features per step F: 28, 1 (MNIST rows, pixels), 96, 3 (CIFAR-10)")
+      ->capture_default_str();
+  app.add_option("--batch", a.batch, "minibatch size B")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--batches", a.batches, "timed minibatches")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--warmup", a.warmup, "untimed minibatches first")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", a.threads, "compute threads (0 = all cores)")->capture_default_str();
+  app.add_flag("--memory", a.memory, "peak RSS at each of --memory-steps (a fresh process each), then a linear fit");
+  app.add_option("--memory-steps", a.memory_steps, "the T values of --memory")->capture_default_str();
+  app.add_flag("--no-peak", a.no_peak, "skip the 1024^3 matmul peak measurement");
+  app.add_option("--plugin-dir", a.plugin_dirs, "also load *_plugin.so from this directory (repeatable)");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return a.memory ? run_memory(a, argv[0]) : run_bench(a, argv[0]);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << std::endl;
+    return 1;
+  }
+}
