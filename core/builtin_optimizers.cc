@@ -1,6 +1,7 @@
 // Core's built-in optimizers: adam and sgd (with momentum). Registered by register_builtins().
 #include <cmath>
 
+#include "core/error.h"
 #include "core/optimizer.h"
 #include "core/registry.h"
 
@@ -40,6 +41,19 @@ class Adam : public Optimizer {
     }
   }
   double learning_rate() const override { return lr_; }
+  std::vector<Matrix> state() const override {
+    std::vector<Matrix> s{Matrix::Constant(1, 1, float(t_))};
+    s.insert(s.end(), m_.begin(), m_.end());
+    s.insert(s.end(), v_.begin(), v_.end());
+    return s;
+  }
+  void set_state(const std::vector<Matrix>& s) override {
+    if (s.empty() || s.size() % 2 == 0) throw Error("adam: optimizer state has the wrong layout");
+    t_ = int64_t(s[0](0, 0));
+    const size_t n = (s.size() - 1) / 2;
+    m_.assign(s.begin() + 1, s.begin() + 1 + n);
+    v_.assign(s.begin() + 1 + n, s.end());
+  }
 
  private:
   double lr_, beta1_, beta2_, eps_, decay_;
@@ -68,6 +82,8 @@ class Sgd : public Optimizer {
     }
   }
   double learning_rate() const override { return lr_; }
+  std::vector<Matrix> state() const override { return velocity_; }
+  void set_state(const std::vector<Matrix>& s) override { velocity_ = s; }
 
  private:
   double lr_, momentum_, decay_;

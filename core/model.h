@@ -58,7 +58,7 @@ class Model {
  private:
   std::vector<std::unique_ptr<RecurrentLayer>> layers_;
   std::unique_ptr<Readout> readout_;
-  std::vector<std::vector<float>> d_buffers_;
+  std::vector<AlignedBuffer> d_buffers_;
 };
 
 }  // namespace biornn

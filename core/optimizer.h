@@ -16,6 +16,10 @@ class Optimizer {
   virtual void step(const std::vector<Parameter*>& params, double learning_rate) = 0;
   // The learning rate named in the graph.
   virtual double learning_rate() const = 0;
+  // The optimizer's own state (moments, step count) as a flat list of matrices, for
+  // checkpoints; set_state() takes back exactly what state() gave.
+  virtual std::vector<Matrix> state() const = 0;
+  virtual void set_state(const std::vector<Matrix>& state) = 0;
 };
 
 }  // namespace biornn

@@ -49,8 +49,13 @@ class RecurrentLayer {
   const ParameterSet& parameters() const { return params_; }
   const Cell& cell() const { return *cell_; }
   const Gate& gate() const { return *gate_; }
-  // The gate values z of the last forward, [T, B, H] (for diagnostics).
-  const float* gates() const { return z_.data(); }
+  // The gate values z of the last forward, [T, B, H] (for diagnostics; null for
+  // whole-sequence cells).
+  const float* gates() const { return z_.empty() ? nullptr : z_.data(); }
+  int last_steps() const { return steps_; }
+  int last_batch() const { return batch_; }
+  // The effective scaling A of the last prepare() ([H, H]), or null without a scaling.
+  const Matrix* scaling_matrix() const { return scaling_ ? &scaling_a_ : nullptr; }
 
  private:
   std::string name_;
@@ -69,7 +74,7 @@ class RecurrentLayer {
   Vector b_cat_;          // [width]
 
   int steps_ = 0, batch_ = 0;
-  std::vector<float> pre_, z_, s_, r_, d_pre_, d_r_, d_s_, d_z_;
+  AlignedBuffer pre_, z_, s_, r_, d_pre_, d_r_, d_s_, d_z_;
 };
 
 }  // namespace biornn

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace biornn {
 
@@ -21,6 +22,11 @@ inline MatrixMap view(float* data, int rows, int cols, int stride) {
 inline ConstMatrixMap view(const float* data, int rows, int cols, int stride) {
   return ConstMatrixMap(data, rows, cols, Eigen::OuterStride<>(stride));
 }
+
+// A float buffer aligned like Eigen's own matrices (64 bytes with AVX-512). The layer's
+// per-step buffers use it so that Eigen's vectorised passes split rows the same way on every
+// run (its peeling depends on addresses), which keeps training bit-for-bit reproducible.
+using AlignedBuffer = std::vector<float, Eigen::aligned_allocator<float>>;
 
 // The random stream of a run: one seed reproduces initialisation and shuffling.
 using Rng = std::mt19937_64;

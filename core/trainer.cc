@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -54,7 +55,7 @@ std::pair<double, double> evaluate(Experiment& e, Split split, const std::vector
                                    int batch_size) {
   if (indices.empty()) return {-1, -1};
   const int T = e.dataset->steps(), F = e.dataset->features();
-  std::vector<float> x(size_t(T) * batch_size * F);
+  AlignedBuffer x(size_t(T) * batch_size * F);
   std::vector<int32_t> y(batch_size);
   int64_t right = 0;
   double loss = 0;
@@ -68,7 +69,22 @@ std::pair<double, double> evaluate(Experiment& e, Split split, const std::vector
   return {double(right) / indices.size(), loss / indices.size()};
 }
 
-TrainResult train(Experiment& e, const Graph& g, const std::function<void(const EpochMetrics&)>& on_epoch) {
+namespace {
+std::atomic<bool> g_stop{false};
+std::atomic<int64_t> g_stop_at{0};
+}  // namespace
+
+void request_stop() { g_stop.store(true); }
+bool stop_requested() { return g_stop.load(); }
+void request_stop_at_step(int64_t step) { g_stop_at.store(step); }
+
+TrainResult train(Experiment& e, const Graph& g) {
+  TrainState state;
+  return train(e, g, state);
+}
+
+TrainResult train(Experiment& e, const Graph& g, TrainState& st,
+                  const std::function<void(const EpochMetrics&, const TrainState&)>& on_epoch) {
   const Options& o = g.train;
   set_compute_threads(int(o.get_int("threads")));
   const int epochs = int(o.get_int("epochs"));
@@ -84,7 +100,7 @@ TrainResult train(Experiment& e, const Graph& g, const std::function<void(const 
   data.load();
   spdlog::info("data: {} (loaded in {:.1f} s)", data.describe(), since(load_start));
 
-  // Validation split: a seeded permutation of the training examples.
+  // Validation split: a seeded permutation of the training examples (recomputed on resume).
   const int64_t n_train_all = data.size(Split::kTrain);
   const int64_t n_val = o.get_int("validation_size");
   if (n_val >= n_train_all)
@@ -97,6 +113,7 @@ TrainResult train(Experiment& e, const Graph& g, const std::function<void(const 
   std::shuffle(all.begin(), all.end(), split_rng);
   std::vector<int64_t> val(all.begin(), all.begin() + n_val), tr(all.begin() + n_val, all.end());
   std::sort(val.begin(), val.end());
+  std::sort(tr.begin(), tr.end());
   std::vector<int64_t> test(data.size(Split::kTest));
   std::iota(test.begin(), test.end(), 0);
 
@@ -106,58 +123,85 @@ TrainResult train(Experiment& e, const Graph& g, const std::function<void(const 
                e.optimizer->learning_rate(), batch, epochs, compute_threads(), seed);
 
   const int T = data.steps(), F = data.features();
-  std::vector<float> x(size_t(T) * batch * F);
+  AlignedBuffer x(size_t(T) * batch * F);
   std::vector<int32_t> y(batch);
   Rng shuffle_rng(seed * 0xBF58476D1CE4E5B9ull + 2);
+  if (!st.shuffle_rng.empty()) {
+    std::istringstream in(st.shuffle_rng);
+    in >> shuffle_rng;
+  }
   std::vector<Parameter*> params = e.model.parameters();
   TrainResult result;
+  result.epochs = st.history;
   const auto run_start = Clock::now();
-  int64_t global_step = 0;
 
   const std::string schedule = o.get_string("lr_schedule");
   const double base_lr = e.optimizer->learning_rate(), gamma = o.get_float("lr_gamma");
-  double lr = base_lr, best_val = -1;
-  int since_best = 0;
-  for (int epoch = 1; epoch <= epochs; ++epoch) {
+  if (st.learning_rate < 0) st.learning_rate = base_lr;
+  if (st.epochs_done > 0 || st.next_batch > 0)
+    spdlog::info("resuming after epoch {} (minibatch {}, step {})", st.epochs_done, st.next_batch, st.global_step);
+
+  for (int epoch = st.epochs_done + 1; epoch <= epochs; ++epoch) {
+    const bool mid_epoch = st.next_batch > 0;
     if (schedule == "step") {
-      lr = base_lr * std::pow(gamma, double((epoch - 1) / o.get_int("lr_step_epochs")));
+      st.learning_rate = base_lr * std::pow(gamma, double((epoch - 1) / o.get_int("lr_step_epochs")));
     } else if (schedule == "cosine") {
       const double lr_min = o.get_float("lr_min");
-      lr = lr_min + 0.5 * (base_lr - lr_min) * (1 + std::cos(M_PI * (epoch - 1) / std::max(1, epochs)));
+      st.learning_rate = lr_min + 0.5 * (base_lr - lr_min) * (1 + std::cos(M_PI * (epoch - 1) / std::max(1, epochs)));
     }
-    std::shuffle(tr.begin(), tr.end(), shuffle_rng);
-    int64_t n_batches = int64_t((tr.size() + batch - 1) / batch);
+    if (!mid_epoch) {
+      st.order = tr;
+      std::shuffle(st.order.begin(), st.order.end(), shuffle_rng);
+      st.loss_sum = st.norm_sum = st.epoch_seconds = 0;
+      st.seen = st.right = 0;
+    }
+    const std::vector<int64_t>& order = st.order;
+    int64_t n_batches = int64_t((order.size() + batch - 1) / batch);
     if (max_batches > 0) n_batches = std::min(n_batches, max_batches);
-    const auto epoch_start = Clock::now();
-    double loss_sum = 0, norm_sum = 0, window_loss = 0;
-    int64_t seen = 0, right = 0, window_seen = 0, window_right = 0;
+    auto epoch_start = Clock::now();
+    double window_loss = 0;
+    int64_t window_seen = 0, window_right = 0;
     auto window_start = Clock::now();
-    for (int64_t bi = 0; bi < n_batches; ++bi) {
+    for (int64_t bi = st.next_batch; bi < n_batches; ++bi) {
+      const int64_t stop_at = g_stop_at.load();
+      if (stop_requested() || (stop_at > 0 && st.global_step >= stop_at)) {
+        g_stop.store(false);
+        g_stop_at.store(0);
+        st.next_batch = bi;
+        st.epoch_seconds += since(epoch_start);
+        std::ostringstream rs;
+        rs << shuffle_rng;
+        st.shuffle_rng = rs.str();
+        result.interrupted = true;
+        result.seconds = since(run_start);
+        spdlog::warn("stopping on request at epoch {}, minibatch {}/{}", epoch, bi, n_batches);
+        return result;
+      }
       const size_t start = size_t(bi) * batch;
-      const int n = int(std::min<size_t>(batch, tr.size() - start));
-      data.batch(Split::kTrain, tr.data() + start, n, x.data(), y.data());
+      const int n = int(std::min<size_t>(batch, order.size() - start));
+      data.batch(Split::kTrain, order.data() + start, n, x.data(), y.data());
       int correct = 0;
       const double loss = e.model.run(x.data(), T, n, y.data(), true, &correct);
-      ++global_step;
+      ++st.global_step;
       if (!std::isfinite(loss))
         throw Error("training diverged: the loss is " + std::to_string(loss) + " at epoch " + std::to_string(epoch) +
-                    ", minibatch " + std::to_string(bi + 1) + " (step " + std::to_string(global_step) +
+                    ", minibatch " + std::to_string(bi + 1) + " (step " + std::to_string(st.global_step) +
                     "); lower the learning rate, set train.clip_grad_norm, or check the data for NaN");
       double sq = 0;
       for (Parameter* p : params) sq += double(p->raw_grad.squaredNorm());
       const double norm = std::sqrt(sq);
       if (!std::isfinite(norm))
         throw Error("training diverged: non-finite gradient at epoch " + std::to_string(epoch) + ", minibatch " +
-                    std::to_string(bi + 1) + " (step " + std::to_string(global_step) + ")");
+                    std::to_string(bi + 1) + " (step " + std::to_string(st.global_step) + ")");
       if (clip > 0 && norm > clip)
         for (Parameter* p : params) p->raw_grad *= float(clip / norm);
-      e.optimizer->step(params, lr);
+      e.optimizer->step(params, st.learning_rate);
       e.model.project();
 
-      loss_sum += loss;
-      norm_sum += norm;
-      seen += n;
-      right += correct;
+      st.loss_sum += loss;
+      st.norm_sum += norm;
+      st.seen += n;
+      st.right += correct;
       window_loss += loss;
       window_seen += n;
       window_right += correct;
@@ -170,39 +214,53 @@ TrainResult train(Experiment& e, const Graph& g, const std::function<void(const 
         window_start = Clock::now();
       }
     }
-    const double train_seconds = since(epoch_start);
+    st.next_batch = 0;
+    const double train_seconds = st.epoch_seconds + since(epoch_start);
     EpochMetrics m;
     m.epoch = epoch;
-    m.train_loss = loss_sum / seen;
-    m.train_accuracy = double(right) / seen;
-    m.gradient_norm = norm_sum / n_batches;
-    m.learning_rate = lr;
-    m.samples_per_second = seen / train_seconds;
+    m.train_loss = st.loss_sum / std::max<int64_t>(1, st.seen);
+    m.train_accuracy = double(st.right) / std::max<int64_t>(1, st.seen);
+    m.gradient_norm = st.norm_sum / std::max<int64_t>(1, n_batches);
+    m.learning_rate = st.learning_rate;
+    m.samples_per_second = st.seen / train_seconds;
+    const auto eval_start = Clock::now();
     std::tie(m.validation_accuracy, m.validation_loss) = evaluate(e, Split::kTrain, val, eval_batch);
     std::tie(m.test_accuracy, m.test_loss) = evaluate(e, Split::kTest, test, eval_batch);
-    m.seconds = since(epoch_start);
+    m.seconds = train_seconds + since(eval_start);
     spdlog::info("epoch {}/{}: train loss {:.4f} acc {:.2f}% | validation acc {} | test acc {:.2f}% | "
                  "{:.0f} samples/s | {:.1f} s",
                  epoch, epochs, m.train_loss, 100 * m.train_accuracy,
                  m.validation_accuracy < 0 ? std::string("n/a") : fmt::format("{:.2f}%", 100 * m.validation_accuracy),
                  100 * m.test_accuracy, m.samples_per_second, m.seconds);
     result.epochs.push_back(m);
-    if (on_epoch) on_epoch(m);
+    st.history.push_back(m);
+    st.epochs_done = epoch;
+
     // Validation-driven decisions (plateau schedule, early stopping); the test split never steers.
     const double score = m.validation_accuracy >= 0 ? m.validation_accuracy : -m.train_loss;
-    if (score > best_val) {
-      best_val = score;
-      since_best = 0;
+    bool stop_early = false;
+    if (score > st.best_score) {
+      st.best_score = score;
+      st.since_best = 0;
     } else {
-      ++since_best;
-      if (schedule == "plateau" && since_best % o.get_int("lr_patience") == 0) {
-        lr *= gamma;
-        spdlog::info("validation accuracy has not improved for {} epochs: learning rate now {}", since_best, lr);
+      ++st.since_best;
+      if (schedule == "plateau" && st.since_best % o.get_int("lr_patience") == 0) {
+        st.learning_rate *= gamma;
+        spdlog::info("validation accuracy has not improved for {} epochs: learning rate now {}", st.since_best,
+                     st.learning_rate);
       }
-      if (o.get_int("early_stopping") > 0 && since_best >= o.get_int("early_stopping")) {
-        spdlog::info("early stopping: validation accuracy has not improved for {} epochs", since_best);
-        break;
+      if (o.get_int("early_stopping") > 0 && st.since_best >= o.get_int("early_stopping")) {
+        spdlog::info("early stopping: validation accuracy has not improved for {} epochs", st.since_best);
+        stop_early = true;
       }
+    }
+    std::ostringstream rs;
+    rs << shuffle_rng;
+    st.shuffle_rng = rs.str();
+    if (on_epoch) on_epoch(m, st);
+    if (stop_early) {
+      result.early_stopped = true;
+      break;
     }
   }
   result.seconds = since(run_start);

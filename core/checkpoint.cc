@@ -1,0 +1,285 @@
+#include "core/checkpoint.h"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace biornn {
+
+namespace {
+
+constexpr char kMagic[8] = {'B', 'I', 'O', 'R', 'N', 'N', 'C', 'K'};
+constexpr uint32_t kVersion = 1;
+
+class Writer {
+ public:
+  void u64(uint64_t v) { raw(&v, 8); }
+  void f64(double v) { raw(&v, 8); }
+  void str(const std::string& s) {
+    u64(s.size());
+    raw(s.data(), s.size());
+  }
+  void matrix(const Matrix& m) {
+    u64(uint64_t(m.rows()));
+    u64(uint64_t(m.cols()));
+    raw(m.data(), sizeof(float) * size_t(m.size()));
+  }
+  void raw(const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
+  std::string out;
+};
+
+class Reader {
+ public:
+  Reader(std::string data, std::string path) : data_(std::move(data)), path_(std::move(path)) {}
+  uint64_t u64() {
+    uint64_t v;
+    raw(&v, 8);
+    return v;
+  }
+  double f64() {
+    double v;
+    raw(&v, 8);
+    return v;
+  }
+  std::string str() {
+    const uint64_t n = u64();
+    need(n);
+    std::string s = data_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  Matrix matrix() {
+    const uint64_t r = u64(), c = u64();
+    if (r > (1u << 26) || c > (1u << 26)) fail("implausible matrix shape");
+    Matrix m(r, c);
+    raw(m.data(), sizeof(float) * size_t(r * c));
+    return m;
+  }
+  void raw(void* p, size_t n) {
+    need(n);
+    std::memcpy(p, data_.data() + pos_, n);
+    pos_ += n;
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error("checkpoint " + path_ + " is unreadable: " + what + " (at byte " + std::to_string(pos_) + ")");
+  }
+
+ private:
+  void need(uint64_t n) {
+    if (pos_ + n > data_.size()) fail("truncated");
+  }
+  std::string data_, path_;
+  size_t pos_ = 0;
+};
+
+void write_atomically(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f.write(bytes.data(), std::streamsize(bytes.size()));
+    f.flush();
+    if (!f) throw Error("cannot write " + tmp + " (disk full or no permission?)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw Error("cannot rename " + tmp + " to " + path + ": " + ec.message());
+}
+
+void write_metrics(Writer& w, const EpochMetrics& m) {
+  w.u64(uint64_t(m.epoch));
+  for (double v : {m.train_loss, m.train_accuracy, m.validation_accuracy, m.validation_loss, m.test_accuracy,
+                   m.test_loss, m.gradient_norm, m.learning_rate, m.samples_per_second, m.seconds})
+    w.f64(v);
+}
+
+EpochMetrics read_metrics(Reader& r) {
+  EpochMetrics m;
+  m.epoch = int(r.u64());
+  for (double* v : {&m.train_loss, &m.train_accuracy, &m.validation_accuracy, &m.validation_loss,
+                    &m.test_accuracy, &m.test_loss, &m.gradient_norm, &m.learning_rate,
+                    &m.samples_per_second, &m.seconds})
+    *v = r.f64();
+  return m;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, Experiment& e, const TrainState& st) {
+  Writer w;
+  w.raw(kMagic, 8);
+  w.u64(kVersion);
+  const auto names = e.model.parameter_names();
+  const auto params = e.model.parameters();
+  w.u64(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    w.str(names[i]);
+    w.matrix(params[i]->raw);
+  }
+  const auto opt = e.optimizer->state();
+  w.u64(opt.size());
+  for (const Matrix& m : opt) w.matrix(m);
+  w.u64(uint64_t(st.epochs_done));
+  w.u64(uint64_t(st.next_batch));
+  w.u64(st.order.size());
+  w.raw(st.order.data(), st.order.size() * sizeof(int64_t));
+  w.str(st.shuffle_rng);
+  w.u64(uint64_t(st.global_step));
+  for (double v : {st.learning_rate, st.best_score, double(st.since_best), st.loss_sum, st.norm_sum,
+                   double(st.seen), double(st.right), st.epoch_seconds})
+    w.f64(v);
+  w.u64(st.history.size());
+  for (const auto& m : st.history) write_metrics(w, m);
+  const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(w.out.data()), uInt(w.out.size())));
+  w.raw(&crc, 4);
+  write_atomically(path, w.out);
+}
+
+void load_checkpoint(const std::string& path, Experiment& e, TrainState& st) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error("cannot open checkpoint " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string bytes = ss.str();
+  if (bytes.size() < 12 || std::memcmp(bytes.data(), kMagic, 8) != 0)
+    throw Error("checkpoint " + path + " is not a biornn checkpoint (bad magic)");
+  uint32_t stored;
+  std::memcpy(&stored, bytes.data() + bytes.size() - 4, 4);
+  bytes.resize(bytes.size() - 4);
+  if (uint32_t(crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size()))) != stored)
+    throw Error("checkpoint " + path + " is corrupt (checksum mismatch)");
+  Reader r(bytes, path);
+  char magic[8];
+  r.raw(magic, 8);
+  if (r.u64() != kVersion) r.fail("written by another checkpoint format version");
+  const auto names = e.model.parameter_names();
+  const auto params = e.model.parameters();
+  const uint64_t n = r.u64();
+  if (n != params.size())
+    throw Error("checkpoint " + path + " holds " + std::to_string(n) + " parameters, the graph's model has " +
+                std::to_string(params.size()) + ": was it written for another graph?");
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string name = r.str();
+    Matrix m = r.matrix();
+    if (name != names[i] || m.rows() != params[i]->raw.rows() || m.cols() != params[i]->raw.cols())
+      throw Error("checkpoint " + path + ": parameter " + std::to_string(i) + " is " + name + " [" +
+                  std::to_string(m.rows()) + "x" + std::to_string(m.cols()) + "], the model expects " + names[i] +
+                  " [" + std::to_string(params[i]->raw.rows()) + "x" + std::to_string(params[i]->raw.cols()) + "]");
+    params[i]->raw = m;
+  }
+  std::vector<Matrix> opt(r.u64());
+  for (auto& m : opt) m = r.matrix();
+  e.optimizer->set_state(opt);
+  st.epochs_done = int(r.u64());
+  st.next_batch = int64_t(r.u64());
+  st.order.resize(r.u64());
+  r.raw(st.order.data(), st.order.size() * sizeof(int64_t));
+  st.shuffle_rng = r.str();
+  st.global_step = int64_t(r.u64());
+  st.learning_rate = r.f64();
+  st.best_score = r.f64();
+  st.since_best = int(r.f64());
+  st.loss_sum = r.f64();
+  st.norm_sum = r.f64();
+  st.seen = int64_t(r.f64());
+  st.right = int64_t(r.f64());
+  st.epoch_seconds = r.f64();
+  st.history.resize(r.u64());
+  for (auto& m : st.history) m = read_metrics(r);
+}
+
+// --- .npz: an uncompressed zip of .npy (format 1.0, little-endian float32, C order) ---------
+
+namespace {
+
+std::string npy(const Matrix& m) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(m.rows()) + ", " +
+                       std::to_string(m.cols()) + "), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += char(1);
+  out += char(0);
+  const uint16_t len = uint16_t(header.size());
+  out.append(reinterpret_cast<const char*>(&len), 2);
+  out += header;
+  out.append(reinterpret_cast<const char*>(m.data()), sizeof(float) * size_t(m.size()));
+  return out;
+}
+
+void put16(std::string& s, uint16_t v) { s.append(reinterpret_cast<const char*>(&v), 2); }
+void put32(std::string& s, uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); }
+
+}  // namespace
+
+void save_npz(const std::string& path, Experiment& e) {
+  std::vector<std::pair<std::string, Matrix>> arrays;
+  for (const auto& l : e.model.layers()) {
+    l->prepare();  // effective values from the current raw ones
+    for (const Parameter* p : l->parameters().all()) {
+      arrays.emplace_back(l->name() + "." + p->name, p->value);
+      arrays.emplace_back(l->name() + "." + p->name + ".raw", p->raw);
+    }
+    if (l->scaling_matrix()) arrays.emplace_back(l->name() + ".A", *l->scaling_matrix());
+  }
+  for (const Parameter* p : e.model.readout().parameters().all())
+    arrays.emplace_back(e.model.readout().name() + "." + p->name, p->raw);
+
+  std::string zip, central;
+  uint16_t count = 0;
+  for (const auto& [name, m] : arrays) {
+    const std::string file = name + ".npy", data = npy(m);
+    const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(data.data()), uInt(data.size())));
+    const uint32_t offset = uint32_t(zip.size());
+    put32(zip, 0x04034b50);
+    put16(zip, 20);
+    put16(zip, 0);
+    put16(zip, 0);  // stored
+    put16(zip, 0);
+    put16(zip, 0x21);  // 1980-01-01
+    put32(zip, crc);
+    put32(zip, uint32_t(data.size()));
+    put32(zip, uint32_t(data.size()));
+    put16(zip, uint16_t(file.size()));
+    put16(zip, 0);
+    zip += file;
+    zip += data;
+    put32(central, 0x02014b50);
+    put16(central, 20);
+    put16(central, 20);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0x21);
+    put32(central, crc);
+    put32(central, uint32_t(data.size()));
+    put32(central, uint32_t(data.size()));
+    put16(central, uint16_t(file.size()));
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, 0);
+    put32(central, 0);
+    put32(central, offset);
+    central += file;
+    ++count;
+  }
+  const uint32_t central_offset = uint32_t(zip.size());
+  zip += central;
+  put32(zip, 0x06054b50);
+  put16(zip, 0);
+  put16(zip, 0);
+  put16(zip, count);
+  put16(zip, count);
+  put32(zip, uint32_t(central.size()));
+  put32(zip, central_offset);
+  put16(zip, 0);
+  write_atomically(path, zip);
+}
+
+}  // namespace biornn

@@ -1,0 +1,80 @@
+#include "core/diagnostics.h"
+
+#include <Eigen/Eigenvalues>
+#include <Eigen/SVD>
+#include <algorithm>
+#include <cmath>
+
+namespace biornn {
+
+double svd_entropy(const std::vector<double>& s) {
+  double total = 0;
+  for (double v : s) total += v;
+  if (s.size() < 2 || total <= 0) return 0;
+  double h = 0;
+  for (double v : s)
+    if (v > 0) h -= (v / total) * std::log(v / total);
+  return h / std::log(double(s.size()));
+}
+
+std::vector<LayerDiagnostics> diagnose(Experiment& e, const float* x, int steps, int batch) {
+  std::vector<int32_t> labels(batch, 0);
+  e.model.run(x, steps, batch, labels.data(), false, nullptr);
+  std::vector<LayerDiagnostics> out;
+  for (const auto& l : e.model.layers()) {
+    LayerDiagnostics d;
+    d.layer = l->name();
+    const int H = l->hidden();
+    if (const float* z = l->gates()) {
+      const size_t n = size_t(l->last_steps()) * l->last_batch() * H;
+      std::vector<float> v(z, z + n);
+      double sum = 0;
+      for (float q : v) sum += q;
+      d.has_gates = true;
+      d.z_mean = sum / n;
+      auto pct = [&](double p) {
+        size_t k = std::min(n - 1, size_t(p * (n - 1)));
+        std::nth_element(v.begin(), v.begin() + k, v.end());
+        return double(v[k]);
+      };
+      d.z_p10 = pct(0.1);
+      d.z_p50 = pct(0.5);
+      d.z_p90 = pct(0.9);
+    }
+    const Parameter* w = l->parameters().find("W");
+    if (w && w->value.rows() == H && w->value.cols() == H) {
+      d.has_w = true;
+      const Eigen::MatrixXd wd = w->value.cast<double>();
+      Eigen::EigenSolver<Eigen::MatrixXd> es(wd, false);
+      for (int i = 0; i < H; ++i) {
+        const auto ev = es.eigenvalues()[i];
+        d.eigen_real.push_back(ev.real());
+        d.eigen_imag.push_back(ev.imag());
+        d.spectral_radius = std::max(d.spectral_radius, std::abs(ev));
+      }
+      Eigen::BDCSVD<Eigen::MatrixXd> svd(wd);
+      for (int i = 0; i < svd.singularValues().size(); ++i) d.singular_values.push_back(svd.singularValues()[i]);
+      d.svd_entropy = svd_entropy(d.singular_values);
+      const std::vector<float> signs = w->constraint ? w->constraint->column_signs() : std::vector<float>{};
+      if (int(signs.size()) == H) {
+        d.has_ei = true;
+        // Mean rate of each sender over the batch and steps.
+        std::vector<double> rbar(H, 0.0);
+        const float* r = l->outputs();
+        const size_t rows = size_t(l->last_steps()) * l->last_batch();
+        for (size_t i = 0; i < rows; ++i)
+          for (int j = 0; j < H; ++j) rbar[j] += r[i * H + j];
+        for (double& v : rbar) v /= double(rows);
+        double e_in = 0, i_in = 0;
+        for (int i = 0; i < H; ++i)
+          for (int j = 0; j < H; ++j) (signs[j] > 0 ? e_in : i_in) += w->value(i, j) * rbar[j];
+        d.excitatory_input = e_in / H;
+        d.inhibitory_input = i_in / H;
+      }
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
+}  // namespace biornn

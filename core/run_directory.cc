@@ -1,0 +1,223 @@
+#include "core/run_directory.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/plot.h"
+
+namespace biornn {
+
+namespace fs = std::filesystem;
+
+RunDirectory RunDirectory::create(const std::string& root, const std::string& graph_name) {
+  const fs::path base = fs::path(root) / graph_name;
+  std::error_code ec;
+  fs::create_directories(base, ec);
+  if (ec) throw Error("cannot create run directory " + base.string() + ": " + ec.message());
+  for (int i = 1; i < 100000; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "%03d", i);
+    if (fs::create_directory(base / name, ec)) return at((base / name).string());
+  }
+  throw Error("no free run index under " + base.string());
+}
+
+RunDirectory RunDirectory::at(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error("cannot create run directory " + dir + ": " + ec.message());
+  RunDirectory r;
+  r.path_ = dir;
+  return r;
+}
+
+RunDirectory RunDirectory::open_existing(const std::string& dir) {
+  for (const char* f : {"graph.toml", "checkpoint.bin"})
+    if (!fs::exists(fs::path(dir) / f))
+      throw Error("cannot resume " + dir + ": it has no " + f + " (is it a run directory written by train?)");
+  RunDirectory r;
+  r.path_ = dir;
+  return r;
+}
+
+void RunDirectory::write_text(const std::string& name, const std::string& text) const {
+  const std::string p = file(name), tmp = p + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << text;
+    if (!f) throw Error("cannot write " + tmp);
+  }
+  fs::rename(tmp, p);
+}
+
+void RunDirectory::attach_log() const {
+  auto console = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
+  auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file("train.log"), false);
+  auto logger = std::make_shared<spdlog::logger>("biornn", spdlog::sinks_init_list{console, file_sink});
+  logger->set_pattern("[%H:%M:%S] %v");
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+namespace {
+
+const char* kBase[] = {"epoch",           "train_loss",   "train_accuracy", "validation_accuracy",
+                       "validation_loss", "test_accuracy", "test_loss",     "learning_rate",
+                       "gradient_norm",   "samples_per_second", "seconds"};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> r;
+  std::stringstream ss(s);
+  for (std::string x; std::getline(ss, x, sep);) r.push_back(x);
+  return r;
+}
+
+}  // namespace
+
+void RunDirectory::append_metrics(const EpochMetrics& m, const std::vector<LayerDiagnostics>& diags) const {
+  const std::string p = file("metrics.csv");
+  const bool fresh = !fs::exists(p) || fs::file_size(p) == 0;
+  std::ofstream f(p, std::ios::app);
+  auto nan = std::nan("");
+  if (fresh) {
+    for (size_t i = 0; i < std::size(kBase); ++i) f << (i ? "," : "") << kBase[i];
+    for (const auto& d : diags)
+      for (const char* c : {"spectral_radius", "svd_entropy", "excitatory_input", "inhibitory_input", "z_mean",
+                            "z_p10", "z_p50", "z_p90"})
+        f << "," << d.layer << "." << c;
+    f << "\n";
+  }
+  f.precision(6);
+  f << m.epoch << "," << m.train_loss << "," << m.train_accuracy << "," << m.validation_accuracy << ","
+    << m.validation_loss << "," << m.test_accuracy << "," << m.test_loss << "," << m.learning_rate << ","
+    << m.gradient_norm << "," << m.samples_per_second << "," << m.seconds;
+  for (const auto& d : diags) {
+    f << "," << (d.has_w ? d.spectral_radius : nan) << "," << (d.has_w ? d.svd_entropy : nan) << ","
+      << (d.has_ei ? d.excitatory_input : nan) << "," << (d.has_ei ? d.inhibitory_input : nan);
+    for (double v : {d.z_mean, d.z_p10, d.z_p50, d.z_p90}) f << "," << (d.has_gates ? v : nan);
+  }
+  f << "\n";
+}
+
+void RunDirectory::truncate_metrics(int keep_through_epoch) const {
+  const std::string p = file("metrics.csv");
+  std::ifstream in(p);
+  if (!in) return;
+  std::string header, line, kept;
+  std::getline(in, header);
+  while (std::getline(in, line))
+    if (!line.empty() && std::stoi(line) <= keep_through_epoch) kept += line + "\n";
+  in.close();
+  write_text("metrics.csv", header + "\n" + kept);
+}
+
+std::vector<std::map<std::string, double>> RunDirectory::read_metrics() const {
+  std::vector<std::map<std::string, double>> rows;
+  std::ifstream in(file("metrics.csv"));
+  std::string header, line;
+  if (!std::getline(in, header)) return rows;
+  const auto cols = split(header, ',');
+  while (std::getline(in, line)) {
+    const auto v = split(line, ',');
+    std::map<std::string, double> row;
+    for (size_t i = 0; i < cols.size() && i < v.size(); ++i) row[cols[i]] = std::strtod(v[i].c_str(), nullptr);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+void RunDirectory::write_plots(const std::vector<LayerDiagnostics>& last) const {
+  const auto rows = read_metrics();
+  // Negative values mark "not measured" (e.g. validation_accuracy -1) unless signed.
+  auto series = [&](const std::string& col, const std::string& name, bool is_signed = false) {
+    Series s{name, {}, {}};
+    for (const auto& r : rows) {
+      auto it = r.find(col);
+      if (it != r.end() && std::isfinite(it->second) && (is_signed || it->second >= -1e-12)) {
+        s.x.push_back(r.at("epoch"));
+        s.y.push_back(it->second);
+      }
+    }
+    return s;
+  };
+  write_text("loss.svg", line_plot_svg("Loss", "epoch", "cross-entropy",
+                                       {series("train_loss", "train"), series("validation_loss", "validation"),
+                                        series("test_loss", "test")}));
+  write_text("accuracy.svg", line_plot_svg("Accuracy", "epoch", "accuracy",
+                                           {series("train_accuracy", "train"),
+                                            series("validation_accuracy", "validation"),
+                                            series("test_accuracy", "test")}));
+  for (const auto& d : last) {
+    if (d.has_w) {
+      write_text("spectrum_" + d.layer + ".svg",
+                 line_plot_svg("Layer " + d.layer + ": spectral radius and SVD entropy of W", "epoch", "",
+                               {series(d.layer + ".spectral_radius", "spectral radius"),
+                                series(d.layer + ".svd_entropy", "SVD entropy")}));
+      write_text("eigenvalues_" + d.layer + ".svg",
+                 scatter_svg("Layer " + d.layer + ": eigenvalues of effective W", d.eigen_real, d.eigen_imag, true,
+                             "real", "imaginary"));
+      write_text("singular_values_" + d.layer + ".svg",
+                 histogram_svg("Layer " + d.layer + ": singular values of effective W", d.singular_values, 30,
+                               "singular value"));
+    }
+    if (d.has_gates)
+      write_text("gates_" + d.layer + ".svg",
+                 line_plot_svg("Layer " + d.layer + ": gate z (10th, 50th, 90th percentile)", "epoch", "z",
+                               {series(d.layer + ".z_p10", "p10"), series(d.layer + ".z_p50", "median"),
+                                series(d.layer + ".z_p90", "p90")}));
+    if (d.has_ei)
+      write_text("ei_balance_" + d.layer + ".svg",
+                 line_plot_svg("Layer " + d.layer + ": mean E and I input per unit", "epoch", "input",
+                               {series(d.layer + ".excitatory_input", "excitatory", true),
+                                series(d.layer + ".inhibitory_input", "inhibitory", true)}));
+  }
+}
+
+std::string summary_json(const std::string& graph_name, const std::string& status, const TrainResult& r,
+                         int64_t parameters, const std::string& message) {
+  std::ostringstream o;
+  o.precision(6);
+  auto str = [](const std::string& s) {
+    std::string q = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\') q += '\\';
+      if (c == '\n') {
+        q += "\\n";
+        continue;
+      }
+      q += c;
+    }
+    return q + "\"";
+  };
+  o << "{\n  \"graph\": " << str(graph_name) << ",\n  \"status\": " << str(status) << ",\n";
+  if (!message.empty()) o << "  \"message\": " << str(message) << ",\n";
+  o << "  \"parameters\": " << parameters << ",\n  \"epochs\": " << r.epochs.size() << ",\n";
+  if (!r.epochs.empty()) {
+    const auto& m = r.epochs.back();
+    size_t best = 0;
+    for (size_t i = 0; i < r.epochs.size(); ++i)
+      if (r.epochs[i].validation_accuracy > r.epochs[best].validation_accuracy) best = i;
+    double sps = 0, secs = 0;
+    for (const auto& e : r.epochs) {
+      sps += e.samples_per_second;
+      secs += e.seconds;
+    }
+    o << "  \"test_accuracy\": " << m.test_accuracy << ",\n  \"validation_accuracy\": " << m.validation_accuracy
+      << ",\n  \"train_loss\": " << m.train_loss << ",\n  \"test_loss\": " << m.test_loss
+      << ",\n  \"best_validation_epoch\": " << r.epochs[best].epoch
+      << ",\n  \"best_validation_accuracy\": " << r.epochs[best].validation_accuracy
+      << ",\n  \"test_accuracy_at_best_validation\": " << r.epochs[best].test_accuracy
+      << ",\n  \"samples_per_second\": " << sps / r.epochs.size() << ",\n  \"seconds\": " << secs << ",\n";
+  }
+  o << "  \"interrupted\": " << (r.interrupted ? "true" : "false") << "\n}\n";
+  return o.str();
+}
+
+}  // namespace biornn
