@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/plot.h"
 
@@ -218,6 +219,67 @@ std::string summary_json(const std::string& graph_name, const std::string& statu
   }
   o << "  \"interrupted\": " << (r.interrupted ? "true" : "false") << "\n}\n";
   return o.str();
+}
+
+RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run, bool resume) {
+  run.attach_log();
+  run.write_text("graph.toml", graph.resolved_toml);
+  spdlog::info("graph {} -> run directory {}", graph.name, run.path());
+  auto experiment = build_experiment(graph, registry);
+  const int64_t parameters = experiment->model.parameter_count();
+  TrainState state;
+  if (resume) {
+    load_checkpoint(run.file("checkpoint.bin"), *experiment, state);
+    run.truncate_metrics(state.epochs_done);
+  }
+  // Diagnostics read a fixed batch of test examples (never used for decisions).
+  Dataset& data = *experiment->dataset;
+  AlignedBuffer diag_x;
+  int diag_n = 0;
+  auto on_epoch = [&](const EpochMetrics& m, const TrainState& st) {
+    if (diag_x.empty()) {
+      diag_n = int(std::min<int64_t>(256, data.size(Split::kTest)));
+      std::vector<int64_t> idx(diag_n);
+      for (int i = 0; i < diag_n; ++i) idx[i] = i;
+      std::vector<int32_t> y(diag_n);
+      diag_x.resize(size_t(data.steps()) * diag_n * data.features());
+      data.batch(Split::kTest, idx.data(), diag_n, diag_x.data(), y.data());
+    }
+    const auto diags = diagnose(*experiment, diag_x.data(), data.steps(), diag_n);
+    for (const auto& d : diags)
+      if (d.has_w)
+        spdlog::info("  {}: spectral radius {:.3f}, SVD entropy {:.3f}{}{}", d.layer, d.spectral_radius,
+                     d.svd_entropy,
+                     d.has_gates ? fmt::format(", z median {:.3f} (p10 {:.3f}, p90 {:.3f})", d.z_p50, d.z_p10, d.z_p90)
+                                 : std::string(),
+                     d.has_ei ? fmt::format(", E input {:.3f} / I input {:.3f}", d.excitatory_input, d.inhibitory_input)
+                              : std::string());
+    run.append_metrics(m, diags);
+    save_checkpoint(run.file("checkpoint.bin"), *experiment, st);
+    if (st.since_best == 0) save_checkpoint(run.file("checkpoint_best.bin"), *experiment, st);
+    run.write_plots(diags);
+  };
+  RunOutcome out;
+  try {
+    out.result = train(*experiment, graph, state, on_epoch);
+  } catch (const Error& e) {
+    out.result.epochs = state.history;
+    out.status = "diverged";
+    out.message = std::string(e.what()) + " (the last good checkpoint is kept in " + run.file("checkpoint.bin") + ")";
+    spdlog::error("{}", out.message);
+    run.write_text("summary.json", summary_json(graph.name, out.status, out.result, parameters, out.message));
+    return out;
+  }
+  if (out.result.interrupted) {
+    save_checkpoint(run.file("checkpoint.bin"), *experiment, state);
+    out.status = "interrupted";
+    spdlog::warn("interrupted: checkpoint saved; continue with: bazel run //runners:train -- --resume {}", run.path());
+  } else {
+    out.status = out.result.early_stopped ? "early_stopped" : "completed";
+  }
+  save_npz(run.file("parameters.npz"), *experiment);
+  run.write_text("summary.json", summary_json(graph.name, out.status, out.result, parameters, out.message));
+  return out;
 }
 
 }  // namespace biornn

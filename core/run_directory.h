@@ -36,6 +36,17 @@ class RunDirectory {
   std::string path_;
 };
 
+struct RunOutcome {
+  std::string status;  // completed, early_stopped, interrupted, diverged
+  std::string message;
+  TrainResult result;
+};
+
+// Trains `graph` into `run` (writing graph.toml, train.log, metrics.csv, plots, checkpoints,
+// parameters.npz, summary.json); with `resume`, continues from run's checkpoint.bin. A
+// diverging run returns status "diverged" and keeps its last good checkpoint; other errors throw.
+RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run, bool resume);
+
 // summary.json for a run.
 std::string summary_json(const std::string& graph_name, const std::string& status, const TrainResult& r,
                          int64_t parameters, const std::string& message);

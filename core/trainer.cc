@@ -51,6 +51,27 @@ std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& reg
   return e;
 }
 
+SplitIndices make_splits(const Dataset& data, const Options& o) {
+  const int64_t n_train_all = data.size(Split::kTrain);
+  const int64_t n_val = o.get_int("validation_size");
+  if (n_val >= n_train_all)
+    throw Error(o.where("validation_size"), "validation_size " + std::to_string(n_val) +
+                                                " leaves no training examples (the training split has " +
+                                                std::to_string(n_train_all) + ")");
+  std::vector<int64_t> all(n_train_all);
+  std::iota(all.begin(), all.end(), 0);
+  Rng split_rng(uint64_t(o.get_int("seed")) * 0x9E3779B97F4A7C15ull + 1);
+  std::shuffle(all.begin(), all.end(), split_rng);
+  SplitIndices s;
+  s.validation.assign(all.begin(), all.begin() + n_val);
+  s.train.assign(all.begin() + n_val, all.end());
+  std::sort(s.validation.begin(), s.validation.end());
+  std::sort(s.train.begin(), s.train.end());
+  s.test.resize(data.size(Split::kTest));
+  std::iota(s.test.begin(), s.test.end(), 0);
+  return s;
+}
+
 std::pair<double, double> evaluate(Experiment& e, Split split, const std::vector<int64_t>& indices,
                                    int batch_size) {
   if (indices.empty()) return {-1, -1};
@@ -100,22 +121,10 @@ TrainResult train(Experiment& e, const Graph& g, TrainState& st,
   data.load();
   spdlog::info("data: {} (loaded in {:.1f} s)", data.describe(), since(load_start));
 
-  // Validation split: a seeded permutation of the training examples (recomputed on resume).
-  const int64_t n_train_all = data.size(Split::kTrain);
-  const int64_t n_val = o.get_int("validation_size");
-  if (n_val >= n_train_all)
-    throw Error(g.train.where("validation_size"),
-                "validation_size " + std::to_string(n_val) + " leaves no training examples (the training split has " +
-                    std::to_string(n_train_all) + ")");
-  std::vector<int64_t> all(n_train_all);
-  std::iota(all.begin(), all.end(), 0);
-  Rng split_rng(seed * 0x9E3779B97F4A7C15ull + 1);
-  std::shuffle(all.begin(), all.end(), split_rng);
-  std::vector<int64_t> val(all.begin(), all.begin() + n_val), tr(all.begin() + n_val, all.end());
-  std::sort(val.begin(), val.end());
-  std::sort(tr.begin(), tr.end());
-  std::vector<int64_t> test(data.size(Split::kTest));
-  std::iota(test.begin(), test.end(), 0);
+  SplitIndices splits = make_splits(data, o);
+  const std::vector<int64_t>& val = splits.validation;
+  const std::vector<int64_t>& tr = splits.train;
+  const std::vector<int64_t>& test = splits.test;
 
   spdlog::info("model: {} parameters in {} layer(s); training on {} examples, validating on {}, testing on {}",
                e.model.parameter_count(), e.model.layers().size(), tr.size(), val.size(), test.size());

@@ -65,6 +65,13 @@ bool stop_requested();
 // interrupt mid-epoch deterministically); 0 clears it, as does a new train() after stopping.
 void request_stop_at_step(int64_t step);
 
+// The example indices train() uses: the validation split is carved from the training split
+// by a permutation seeded with train.seed; the rest trains. Errors if nothing is left.
+struct SplitIndices {
+  std::vector<int64_t> train, validation, test;  // train and validation index Split::kTrain
+};
+SplitIndices make_splits(const Dataset& data, const Options& train_options);
+
 // Accuracy and mean loss of `model` on `indices` of `split`.
 std::pair<double, double> evaluate(Experiment& e, Split split, const std::vector<int64_t>& indices,
                                    int batch_size);
