@@ -1,0 +1,152 @@
+// Cell `conductance`: the voltage cell of the note's section 2, integrated with implicit Euler.
+//
+// Plain form (reversal = false), one linear block u_t = W r_{t-1} + P x_t + b:
+//     V_t = (V_{t-1} + dt * u_t) / (1 + dt * z_t),        r_t = phi(V_t)
+// i.e. dV/dt = -z V + u with the leak z V taken at t (implicit) and the drive at t-1's rates.
+// z_t is the gate's total conductance (>= 0). Without a gate z = 1. Note that the
+// conductance and fixed gates already multiply by their own dt (z = dt_gate * phi_z(...));
+// when they feed this cell, leave one of the two dt's at 1 unless you want their product.
+//
+// Reversal-potential form (reversal = true), three linear blocks:
+//     g_E = W+ r_{t-1},  g_I = W- r_{t-1},  I = P x_t + b,
+//     W+ = max(W, 0), W- = max(-W, 0)  (elementwise)
+//     V_t = (V_{t-1} + dt * (g_E (E_E - V_{t-1}) + g_I (E_I - V_{t-1}) + I)) / (1 + dt * z_t)
+// The synaptic drive is explicit in V (uses V_{t-1}), the leak/gate conductance z is
+// implicit, exactly as in the plain form. Which synapses are excitatory is read off the
+// sign of the effective W: with a `dale` constraint on W (W_eff = |W_raw| s_j) W+ is
+// exactly |W| on the excitatory (presynaptic) columns and W- exactly |W| on the inhibitory
+// ones, so no core change is needed; without a Dale constraint each synapse's own sign
+// decides its type. Conductances are only >= 0 when rates are: use phi = sigmoid, softplus
+// or relu with reversal = true (with tanh, negative rates give negative conductances).
+//
+// State s = V, rate r = phi(V); V_0 = 0 and r_0 = phi(0).
+#include <cmath>
+
+#include "core/activation.h"
+#include "core/cell.h"
+#include "core/plugin_api.h"
+
+namespace biornn {
+namespace {
+
+class ConductanceCell : public Cell {
+ public:
+  explicit ConductanceCell(const Options& o)
+      : phi_(activation_from_name(o.get_string("phi"))),
+        dt_(float(o.get_float("dt"))),
+        init_scale_(float(o.get_float("init_scale"))),
+        reversal_(o.get_bool("reversal")),
+        e_e_(float(o.get_float("E_E"))),
+        e_i_(float(o.get_float("E_I"))) {}
+
+  void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
+    const float k = init_scale_ / std::sqrt(float(hidden));
+    fill_uniform(params.add("W", hidden, hidden).raw, k, rng);
+    fill_uniform(params.add("P", hidden, features).raw, k, rng);
+    fill_uniform(params.add("b", 1, hidden).raw, k, rng);
+  }
+
+  // Plain: block 0 = (W, P, b). Reversal: block 0 = W+ (g_E), block 1 = W- (g_I),
+  // block 2 = (P, b) (recurrent blocks first, so the per-step GEMM is only 2H wide).
+  int num_blocks() const override { return reversal_ ? 3 : 1; }
+
+  void prepare(const ParameterSet& p, LinearBlock* blocks) const override {
+    const Matrix& w = p.get("W").value;
+    if (!reversal_) {
+      blocks[0].recurrent = w;
+      blocks[0].input = p.get("P").value;
+      blocks[0].bias = p.get("b").value.row(0);
+      return;
+    }
+    blocks[0].recurrent = w.cwiseMax(0.0f);
+    blocks[1].recurrent = (-w).cwiseMax(0.0f);
+    blocks[2].input = p.get("P").value;
+    blocks[2].bias = p.get("b").value.row(0);
+  }
+
+  void accumulate(const LinearBlock* g, ParameterSet& p) const override {
+    Parameter& w = p.get("W");
+    if (!reversal_) {
+      w.grad += g[0].recurrent;
+      p.get("P").grad += g[0].input;
+      p.get("b").grad.row(0) += g[0].bias;
+      return;
+    }
+    const auto pos = (w.value.array() > 0.0f).cast<float>();
+    const auto neg = (w.value.array() < 0.0f).cast<float>();
+    w.grad.array() += g[0].recurrent.array() * pos - g[1].recurrent.array() * neg;
+    p.get("P").grad += g[2].input;
+    p.get("b").grad.row(0) += g[2].bias;
+  }
+
+  void initial(MatrixMap s0, MatrixMap r0) const override {
+    s0.setZero();
+    activate(phi_, s0.array(), r0.array());
+  }
+
+  void forward(CellForward& s) const override {
+    const int h = int(s.z.cols());
+    const auto a = 1.0f + dt_ * s.z.array();  // 1 + dt z
+    if (!reversal_) {
+      s.s.array() = (s.s_prev.array() + dt_ * s.pre.array()) / a;
+    } else {
+      const auto vp = s.s_prev.array();
+      const auto ge = s.pre.leftCols(h).array(), gi = s.pre.middleCols(h, h).array(),
+                 in = s.pre.middleCols(2 * h, h).array();
+      s.s.array() = (vp + dt_ * (ge * (e_e_ - vp) + gi * (e_i_ - vp) + in)) / a;
+    }
+    activate(phi_, s.s.array(), s.r.array());
+  }
+
+  void backward(CellBackward& s) const override {
+    const int b = int(s.z.rows()), h = int(s.z.cols());
+    Eigen::ArrayXXf dphi(b, h);
+    activate_derivative(phi_, s.s.array(), s.r.array(), dphi);
+    const Eigen::ArrayXXf a = 1.0f + dt_ * s.z.array();
+    const Eigen::ArrayXXf dv = s.d_s.array() + s.d_r.array() * dphi;  // dLoss/dV_t
+    const Eigen::ArrayXXf dnum = dv / a;                                // dLoss/d numerator
+    s.d_z.array() = -dv * s.s.array() * dt_ / a;                      // V = num / a
+    if (!reversal_) {
+      s.d_pre.array() = dnum * dt_;
+      s.d_s.array() = dnum;
+      return;
+    }
+    const auto vp = s.s_prev.array();
+    const auto ge = s.pre.leftCols(h).array(), gi = s.pre.middleCols(h, h).array();
+    s.d_pre.leftCols(h).array() = dnum * dt_ * (e_e_ - vp);
+    s.d_pre.middleCols(h, h).array() = dnum * dt_ * (e_i_ - vp);
+    s.d_pre.middleCols(2 * h, h).array() = dnum * dt_;
+    s.d_s.array() = dnum * (1.0f - dt_ * (ge + gi));
+  }
+
+ private:
+  Activation phi_;
+  float dt_, init_scale_;
+  bool reversal_;
+  float e_e_, e_i_;
+};
+
+void register_conductance(Registry* r) {
+  r->add<Cell>(
+      "conductance",
+      "voltage cell, implicit Euler: V = (V + dt (W r + P x + b)) / (1 + dt z), r = phi(V); "
+      "optional reversal-potential drive g_E (E_E - V) + g_I (E_I - V)",
+      OptionSchema()
+          .add_float("dt", 1.0, "integration time step (the leak/gate term z is implicit, so any dt > 0 is stable)",
+                     0, 100, true)
+          .add_string("phi", "tanh", "rate nonlinearity r = phi(V) (with reversal = true use sigmoid, "
+                      "softplus or relu so conductances stay >= 0)", activation_names())
+          .add_float("init_scale", 1.0, "W, P, b start U(-s/sqrt(H), s/sqrt(H))", 0, 100)
+          .add_bool("reversal", false,
+                    "reversal-potential form: recurrent drive g_E (E_E - V) + g_I (E_I - V) with "
+                    "g_E = max(W,0) r, g_I = max(-W,0) r (W's sign gives the synapse type; use a dale "
+                    "constraint on W for per-sender types)")
+          .add_float("E_E", 1.0, "excitatory reversal potential (reversal = true only)", -100, 100)
+          .add_float("E_I", -1.0, "inhibitory reversal potential (reversal = true only)", -100, 100),
+      [](const Options& o) { return std::make_unique<ConductanceCell>(o); });
+}
+
+}  // namespace
+}  // namespace biornn
+
+BIORNN_PLUGIN("conductance", "1.0", &biornn::register_conductance)

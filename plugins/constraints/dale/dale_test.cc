@@ -1,0 +1,169 @@
+// Tests of the dale constraint: column signs in every mode after simulated optimizer steps,
+// the excitatory fraction, the spectral radius and row balance of the initialisation, the
+// refusal of non-square parameters, and backward() against finite differences.
+// GCC 12 flags Eigen's AVX-512 double-precision transposes (used by EigenSolver) with a
+// false -Wuninitialized; this must precede every include to cover those headers.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <gtest/gtest.h>
+
+#include <Eigen/Eigenvalues>
+#include <cmath>
+
+#include "core/constraint.h"
+#include "core/plugin_loader.h"
+#include "core/registry.h"
+#include "core/testing.h"
+
+namespace biornn {
+namespace {
+
+struct Loaded {
+  Registry registry;
+  PluginLoader loader{registry};
+  Loaded() { loader.load(testing::runfile("plugins/constraints/dale/dale_plugin.so")); }
+
+  std::unique_ptr<Constraint> make(const std::string& mode, double radius = 1.0, double fraction = 0.8,
+                                   bool balanced = true) {
+    const OptionSchema& schema = registry.get("constraint", "dale").schema;
+    Options o(schema);
+    o.set(schema, "mode", std::string(mode), {}, "test");
+    o.set(schema, "spectral_radius", radius, {}, "test");
+    o.set(schema, "excitatory_fraction", fraction, {}, "test");
+    o.set(schema, "balanced", balanced, {}, "test");
+    return registry.create<Constraint>("dale", o);
+  }
+};
+
+Loaded& loaded() {
+  static Loaded l;
+  return l;
+}
+
+Parameter square(int h) {
+  Parameter p;
+  p.name = "W";
+  p.resize(h, h);
+  return p;
+}
+
+double spectral_radius(const Matrix& w) {
+  Eigen::EigenSolver<Eigen::MatrixXd> es(w.cast<double>(), false);
+  return es.eigenvalues().cwiseAbs().maxCoeff();
+}
+
+const char* const kModes[] = {"abs", "clip", "frozen_signs"};
+
+TEST(Dale, SignsFollowColumnsInEveryModeAfterOptimizerSteps) {
+  const int h = 40;
+  for (const char* mode : kModes) {
+    auto c = loaded().make(mode);
+    Parameter p = square(h);
+    Rng rng(3);
+    c->initialize(p, rng);
+    const std::vector<float> s = c->column_signs();
+    ASSERT_EQ(int(s.size()), h);
+    std::normal_distribution<float> noise(0.0f, 0.3f);
+    for (int step = 0; step <= 5; ++step) {
+      if (step > 0) {
+        for (Eigen::Index i = 0; i < p.raw.size(); ++i) p.raw.data()[i] += noise(rng);
+        c->project(p.raw);
+      }
+      c->apply(p.raw, p.value);
+      int wrong = 0;
+      for (int i = 0; i < h; ++i)
+        for (int j = 0; j < h; ++j)
+          if (p.value(i, j) * s[j] < 0) ++wrong;
+      EXPECT_EQ(wrong, 0) << "mode " << mode << " step " << step;
+    }
+  }
+}
+
+TEST(Dale, ExcitatoryFractionIsTheFirstUnits) {
+  for (double f : {0.0, 0.5, 0.8, 1.0}) {
+    auto c = loaded().make("abs", 1.0, f);
+    Parameter p = square(50);
+    Rng rng(1);
+    c->initialize(p, rng);
+    const std::vector<float> s = c->column_signs();
+    const int n_e = int(std::lround(f * 50));
+    for (int j = 0; j < 50; ++j) EXPECT_EQ(s[j], j < n_e ? 1.0f : -1.0f) << "f " << f << " j " << j;
+  }
+}
+
+TEST(Dale, SpectralRadiusAfterInitializeEqualsTheOption) {
+  for (const char* mode : kModes)
+    for (double radius : {0.5, 1.0, 1.5}) {
+      auto c = loaded().make(mode, radius);
+      Parameter p = square(64);
+      Rng rng(5);
+      c->initialize(p, rng);
+      c->apply(p.raw, p.value);
+      EXPECT_NEAR(spectral_radius(p.value), radius, 1e-3) << mode;
+    }
+}
+
+TEST(Dale, BalancedRowsSumToZero) {
+  auto c = loaded().make("abs");
+  Parameter p = square(64);
+  Rng rng(9);
+  c->initialize(p, rng);
+  c->apply(p.raw, p.value);
+  const Eigen::VectorXd sums = p.value.cast<double>().rowwise().sum();
+  const double magnitude = p.value.cast<double>().cwiseAbs().rowwise().sum().mean();
+  EXPECT_LT(std::abs(sums.mean()), 1e-3 * magnitude);
+  EXPECT_LT(sums.cwiseAbs().maxCoeff(), 1e-3 * magnitude);  // each row, not only on average
+
+  // Without balancing the E columns dominate (80% of the senders, same magnitudes).
+  auto u = loaded().make("abs", 1.0, 0.8, false);
+  Parameter q = square(64);
+  u->initialize(q, rng);
+  u->apply(q.raw, q.value);
+  EXPECT_GT(q.value.cast<double>().rowwise().sum().mean(),
+            0.3 * q.value.cast<double>().cwiseAbs().rowwise().sum().mean());
+}
+
+TEST(Dale, RefusesANonSquareParameter) {
+  auto c = loaded().make("abs");
+  Parameter p;
+  p.name = "P";
+  p.resize(8, 3);
+  Rng rng(1);
+  try {
+    c->initialize(p, rng);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'P'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("square"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Dale, BackwardMatchesFiniteDifferencesInEveryMode) {
+  const int h = 6;
+  for (const char* mode : kModes) {
+    auto c = loaded().make(mode);
+    Parameter p = square(h);
+    Rng rng(2);
+    c->initialize(p, rng);
+    Matrix weight(h, h);
+    fill_uniform(weight, 1.0f, rng);
+    c->apply(p.raw, p.value);
+    Matrix raw_grad;
+    c->backward(p.raw, p.value, weight, raw_grad);
+    auto loss = [&](const Matrix& raw) {
+      Matrix v;
+      c->apply(raw, v);
+      return v.cast<double>().cwiseProduct(weight.cast<double>()).sum();
+    };
+    for (Eigen::Index i = 0; i < p.raw.size(); ++i) {
+      Matrix up = p.raw, down = p.raw;
+      const float eps = 1e-2f * std::abs(p.raw.data()[i]);  // never crosses the kink at 0
+      up.data()[i] += eps;
+      down.data()[i] -= eps;
+      const double numeric = (loss(up) - loss(down)) / (up.data()[i] - down.data()[i]);
+      EXPECT_NEAR(raw_grad.data()[i], numeric, 1e-4) << mode << " entry " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace biornn

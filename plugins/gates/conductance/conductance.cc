@@ -1,0 +1,108 @@
+// Gate `conductance`: the varying-conductance model of the note's section 3,
+//     z_t = dt * phi_z(G_b + (|W| (.) A) r_{t-1} + |P_in| x_t)
+// W is the CELL's recurrent weight "W" (its effective value, after any constraint such as
+// Dale's law), A the effective scaling (a `scaling` plugin, [H, H], >= 0), P_in [H, F] and
+// G_b [1, H] the gate's own parameters. Gradients: W gets dRec (.) A (.) sign(W), A gets
+// dRec (.) |W|, P_in gets dIn (.) sign(P_in), where dRec, dIn are dLoss/d(|W| (.) A), dLoss/d|P_in|.
+//
+// Range of z: only phi_z = sigmoid keeps z in [0, dt] (what the rate cell's convex update
+// needs: z <= 1). softplus and relu give z in [0, inf) (fine for the conductance cell, whose
+// implicit update is stable for any z >= 0); tanh allows negative z and is only for
+// experiments.
+//
+// The parameter is named P_in (not P) so it does not clash with the cell's input weight.
+#include <cmath>
+
+#include "core/activation.h"
+#include "core/error.h"
+#include "core/gate.h"
+#include "core/plugin_api.h"
+
+namespace biornn {
+namespace {
+
+class ConductanceGate : public Gate {
+ public:
+  explicit ConductanceGate(const Options& o)
+      : dt_(float(o.get_float("dt"))),
+        phi_(activation_from_name(o.get_string("phi_z"))),
+        g_init_(float(o.get_float("G_b"))),
+        init_scale_(float(o.get_float("init_scale"))) {}
+
+  void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
+    const Parameter* w = params.find("W");
+    if (!w)
+      throw Error("gate 'conductance' scales the cell's recurrent weight |W|, but this cell has no "
+                  "parameter 'W' (it has: " + params.names() + "); use a cell with a recurrent W "
+                  "such as rate or conductance");
+    if (w->raw.rows() != hidden || w->raw.cols() != hidden)
+      throw Error("gate 'conductance': the cell's 'W' is not [H, H]");
+    const float k = init_scale_ / std::sqrt(float(features));
+    fill_uniform(params.add("P_in", hidden, features).raw, k, rng);
+    params.add("G_b", 1, hidden).raw.setConstant(g_init_);
+  }
+
+  bool uses_scaling() const override { return true; }
+
+  void prepare(const ParameterSet& p, const Matrix* a, LinearBlock* blocks) const override {
+    if (!a) throw Error("gate 'conductance' needs a scaling A (add scaling = { plugin = ... })");
+    a_ = *a;  // accumulate() needs A again and is not given it
+    blocks[0].recurrent = p.get("W", "gate conductance").value.cwiseAbs().cwiseProduct(a_);
+    blocks[0].input = p.get("P_in").value.cwiseAbs();
+    blocks[0].bias = p.get("G_b").value.row(0);
+  }
+
+  void accumulate(const LinearBlock* g, ParameterSet& p, Matrix* d_a) const override {
+    Parameter& w = p.get("W", "gate conductance");
+    // dLoss/dW = dRec (.) A (.) sign(W), with A as it was in prepare() (a_).
+    w.grad.array() += g[0].recurrent.array() * a_.array() * w.value.array().sign();
+    if (d_a) d_a->array() += g[0].recurrent.array() * w.value.array().abs();
+    Parameter& pin = p.get("P_in");
+    pin.grad.array() += g[0].input.array() * pin.value.array().sign();
+    p.get("G_b").grad.row(0) += g[0].bias;
+  }
+
+  void forward(GateForward& s) const override {
+    activate(phi_, s.pre.array(), s.z.array());
+    s.z.array() *= dt_;
+  }
+
+  void backward(GateBackward& s) const override {
+    const int b = int(s.z.rows()), h = int(s.z.cols());
+    Eigen::ArrayXXf y(b, h), dy(b, h);
+    activate(phi_, s.pre.array(), y);
+    activate_derivative(phi_, s.pre.array(), y, dy);
+    s.d_pre.array() = s.d_z.array() * dt_ * dy;
+  }
+
+ private:
+  float dt_;
+  Activation phi_;
+  float g_init_, init_scale_;
+  mutable Matrix a_;  // the effective A of the last prepare() (one layer owns this gate)
+};
+
+void register_conductance(Registry* r) {
+  r->add<Gate>(
+      "conductance",
+      "varying conductance: z = dt * phi_z(G_b + (|W| (.) A) r + |P_in| x), W the cell's recurrent "
+      "weight, A from the layer's scaling",
+      OptionSchema()
+          .add_float("dt", 1.0, "time step: z = dt * phi_z(...) (with sigmoid z <= dt; the rate cell needs z <= 1)",
+                     0, 1, true)
+          .add_string("phi_z", "sigmoid",
+                      "conductance nonlinearity; only sigmoid keeps z in [0, dt] (softplus, relu: z >= 0 "
+                      "unbounded; tanh: z may be negative)",
+                      {"sigmoid", "softplus", "relu", "tanh"})
+          .add_float("G_b", -2.0,
+                     "initial baseline G_b. Negative so units start slow (sigmoid(-2) = 0.12): the |W| r and "
+                     "|P_in| x terms only add to it, and with G_b = 0 the input term alone holds z near 1, "
+                     "erasing the state at every step (no memory)")
+          .add_float("init_scale", 1.0, "P_in starts U(-s/sqrt(F), s/sqrt(F)) (enters as |P_in|)", 0, 100),
+      [](const Options& o) { return std::make_unique<ConductanceGate>(o); });
+}
+
+}  // namespace
+}  // namespace biornn
+
+BIORNN_PLUGIN("conductance", "1.0", &biornn::register_conductance)

@@ -1,0 +1,62 @@
+// Scaling `presynaptic`: one A per sender (column), A_ij = a_j (a = softplus(A_raw), A_raw [1, H]).
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/plugin_api.h"
+#include "core/scaling.h"
+
+namespace biornn {
+namespace {
+
+// A is kept >= 0 by the parametrisation A = softplus(A_raw) = log(1 + exp(A_raw)): smooth,
+// never exactly 0, and its gradient sigmoid(A_raw) fades as A -> 0 instead of bouncing off 0.
+inline float softplus(float x) { return std::max(x, 0.0f) + std::log1p(std::exp(-std::abs(x))); }
+inline float softplus_grad(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+inline float softplus_inverse(float y) { return y > 20.0f ? y : std::log(std::expm1(y)); }
+
+OptionSchema scaling_schema() {
+  return OptionSchema()
+      .add_bool("learnable", true, "train A (false: A stays at init)")
+      .add_float("init", 1.0, "initial value of every A entry (A = softplus(A_raw), A_raw = softplus^-1(init))",
+                 0, 1e6, true);
+}
+
+class PresynapticScaling : public Scaling {
+ public:
+  explicit PresynapticScaling(const Options& o) : learnable_(o.get_bool("learnable")), init_(float(o.get_float("init"))) {}
+
+  void create_parameters(ParameterSet& params, int hidden, const std::vector<float>&, Rng&) override {
+    Parameter& p = params.add("A_raw", 1, hidden);
+    p.raw.setConstant(softplus_inverse(init_));
+    p.trainable = learnable_;
+  }
+
+  void compute(const ParameterSet& params, Matrix& a) const override {
+    const Matrix& r = params.get("A_raw").value;
+    for (int i = 0; i < a.rows(); ++i)
+      for (int j = 0; j < a.cols(); ++j) a(i, j) = softplus(r(0, j));
+  }
+
+  void accumulate(const Matrix& d_a, ParameterSet& params) const override {
+    Parameter& p = params.get("A_raw");
+    const Matrix& r = p.value;
+    Matrix& g = p.grad;
+    const Vector col = d_a.colwise().sum();
+    for (int j = 0; j < d_a.cols(); ++j) g(0, j) += col[j] * softplus_grad(r(0, j));
+  }
+
+ private:
+  bool learnable_;
+  float init_;
+};
+
+void register_presynaptic(Registry* r) {
+  r->add<Scaling>("presynaptic", "one A per presynaptic unit (sender, column j): A_ij = a_j (kept >= 0 by softplus)", scaling_schema(),
+                  [](const Options& o) { return std::make_unique<PresynapticScaling>(o); });
+}
+
+}  // namespace
+}  // namespace biornn
+
+BIORNN_PLUGIN("presynaptic", "1.0", &biornn::register_presynaptic)
