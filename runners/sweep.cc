@@ -30,8 +30,13 @@ std::string toml_text(const toml::node& n) {
   return s.str();
 }
 
+std::string unquote(const std::string& v) {
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) return v.substr(1, v.size() - 2);
+  return v;
+}
+
 std::string label_value(std::string v) {
-  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
+  v = unquote(v);
   std::string r;
   for (char c : v) r += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
   return r;
@@ -83,9 +88,13 @@ int main(int argc, char** argv) {
       if (key != "graph" && key != "name" && key != "metric" && key != "set" && key != "vary")
         throw biornn::Error(where(v), "unknown key '" + key + "' in [sweep] (known: graph, name, metric, set, vary)");
     }
+    // graph: the graph file, relative to the sweep file; or vary graph = [...] instead.
     const auto graph_rel = (*sweep)["graph"].value<std::string>();
-    if (!graph_rel) throw biornn::Error(where(*sweep), "[sweep] needs graph = \"<graph file>\"");
-    const std::string graph_file = (fs::path(path).parent_path() / *graph_rel).lexically_normal().string();
+    const bool graph_varies = (*sweep)["vary"]["graph"].is_array();
+    if (!graph_rel && !graph_varies)
+      throw biornn::Error(where(*sweep), "[sweep] needs graph = \"<graph file>\" or [sweep.vary] graph = [...]");
+    const std::string graph_file =
+        graph_rel ? (fs::path(path).parent_path() / *graph_rel).lexically_normal().string() : std::string("(varied)");
     const std::string name = (*sweep)["name"].value_or(fs::path(path).stem().string());
     const std::string metric = (*sweep)["metric"].value_or(std::string("test_accuracy"));
     if (metric != "test_accuracy" && metric != "validation_accuracy")
@@ -127,15 +136,22 @@ int main(int argc, char** argv) {
     std::vector<Job> jobs;
     for (const auto& c : combos) {
       Job j{c, fixed, "", "", {}};
+      std::string file = graph_file;
       for (size_t i = 0; i < axes.size(); ++i) {
-        j.overrides.push_back(axes[i].key + "=" + axes[i].values[c[i]]);
-        const std::string part = short_key(axes[i].key) + "=" + label_value(axes[i].values[c[i]]);
+        std::string part;
+        if (axes[i].key == "graph") {  // the graph file itself varies (relative to the sweep file)
+          file = (fs::path(path).parent_path() / unquote(axes[i].values[c[i]])).lexically_normal().string();
+          part = fs::path(unquote(axes[i].values[c[i]])).stem().string();
+        } else {
+          j.overrides.push_back(axes[i].key + "=" + axes[i].values[c[i]]);
+          part = short_key(axes[i].key) + "=" + label_value(axes[i].values[c[i]]);
+        }
         j.label += (j.label.empty() ? "" : ",") + part;
         if (axes[i].key != "train.seed") j.group += (j.group.empty() ? "" : ", ") + part;
       }
       if (j.label.empty()) j.label = "base";
       if (j.group.empty()) j.group = "base";
-      j.graph = biornn::parse_graph_file(graph_file, j.overrides, registry);
+      j.graph = biornn::parse_graph_file(file, j.overrides, registry);
       jobs.push_back(std::move(j));
     }
     spdlog::info("sweep {}: {} runs of {}", name, jobs.size(), graph_file);
