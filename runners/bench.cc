@@ -180,12 +180,75 @@ FlopCount count_flops(biornn::Model& model, int T, int B) {
   return f;
 }
 
+// The phases of Model::run (core/model.cc) called one by one through the public API, plus the
+// trainer's clip / optimizer step / projection, each timed (seconds summed over `batches`).
+// Same work as Model::run for a stack of layers; kept in a separate loop so the main timing
+// has no extra clock calls.
+void print_breakdown(biornn::Experiment& e, const std::vector<std::vector<float>>& xs,
+                     const std::vector<std::vector<int32_t>>& ys, int T, int B, int batches, double clip, double lr) {
+  biornn::Model& model = e.model;
+  const size_t L = model.layers().size();
+  std::vector<std::vector<float>> d(L + 1);
+  std::vector<biornn::Parameter*> params = model.parameters();
+  double t_prepare = 0, t_forward = 0, t_readout = 0, t_backward = 0, t_clip = 0, t_opt = 0, t_project = 0;
+  const auto all = Clock::now();
+  for (int i = 0; i < batches; ++i) {
+    const float* x = xs[i % xs.size()].data();
+    auto t = Clock::now();
+    for (size_t l = 0; l < L; ++l) model.layer(l).prepare();
+    t_prepare += since(t);
+    t = Clock::now();
+    const float* input = x;
+    for (size_t l = 0; l < L; ++l) {
+      model.layer(l).forward(input, T, B);
+      input = model.layer(l).outputs();
+    }
+    t_forward += since(t);
+    t = Clock::now();
+    d[L].assign(size_t(T) * B * model.layers().back()->hidden(), 0.0f);
+    int correct = 0;
+    model.readout().forward_backward(input, T, B, ys[i % ys.size()].data(), d[L].data(), &correct);
+    t_readout += since(t);
+    t = Clock::now();
+    for (int l = int(L) - 1; l >= 0; --l) {
+      const float* lx = l == 0 ? x : model.layer(l - 1).outputs();
+      float* dx = nullptr;
+      if (l > 0) {
+        d[l].assign(size_t(T) * B * model.layer(l - 1).hidden(), 0.0f);
+        dx = d[l].data();
+      }
+      model.layer(l).backward(lx, d[l + 1].data(), dx);
+    }
+    t_backward += since(t);
+    t = Clock::now();
+    double sq = 0;
+    for (biornn::Parameter* p : params) sq += double(p->raw_grad.squaredNorm());
+    const double norm = std::sqrt(sq);
+    if (clip > 0 && norm > clip)
+      for (biornn::Parameter* p : params) p->raw_grad *= float(clip / norm);
+    t_clip += since(t);
+    t = Clock::now();
+    e.optimizer->step(params, lr);
+    t_opt += since(t);
+    t = Clock::now();
+    model.project();
+    t_project += since(t);
+  }
+  const double total = since(all);
+  auto ms = [&](double s) { return 1e3 * s / batches; };
+  std::printf("breakdown: step_ms=%.3f prepare_ms=%.3f forward_ms=%.3f readout_ms=%.3f backward_ms=%.3f "
+              "clip_ms=%.3f optimizer_ms=%.3f project_ms=%.3f\n",
+              ms(total), ms(t_prepare), ms(t_forward), ms(t_readout), ms(t_backward), ms(t_clip), ms(t_opt),
+              ms(t_project));
+}
+
 struct Args {
   std::string model = "simple_gru";
   int hidden = 128, steps = 28, features = 28, batch = 128, batches = 30, warmup = 3, threads = 2;
-  bool memory = false, no_peak = false;
+  bool memory = false, no_peak = false, breakdown = false;
   std::vector<int> memory_steps = {28, 56, 112};
   std::vector<std::string> plugin_dirs;
+  std::vector<std::string> overrides;  // --set, as for train (e.g. nodes.rnn.gate.G_b=0)
 };
 
 // One timed run; prints the "bench:" line.
@@ -198,7 +261,7 @@ int run_bench(const Args& a, const std::string& argv0) {
     for (const auto& err : loader.load_directory(d)) std::cerr << "warning: " << err << "\n";
 
   const std::string text = graph_text(a.model, a.hidden, a.features, a.batch, a.threads);
-  biornn::Graph graph = biornn::parse_graph_text(text, "bench", {}, registry);
+  biornn::Graph graph = biornn::parse_graph_text(text, "bench", a.overrides, registry);
   auto e = biornn::build_experiment(graph, registry);
   biornn::set_compute_threads(a.threads);
   const int T = a.steps, B = a.batch, F = e->dataset->features(), C = e->dataset->classes();
@@ -245,6 +308,7 @@ int run_bench(const Args& a, const std::string& argv0) {
   }
   const double seconds = since(t0);
   const int primitives_timed = biornn::gemm_primitives_created() - primitives_before;
+  if (a.breakdown) print_breakdown(*e, xs, ys, T, B, a.batches, clip, lr);
   const double peak_after = a.no_peak ? 0 : matmul_peak_gflops();
   const double peak = std::max(peak_before, peak_after);
 
@@ -311,6 +375,7 @@ int run_memory(const Args& a, const std::string& argv0) {
                                      std::to_string(a.batch), "--batches", "2", "--warmup", "1", "--threads",
                                      std::to_string(a.threads), "--no-peak"};
     for (auto& d : a.plugin_dirs) args.insert(args.end(), {"--plugin-dir", d});
+    for (auto& o : a.overrides) args.insert(args.end(), {"--set", o});
     int status = 0;
     const std::string out = run_self(argv0, args, &status);
     const auto at = out.find("bench: ");
@@ -361,6 +426,10 @@ int main(int argc, char** argv) {
   app.add_flag("--memory", a.memory, "peak RSS at each of --memory-steps (a fresh process each), then a linear fit");
   app.add_option("--memory-steps", a.memory_steps, "the T values of --memory")->capture_default_str();
   app.add_flag("--no-peak", a.no_peak, "skip the 1024^3 matmul peak measurement");
+  app.add_flag("--breakdown", a.breakdown,
+               "also time the phases of a step (prepare, forward, readout, backward, clip, optimizer, "
+               "project) in a second timed loop, and print a \"breakdown:\" line");
+  app.add_option("--set", a.overrides, "override an option of the generated graph: --set nodes.rnn.gate.dt=0.5");
   app.add_option("--plugin-dir", a.plugin_dirs, "also load *_plugin.so from this directory (repeatable)");
   CLI11_PARSE(app, argc, argv);
   try {

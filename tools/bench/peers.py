@@ -30,6 +30,7 @@ Peers (models as in runners/bench.cc):
   gru:          nn_gru             torch.nn.GRU (standard GRU, reset gate) + Linear readout
 """
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -82,25 +83,34 @@ class SimpleGRUNaive(SimpleGRU):
 
 
 class VaryingDale(nn.Module):
-    """Rate cell + varying-conductance gate + Dale's law on W (abs parametrisation):
-    W_eff = |W_raw| * sign_col (column j = sender j, first f_E*H excitatory),
-    z = dt * sigmoid(G_b + (|W_eff| * A) r + |P_in| x), A = softplus(a) one learned scalar,
-    h = (1 - z) h + z tanh(W_eff r + P x + b)."""
+    """Rate cell + varying-conductance gate + Dale's law on W (abs parametrisation), with the
+    defaults of plugins rate, conductance, constant and dale:
+    W_eff = |W_raw| * sign_col (column j = sender j, the first round(0.8 H) excitatory),
+    z = dt * sigmoid(G_b + (|W_eff| * A) r + |P_in| x), A = softplus(a_raw) one learned scalar,
+    h = (1 - z) h + z tanh(W_eff r + P x + b). Initialisation as dale's: |N(0, 1)| magnitudes,
+    each row's inhibitory part scaled to cancel its excitatory part, spectral radius 1;
+    A = 1, G_b = -2, P_in ~ U(+-1/sqrt(F)), P and b ~ U(+-1/sqrt(H))."""
 
     def __init__(self, features: int, hidden: int, dt: float = 1.0, excitatory: float = 0.8):
         super().__init__()
         self.hidden = hidden
         self.dt = dt
-        k = 1.0 / hidden**0.5
-        self.w_raw = nn.Parameter(torch.empty(hidden, hidden).uniform_(-k, k))
-        self.p = nn.Parameter(torch.empty(hidden, features).uniform_(-k, k))
-        self.b = nn.Parameter(torch.empty(hidden).uniform_(-k, k))
-        self.p_in = nn.Parameter(torch.empty(hidden, features).uniform_(-k, k))
-        self.g_b = nn.Parameter(torch.zeros(hidden))
-        self.a = nn.Parameter(torch.zeros(()))
         n_e = int(round(excitatory * hidden))
         sign = torch.ones(hidden)
         sign[n_e:] = -1.0
+        m = torch.randn(hidden, hidden, dtype=torch.float64).abs()
+        if 0 < n_e < hidden:
+            m[:, n_e:] *= m[:, :n_e].sum(1, keepdim=True) / m[:, n_e:].sum(1, keepdim=True)
+        w = m * sign.double()
+        w /= torch.linalg.eigvals(w).abs().max()
+        k = 1.0 / hidden**0.5
+        self.w_raw = nn.Parameter(w.float())
+        self.p = nn.Parameter(torch.empty(hidden, features).uniform_(-k, k))
+        self.b = nn.Parameter(torch.empty(hidden).uniform_(-k, k))
+        kf = 1.0 / features**0.5
+        self.p_in = nn.Parameter(torch.empty(hidden, features).uniform_(-kf, kf))
+        self.g_b = nn.Parameter(torch.full((hidden,), -2.0))
+        self.a_raw = nn.Parameter(torch.tensor(math.log(math.expm1(1.0))))  # softplus(a_raw) = 1
         self.register_buffer("sign_col", sign)
         self.out = nn.Linear(hidden, CLASSES)
 
@@ -108,7 +118,7 @@ class VaryingDale(nn.Module):
         # Effective weights once per minibatch, concatenated: one GEMM per step.
         w_abs = self.w_raw.abs()
         w_eff = w_abs * self.sign_col  # scales columns (senders)
-        w_cat = torch.cat([w_eff, w_abs * fn.softplus(self.a)], 0)  # [2H, H]
+        w_cat = torch.cat([w_eff, w_abs * fn.softplus(self.a_raw)], 0)  # [2H, H]
         p_cat = torch.cat([self.p, self.p_in.abs()], 0)  # [2H, F]
         b_cat = torch.cat([self.b, self.g_b], 0)
         xp = fn.linear(x, p_cat, b_cat)  # [B, T, 2H]
@@ -193,8 +203,24 @@ def blas_in_use():
     return ",".join(sorted(libs)) or "none"
 
 
+def mm_gflops(n=1024, reps=10):
+    """torch.mm fp32 n^3 (what the peers' GEMMs run on), for context next to oneDNN's peak."""
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    for _ in range(3):
+        torch.mm(a, b)
+    best = 0.0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            torch.mm(a, b)
+        best = max(best, 2.0 * n**3 * reps / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
 def child(a):
     torch.set_num_threads(a.threads_one)
+    if a.mm_peak:
+        print(f"peer-mm: threads={a.threads_one} torch_mm_1024_gflops={mm_gflops():.1f}", flush=True)
     shape = f"model={a.model} hidden={a.hidden} T={a.steps} F={a.features} batch={a.batch} batches={a.batches}"
     for name, make in PEERS[a.model].items():
         if a.peers and name not in a.peers:
@@ -215,6 +241,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts, one process each")
     ap.add_argument("--peers", default="", help="comma-separated subset of peer names")
+    ap.add_argument("--mm-peak", action="store_true", help="also time torch.mm 1024^3 at each thread count")
     ap.add_argument("--threads-one", type=int, default=0, help=argparse.SUPPRESS)  # child mode
     a = ap.parse_args()
     a.peers = [p for p in a.peers.split(",") if p]
@@ -233,6 +260,8 @@ def main():
             args += ["--" + k, str(getattr(a, k))]
         if a.peers:
             args += ["--peers", ",".join(a.peers)]
+        if a.mm_peak:
+            args += ["--mm-peak"]
         out = subprocess.run(args, env=env, stdout=subprocess.PIPE, text=True)
         sys.stdout.write(out.stdout)
         sys.stdout.flush()

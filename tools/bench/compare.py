@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Alternates runners/bench (ours) and tools/bench/peers.py (PyTorch) and writes a Markdown table.
+
+Called by tools/bench/run.sh after it has built //runners:bench; needs no torch itself (the
+peers run under PEER_PYTHON, Debian's /usr/bin/python3 by default). For every shape and model:
+    round 1: ours, peers;  round 2: ours, peers;  ...
+and each side keeps its better round (machine noise only ever slows a run down). The peers'
+command alone runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset.
+"""
+import argparse
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# name, T, F, hidden, batch, our timed minibatches, peer timed minibatches, peer warm-up
+SHAPES = [
+    ("rows", 28, 28, 128, 128, 40, 30, 5),
+    ("rows", 28, 28, 512, 128, 20, 10, 3),
+    ("pixels", 784, 1, 128, 128, 6, 3, 2),
+]
+MODELS = ["simple_gru", "varying_dale", "gru"]
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(v) for v in f.read().split()[:3]]
+
+
+def fields(line, prefix):
+    return dict(kv.split("=", 1) for kv in line[len(prefix):].split() if "=" in kv)
+
+
+def run(cmd, env=None):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    return p.returncode, p.stdout, p.stderr
+
+
+def run_ours(a, model, T, F, H, B, batches):
+    cmd = [a.bench, "--model", model, "--hidden", str(H), "--steps", str(T), "--features", str(F), "--batch",
+           str(B), "--batches", str(batches), "--threads", str(a.threads)]
+    rc, out, err = run(cmd)
+    for line in out.splitlines():
+        if line.startswith("bench: "):
+            return fields(line, "bench: "), None
+    msg = (err.strip().splitlines() or ["exit %d" % rc])[-1]
+    return None, msg
+
+
+def peer_env():
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    return env
+
+
+def run_peers(a, model, T, F, H, B, batches, warmup):
+    cmd = [a.peer_python, os.path.join(HERE, "peers.py"), "--model", model, "--hidden", str(H), "--steps", str(T),
+           "--features", str(F), "--batch", str(B), "--batches", str(batches), "--warmup", str(warmup),
+           "--threads", a.peer_threads]
+    rc, out, err = run(cmd, env=peer_env())
+    best = [fields(l, "peer-best: ") for l in out.splitlines() if l.startswith("peer-best: ")]
+    if rc != 0 or not best:
+        return None, (err.strip().splitlines() or ["exit %d" % rc])[-1]
+    return best, None
+
+
+def sps(r):
+    return float(r["samples_per_second"])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--bench", default=os.path.join(ROOT, "bazel-bin/runners/bench"))
+    ap.add_argument("--peer-python", default=os.environ.get("PEER_PYTHON", "/usr/bin/python3"))
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="our compute threads")
+    ap.add_argument("--peer-threads", default="1,2", help="the peers run at each; the faster is kept")
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--shapes", default="", help="subset of shape indices, e.g. 0,2 (default: all)")
+    ap.add_argument("--quick", action="store_true", help="few minibatches (a smoke test, not a measurement)")
+    ap.add_argument("--memory", action="store_true", help="also run bench --memory for each model")
+    ap.add_argument("--out", default=os.path.join(HERE, "last_results.md"))
+    a = ap.parse_args()
+    models = [m for m in a.models.split(",") if m]
+    shapes = [SHAPES[int(i)] for i in a.shapes.split(",") if i] if a.shapes else SHAPES
+
+    started = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    load_start = loadavg()
+    load_seen = []
+    # Context for the peers: torch version, the BLAS it really loads, torch.mm peak.
+    rc, out, err = run([a.peer_python, "-c", "import torch; print(torch.__version__); "
+                        "print([l.strip() for l in torch.__config__.show().splitlines() if 'BLAS_INFO' in l or 'MKL-DNN' in l])"],
+                       env=peer_env())
+    torch_info = " ".join(out.split()) if rc == 0 else "torch not importable by %s: run tools/bench/setup.sh" % a.peer_python
+    rc, out, err = run([a.peer_python, os.path.join(HERE, "peers.py"), "--model", "simple_gru", "--batches", "1",
+                        "--warmup", "0", "--steps", "2", "--peers", "simple_gru_loop", "--mm-peak",
+                        "--threads", a.peer_threads], env=peer_env())
+    peer_info = next((l[len("peer-info: "):] for l in out.splitlines() if l.startswith("peer-info: ")), "")
+    torch_mm = {fields(l, "peer-mm: ")["threads"]: fields(l, "peer-mm: ")["torch_mm_1024_gflops"]
+                for l in out.splitlines() if l.startswith("peer-mm: ")}
+
+    rows, all_peers = [], []
+    for (seq, T, F, H, B, ours_n, peers_n, peers_w) in shapes:
+        if a.quick:
+            ours_n, peers_n, peers_w = max(2, ours_n // 10), max(1, peers_n // 10), 1
+        shape = "%s T=%d F=%d H=%d B=%d" % (seq, T, F, H, B)
+        for model in models:
+            ours, peers, errors = [], [], []
+            for rnd in range(a.rounds):
+                load_seen.append(loadavg()[0])
+                o, e = run_ours(a, model, T, F, H, B, ours_n)
+                if o: ours.append(o)
+                elif e: errors.append("ours: " + e)
+                load_seen.append(loadavg()[0])
+                p, e = run_peers(a, model, T, F, H, B, peers_n, peers_w)
+                if p: peers.append(p)
+                elif e: errors.append("peers: " + e)
+                print("[%s] %s %s round %d: ours %s | peers %s" % (
+                    time.strftime("%H:%M:%S"), model, shape, rnd + 1,
+                    "%.0f/s" % sps(o) if o else "failed",
+                    ", ".join("%s@%s %.0f/s" % (r["name"], r["threads"], sps(r)) for r in p) if p else "failed"),
+                    file=sys.stderr, flush=True)
+                if not o and not p:
+                    break  # both sides failed: a second round would too
+            best_ours = max(ours, key=sps) if ours else None
+            best_by_peer = {}
+            for rnd in peers:
+                for r in rnd:
+                    if r["name"] not in best_by_peer or sps(r) > sps(best_by_peer[r["name"]]):
+                        best_by_peer[r["name"]] = r
+            baseline = [r for r in best_by_peer.values() if r.get("baseline", "1") == "1"]
+            best_peer = max(baseline, key=sps) if baseline else None
+            rows.append((model, shape, best_ours, best_peer, ours, errors))
+            for r in best_by_peer.values():
+                all_peers.append((model, shape, r, best_ours))
+
+    load_end = loadavg()
+    md = []
+    md.append("## Training speed: biornn vs PyTorch (%s)" % started)
+    md.append("")
+    md.append("Synthetic data, one training step = forward + BPTT + clip_grad_norm(1.0) + Adam(1e-3); "
+              "%d alternating rounds (ours, peers, ...), better round of each side kept. "
+              "Ours: %d threads. PyTorch: each peer at %s threads, the faster kept." %
+              (a.rounds, a.threads, a.peer_threads))
+    md.append("Machine: %s, %d cores; load average %s at start, %s at end, 1-min load seen before runs: max %.2f, "
+              "median %.2f%s." % (
+                  platform.processor() or platform.machine(), os.cpu_count(),
+                  "/".join("%.2f" % v for v in load_start), "/".join("%.2f" % v for v in load_end),
+                  max(load_seen) if load_seen else 0, sorted(load_seen)[len(load_seen) // 2] if load_seen else 0,
+                  " (QUICK smoke run: not a measurement)" if a.quick else ""))
+    md.append("PyTorch: %s; %s; torch.mm 1024^3 GFLOP/s: %s." % (
+        torch_info, peer_info or "peers not run",
+        ", ".join("%s thr %s" % (k, v) for k, v in sorted(torch_mm.items())) or "n/a"))
+    md.append("")
+    md.append("| model | shape | ours samples/s | best PyTorch peer (threads) | peer samples/s | ours / peer | "
+              "our step GFLOP/s | % of matmul peak (peak GFLOP/s) |")
+    md.append("|---|---|---:|---|---:|---:|---:|---:|")
+    for model, shape, o, p, ours, errors in rows:
+        if o is None and p is None:
+            md.append("| %s | %s | n/a | n/a | | | | | <!-- %s -->" % (model, shape, "; ".join(errors)))
+            continue
+        ours_s = "%.0f" % sps(o) if o else "n/a (%s)" % (errors[0] if errors else "failed")
+        peer_s = "%s (%s)" % (p["name"], p["threads"]) if p else "n/a"
+        md.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            model, shape, ours_s, peer_s, "%.0f" % sps(p) if p else "",
+            "%.2fx" % (sps(o) / sps(p)) if o and p else "",
+            "%.1f" % float(o["step_gflops"]) if o else "",
+            "%.1f%% (%.0f)" % (100 * float(o["peak_fraction"]), float(o["matmul_peak_gflops"])) if o else ""))
+    md.append("")
+    md.append("Every PyTorch peer (its better thread count; `naive` is reported, never the baseline):")
+    md.append("")
+    md.append("| model | shape | peer | threads | samples/s | ours / peer |")
+    md.append("|---|---|---|---:|---:|---:|")
+    for model, shape, r, o in all_peers:
+        md.append("| %s | %s | %s | %s | %.0f | %s |" % (model, shape, r["name"], r["threads"], sps(r),
+                                                      "%.2fx" % (sps(o) / sps(r)) if o else ""))
+    md.append("")
+    md.append("Our runs (every round): " + "; ".join(
+        "%s %s: %s" % (m, s, ", ".join("%.0f/s %s GFLOP/s rss %s MB" % (sps(x), x["step_gflops"], x["peak_rss_mb"])
+                                     for x in ours) or "-") for m, s, _, _, ours, _ in rows))
+    if a.memory:
+        md.append("")
+        md.append("BPTT memory vs T (`bench --memory`, a fresh process per T, row-wise F=28, H=128, B=128):")
+        md.append("")
+        md.append("```")
+        for model in models:
+            rc, out, err = run([a.bench, "--model", model, "--memory", "--threads", str(a.threads)])
+            md.extend(l for l in out.splitlines() if l.startswith("memory: "))
+            if rc != 0:
+                md.append("memory: model=%s failed: %s" % (model, (err.strip().splitlines() or ["?"])[-1]))
+        md.append("```")
+    text = "\n".join(md) + "\n"
+    with open(a.out, "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
