@@ -17,9 +17,13 @@ std::string workspace_directory() {
     std::string v = env(name);
     if (!v.empty()) return v;
   }
-  // Under `bazel test`: the WORKSPACE file in the runfiles (a test's data) links back to the tree.
-  for (const char* name : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    std::string root = env(name);
+  // Under `bazel test`, or a binary started from bazel-bin: the WORKSPACE file in the
+  // runfiles (a data dependency of tests and runners) links back to the source tree.
+  std::vector<std::string> roots = {env("TEST_SRCDIR"), env("RUNFILES_DIR")};
+  std::error_code exe_ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", exe_ec);
+  if (!exe_ec) roots.push_back(exe.string() + ".runfiles");
+  for (const std::string& root : roots) {
     std::error_code ec;
     if (!root.empty() && fs::exists(fs::path(root) / "biornn" / "WORKSPACE", ec)) {
       fs::path real = fs::canonical(fs::path(root) / "biornn" / "WORKSPACE", ec);

@@ -262,7 +262,7 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
   RunOutcome out;
   try {
     out.result = train(*experiment, graph, state, on_epoch);
-  } catch (const Error& e) {
+  } catch (const TrainingDiverged& e) {
     out.result.epochs = state.history;
     out.status = "diverged";
     out.message = std::string(e.what()) + " (the last good checkpoint is kept in " + run.file("checkpoint.bin") + ")";

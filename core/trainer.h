@@ -76,10 +76,16 @@ SplitIndices make_splits(const Dataset& data, const Options& train_options);
 std::pair<double, double> evaluate(Experiment& e, Split split, const std::vector<int64_t>& indices,
                                    int batch_size);
 
+// Thrown by train() when the loss or the gradient stops being finite.
+class TrainingDiverged : public Error {
+ public:
+  using Error::Error;
+};
+
 // Trains from `state` (a fresh TrainState: from the start) up to graph.train.epochs; logs
 // progress through spdlog. `on_epoch` (optional) is called after each epoch with the state
 // positioned at the next epoch (the moment to checkpoint). Throws Error on a non-finite loss,
-// naming epoch and step; `state` then still describes the last completed epoch.
+// naming epoch and step (TrainingDiverged); `state` then still describes the last completed epoch.
 TrainResult train(Experiment& e, const Graph& graph, TrainState& state,
                   const std::function<void(const EpochMetrics&, const TrainState&)>& on_epoch = {});
 TrainResult train(Experiment& e, const Graph& graph);

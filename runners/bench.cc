@@ -242,10 +242,60 @@ void print_breakdown(biornn::Experiment& e, const std::vector<std::vector<float>
               ms(t_project));
 }
 
+// GFLOP/s of one biornn::gemm call shape, repeated for about `seconds`.
+double probe(bool ta, bool tb, int m, int n, int k, double seconds = 0.15) {
+  const int lda = ta ? m : k, ldb = tb ? k : n;
+  std::vector<float> a(size_t(m) * k, 0.5f), b(size_t(k) * n, 0.25f), c(size_t(m) * n);
+  for (int i = 0; i < 3; ++i) biornn::gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, false);
+  int reps = 0;
+  const auto t0 = Clock::now();
+  while (since(t0) < seconds) {
+    for (int i = 0; i < 10; ++i) biornn::gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, false);
+    reps += 10;
+  }
+  return 2.0 * m * n * k * reps / since(t0) / 1e9;
+}
+
+// The GEMMs of a per-step layer (see count_flops), each alone: how core calls it, and the same
+// product with the transposed operand stored plainly (what a pre-transposed copy would give).
+void gemm_probe(int T, int B, int F, int H, int k) {
+  const int W = k * H, R = T * B;
+  struct Row {
+    const char* what;
+    bool ta, tb;
+    int m, n, kk, calls;
+  };
+  const Row rows[] = {
+      {"input projection  [T*B,F]x[F,kH]   (core: P_cat as B^T)", false, true, R, W, F, 1},
+      {"                  same, plain B", false, false, R, W, F, 0},
+      {"forward per step  [B,H]x[H,kH]     (core: W_cat as B^T)", false, true, B, W, H, T},
+      {"                  same, plain B", false, false, B, W, H, 0},
+      {"backward per step [B,kH]x[kH,H]    (core: plain)", false, false, B, H, W, T - 1},
+      {"dW_cat            [kH,T*B]x[T*B,H] (core: d_pre as A^T)", true, false, W, H, R, 1},
+      {"                  same, plain A", false, false, W, H, R, 0},
+      {"dP_cat            [kH,T*B]x[T*B,F] (core: d_pre as A^T)", true, false, W, F, R, 1},
+      {"                  same, plain A", false, false, W, F, R, 0},
+  };
+  std::printf("gemm-probe: T=%d B=%d F=%d H=%d k=%d threads=%d (GFLOP/s of each call shape alone; "
+              "calls = per training step in core)\n", T, B, F, H, k, biornn::compute_threads());
+  for (const Row& r : rows) {
+    const double g = probe(r.ta, r.tb, r.m, r.n, r.kk);
+    const double flop = 2.0 * r.m * r.n * r.kk;
+    std::printf("gemm-probe: %-58s m=%-6d n=%-5d k=%-6d %8.1f GFLOP/s %9.4f ms/call", r.what, r.m, r.n, r.kk, g,
+                1e3 * flop / g / 1e9);
+    if (r.calls) std::printf(" x%-4d = %8.3f ms/step", r.calls, 1e3 * flop * r.calls / g / 1e9);
+    std::printf("\n");
+  }
+  // Fixed cost of one call (tiny shape): the std::map lookup, three dnnl::memory objects and
+  // stream.wait() per call, which the per-step GEMMs pay T times forward and T-1 times backward.
+  const double tiny = probe(false, false, 8, 8, 8);
+  std::printf("gemm-probe: call overhead (8x8x8) %.2f us/call\n", 1e6 * 2.0 * 512 / tiny / 1e9);
+}
+
 struct Args {
   std::string model = "simple_gru";
   int hidden = 128, steps = 28, features = 28, batch = 128, batches = 30, warmup = 3, threads = 2;
-  bool memory = false, no_peak = false, breakdown = false;
+  bool memory = false, no_peak = false, breakdown = false, gemm_probe = false;
   std::vector<int> memory_steps = {28, 56, 112};
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> overrides;  // --set, as for train (e.g. nodes.rnn.gate.G_b=0)
@@ -266,6 +316,12 @@ int run_bench(const Args& a, const std::string& argv0) {
   biornn::set_compute_threads(a.threads);
   const int T = a.steps, B = a.batch, F = e->dataset->features(), C = e->dataset->classes();
   if (F != a.features) throw biornn::Error("internal: dataset features " + std::to_string(F));
+  if (a.gemm_probe) {
+    const int k = count_flops(e->model, T, B).k_rec;
+    if (k == 0) throw biornn::Error("--gemm-probe: this model's cell runs the whole sequence itself (no per-step GEMMs)");
+    gemm_probe(T, B, F, a.hidden, k);
+    return 0;
+  }
 
   const double peak_before = a.no_peak ? 0 : matmul_peak_gflops();
 
@@ -426,6 +482,9 @@ int main(int argc, char** argv) {
   app.add_flag("--memory", a.memory, "peak RSS at each of --memory-steps (a fresh process each), then a linear fit");
   app.add_option("--memory-steps", a.memory_steps, "the T values of --memory")->capture_default_str();
   app.add_flag("--no-peak", a.no_peak, "skip the 1024^3 matmul peak measurement");
+  app.add_flag("--gemm-probe", a.gemm_probe,
+               "time each GEMM shape of a training step alone through biornn::gemm, as core calls it "
+               "(with its transposes) and with the transposed operand laid out plainly, then exit");
   app.add_flag("--breakdown", a.breakdown,
                "also time the phases of a step (prepare, forward, readout, backward, clip, optimizer, "
                "project) in a second timed loop, and print a \"breakdown:\" line");
