@@ -18,7 +18,7 @@ struct Context {
   dnnl::stream stream{engine};
   struct Entry {
     dnnl::matmul primitive;
-    dnnl::memory::desc a, b, c;
+    dnnl::memory a, b, c;  // re-pointed at each call's buffers with set_data_handle
   };
   std::map<Key, Entry> cache;
   int created = 0;
@@ -51,14 +51,17 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int l
     }
     dnnl::matmul::desc desc(ad, bd, cd);
     dnnl::matmul::primitive_desc pd(desc, attr, ctx.engine);
-    it = ctx.cache.emplace(key, Context::Entry{dnnl::matmul(pd), ad, bd, cd}).first;
+    it = ctx.cache
+             .emplace(key, Context::Entry{dnnl::matmul(pd), dnnl::memory(ad, ctx.engine, nullptr),
+                                          dnnl::memory(bd, ctx.engine, nullptr), dnnl::memory(cd, ctx.engine, nullptr)})
+             .first;
     ++ctx.created;
   }
   auto& e = it->second;
-  dnnl::memory am(e.a, ctx.engine, const_cast<float*>(a));
-  dnnl::memory bm(e.b, ctx.engine, const_cast<float*>(b));
-  dnnl::memory cm(e.c, ctx.engine, c);
-  e.primitive.execute(ctx.stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  e.a.set_data_handle(const_cast<float*>(a));
+  e.b.set_data_handle(const_cast<float*>(b));
+  e.c.set_data_handle(c);
+  e.primitive.execute(ctx.stream, {{DNNL_ARG_SRC, e.a}, {DNNL_ARG_WEIGHTS, e.b}, {DNNL_ARG_DST, e.c}});
   ctx.stream.wait();
 }
 

@@ -33,22 +33,24 @@ class RateCell : public Cell {
   }
 
   void forward(CellForward& s) const override {
-    const int b = int(s.z.rows()), h = int(s.z.cols());
-    Eigen::ArrayXXf y(b, h);
+    thread_local Eigen::ArrayXXf y;  // per-thread scratch: no allocation per step
+    y.resize(s.z.rows(), s.z.cols());
     activate(phi_, s.pre.array(), y);
     s.s.array() = s.s_prev.array() + s.z.array() * (y - s.s_prev.array());
     s.r = s.s;
   }
 
   void backward(CellBackward& s) const override {
-    const int b = int(s.z.rows()), h = int(s.z.cols());
-    Eigen::ArrayXXf y(b, h), dy(b, h);
+    thread_local Eigen::ArrayXXf y, dy;
+    y.resize(s.z.rows(), s.z.cols());
+    dy.resize(s.z.rows(), s.z.cols());
     activate(phi_, s.pre.array(), y);
     activate_derivative(phi_, s.pre.array(), y, dy);
-    Eigen::ArrayXXf dh = s.d_r.array() + s.d_s.array();
-    s.d_pre.array() = dh * s.z.array() * dy;
-    s.d_z.array() = dh * (y - s.s_prev.array());
-    s.d_s.array() = dh * (1.0f - s.z.array());
+    // dh = d_r + d_s (everything that reaches h_t), kept in dy's place to avoid a buffer.
+    dy *= s.d_r.array() + s.d_s.array();  // dy = dh * phi'
+    s.d_z.array() = (s.d_r.array() + s.d_s.array()) * (y - s.s_prev.array());
+    s.d_s.array() = (s.d_r.array() + s.d_s.array()) * (1.0f - s.z.array());
+    s.d_pre.array() = dy * s.z.array();
   }
 
  private:
