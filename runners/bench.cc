@@ -13,6 +13,7 @@
 // model.project(). Inputs are uniform [0, 1) floats and labels uniform in the classes, made
 // up front (a few distinct batches, cycled), so no dataset file is read: the graph names a
 // dataset only for its shapes (features, classes); its load() is never called.
+#include <pmmintrin.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -243,14 +244,14 @@ void print_breakdown(biornn::Experiment& e, const std::vector<std::vector<float>
 }
 
 // GFLOP/s of one biornn::gemm call shape, repeated for about `seconds`.
-double probe(bool ta, bool tb, int m, int n, int k, double seconds = 0.15) {
+double probe(bool ta, bool tb, int m, int n, int k, bool acc = false, double seconds = 0.15) {
   const int lda = ta ? m : k, ldb = tb ? k : n;
-  std::vector<float> a(size_t(m) * k, 0.5f), b(size_t(k) * n, 0.25f), c(size_t(m) * n);
-  for (int i = 0; i < 3; ++i) biornn::gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, false);
+  std::vector<float> a(size_t(m) * k, 0.5f), b(size_t(k) * n, 0.25f), c(size_t(m) * n, 0.0f);
+  for (int i = 0; i < 3; ++i) biornn::gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, acc);
   int reps = 0;
   const auto t0 = Clock::now();
   while (since(t0) < seconds) {
-    for (int i = 0; i < 10; ++i) biornn::gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, false);
+    for (int i = 0; i < 10; ++i) biornn::gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, acc);
     reps += 10;
   }
   return 2.0 * m * n * k * reps / since(t0) / 1e9;
@@ -264,22 +265,23 @@ void gemm_probe(int T, int B, int F, int H, int k) {
     const char* what;
     bool ta, tb;
     int m, n, kk, calls;
+    bool acc;
   };
   const Row rows[] = {
-      {"input projection  [T*B,F]x[F,kH]   (core: P_cat as B^T)", false, true, R, W, F, 1},
-      {"                  same, plain B", false, false, R, W, F, 0},
-      {"forward per step  [B,H]x[H,kH]     (core: W_cat as B^T)", false, true, B, W, H, T},
-      {"                  same, plain B", false, false, B, W, H, 0},
-      {"backward per step [B,kH]x[kH,H]    (core: plain)", false, false, B, H, W, T - 1},
-      {"dW_cat            [kH,T*B]x[T*B,H] (core: d_pre as A^T)", true, false, W, H, R, 1},
-      {"                  same, plain A", false, false, W, H, R, 0},
-      {"dP_cat            [kH,T*B]x[T*B,F] (core: d_pre as A^T)", true, false, W, F, R, 1},
-      {"                  same, plain A", false, false, W, F, R, 0},
+      {"input projection  [T*B,F]x[F,kH]   (core: P_cat as B^T)", false, true, R, W, F, 1, false},
+      {"                  same, plain B", false, false, R, W, F, 0, false},
+      {"forward per step  [B,H]x[H,kH]     (core: W_cat as B^T)", false, true, B, W, H, T, true},
+      {"                  same, plain B", false, false, B, W, H, 0, true},
+      {"backward per step [B,kH]x[kH,H]    (core: plain)", false, false, B, H, W, T - 1, true},
+      {"dW_cat            [kH,T*B]x[T*B,H] (core: d_pre as A^T)", true, false, W, H, R, 1, false},
+      {"                  same, plain A", false, false, W, H, R, 0, false},
+      {"dP_cat            [kH,T*B]x[T*B,F] (core: d_pre as A^T)", true, false, W, F, R, 1, false},
+      {"                  same, plain A", false, false, W, F, R, 0, false},
   };
   std::printf("gemm-probe: T=%d B=%d F=%d H=%d k=%d threads=%d (GFLOP/s of each call shape alone; "
               "calls = per training step in core)\n", T, B, F, H, k, biornn::compute_threads());
   for (const Row& r : rows) {
-    const double g = probe(r.ta, r.tb, r.m, r.n, r.kk);
+    const double g = probe(r.ta, r.tb, r.m, r.n, r.kk, r.acc);
     const double flop = 2.0 * r.m * r.n * r.kk;
     std::printf("gemm-probe: %-58s m=%-6d n=%-5d k=%-6d %8.1f GFLOP/s %9.4f ms/call", r.what, r.m, r.n, r.kk, g,
                 1e3 * flop / g / 1e9);
@@ -295,7 +297,7 @@ void gemm_probe(int T, int B, int F, int H, int k) {
 struct Args {
   std::string model = "simple_gru";
   int hidden = 128, steps = 28, features = 28, batch = 128, batches = 30, warmup = 3, threads = 2;
-  bool memory = false, no_peak = false, breakdown = false, gemm_probe = false;
+  bool memory = false, no_peak = false, breakdown = false, gemm_probe = false, ftz = false;
   std::vector<int> memory_steps = {28, 56, 112};
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> overrides;  // --set, as for train (e.g. nodes.rnn.gate.G_b=0)
@@ -378,11 +380,11 @@ int run_bench(const Args& a, const std::string& argv0) {
       "bench: model=%s hidden=%d T=%d F=%d batch=%d batches=%d threads=%d parameters=%lld "
       "samples_per_second=%.1f step_ms=%.3f step_ms_median=%.3f step_gflop=%.4f step_gflops=%.2f "
       "matmul_peak_gflops=%.1f peak_fraction=%.4f peak_rss_mb=%.1f gemm_primitives=%d "
-      "new_primitives_while_timed=%d loss=%.4f\n",
+      "new_primitives_while_timed=%d ftz=%d loss=%.4f\n",
       a.model.c_str(), a.hidden, T, F, B, a.batches, a.threads, (long long)e->model.parameter_count(), sps,
       1e3 * seconds / std::max(1, a.batches), 1e3 * median, flops.total() / 1e9, gflops, peak,
       peak > 0 ? gflops / peak : 0.0, peak_rss_mb(), biornn::gemm_primitives_created(), primitives_timed,
-      last_loss / B);
+      int(a.ftz), last_loss / B);
   std::fflush(stdout);
   return 0;
 }
@@ -432,6 +434,7 @@ int run_memory(const Args& a, const std::string& argv0) {
                                      std::to_string(a.threads), "--no-peak"};
     for (auto& d : a.plugin_dirs) args.insert(args.end(), {"--plugin-dir", d});
     for (auto& o : a.overrides) args.insert(args.end(), {"--set", o});
+    if (a.ftz) args.push_back("--ftz");
     int status = 0;
     const std::string out = run_self(argv0, args, &status);
     const auto at = out.find("bench: ");
@@ -482,6 +485,9 @@ int main(int argc, char** argv) {
   app.add_flag("--memory", a.memory, "peak RSS at each of --memory-steps (a fresh process each), then a linear fit");
   app.add_option("--memory-steps", a.memory_steps, "the T values of --memory")->capture_default_str();
   app.add_flag("--no-peak", a.no_peak, "skip the 1024^3 matmul peak measurement");
+  app.add_flag("--ftz", a.ftz,
+               "set flush-to-zero and denormals-are-zero (MXCSR) before any thread starts, to see what "
+               "denormal floats cost (threads inherit the setting)");
   app.add_flag("--gemm-probe", a.gemm_probe,
                "time each GEMM shape of a training step alone through biornn::gemm, as core calls it "
                "(with its transposes) and with the transposed operand laid out plainly, then exit");
@@ -491,6 +497,10 @@ int main(int argc, char** argv) {
   app.add_option("--set", a.overrides, "override an option of the generated graph: --set nodes.rnn.gate.dt=0.5");
   app.add_option("--plugin-dir", a.plugin_dirs, "also load *_plugin.so from this directory (repeatable)");
   CLI11_PARSE(app, argc, argv);
+  if (a.ftz) {
+    _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
+    _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
+  }
   try {
     return a.memory ? run_memory(a, argv[0]) : run_bench(a, argv[0]);
   } catch (const std::exception& e) {

@@ -25,6 +25,11 @@ SHAPES = [
     ("rows", 28, 28, 512, 128, 20, 10, 3),
     ("pixels", 784, 1, 128, 128, 6, 3, 2),
 ]
+# Pixel-wise MNIST without FTZ: BPTT over 784 steps drives gradients into denormal floats and a
+# PyTorch step takes ~15 s (ours ~5 s): there the peers run 1 warm-up + 1 timed minibatch and
+# only the plain loops and nn.GRU (TorchScript needs 2 warm-up runs to optimise; its FTZ row
+# shows it). Keyed by (shape name, T).
+DEFAULT_FP_PEERS = {("pixels", 784): (1, 1, "simple_gru_loop,varying_dale_loop,nn_gru")}
 MODELS = ["simple_gru", "varying_dale", "gru"]
 
 
@@ -42,9 +47,9 @@ def run(cmd, env=None):
     return p.returncode, p.stdout, p.stderr
 
 
-def run_ours(a, model, T, F, H, B, batches):
+def run_ours(a, model, T, F, H, B, batches, ftz):
     cmd = [a.bench, "--model", model, "--hidden", str(H), "--steps", str(T), "--features", str(F), "--batch",
-           str(B), "--batches", str(batches), "--threads", str(a.threads)]
+           str(B), "--batches", str(batches), "--threads", str(a.threads)] + (["--ftz"] if ftz else [])
     rc, out, err = run(cmd)
     for line in out.splitlines():
         if line.startswith("bench: "):
@@ -53,17 +58,22 @@ def run_ours(a, model, T, F, H, B, batches):
     return None, msg
 
 
+PEER_CORETYPE = ""  # --peer-coretype
+
+
 def peer_env():
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
+    if PEER_CORETYPE:
+        env["OPENBLAS_CORETYPE"] = PEER_CORETYPE
     return env
 
 
-def run_peers(a, model, T, F, H, B, batches, warmup):
+def run_peers(a, model, T, F, H, B, batches, warmup, ftz, subset=""):
     cmd = [a.peer_python, os.path.join(HERE, "peers.py"), "--model", model, "--hidden", str(H), "--steps", str(T),
            "--features", str(F), "--batch", str(B), "--batches", str(batches), "--warmup", str(warmup),
-           "--threads", a.peer_threads]
+           "--threads", a.peer_threads] + (["--ftz"] if ftz else []) + (["--peers", subset] if subset else [])
     rc, out, err = run(cmd, env=peer_env())
     best = [fields(l, "peer-best: ") for l in out.splitlines() if l.startswith("peer-best: ")]
     if rc != 0 or not best:
@@ -84,10 +94,19 @@ def main():
     ap.add_argument("--peer-threads", default="1,2", help="the peers run at each; the faster is kept")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--shapes", default="", help="subset of shape indices, e.g. 0,2 (default: all)")
+    ap.add_argument("--fp", default="default,ftz",
+                    help="floating-point modes to run, each for both sides: default (IEEE denormals) and/or ftz "
+                         "(denormals flushed to zero: bench --ftz, torch.set_flush_denormal)")
+    ap.add_argument("--peer-coretype", default="",
+                    help="set OPENBLAS_CORETYPE for the peers (e.g. SkylakeX): a sensitivity check for when "
+                         "OpenBLAS does not know this CPU and falls back to old kernels (see peer-info "
+                         "openblas_core); default: unset")
     ap.add_argument("--quick", action="store_true", help="few minibatches (a smoke test, not a measurement)")
     ap.add_argument("--memory", action="store_true", help="also run bench --memory for each model")
     ap.add_argument("--out", default=os.path.join(HERE, "last_results.md"))
     a = ap.parse_args()
+    global PEER_CORETYPE
+    PEER_CORETYPE = a.peer_coretype
     models = [m for m in a.models.split(",") if m]
     shapes = [SHAPES[int(i)] for i in a.shapes.split(",") if i] if a.shapes else SHAPES
 
@@ -95,10 +114,10 @@ def main():
     load_start = loadavg()
     load_seen = []
     # Context for the peers: torch version, the BLAS it really loads, torch.mm peak.
-    rc, out, err = run([a.peer_python, "-c", "import torch; print(torch.__version__); "
-                        "print([l.strip() for l in torch.__config__.show().splitlines() if 'BLAS_INFO' in l or 'MKL-DNN' in l])"],
-                       env=peer_env())
-    torch_info = " ".join(out.split()) if rc == 0 else "torch not importable by %s: run tools/bench/setup.sh" % a.peer_python
+    rc, out, err = run([a.peer_python, "-c", "import torch, re; c = torch.__config__.show(); print(torch.__version__, "
+                        "'BLAS_INFO=' + (re.findall(r'BLAS_INFO=([^,]*)', c) or ['?'])[0], "
+                        "'oneDNN=' + (re.findall(r'MKL-DNN v([0-9.]+)', c) or ['?'])[0])"], env=peer_env())
+    torch_info = ("torch " + out.strip()) if rc == 0 else "torch not importable by %s: run tools/bench/setup.sh" % a.peer_python
     rc, out, err = run([a.peer_python, os.path.join(HERE, "peers.py"), "--model", "simple_gru", "--batches", "1",
                         "--warmup", "0", "--steps", "2", "--peers", "simple_gru_loop", "--mm-peak",
                         "--threads", a.peer_threads], env=peer_env())
@@ -107,39 +126,47 @@ def main():
                 for l in out.splitlines() if l.startswith("peer-mm: ")}
 
     rows, all_peers = [], []
+    fps = [m for m in a.fp.split(",") if m]
+    jobs = []
     for (seq, T, F, H, B, ours_n, peers_n, peers_w) in shapes:
         if a.quick:
             ours_n, peers_n, peers_w = max(2, ours_n // 10), max(1, peers_n // 10), 1
-        shape = "%s T=%d F=%d H=%d B=%d" % (seq, T, F, H, B)
-        for model in models:
-            ours, peers, errors = [], [], []
-            for rnd in range(a.rounds):
-                load_seen.append(loadavg()[0])
-                o, e = run_ours(a, model, T, F, H, B, ours_n)
-                if o: ours.append(o)
-                elif e: errors.append("ours: " + e)
-                load_seen.append(loadavg()[0])
-                p, e = run_peers(a, model, T, F, H, B, peers_n, peers_w)
-                if p: peers.append(p)
-                elif e: errors.append("peers: " + e)
-                print("[%s] %s %s round %d: ours %s | peers %s" % (
-                    time.strftime("%H:%M:%S"), model, shape, rnd + 1,
-                    "%.0f/s" % sps(o) if o else "failed",
-                    ", ".join("%s@%s %.0f/s" % (r["name"], r["threads"], sps(r)) for r in p) if p else "failed"),
-                    file=sys.stderr, flush=True)
-                if not o and not p:
-                    break  # both sides failed: a second round would too
-            best_ours = max(ours, key=sps) if ours else None
-            best_by_peer = {}
-            for rnd in peers:
-                for r in rnd:
-                    if r["name"] not in best_by_peer or sps(r) > sps(best_by_peer[r["name"]]):
-                        best_by_peer[r["name"]] = r
-            baseline = [r for r in best_by_peer.values() if r.get("baseline", "1") == "1"]
-            best_peer = max(baseline, key=sps) if baseline else None
-            rows.append((model, shape, best_ours, best_peer, ours, errors))
-            for r in best_by_peer.values():
-                all_peers.append((model, shape, r, best_ours))
+        for fp in fps:
+            n, w, subset = peers_n, peers_w, ""
+            if fp != "ftz" and (seq, T) in DEFAULT_FP_PEERS:
+                n, w, subset = DEFAULT_FP_PEERS[(seq, T)]
+            for model in models:
+                jobs.append((seq, T, F, H, B, ours_n, n, w, fp == "ftz", model, subset))
+    for (seq, T, F, H, B, ours_n, peers_n, peers_w, ftz, model, subset) in jobs:
+        shape = "%s T=%d F=%d H=%d B=%d%s" % (seq, T, F, H, B, ", FTZ" if ftz else "")
+        ours, peers, errors = [], [], []
+        for rnd in range(a.rounds):
+            load_seen.append(loadavg()[0])
+            o, e = run_ours(a, model, T, F, H, B, ours_n, ftz)
+            if o: ours.append(o)
+            elif e: errors.append("ours: " + e)
+            load_seen.append(loadavg()[0])
+            p, e = run_peers(a, model, T, F, H, B, peers_n, peers_w, ftz, subset)
+            if p: peers.append(p)
+            elif e: errors.append("peers: " + e)
+            print("[%s] %s %s round %d: ours %s | peers %s" % (
+                time.strftime("%H:%M:%S"), model, shape, rnd + 1,
+                "%.0f/s" % sps(o) if o else "failed",
+                ", ".join("%s@%s %.0f/s" % (r["name"], r["threads"], sps(r)) for r in p) if p else "failed"),
+                file=sys.stderr, flush=True)
+            if not o and not p:
+                break  # both sides failed: a second round would too
+        best_ours = max(ours, key=sps) if ours else None
+        best_by_peer = {}
+        for rnd in peers:
+            for r in rnd:
+                if r["name"] not in best_by_peer or sps(r) > sps(best_by_peer[r["name"]]):
+                    best_by_peer[r["name"]] = r
+        baseline = [r for r in best_by_peer.values() if r.get("baseline", "1") == "1"]
+        best_peer = max(baseline, key=sps) if baseline else None
+        rows.append((model, shape, best_ours, best_peer, ours, errors))
+        for r in best_by_peer.values():
+            all_peers.append((model, shape, r, best_ours))
 
     load_end = loadavg()
     md = []
@@ -155,9 +182,12 @@ def main():
                   "/".join("%.2f" % v for v in load_start), "/".join("%.2f" % v for v in load_end),
                   max(load_seen) if load_seen else 0, sorted(load_seen)[len(load_seen) // 2] if load_seen else 0,
                   " (QUICK smoke run: not a measurement)" if a.quick else ""))
+    md.append("Peers' OPENBLAS_CORETYPE: %s." % (a.peer_coretype or "unset (OpenBLAS detects the CPU itself)"))
     md.append("PyTorch: %s; %s; torch.mm 1024^3 GFLOP/s: %s." % (
         torch_info, peer_info or "peers not run",
         ", ".join("%s thr %s" % (k, v) for k, v in sorted(torch_mm.items())) or "n/a"))
+    md.append("Shapes marked FTZ ran both sides with denormal floats flushed to zero (bench --ftz, "
+              "torch.set_flush_denormal(True)); the others with the default IEEE behaviour.")
     md.append("")
     md.append("| model | shape | ours samples/s | best PyTorch peer (threads) | peer samples/s | ours / peer | "
               "our step GFLOP/s | % of matmul peak (peak GFLOP/s) |")

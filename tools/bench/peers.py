@@ -5,6 +5,8 @@ Each peer trains on synthetic data exactly like `bazel run //runners:bench`: inp
 [0, 1), labels uniform in 10 classes, a few distinct minibatches cycled; softmax
 cross-entropy on a linear readout of the last state; clip_grad_norm_(1.0); Adam(lr=1e-3).
 Warm-up minibatches first (TorchScript profiles and optimises during them), then N timed.
+--ftz flushes denormal floats to zero (torch.set_flush_denormal), like `bench --ftz`: long
+sequences (T=784) produce denormal gradients in BPTT that slow every GEMM several-fold.
 
     /usr/bin/python3 tools/bench/peers.py --model simple_gru --hidden 128 --steps 28 \
         --features 28 --batch 128 --batches 30 --threads 1,2
@@ -200,7 +202,17 @@ def blas_in_use():
             base = os.path.basename(path)
             if any(k in base for k in ("blas", "dnnl", "mkl", "lapack")):
                 libs.add(path)
-    return ",".join(sorted(libs)) or "none"
+    core = ""
+    for path in libs:
+        if "libopenblas" in os.path.basename(path):
+            try:  # which kernels OpenBLAS's runtime dispatch chose (DYNAMIC_ARCH builds)
+                import ctypes
+                lib = ctypes.CDLL(path)
+                lib.openblas_get_corename.restype = ctypes.c_char_p
+                core = " openblas_core=" + lib.openblas_get_corename().decode()
+            except (OSError, AttributeError):
+                pass
+    return (",".join(sorted(libs)) or "none") + core
 
 
 def mm_gflops(n=1024, reps=10):
@@ -219,6 +231,8 @@ def mm_gflops(n=1024, reps=10):
 
 def child(a):
     torch.set_num_threads(a.threads_one)
+    if a.ftz:
+        torch.set_flush_denormal(True)
     if a.mm_peak:
         print(f"peer-mm: threads={a.threads_one} torch_mm_1024_gflops={mm_gflops():.1f}", flush=True)
     shape = f"model={a.model} hidden={a.hidden} T={a.steps} F={a.features} batch={a.batch} batches={a.batches}"
@@ -227,7 +241,8 @@ def child(a):
             continue
         sps, ms, loss = time_peer(name, make, a)
         print(f"peer: name={name} threads={a.threads_one} {shape} samples_per_second={sps:.1f} "
-              f"step_ms={ms:.3f} loss={loss:.4f} baseline={0 if name in NOT_BASELINE else 1}", flush=True)
+              f"step_ms={ms:.3f} loss={loss:.4f} ftz={int(a.ftz)} baseline={0 if name in NOT_BASELINE else 1}",
+              flush=True)
 
 
 def main():
@@ -241,6 +256,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts, one process each")
     ap.add_argument("--peers", default="", help="comma-separated subset of peer names")
+    ap.add_argument("--ftz", action="store_true",
+                    help="torch.set_flush_denormal(True): denormal floats flushed to zero (as bench --ftz)")
     ap.add_argument("--mm-peak", action="store_true", help="also time torch.mm 1024^3 at each thread count")
     ap.add_argument("--threads-one", type=int, default=0, help=argparse.SUPPRESS)  # child mode
     a = ap.parse_args()
@@ -262,6 +279,8 @@ def main():
             args += ["--peers", ",".join(a.peers)]
         if a.mm_peak:
             args += ["--mm-peak"]
+        if a.ftz:
+            args += ["--ftz"]
         out = subprocess.run(args, env=env, stdout=subprocess.PIPE, text=True)
         sys.stdout.write(out.stdout)
         sys.stdout.flush()
