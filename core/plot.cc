@@ -103,7 +103,8 @@ std::string scatter_svg(const std::string& title, const std::vector<double>& x, 
   for (size_t i = 0; i < x.size(); ++i) r = std::max({r, std::abs(x[i]), std::abs(y[i])});
   r *= 1.08;
   if (r == 0) r = 1;
-  Frame f{-r, r, -r, r};
+  const double aspect = (kW - kL - kR) / (kH - kT - kB);  // equal scales: circles stay round
+  Frame f{-r * aspect, r * aspect, -r, r};
   std::ostringstream o;
   axes(o, f, title, xl, yl);
   if (unit_circle) {
