@@ -231,6 +231,9 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
   if (resume) {
     load_checkpoint(run.file("checkpoint.bin"), *experiment, state);
     run.truncate_metrics(state.epochs_done);
+  } else {
+    std::error_code ec;
+    fs::remove(run.file("metrics.csv"), ec);  // a fresh run in a reused directory starts a fresh table
   }
   // Diagnostics read a fixed batch of test examples (never used for decisions).
   Dataset& data = *experiment->dataset;

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -57,12 +58,13 @@ int main(int argc, char** argv) {
   CLI::App app{"Run every combination of a sweep file and compare them in one table."};
   std::string sweep_path, runs_root;
   std::vector<std::string> extra, plugin_dirs;
-  bool dry = false;
+  bool dry = false, keep = false;
   app.add_option("sweep", sweep_path, "sweep file, e.g. graphs/sweep_a_modes_mnist.toml")->required();
   app.add_option("--set", extra, "override applied to every run (repeatable)");
   app.add_option("--runs-root", runs_root, "parent of run directories (default: <workspace>/runs)");
   app.add_option("--plugin-dir", plugin_dirs, "also load *_plugin.so from this directory");
   app.add_flag("--dry-run", dry, "validate every combination and list them, train nothing");
+  app.add_flag("--keep-completed", keep, "reuse runs that completed in an earlier invocation of this sweep");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("[%H:%M:%S] %v");
   biornn::Registry& registry = biornn::global_registry();
@@ -167,7 +169,26 @@ int main(int argc, char** argv) {
     runs_csv << "label,group,status,test_accuracy,validation_accuracy,train_loss,samples_per_second,run_dir\n";
     for (auto& j : jobs) {
       const auto run = biornn::RunDirectory::at((root_dir / j.label).string());
-      const biornn::RunOutcome out = biornn::execute_run(j.graph, registry, run, false);
+      biornn::RunOutcome out;
+      const auto done = run.read_metrics();
+      std::ifstream summary_file(run.file("summary.json"));
+      const std::string summary((std::istreambuf_iterator<char>(summary_file)), {});
+      if (keep && summary.find("\"status\": \"completed\"") != std::string::npos && !done.empty()) {
+        // Finished in an earlier invocation of this sweep: reuse its metrics.
+        out.status = "completed";
+        for (const auto& row : done) {
+          biornn::EpochMetrics m;
+          m.epoch = int(row.at("epoch"));
+          m.test_accuracy = row.at("test_accuracy");
+          m.validation_accuracy = row.at("validation_accuracy");
+          m.train_loss = row.at("train_loss");
+          m.samples_per_second = row.at("samples_per_second");
+          out.result.epochs.push_back(m);
+        }
+        spdlog::info("{}: already completed in {}, reusing it", j.label, run.path());
+      } else {
+        out = biornn::execute_run(j.graph, registry, run, false);
+      }
       if (out.status == "interrupted") {
         spdlog::warn("sweep interrupted; finished runs are in {}", root_dir.string());
         return 130;

@@ -20,7 +20,7 @@ const char* kGraph = R"(
 epochs = 3
 batch_size = 50
 validation_size = 200
-threads = 2
+threads = 1
 log_every = 1000
 lr_schedule = "cosine"
 [optimizer]

@@ -25,7 +25,7 @@ TEST(Training, LossFallsOnRealMnistSubset) {
 epochs = 3
 batch_size = 64
 validation_size = 500
-threads = 2
+threads = 1
 log_every = 1000
 [optimizer]
 plugin = "adam"
