@@ -33,6 +33,17 @@ DEFAULT_FP_PEERS = {("pixels", 784): (1, 1, "simple_gru_loop,varying_dale_loop,n
 MODELS = ["simple_gru", "varying_dale", "gru"]
 
 
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+        name = re.search(r"model name\s*:\s*(.*)", info).group(1).strip()
+        model = re.search(r"^model\s*:\s*(\d+)", info, re.M).group(1)
+        return "%s (family 6 model %s)" % (name, model)
+    except (OSError, AttributeError):
+        return platform.machine()
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return [float(v) for v in f.read().split()[:3]]
@@ -48,14 +59,20 @@ def run(cmd, env=None):
 
 
 def run_ours(a, model, T, F, H, B, batches, ftz):
-    cmd = [a.bench, "--model", model, "--hidden", str(H), "--steps", str(T), "--features", str(F), "--batch",
-           str(B), "--batches", str(batches), "--threads", str(a.threads)] + (["--ftz"] if ftz else [])
-    rc, out, err = run(cmd)
-    for line in out.splitlines():
-        if line.startswith("bench: "):
-            return fields(line, "bench: "), None
-    msg = (err.strip().splitlines() or ["exit %d" % rc])[-1]
-    return None, msg
+    """Ours at each of --threads; returns the fastest run's fields (like the peers' best)."""
+    best, msg = None, None
+    for t in [int(x) for x in str(a.threads).split(",") if x]:
+        cmd = [a.bench, "--model", model, "--hidden", str(H), "--steps", str(T), "--features", str(F), "--batch",
+               str(B), "--batches", str(batches), "--threads", str(t)] + (["--ftz"] if ftz else [])
+        rc, out, err = run(cmd)
+        line = next((l for l in out.splitlines() if l.startswith("bench: ")), None)
+        if line is None:
+            msg = (err.strip().splitlines() or ["exit %d" % rc])[-1]
+            continue
+        r = fields(line, "bench: ")
+        if best is None or sps(r) > sps(best):
+            best = r
+    return best, (None if best else msg)
 
 
 PEER_CORETYPE = ""  # --peer-coretype
@@ -90,7 +107,8 @@ def main():
     ap.add_argument("--bench", default=os.path.join(ROOT, "bazel-bin/runners/bench"))
     ap.add_argument("--peer-python", default=os.environ.get("PEER_PYTHON", "/usr/bin/python3"))
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=2, help="our compute threads")
+    ap.add_argument("--threads", default="1,2",
+                    help="our compute threads, comma-separated: each is run and the faster kept (as for the peers)")
     ap.add_argument("--peer-threads", default="1,2", help="the peers run at each; the faster is kept")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--shapes", default="", help="subset of shape indices, e.g. 0,2 (default: all)")
@@ -174,11 +192,11 @@ def main():
     md.append("")
     md.append("Synthetic data, one training step = forward + BPTT + clip_grad_norm(1.0) + Adam(1e-3); "
               "%d alternating rounds (ours, peers, ...), better round of each side kept. "
-              "Ours: %d threads. PyTorch: each peer at %s threads, the faster kept." %
+              "Ours at %s threads, PyTorch peers at %s threads; each side keeps its faster setting." %
               (a.rounds, a.threads, a.peer_threads))
     md.append("Machine: %s, %d cores; load average %s at start, %s at end, 1-min load seen before runs: max %.2f, "
               "median %.2f%s." % (
-                  platform.processor() or platform.machine(), os.cpu_count(),
+                  cpu_name(), os.cpu_count(),
                   "/".join("%.2f" % v for v in load_start), "/".join("%.2f" % v for v in load_end),
                   max(load_seen) if load_seen else 0, sorted(load_seen)[len(load_seen) // 2] if load_seen else 0,
                   " (QUICK smoke run: not a measurement)" if a.quick else ""))
@@ -189,14 +207,14 @@ def main():
     md.append("Shapes marked FTZ ran both sides with denormal floats flushed to zero (bench --ftz, "
               "torch.set_flush_denormal(True)); the others with the default IEEE behaviour.")
     md.append("")
-    md.append("| model | shape | ours samples/s | best PyTorch peer (threads) | peer samples/s | ours / peer | "
+    md.append("| model | shape | ours samples/s (threads) | best PyTorch peer (threads) | peer samples/s | ours / peer | "
               "our step GFLOP/s | % of matmul peak (peak GFLOP/s) |")
     md.append("|---|---|---:|---|---:|---:|---:|---:|")
     for model, shape, o, p, ours, errors in rows:
         if o is None and p is None:
             md.append("| %s | %s | n/a | n/a | | | | | <!-- %s -->" % (model, shape, "; ".join(errors)))
             continue
-        ours_s = "%.0f" % sps(o) if o else "n/a (%s)" % (errors[0] if errors else "failed")
+        ours_s = "%.0f (%s)" % (sps(o), o["threads"]) if o else "n/a (%s)" % (errors[0] if errors else "failed")
         peer_s = "%s (%s)" % (p["name"], p["threads"]) if p else "n/a"
         md.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             model, shape, ours_s, peer_s, "%.0f" % sps(p) if p else "",
@@ -213,7 +231,8 @@ def main():
                                                       "%.2fx" % (sps(o) / sps(r)) if o else ""))
     md.append("")
     md.append("Our runs (every round): " + "; ".join(
-        "%s %s: %s" % (m, s, ", ".join("%.0f/s %s GFLOP/s rss %s MB" % (sps(x), x["step_gflops"], x["peak_rss_mb"])
+        "%s %s: %s" % (m, s, ", ".join("%.0f/s@%s %s GFLOP/s rss %s MB" % (sps(x), x["threads"], x["step_gflops"],
+                                                                          x["peak_rss_mb"])
                                      for x in ours) or "-") for m, s, _, _, ours, _ in rows))
     if a.memory:
         md.append("")
@@ -221,7 +240,7 @@ def main():
         md.append("")
         md.append("```")
         for model in models:
-            rc, out, err = run([a.bench, "--model", model, "--memory", "--threads", str(a.threads)])
+            rc, out, err = run([a.bench, "--model", model, "--memory", "--threads", "1"])
             md.extend(l for l in out.splitlines() if l.startswith("memory: "))
             if rc != 0:
                 md.append("memory: model=%s failed: %s" % (model, (err.strip().splitlines() or ["?"])[-1]))
