@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@ namespace {
 SourcePosition pos(const toml::source_region& r, const std::string& fallback) {
   SourcePosition p;
   if (!r.path) return SourcePosition{fallback.empty() ? "--set" : "--set (" + fallback + ")", 0, 0};
+  if (r.path->rfind("--set ", 0) == 0) return SourcePosition{*r.path, 0, 0};  // "--set key=value"
   p.path = *r.path;
   p.line = int(r.begin.line);
   p.column = int(r.begin.column);
@@ -114,14 +116,31 @@ void apply_override(toml::table& root, const std::string& kv) {
     t = n->as_table();
     if (!t) throw Error("--set " + kv + ": '" + parts[i] + "' is not a table");
   }
-  // Values from --set carry no file position; pos() reports them as "--set".
+  // The value's source is named "--set KEY=VALUE" so errors about it point at the override.
+  const std::string source = "--set " + kv;
   toml::table parsed;
   try {
-    parsed = toml::parse("v = " + value);
-  } catch (const toml::parse_error&) {  // a bare word such as a path: take it as a string
+    parsed = toml::parse("v = " + value, source);
+  } catch (const toml::parse_error&) {
+    // Not TOML (e.g. a bare path): take it as a string, with control characters escaped.
     std::string quoted = "\"";
-    for (char c : value) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    parsed = toml::parse("v = " + quoted + "\"");
+    for (unsigned char c : value) {
+      if (c == '"' || c == '\\') {
+        quoted += '\\';
+        quoted += char(c);
+      } else if (c < 0x20 || c == 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        quoted += buf;
+      } else {
+        quoted += char(c);
+      }
+    }
+    try {
+      parsed = toml::parse("v = " + quoted + "\"", source);
+    } catch (const toml::parse_error& e) {
+      throw Error(source + ": the value is neither TOML nor a valid string (" + std::string(e.description()) + ")");
+    }
   }
   t->insert_or_assign(parts.back(), std::move(*parsed.get("v")));
 }

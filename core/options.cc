@@ -111,8 +111,9 @@ void Options::set(const OptionSchema& schema, const std::string& name, const Opt
                            schema.names() + ")");
   OptionValue value = v;
   auto bad_type = [&]() {
-    return Error(where, "option '" + name + "' of " + owner + " must be a " +
-                            option_type_name(spec->type) + ", got " + option_value_str(v));
+    const std::string type = option_type_name(spec->type);
+    return Error(where, "option '" + name + "' of " + owner + " must be " + (type[0] == 'i' ? "an " : "a ") + type +
+                            ", got " + option_value_str(v));
   };
   switch (spec->type) {
     case OptionType::kInt:

@@ -268,7 +268,10 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
   } catch (const TrainingDiverged& e) {
     out.result.epochs = state.history;
     out.status = "diverged";
-    out.message = std::string(e.what()) + " (the last good checkpoint is kept in " + run.file("checkpoint.bin") + ")";
+    out.message = std::string(e.what()) +
+                  (fs::exists(run.file("checkpoint.bin"))
+                       ? " (the last good checkpoint is kept in " + run.file("checkpoint.bin") + ")"
+                       : " (no checkpoint was written: it diverged before the first epoch ended)");
     spdlog::error("{}", out.message);
     run.write_text("summary.json", summary_json(graph.name, out.status, out.result, parameters, out.message));
     return out;
