@@ -26,6 +26,10 @@ struct Loaded {
     alias("conductance_reversal", {{"reversal", true}, {"phi", std::string("sigmoid")}});
     alias("conductance_reversal_tanh", {{"reversal", true}, {"dt", 0.5}});
     alias("conductance_softplus_dt", {{"phi", std::string("softplus")}, {"dt", 0.3}});
+    alias("conductance_reversal_explicit",
+          {{"reversal", true}, {"reversal_scheme", std::string("explicit")}, {"phi", std::string("sigmoid")}});
+    alias("conductance_reversal_explicit_tanh",
+          {{"reversal", true}, {"reversal_scheme", std::string("explicit")}, {"dt", 0.5}});
   }
   Options options(const Settings& s) const {
     const OptionSchema& schema = registry.get("cell", "conductance").schema;
@@ -73,7 +77,7 @@ double forward_difference(const Settings& s, bool fixed_gate) {
   const ParameterSet& ps = layer.parameters();
   const Matrix &W = ps.get("W").value, &P = ps.get("P").value, &b = ps.get("b").value;
   const float dt = float(o.get_float("dt")), ee = float(o.get_float("E_E")), ei = float(o.get_float("E_I"));
-  const bool rev = o.get_bool("reversal");
+  const bool rev = o.get_bool("reversal"), implicit = o.get_string("reversal_scheme") == "implicit";
   const std::string ph = o.get_string("phi");
   std::vector<float> z(H, 1.0f);
   if (fixed_gate)  // fixed gate: z = dt_gate * sigmoid(G_b), dt_gate = 1
@@ -91,8 +95,9 @@ double forward_difference(const Settings& s, bool fixed_gate) {
           if (W(i, j) > 0) ge += W(i, j) * r[j];
           else gi += -W(i, j) * r[j];
         }
-        const float drive = rev ? ge * (ee - v[i]) + gi * (ei - v[i]) + in : rec + in;
-        nv[i] = (v[i] + dt * drive) / (1.0f + dt * z[i]);
+        if (!rev) nv[i] = (v[i] + dt * (rec + in)) / (1.0f + dt * z[i]);
+        else if (implicit) nv[i] = (v[i] + dt * (ge * ee + gi * ei + in)) / (1.0f + dt * (z[i] + ge + gi));
+        else nv[i] = (v[i] + dt * (ge * (ee - v[i]) + gi * (ei - v[i]) + in)) / (1.0f + dt * z[i]);
         nr[i] = phi(ph, nv[i]);
         worst = std::max(worst, double(std::abs(nr[i] - out[(size_t(t) * B + n) * H + i])));
       }
@@ -109,6 +114,10 @@ TEST(ConductanceCell, ForwardMatchesTheUpdateEquations) {
   EXPECT_LT(forward_difference({{"phi", std::string("sigmoid")}}, true), 1e-5);  // r_0 = 0.5
   EXPECT_LT(forward_difference({{"reversal", true}, {"phi", std::string("softplus")}}, false), 1e-5);
   EXPECT_LT(forward_difference({{"reversal", true}, {"dt", 0.5}, {"E_E", 2.0}, {"E_I", -0.5}}, true), 1e-5);
+  const OptionValue explicit_scheme = std::string("explicit");
+  EXPECT_LT(forward_difference({{"reversal", true}, {"reversal_scheme", explicit_scheme}, {"phi", std::string("relu")}},
+                               false), 1e-5);
+  EXPECT_LT(forward_difference({{"reversal", true}, {"reversal_scheme", explicit_scheme}, {"dt", 0.5}}, true), 1e-5);
 }
 
 TEST(ConductanceCell, InitialRateIsPhiOfZero) {
@@ -125,7 +134,8 @@ TEST(ConductanceCell, InitialRateIsPhiOfZero) {
 TEST(ConductanceCell, NonDefaultFormsMatchFiniteDifferences) {
   const Registry& reg = loaded().registry;
   std::vector<LayerCombination> combos;
-  for (const char* cell : {"conductance_reversal", "conductance_reversal_tanh", "conductance_softplus_dt"}) {
+  for (const char* cell : {"conductance_reversal", "conductance_reversal_tanh", "conductance_reversal_explicit",
+                           "conductance_reversal_explicit_tanh", "conductance_softplus_dt"}) {
     combos.push_back({cell, "", "", {}});
     combos.push_back({cell, "fixed", "", {}});
     combos.push_back({cell, "learned", "", {}});

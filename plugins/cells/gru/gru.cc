@@ -171,6 +171,9 @@ class GruCell : public Cell {
     p.fwd = dnnl::lbr_gru_forward(p.fwd_pd);
     p.bwd = dnnl::lbr_gru_backward(p.bwd_pd);
     p.workspace = memory(p.fwd_pd.workspace_desc(), engine_);
+    // Defensive: with h_0 given as a zero descriptor oneDNN 2.6's LSTM backward read state
+    // it had not written (see iter_md above); a zeroed workspace keeps any such read harmless.
+    zero(p.workspace);
     p.fwd_wl = memory(p.fwd_pd.weights_layer_desc(), engine_);
     p.fwd_wi = memory(p.fwd_pd.weights_iter_desc(), engine_);
     p.fwd_bias = memory(p.fwd_pd.bias_desc(), engine_);
