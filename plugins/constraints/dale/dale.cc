@@ -17,6 +17,11 @@
 // W_eff is `spectral_radius` (eigenvalues by Eigen's EigenSolver, once). With f_E = 0 or 1
 // there is nothing to balance and only the radius is set. raw starts equal to W_eff.
 //
+// Default spectral radius 1, measured on row-wise MNIST (1 epoch, H = 128, rate cell with the
+// conductance gate, G_b = -2, constant A = 1): radius 0.25: 91.0%, 0.5: 92.5 / 88.8% (two
+// seeds), 1: 90.2 / 92.5%, 1.5: 87.5%; unbalanced at 0.5: 87.6%. Modes at radius 1: abs 90.2%,
+// clip 90.6%, frozen_signs 90.2% (= abs: the recorded signs are the column signs).
+//
 // The parameter must be square: column types mean sender types only for a recurrent
 // weight. initialize() refuses a non-square parameter (e.g. an input weight P [H, F]); use
 // `nonnegative` for input weights. (A square P, F = H, is accepted and typed by input

@@ -10,6 +10,12 @@
 // implicit update is stable for any z >= 0); tanh allows negative z and is only for
 // experiments.
 //
+// Defaults, measured on row-wise MNIST (1 epoch, H = 128, rate cell, Adam 2e-3, constant A):
+//   G_b = 0: 91.1%, -1: 93.8 / 92.8% (two seeds), -2: 92.7 / 93.9%, -3: 91.5%, -4: 90.7%;
+//   with Dale on W, -2 beat -1 (90.2% vs 87.3%). Mean z at the end: 0.47 (G_b = 0), 0.26 (-2).
+//   A init (constant scaling, G_b = -1): 0.5: 93.0%, 1: 93.8%, 2: 94.6% (with Dale 86.6%).
+// So G_b = -2 and A = 1 are the defaults.
+//
 // The parameter is named P_in (not P) so it does not clash with the cell's input weight.
 #include <cmath>
 
@@ -97,7 +103,8 @@ void register_conductance(Registry* r) {
           .add_float("G_b", -2.0,
                      "initial baseline G_b. Negative so units start slow (sigmoid(-2) = 0.12): the |W| r and "
                      "|P_in| x terms only add to it, and with G_b = 0 the input term alone holds z near 1, "
-                     "erasing the state at every step (no memory)")
+                     "erasing the state at every step (no memory)",
+                     -100, 100)
           .add_float("init_scale", 1.0, "P_in starts U(-s/sqrt(F), s/sqrt(F)) (enters as |P_in|)", 0, 100),
       [](const Options& o) { return std::make_unique<ConductanceGate>(o); });
 }
