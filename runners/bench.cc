@@ -92,6 +92,12 @@ std::string graph_text(const std::string& model, int hidden, int features, int b
   return g.str();
 }
 
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
 double peak_rss_mb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -357,6 +363,7 @@ int run_bench(const Args& a, const std::string& argv0) {
   };
   for (int i = 0; i < a.warmup; ++i) step(i);
   const int primitives_before = biornn::gemm_primitives_created();
+  const long faults_before = minor_faults();
   std::vector<double> times;
   const auto t0 = Clock::now();
   for (int i = 0; i < a.batches; ++i) {
@@ -366,6 +373,7 @@ int run_bench(const Args& a, const std::string& argv0) {
   }
   const double seconds = since(t0);
   const int primitives_timed = biornn::gemm_primitives_created() - primitives_before;
+  const long faults_timed = minor_faults() - faults_before;  // pages first touched (or re-mapped) while timed
   if (a.breakdown) print_breakdown(*e, xs, ys, T, B, a.batches, clip, lr);
   const double peak_after = a.no_peak ? 0 : matmul_peak_gflops();
   const double peak = std::max(peak_before, peak_after);
@@ -380,11 +388,11 @@ int run_bench(const Args& a, const std::string& argv0) {
       "bench: model=%s hidden=%d T=%d F=%d batch=%d batches=%d threads=%d parameters=%lld "
       "samples_per_second=%.1f step_ms=%.3f step_ms_median=%.3f step_gflop=%.4f step_gflops=%.2f "
       "matmul_peak_gflops=%.1f peak_fraction=%.4f peak_rss_mb=%.1f gemm_primitives=%d "
-      "new_primitives_while_timed=%d ftz=%d loss=%.4f\n",
+      "new_primitives_while_timed=%d page_faults_per_step=%.0f ftz=%d loss=%.4f\n",
       a.model.c_str(), a.hidden, T, F, B, a.batches, a.threads, (long long)e->model.parameter_count(), sps,
       1e3 * seconds / std::max(1, a.batches), 1e3 * median, flops.total() / 1e9, gflops, peak,
       peak > 0 ? gflops / peak : 0.0, peak_rss_mb(), biornn::gemm_primitives_created(), primitives_timed,
-      int(a.ftz), last_loss / B);
+      double(faults_timed) / std::max(1, a.batches), int(a.ftz), last_loss / B);
   std::fflush(stdout);
   return 0;
 }
@@ -483,7 +491,9 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", a.warmup, "untimed minibatches first")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--threads", a.threads, "compute threads (0 = all cores)")->capture_default_str();
   app.add_flag("--memory", a.memory, "peak RSS at each of --memory-steps (a fresh process each), then a linear fit");
-  app.add_option("--memory-steps", a.memory_steps, "the T values of --memory")->capture_default_str();
+  app.add_option("--memory-steps", a.memory_steps, "the T values of --memory (e.g. 28,56,112)")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_flag("--no-peak", a.no_peak, "skip the 1024^3 matmul peak measurement");
   app.add_flag("--ftz", a.ftz,
                "set flush-to-zero and denormals-are-zero (MXCSR) before any thread starts, to see what "
