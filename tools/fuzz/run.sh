@@ -8,7 +8,7 @@
 #   input count (e.g. 10 for a longer local hunt; its time bound grows with it).
 #   --seed: libFuzzer's seed, 1 by default so that CI explores the same inputs every run;
 #   0 draws a new one (a local hunt).
-# Environment: FUZZ_BUILD (default <repo>/bazel-out-fuzz, ignored by git), CXX (clang++).
+# Environment: FUZZ_BUILD (default <repo>/bazel-out-fuzz, ignored by git), FUZZ_CXX (clang++).
 #
 # Each target starts from tests/fuzz/corpus/<target>/ (seeds) and tests/fuzz/regressions/
 # <target>/ (every crash found so far), both copied to the build dir so new units never land
@@ -49,7 +49,7 @@ results="$out/results.tsv"
 
 if ((build)); then
   start=$(date +%s)
-  if ! make -s -f tools/fuzz/Makefile -j"$(nproc)" BUILD="$out" CXX="${CXX:-clang++}"; then
+  if ! make -s -f tools/fuzz/Makefile -j"$(nproc)" BUILD="$out" CXX="${FUZZ_CXX:-clang++}"; then
     echo "fuzz: build failed (clang++ with libclang-rt-14-dev needed)"
     for t in "${targets[@]}"; do printf '%s\tcrash\t0\tbuild failed\n' "$t" >>"$results"; done
     exit 1
