@@ -191,11 +191,12 @@ Outcome run(const std::vector<std::string>& args) {
   argv.push_back(nullptr);
   pid_t pid = 0;
   Outcome o;
-  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+  const int started = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (started != 0) {
     ADD_FAILURE() << "cannot start " << args[0];
     return o;
   }
-  posix_spawn_file_actions_destroy(&actions);
   int status = 0;
   waitpid(pid, &status, 0);
   o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
