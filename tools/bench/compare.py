@@ -19,11 +19,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
-# name, T, F, hidden, batch, our timed minibatches, peer timed minibatches, peer warm-up
+# name, T, F, hidden, batch, our timed minibatches, peer timed minibatches, peer warm-up,
+# floating-point modes (FTZ only where denormals matter: at T=28 both sides run the same with
+# and without it, within noise; --fp-all-shapes runs both everywhere)
 SHAPES = [
-    ("rows", 28, 28, 128, 128, 40, 30, 5),
-    ("rows", 28, 28, 512, 128, 20, 10, 3),
-    ("pixels", 784, 1, 128, 128, 6, 3, 2),
+    ("rows", 28, 28, 128, 128, 40, 30, 5, ("default",)),
+    ("rows", 28, 28, 512, 128, 20, 10, 3, ("default",)),
+    ("pixels", 784, 1, 128, 128, 6, 3, 2, ("default", "ftz")),
 ]
 # Pixel-wise MNIST without FTZ: BPTT over 784 steps drives gradients into denormal floats and a
 # PyTorch step takes ~15 s (ours ~5 s): there the peers run 1 warm-up + 1 timed minibatch and
@@ -42,6 +44,30 @@ def cpu_name():
         return "%s (family 6 model %s)" % (name, model)
     except (OSError, AttributeError):
         return platform.machine()
+
+
+def cpu_idle(seconds=2.0):
+    """Fraction of all cores idle over the next `seconds` (from /proc/stat)."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v)
+    i0, t0 = snap()
+    time.sleep(seconds)
+    i1, t1 = snap()
+    return (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_idle(a):
+    """With --wait-idle F: wait (up to --max-wait s) until at least F of the CPU is idle; returns the idle seen."""
+    if a.wait_idle <= 0:
+        return cpu_idle(0.5)
+    deadline = time.time() + a.max_wait
+    idle = cpu_idle()
+    while idle < a.wait_idle and time.time() < deadline:
+        time.sleep(5)
+        idle = cpu_idle()
+    return idle
 
 
 def loadavg():
@@ -119,6 +145,10 @@ def main():
                     help="set OPENBLAS_CORETYPE for the peers (e.g. SkylakeX): a sensitivity check for when "
                          "OpenBLAS does not know this CPU and falls back to old kernels (see peer-info "
                          "openblas_core); default: unset")
+    ap.add_argument("--wait-idle", type=float, default=0.9,
+                    help="before each run wait until this fraction of the CPU is idle (others' work); 0: never wait")
+    ap.add_argument("--max-wait", type=float, default=600, help="longest wait for --wait-idle, seconds")
+    ap.add_argument("--fp-all-shapes", action="store_true", help="run every --fp mode at every shape")
     ap.add_argument("--quick", action="store_true", help="few minibatches (a smoke test, not a measurement)")
     ap.add_argument("--memory", action="store_true", help="also run bench --memory for each model")
     ap.add_argument("--out", default=os.path.join(HERE, "last_results.md"))
@@ -130,7 +160,7 @@ def main():
 
     started = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     load_start = loadavg()
-    load_seen = []
+    load_seen, idle_seen = [], []
     # Context for the peers: torch version, the BLAS it really loads, torch.mm peak.
     rc, out, err = run([a.peer_python, "-c", "import torch, re; c = torch.__config__.show(); print(torch.__version__, "
                         "'BLAS_INFO=' + (re.findall(r'BLAS_INFO=([^,]*)', c) or ['?'])[0], "
@@ -146,10 +176,12 @@ def main():
     rows, all_peers = [], []
     fps = [m for m in a.fp.split(",") if m]
     jobs = []
-    for (seq, T, F, H, B, ours_n, peers_n, peers_w) in shapes:
+    for (seq, T, F, H, B, ours_n, peers_n, peers_w, shape_fps) in shapes:
         if a.quick:
             ours_n, peers_n, peers_w = max(2, ours_n // 10), max(1, peers_n // 10), 1
         for fp in fps:
+            if fp not in shape_fps and not a.fp_all_shapes:
+                continue
             n, w, subset = peers_n, peers_w, ""
             if fp != "ftz" and (seq, T) in DEFAULT_FP_PEERS:
                 n, w, subset = DEFAULT_FP_PEERS[(seq, T)]
@@ -160,10 +192,12 @@ def main():
         ours, peers, errors = [], [], []
         for rnd in range(a.rounds):
             load_seen.append(loadavg()[0])
+            idle_seen.append(wait_idle(a))
             o, e = run_ours(a, model, T, F, H, B, ours_n, ftz)
             if o: ours.append(o)
             elif e: errors.append("ours: " + e)
             load_seen.append(loadavg()[0])
+            idle_seen.append(wait_idle(a))
             p, e = run_peers(a, model, T, F, H, B, peers_n, peers_w, ftz, subset)
             if p: peers.append(p)
             elif e: errors.append("peers: " + e)
@@ -200,6 +234,8 @@ def main():
                   "/".join("%.2f" % v for v in load_start), "/".join("%.2f" % v for v in load_end),
                   max(load_seen) if load_seen else 0, sorted(load_seen)[len(load_seen) // 2] if load_seen else 0,
                   " (QUICK smoke run: not a measurement)" if a.quick else ""))
+    md.append("CPU idle measured just before each run (2 s sample; --wait-idle %.2f): min %.0f%%, median %.0f%%." % (
+        a.wait_idle, 100 * min(idle_seen or [0]), 100 * (sorted(idle_seen)[len(idle_seen) // 2] if idle_seen else 0)))
     md.append("Peers' OPENBLAS_CORETYPE: %s." % (a.peer_coretype or "unset (OpenBLAS detects the CPU itself)"))
     md.append("PyTorch: %s; %s; torch.mm 1024^3 GFLOP/s: %s." % (
         torch_info, peer_info or "peers not run",
