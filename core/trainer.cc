@@ -193,15 +193,18 @@ TrainResult train(Experiment& e, const Graph& g, TrainState& st,
       const double loss = e.model.run(x.data(), T, n, y.data(), true, &correct);
       ++st.global_step;
       if (!std::isfinite(loss))
-        throw TrainingDiverged("training diverged: the loss is " + std::to_string(loss) + " at epoch " + std::to_string(epoch) +
+        throw TrainingDiverged("training diverged: the loss is " +
+                               std::string(std::isnan(loss) ? "nan" : loss > 0 ? "inf" : "-inf") + " at epoch " +
+                               std::to_string(epoch) +
                     ", minibatch " + std::to_string(bi + 1) + " (step " + std::to_string(st.global_step) +
                     "); lower the learning rate, set train.clip_grad_norm, or check the data for NaN");
       double sq = 0;
       for (Parameter* p : params) sq += double(p->raw_grad.squaredNorm());
       const double norm = std::sqrt(sq);
       if (!std::isfinite(norm))
-        throw TrainingDiverged("training diverged: non-finite gradient at epoch " + std::to_string(epoch) + ", minibatch " +
-                    std::to_string(bi + 1) + " (step " + std::to_string(st.global_step) + ")");
+        throw TrainingDiverged("training diverged: non-finite gradient at epoch " + std::to_string(epoch) +
+                               ", minibatch " + std::to_string(bi + 1) + " (step " + std::to_string(st.global_step) +
+                               "); lower the learning rate, set train.clip_grad_norm, or check the data for NaN");
       if (clip > 0 && norm > clip)
         for (Parameter* p : params) p->raw_grad *= float(clip / norm);
       e.optimizer->step(params, st.learning_rate);
