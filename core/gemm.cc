@@ -1,6 +1,7 @@
 #include "core/gemm.h"
 
 #include <omp.h>
+#include <xmmintrin.h>
 
 #include <dnnl.hpp>
 #include <map>
@@ -71,6 +72,14 @@ void set_compute_threads(int threads) {
 }
 
 int compute_threads() { return omp_get_max_threads(); }
+
+void set_flush_denormals(bool on) {
+  constexpr unsigned kFtzDaz = 0x8040;  // MXCSR bits: flush-to-zero (15) and denormals-are-zero (6)
+  auto apply = [on]() { _mm_setcsr(on ? (_mm_getcsr() | kFtzDaz) : (_mm_getcsr() & ~kFtzDaz)); };
+  apply();
+#pragma omp parallel num_threads(omp_get_max_threads())
+  apply();
+}
 
 int gemm_primitives_created() { return context().created; }
 

@@ -358,7 +358,9 @@ const OptionSchema& train_schema() {
           .add_int("seed", 1, "seeds initialisation, the validation split and shuffling", 0)
           .add_int("validation_size", 5000, "training examples held out for validation", 0)
           .add_float("clip_grad_norm", 1.0, "clip the global gradient norm to this (0 = off)", 0)
-          .add_int("threads", 0, "compute threads (0 = all cores)", 0, 1024)
+          .add_int("threads", 0, "compute threads (0 = all cores; 1 when other jobs share the machine)", 0, 1024)
+          .add_bool("flush_denormals", true,
+                    "flush denormal floats to zero (much faster on long sequences; results change in the last bits)")
           .add_int("log_every", 50, "minibatches between progress lines", 1)
           .add_int("max_batches", 0, "stop each epoch after this many minibatches (0 = all)", 0)
           .add_int("eval_batch_size", 500, "examples per evaluation minibatch", 1, 1 << 20)

@@ -108,6 +108,7 @@ TrainResult train(Experiment& e, const Graph& g, TrainState& st,
                   const std::function<void(const EpochMetrics&, const TrainState&)>& on_epoch) {
   const Options& o = g.train;
   set_compute_threads(int(o.get_int("threads")));
+  set_flush_denormals(o.get_bool("flush_denormals"));
   const int epochs = int(o.get_int("epochs"));
   const int batch = int(o.get_int("batch_size"));
   const int eval_batch = int(o.get_int("eval_batch_size"));

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     biornn::load_checkpoint(ckpt, *e, state);
     e->dataset->load();
     biornn::set_compute_threads(int(graph.train.get_int("threads")));
+    biornn::set_flush_denormals(graph.train.get_bool("flush_denormals"));
     const biornn::SplitIndices s = biornn::make_splits(*e->dataset, graph.train);
     const auto& idx = split == "test" ? s.test : split == "validation" ? s.validation : s.train;
     const auto [acc, loss] = biornn::evaluate(*e, split == "test" ? biornn::Split::kTest : biornn::Split::kTrain, idx,
