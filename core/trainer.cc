@@ -152,7 +152,9 @@ TrainResult train(Experiment& e, const Graph& g, TrainState& st,
     spdlog::info("resuming after epoch {} (minibatch {}, step {})", st.epochs_done, st.next_batch, st.global_step);
 
   for (int epoch = st.epochs_done + 1; epoch <= epochs; ++epoch) {
-    const bool mid_epoch = st.next_batch > 0;
+    // A non-empty order means this epoch was already shuffled (stopped inside it, possibly
+    // before its first minibatch): keep that order and the generator's state.
+    const bool mid_epoch = !st.order.empty();
     if (schedule == "step") {
       st.learning_rate = base_lr * std::pow(gamma, double((epoch - 1) / o.get_int("lr_step_epochs")));
     } else if (schedule == "cosine") {
@@ -228,6 +230,7 @@ TrainResult train(Experiment& e, const Graph& g, TrainState& st,
       }
     }
     st.next_batch = 0;
+    st.order.clear();
     const double train_seconds = st.epoch_seconds + since(epoch_start);
     EpochMetrics m;
     m.epoch = epoch;

@@ -56,25 +56,28 @@ class Resume : public ::testing::Test {
   Graph graph_;
 };
 
-TEST_F(Resume, InterruptedAndResumedRunMatchesUninterrupted) {
-  auto full = build_experiment(graph_, registry_);
-  TrainResult uninterrupted = train(*full, graph_);
+// Stops after `stop_step` optimizer steps (20 minibatches an epoch), checkpoints, resumes in
+// a fresh experiment, and compares with an uninterrupted run.
+void check_resume(const Registry& registry, const Graph& graph, int64_t stop_step, int epochs_done,
+                  int64_t next_batch) {
+  auto full = build_experiment(graph, registry);
+  TrainResult uninterrupted = train(*full, graph);
 
   const std::string ckpt = testing::temp_dir("resume") + "/checkpoint.bin";
   {
-    auto first = build_experiment(graph_, registry_);
+    auto first = build_experiment(graph, registry);
     TrainState st;
-    request_stop_at_step(30);  // 20 minibatches an epoch: stops inside epoch 2
-    TrainResult part = train(*first, graph_, st);
+    request_stop_at_step(stop_step);
+    TrainResult part = train(*first, graph, st);
     ASSERT_TRUE(part.interrupted);
-    EXPECT_EQ(st.epochs_done, 1);
-    EXPECT_EQ(st.next_batch, 10);
+    EXPECT_EQ(st.epochs_done, epochs_done);
+    EXPECT_EQ(st.next_batch, next_batch);
     save_checkpoint(ckpt, *first, st);
   }
-  auto second = build_experiment(graph_, registry_);  // fresh weights, overwritten by the checkpoint
+  auto second = build_experiment(graph, registry);  // fresh weights, overwritten by the checkpoint
   TrainState st;
   load_checkpoint(ckpt, *second, st);
-  TrainResult resumed = train(*second, graph_, st);
+  TrainResult resumed = train(*second, graph, st);
   ASSERT_EQ(resumed.epochs.size(), uninterrupted.epochs.size());
   for (size_t i = 0; i < resumed.epochs.size(); ++i) {
     EXPECT_EQ(resumed.epochs[i].train_loss, uninterrupted.epochs[i].train_loss) << "epoch " << i + 1;
@@ -83,6 +86,14 @@ TEST_F(Resume, InterruptedAndResumedRunMatchesUninterrupted) {
   }
   auto p1 = full->model.parameters(), p2 = second->model.parameters();
   for (size_t i = 0; i < p1.size(); ++i) EXPECT_TRUE(p1[i]->raw == p2[i]->raw) << i;
+}
+
+TEST_F(Resume, StoppedMidEpochAndResumedMatchesUninterrupted) { check_resume(registry_, graph_, 30, 1, 10); }
+
+// Stopped right after an epoch's shuffle, before its first minibatch: the resumed run must
+// keep that epoch's order, not shuffle again (a bug found by interrupting the train runner).
+TEST_F(Resume, StoppedAtAnEpochBoundaryAndResumedMatchesUninterrupted) {
+  check_resume(registry_, graph_, 20, 1, 0);
 }
 
 TEST_F(Resume, CorruptOrForeignCheckpointIsRefused) {
