@@ -13,7 +13,6 @@
 // model.project(). Inputs are uniform [0, 1) floats and labels uniform in the classes, made
 // up front (a few distinct batches, cycled), so no dataset file is read: the graph names a
 // dataset only for its shapes (features, classes); its load() is never called.
-#include <pmmintrin.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -303,7 +302,8 @@ void gemm_probe(int T, int B, int F, int H, int k) {
 struct Args {
   std::string model = "simple_gru";
   int hidden = 128, steps = 28, features = 28, batch = 128, batches = 30, warmup = 3, threads = 2;
-  bool memory = false, no_peak = false, breakdown = false, gemm_probe = false, ftz = false;
+  bool memory = false, no_peak = false, breakdown = false, gemm_probe = false;
+  int ftz = -1;  // --ftz 1, --no-ftz 0, else the graph's train.flush_denormals (as the trainer)
   std::vector<int> memory_steps = {28, 56, 112};
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> overrides;  // --set, as for train (e.g. nodes.rnn.gate.G_b=0)
@@ -322,6 +322,9 @@ int run_bench(const Args& a, const std::string& argv0) {
   biornn::Graph graph = biornn::parse_graph_text(text, "bench", a.overrides, registry);
   auto e = biornn::build_experiment(graph, registry);
   biornn::set_compute_threads(a.threads);
+  // Denormals: as core/trainer.cc does (train.flush_denormals, on by default), unless forced.
+  const bool ftz = a.ftz >= 0 ? a.ftz == 1 : graph.train.get_bool("flush_denormals");
+  biornn::set_flush_denormals(ftz);
   const int T = a.steps, B = a.batch, F = e->dataset->features(), C = e->dataset->classes();
   if (F != a.features) throw biornn::Error("internal: dataset features " + std::to_string(F));
   if (a.gemm_probe) {
@@ -392,7 +395,7 @@ int run_bench(const Args& a, const std::string& argv0) {
       a.model.c_str(), a.hidden, T, F, B, a.batches, a.threads, (long long)e->model.parameter_count(), sps,
       1e3 * seconds / std::max(1, a.batches), 1e3 * median, flops.total() / 1e9, gflops, peak,
       peak > 0 ? gflops / peak : 0.0, peak_rss_mb(), biornn::gemm_primitives_created(), primitives_timed,
-      double(faults_timed) / std::max(1, a.batches), int(a.ftz), last_loss / B);
+      double(faults_timed) / std::max(1, a.batches), int(ftz), last_loss / B);
   std::fflush(stdout);
   return 0;
 }
@@ -442,7 +445,7 @@ int run_memory(const Args& a, const std::string& argv0) {
                                      std::to_string(a.threads), "--no-peak"};
     for (auto& d : a.plugin_dirs) args.insert(args.end(), {"--plugin-dir", d});
     for (auto& o : a.overrides) args.insert(args.end(), {"--set", o});
-    if (a.ftz) args.push_back("--ftz");
+    if (a.ftz >= 0) args.push_back(a.ftz ? "--ftz" : "--no-ftz");
     int status = 0;
     const std::string out = run_self(argv0, args, &status);
     const auto at = out.find("bench: ");
@@ -495,9 +498,12 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_flag("--no-peak", a.no_peak, "skip the 1024^3 matmul peak measurement");
-  app.add_flag("--ftz", a.ftz,
-               "set flush-to-zero and denormals-are-zero (MXCSR) before any thread starts, to see what "
-               "denormal floats cost (threads inherit the setting)");
+  bool force_ftz = false, force_no_ftz = false;
+  app.add_flag("--ftz", force_ftz,
+               "flush denormal floats to zero (MXCSR FTZ+DAZ, every compute thread); default: the graph's "
+               "train.flush_denormals, on unless set otherwise, as in training");
+  app.add_flag("--no-ftz", force_no_ftz, "keep IEEE denormals (to see what they cost: BPTT over long T)")
+      ->excludes("--ftz");
   app.add_flag("--gemm-probe", a.gemm_probe,
                "time each GEMM shape of a training step alone through biornn::gemm, as core calls it "
                "(with its transposes) and with the transposed operand laid out plainly, then exit");
@@ -507,10 +513,8 @@ int main(int argc, char** argv) {
   app.add_option("--set", a.overrides, "override an option of the generated graph: --set nodes.rnn.gate.dt=0.5");
   app.add_option("--plugin-dir", a.plugin_dirs, "also load *_plugin.so from this directory (repeatable)");
   CLI11_PARSE(app, argc, argv);
-  if (a.ftz) {
-    _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
-    _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
-  }
+  if (force_ftz) a.ftz = 1;
+  if (force_no_ftz) a.ftz = 0;
   try {
     return a.memory ? run_memory(a, argv[0]) : run_bench(a, argv[0]);
   } catch (const std::exception& e) {

@@ -23,9 +23,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 # floating-point modes (FTZ only where denormals matter: at T=28 both sides run the same with
 # and without it, within noise; --fp-all-shapes runs both everywhere)
 SHAPES = [
-    ("rows", 28, 28, 128, 128, 40, 30, 5, ("default",)),
-    ("rows", 28, 28, 512, 128, 20, 10, 3, ("default",)),
-    ("pixels", 784, 1, 128, 128, 6, 3, 2, ("default", "ftz")),
+    ("rows", 28, 28, 128, 128, 40, 30, 5, ("ieee",)),
+    ("rows", 28, 28, 512, 128, 20, 10, 3, ("ieee",)),
+    ("pixels", 784, 1, 128, 128, 6, 3, 2, ("ieee", "ftz")),
 ]
 # Pixel-wise MNIST without FTZ: BPTT over 784 steps drives gradients into denormal floats and a
 # PyTorch step takes ~15 s (ours ~5 s): there the peers run 1 warm-up + 1 timed minibatch and
@@ -89,7 +89,7 @@ def run_ours(a, model, T, F, H, B, batches, ftz):
     best, msg = None, None
     for t in [int(x) for x in str(a.threads).split(",") if x]:
         cmd = [a.bench, "--model", model, "--hidden", str(H), "--steps", str(T), "--features", str(F), "--batch",
-               str(B), "--batches", str(batches), "--threads", str(t)] + (["--ftz"] if ftz else [])
+               str(B), "--batches", str(batches), "--threads", str(t)] + (["--ftz"] if ftz else ["--no-ftz"])
         rc, out, err = run(cmd)
         line = next((l for l in out.splitlines() if l.startswith("bench: ")), None)
         if line is None:
@@ -138,9 +138,10 @@ def main():
     ap.add_argument("--peer-threads", default="1,2", help="the peers run at each; the faster is kept")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--shapes", default="", help="subset of shape indices, e.g. 0,2 (default: all)")
-    ap.add_argument("--fp", default="default,ftz",
-                    help="floating-point modes to run, each for both sides: default (IEEE denormals) and/or ftz "
-                         "(denormals flushed to zero: bench --ftz, torch.set_flush_denormal)")
+    ap.add_argument("--fp", default="ieee,ftz",
+                    help="floating-point modes to run, each for both sides: ieee (denormals kept: bench --no-ftz, "
+                         "PyTorch's default) and/or ftz (flushed to zero: bench --ftz, torch.set_flush_denormal; "
+                         "what our trainer does by default)")
     ap.add_argument("--peer-coretype", default="",
                     help="set OPENBLAS_CORETYPE for the peers (e.g. SkylakeX): a sensitivity check for when "
                          "OpenBLAS does not know this CPU and falls back to old kernels (see peer-info "
@@ -174,7 +175,7 @@ def main():
                 for l in out.splitlines() if l.startswith("peer-mm: ")}
 
     rows, all_peers = [], []
-    fps = [m for m in a.fp.split(",") if m]
+    fps = ["ieee" if m == "default" else m for m in a.fp.split(",") if m]
     jobs = []
     for (seq, T, F, H, B, ours_n, peers_n, peers_w, shape_fps) in shapes:
         if a.quick:
@@ -183,7 +184,7 @@ def main():
             if fp not in shape_fps and not a.fp_all_shapes:
                 continue
             n, w, subset = peers_n, peers_w, ""
-            if fp != "ftz" and (seq, T) in DEFAULT_FP_PEERS:
+            if fp == "ieee" and (seq, T) in DEFAULT_FP_PEERS:
                 n, w, subset = DEFAULT_FP_PEERS[(seq, T)]
             for model in models:
                 jobs.append((seq, T, F, H, B, ours_n, n, w, fp == "ftz", model, subset))
@@ -241,7 +242,8 @@ def main():
         torch_info, peer_info or "peers not run",
         ", ".join("%s thr %s" % (k, v) for k, v in sorted(torch_mm.items())) or "n/a"))
     md.append("Shapes marked FTZ ran both sides with denormal floats flushed to zero (bench --ftz, "
-              "torch.set_flush_denormal(True)); the others with the default IEEE behaviour.")
+              "torch.set_flush_denormal(True); our trainer's default, train.flush_denormals); the others "
+              "both with IEEE denormals (bench --no-ftz; PyTorch's default).")
     md.append("")
     md.append("| model | shape | ours samples/s (threads) | best PyTorch peer (threads) | peer samples/s | ours / peer | "
               "our step GFLOP/s | % of matmul peak (peak GFLOP/s) |")

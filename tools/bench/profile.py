@@ -7,8 +7,10 @@
 Runs bazel-bin/runners/bench (build it first) under `perf record` with DNNL_JIT_PROFILE=2 so
 oneDNN's JIT kernels get names (/tmp/perf-<pid>.map), then sorts samples into groups:
   GEMM         oneDNN: its JIT kernels (jit_brgemm_kernel, copy/transposition routines) and libdnnl
-  elementwise  the plugins' per-step work (cells, gates: tanh, sigmoid, products) and core's own loops
-               (bias add, bias-gradient reduction, RecurrentLayer::forward/backward bodies)
+               (for oneDNN's RNN cells, also its RNN driver code)
+  elementwise  the plugins' per-step work (cells, gates: tanh, sigmoid, products), scalar libm calls,
+               oneDNN's RNN "postgemm" kernels, and core's own loops (bias add, bias-gradient
+               reduction, RecurrentLayer::forward/backward bodies)
   OpenMP       libgomp: fork/join and barrier waits of the parallel regions (2 per step and more)
   memory       memset/memcpy/allocation, page faults (buffers re-zeroed or grown per minibatch)
   optimizer    Adam and the gradient clip
@@ -27,8 +29,12 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def group(dso, sym):
+    if dso.startswith("[JIT]") and "postgemm" in sym:
+        return "elementwise"  # oneDNN's fused per-step elementwise part of its RNN cells
     if dso.startswith("[JIT]") or "libdnnl" in dso:
         return "GEMM"
+    if "libm.so" in dso or "libmvec" in dso:
+        return "elementwise"  # scalar expf/tanhf: a loop Eigen did not vectorise
     if "libgomp" in dso:
         return "OpenMP"
     if dso.endswith("_plugin.so"):
