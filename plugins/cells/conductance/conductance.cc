@@ -115,12 +115,12 @@ class ConductanceCell : public Cell {
 
   void backward(CellBackward& s) const override {
     const int b = int(s.z.rows()), h = int(s.z.cols());
-    Eigen::ArrayXXf dphi(b, h);
+    ScratchArray dphi(b, h);
     activate_derivative(phi_, s.s.array(), s.r.array(), dphi);
-    const Eigen::ArrayXXf dv = s.d_s.array() + s.d_r.array() * dphi;  // dLoss/dV_t
+    const ScratchArray dv = s.d_s.array() + s.d_r.array() * dphi;  // dLoss/dV_t
     if (!reversal_) {
       // V = num / a, num = V_{t-1} + dt u, a = 1 + dt z.
-      const Eigen::ArrayXXf dnum = dv / (1.0f + dt_ * s.z.array());
+      const ScratchArray dnum = dv / (1.0f + dt_ * s.z.array());
       s.d_z.array() = -dnum * s.s.array() * dt_;
       s.d_pre.array() = dnum * dt_;
       s.d_s.array() = dnum;
@@ -131,7 +131,7 @@ class ConductanceCell : public Cell {
     if (implicit_) {
       // V = num / den, num = V_{t-1} + dt (g_E E_E + g_I E_I + I), den = 1 + dt (z + g_E + g_I):
       // d/d g_E = dt (E_E - V) / den, d/d g_I = dt (E_I - V) / den, d/dz = -dt V / den.
-      const Eigen::ArrayXXf dnum = dv / (1.0f + dt_ * (s.z.array() + ge + gi));
+      const ScratchArray dnum = dv / (1.0f + dt_ * (s.z.array() + ge + gi));
       s.d_z.array() = -dnum * v * dt_;
       s.d_pre.leftCols(h).array() = dnum * dt_ * (e_e_ - v);
       s.d_pre.middleCols(h, h).array() = dnum * dt_ * (e_i_ - v);
@@ -140,7 +140,7 @@ class ConductanceCell : public Cell {
       return;
     }
     // V = num / a, num = V_{t-1} + dt (g_E (E_E - V_{t-1}) + g_I (E_I - V_{t-1}) + I).
-    const Eigen::ArrayXXf dnum = dv / (1.0f + dt_ * s.z.array());
+    const ScratchArray dnum = dv / (1.0f + dt_ * s.z.array());
     s.d_z.array() = -dnum * v * dt_;
     s.d_pre.leftCols(h).array() = dnum * dt_ * (e_e_ - vp);
     s.d_pre.middleCols(h, h).array() = dnum * dt_ * (e_i_ - vp);

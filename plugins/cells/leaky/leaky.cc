@@ -37,16 +37,16 @@ class LeakyCell : public Cell {
 
   // 3. The elementwise step and its exact derivative (checked by the shared gradient check).
   void forward(CellForward& s) const override {
-    Eigen::ArrayXXf y(s.pre.rows(), s.pre.cols());
+    ScratchArray y(s.pre.rows(), s.pre.cols());
     activate(phi_, s.pre.array(), y);
     s.s.array() = (1 - alpha_) * s.s_prev.array() + alpha_ * y;
     s.r = s.s;
   }
   void backward(CellBackward& s) const override {
-    Eigen::ArrayXXf y(s.pre.rows(), s.pre.cols()), dy(s.pre.rows(), s.pre.cols());
+    ScratchArray y(s.pre.rows(), s.pre.cols()), dy(s.pre.rows(), s.pre.cols());
     activate(phi_, s.pre.array(), y);
     activate_derivative(phi_, s.pre.array(), y, dy);
-    Eigen::ArrayXXf dh = s.d_r.array() + s.d_s.array();  // everything that reaches h_t
+    ScratchArray dh = s.d_r.array() + s.d_s.array();  // everything that reaches h_t
     s.d_pre.array() = dh * alpha_ * dy;
     s.d_z.setZero();                             // z is not used
     s.d_s.array() = dh * (1 - alpha_);           // what flows on to h_{t-1}

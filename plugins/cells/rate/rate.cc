@@ -33,7 +33,7 @@ class RateCell : public Cell {
   }
 
   void forward(CellForward& s) const override {
-    thread_local Eigen::ArrayXXf y;  // per-thread scratch: no allocation per step
+    thread_local ScratchArray y;  // per-thread scratch: no allocation per step
     y.resize(s.z.rows(), s.z.cols());
     activate(phi_, s.pre.array(), y);
     s.s.array() = s.s_prev.array() + s.z.array() * (y - s.s_prev.array());
@@ -41,7 +41,7 @@ class RateCell : public Cell {
   }
 
   void backward(CellBackward& s) const override {
-    thread_local Eigen::ArrayXXf y, dy;
+    thread_local ScratchArray y, dy;
     y.resize(s.z.rows(), s.z.cols());
     dy.resize(s.z.rows(), s.z.cols());
     activate(phi_, s.pre.array(), y);

@@ -47,7 +47,7 @@ class VanillaCell : public Cell {
     // h_t depends on h_{t-1} only through the drive (W r_{t-1}), which the engine
     // differentiates: nothing flows through the state itself, d_s_{t-1} = 0.
     const int b = int(s.z.rows()), h = int(s.z.cols());
-    Eigen::ArrayXXf dy(b, h);
+    ScratchArray dy(b, h);
     activate_derivative(phi_, s.pre.array(), s.s.array(), dy);
     s.d_pre.array() = (s.d_r.array() + s.d_s.array()) * dy;
     s.d_z.setZero();

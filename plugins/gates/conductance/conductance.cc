@@ -75,7 +75,7 @@ class ConductanceGate : public Gate {
 
   void backward(GateBackward& s) const override {
     const int b = int(s.z.rows()), h = int(s.z.cols());
-    Eigen::ArrayXXf y(b, h), dy(b, h);
+    ScratchArray y(b, h), dy(b, h);
     activate(phi_, s.pre.array(), y);
     activate_derivative(phi_, s.pre.array(), y, dy);
     s.d_pre.array() = s.d_z.array() * dt_ * dy;
