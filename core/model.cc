@@ -62,7 +62,6 @@ double Readout::forward_backward(const float* r, int steps, int batch, const int
 
   Matrix d_pooled(batch, H);
   gemm(false, false, batch, H, C, d_logits.data(), C, w.data(), H, d_pooled.data(), H, false);
-  std::fill(d_r, d_r + size_t(steps) * batch * H, 0.0f);
   if (pooling_ == Pooling::kLast) {
     Eigen::Map<Matrix>(d_r + size_t(steps - 1) * batch * H, batch, H) = d_pooled;
   } else {
@@ -88,9 +87,13 @@ double Model::run(const float* x, int steps, int batch, const int32_t* labels, b
   const int h_last = layers_.back()->hidden();
   float* d_top = nullptr;
   if (train) {
-    d_buffers_.back().assign(size_t(steps) * batch * h_last, 0.0f);
+    d_buffers_.back().resize(size_t(steps) * batch * h_last);
     d_top = d_buffers_.back().data();
   }
+  const int d_top_from = readout_->gradient_from(steps);
+  // A whole-sequence cell reads every step of d_top: give it the zeros the readout skips.
+  if (train && layers_.back()->cell().runs_whole_sequence())
+    std::fill(d_top, d_top + size_t(d_top_from) * batch * h_last, 0.0f);
   const double loss = readout_->forward_backward(input, steps, batch, labels, d_top, correct);
   if (!train) return loss;
   for (int i = int(layers_.size()) - 1; i >= 0; --i) {
@@ -100,7 +103,8 @@ double Model::run(const float* x, int steps, int batch, const int32_t* labels, b
       d_buffers_[i].assign(size_t(steps) * batch * layers_[i - 1]->hidden(), 0.0f);
       d_x = d_buffers_[i].data();
     }
-    layers_[i]->backward(layer_x, i + 1 == int(layers_.size()) ? d_top : d_buffers_[i + 1].data(), d_x);
+    const bool top = i + 1 == int(layers_.size());
+    layers_[i]->backward(layer_x, top ? d_top : d_buffers_[i + 1].data(), d_x, top ? d_top_from : 0);
   }
   return loss;
 }

@@ -22,10 +22,13 @@ class Readout {
   const ParameterSet& parameters() const { return params_; }
 
   // r: [T, B, H]. Returns the summed loss over the batch; writes logits [B, C] internally.
-  // If d_r is non-null it receives dLoss/dr ([T, B, H], overwritten) for the mean loss.
+  // If d_r is non-null it receives dLoss/dr ([T, B, H]) for the mean loss, written for the
+  // steps from gradient_from(T) on; earlier steps get no gradient and are left untouched.
   double forward_backward(const float* r, int steps, int batch, const int32_t* labels,
                           float* d_r, int* correct);
   const Matrix& logits() const { return logits_; }
+  // The first step whose rates the loss depends on (last pooling: only the final step).
+  int gradient_from(int steps) const { return pooling_ == Pooling::kLast ? steps - 1 : 0; }
 
  private:
   std::string name_;

@@ -122,50 +122,73 @@ void RecurrentLayer::forward(const float* x, int steps, int batch) {
   s_.resize((rows + batch) * H);
   r_.resize((rows + batch) * H);
 
-  // Input projections of every step in one GEMM, then the bias.
+  // Input projections of every step in one GEMM (all threads).
   if (input_width_ > 0)
     gemm(false, true, int(rows), input_width_, F, x, F, p_cat_.data(), F, pre_.data(), Wd, false);
-  const int tail = Wd - input_width_;
-#pragma omp parallel for schedule(static)
-  for (long i = 0; i < long(rows); ++i) {
-    float* row = pre_.data() + i * Wd;
-    if (tail > 0) std::fill(row + input_width_, row + Wd, 0.0f);
-    for (int j = 0; j < Wd; ++j) row[j] += b_cat_[j];
-  }
-  cell_->initial(view(s_.data(), batch, H, H), view(r_.data(), batch, H, H));
 
+  // The recurrence. Batch rows are independent, so each thread runs the whole sequence on its
+  // own chunk of rows: bias, recurrent GEMM (gemm_serial on W packed once), gate and cell per
+  // step, with no fork/join or barrier per step and its rows staying in its cache.
+  const int tail = Wd - input_width_;
   const int cw = cell_blocks_ * H, gw = gate_blocks_ * H;
-  const int threads = std::max(1, std::min(compute_threads(), batch / 8));
-  for (int t = 0; t < steps; ++t) {
-    float* pre = pre_.data() + size_t(t) * batch * Wd;
-    const float* r_prev = r_.data() + size_t(t) * batch * H;
-    if (recurrent_width_ > 0)
-      gemm(false, true, batch, recurrent_width_, H, r_prev, H, w_cat_.data(), H, pre, Wd, true);
-    float* z = z_.data() + size_t(t) * batch * H;
-    const float* s_prev = s_.data() + size_t(t) * batch * H;
-    float* s = s_.data() + size_t(t + 1) * batch * H;
-    float* r = r_.data() + size_t(t + 1) * batch * H;
-#pragma omp parallel num_threads(threads)
-    {
-      const int n = omp_get_num_threads(), id = omp_get_thread_num();
-      const int lo = batch * id / n, hi = batch * (id + 1) / n, b = hi - lo;
-      if (b > 0) {
-        const float* cpre = pre;
-        GateForward g{view(cpre + size_t(lo) * Wd + cw, b, gw, Wd), view(z + size_t(lo) * H, b, H, H)};
-        gate_->forward(g);
-        CellForward c{view(cpre + size_t(lo) * Wd, b, cw, Wd),
-                      view(static_cast<const float*>(z) + size_t(lo) * H, b, H, H),
-                      view(s_prev + size_t(lo) * H, b, H, H), view(s + size_t(lo) * H, b, H, H),
-                      view(r + size_t(lo) * H, b, H, H)};
-        cell_->forward(c);
+  const int chunks = plan_chunks(batch, false);
+#pragma omp parallel num_threads(chunks)
+  for (int c = omp_get_thread_num(); c < chunks; c += omp_get_num_threads()) {
+    const Chunk& ch = chunks_[c];
+    const int lo = ch.lo, b = ch.rows;
+    const size_t h0 = size_t(lo) * H;
+    cell_->initial(view(s_.data() + h0, b, H, H), view(r_.data() + h0, b, H, H));
+    for (int t = 0; t < steps; ++t) {
+      const size_t off = size_t(t) * batch;
+      float* pre = pre_.data() + (off + lo) * Wd;
+      for (int i = 0; i < b; ++i) {
+        float* row = pre + size_t(i) * Wd;
+        if (tail > 0) std::fill(row + input_width_, row + Wd, 0.0f);
+        for (int j = 0; j < Wd; ++j) row[j] += b_cat_[j];
       }
+      if (recurrent_width_ > 0) gemm_serial(ch.shape, r_.data() + off * H + h0, ch.packed, pre);
+      float* z = z_.data() + off * H + h0;
+      const float* s_prev = s_.data() + off * H + h0;
+      float* s = s_.data() + (off + batch) * H + h0;
+      float* r = r_.data() + (off + batch) * H + h0;
+      const float* cpre = pre;
+      GateForward g{view(cpre + cw, b, gw, Wd), view(z, b, H, H)};
+      gate_->forward(g);
+      CellForward cf{view(cpre, b, cw, Wd), view(static_cast<const float*>(z), b, H, H),
+                     view(s_prev, b, H, H), view(s, b, H, H), view(r, b, H, H)};
+      cell_->forward(cf);
     }
   }
 }
 
+int RecurrentLayer::plan_chunks(int batch, bool backward) {
+  const int H = hidden_, Wd = width_;
+  const int n = std::max(1, std::min(compute_threads(), batch / 8));
+  chunks_.resize(n);
+  packed_.resize(n);
+  for (int c = 0; c < n; ++c) {
+    Chunk& ch = chunks_[c];
+    ch.lo = batch * c / n;
+    ch.rows = batch * (c + 1) / n - ch.lo;
+    // Forward: pre[b, width] += r_prev[b, H] W_cat^T; backward: d_r[b, H] += d_pre[b, width] W_cat.
+    ch.shape = backward ? GemmShape{false, false, ch.rows, H, recurrent_width_, Wd, H, H, true, true}
+                        : GemmShape{false, true, ch.rows, recurrent_width_, H, H, H, Wd, true, true};
+    ch.packed = nullptr;
+    if (recurrent_width_ == 0) continue;
+    for (int o = 0; o < c && !ch.packed; ++o)
+      if (same_packed_b(chunks_[o].shape, ch.shape)) ch.packed = chunks_[o].packed;
+    if (!ch.packed) {
+      packed_[c].resize((packed_b_bytes(ch.shape) + sizeof(float) - 1) / sizeof(float));
+      pack_b(ch.shape, w_cat_.data(), packed_[c].data());
+      ch.packed = packed_[c].data();
+    }
+  }
+  return n;
+}
+
 const float* RecurrentLayer::outputs() const { return r_.data() + size_t(batch_) * hidden_; }
 
-void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x) {
+void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, int d_out_from) {
   const int H = hidden_, F = features_, Wd = width_, B = batch_, T = steps_;
   const size_t rows = size_t(T) * B;
   if (cell_->runs_whole_sequence()) {
@@ -181,43 +204,47 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x) {
   d_s_.assign(size_t(B) * H, 0.0f);
   d_z_.resize(size_t(B) * H);
   const int cw = cell_blocks_ * H, gw = gate_blocks_ * H;
-  const int threads = std::max(1, std::min(compute_threads(), B / 8));
 
-  for (int t = T - 1; t >= 0; --t) {
-    const size_t off = size_t(t) * B;
-    std::copy(d_out + off * H, d_out + (off + B) * H, d_r_.begin());
-    if (t + 1 < T && recurrent_width_ > 0)
-      gemm(false, false, B, H, recurrent_width_, d_pre_.data() + (off + B) * Wd, Wd, w_cat_.data(),
-           H, d_r_.data(), H, true);
-    const float* pre = pre_.data() + off * Wd;
-    float* d_pre = d_pre_.data() + off * Wd;
-    const float* z = z_.data() + off * H;
-    const float* s_prev = s_.data() + off * H;
-    const float* s = s_.data() + (off + B) * H;
-    const float* r = r_.data() + (off + B) * H;
-#pragma omp parallel num_threads(threads)
-    {
-      const int n = omp_get_num_threads(), id = omp_get_thread_num();
-      const int lo = B * id / n, hi = B * (id + 1) / n, b = hi - lo;
-      if (b > 0) {
-        const size_t h0 = size_t(lo) * H;
-        CellBackward c{view(pre + size_t(lo) * Wd, b, cw, Wd), view(z + h0, b, H, H),
-                       view(s_prev + h0, b, H, H),           view(s + h0, b, H, H),
-                       view(r + h0, b, H, H),                view(static_cast<const float*>(d_r_.data()) + h0, b, H, H),
-                       view(d_s_.data() + h0, b, H, H),      view(d_pre + size_t(lo) * Wd, b, cw, Wd),
-                       view(d_z_.data() + h0, b, H, H)};
-        cell_->backward(c);
-        if (gw > 0) {
-          GateBackward g{view(pre + size_t(lo) * Wd + cw, b, gw, Wd), view(z + h0, b, H, H),
-                         view(static_cast<const float*>(d_z_.data()) + h0, b, H, H),
-                         view(d_pre + size_t(lo) * Wd + cw, b, gw, Wd)};
-          gate_->backward(g);
-        }
+  // BPTT, each thread on its own chunk of batch rows over all steps (as in forward), summing
+  // its part of the bias gradient while the rows are in its cache.
+  const int chunks = plan_chunks(B, true);
+  std::vector<Vector> d_b_part(chunks, Vector::Zero(Wd));
+#pragma omp parallel num_threads(chunks)
+  for (int c = omp_get_thread_num(); c < chunks; c += omp_get_num_threads()) {
+    const Chunk& ch = chunks_[c];
+    const int lo = ch.lo, b = ch.rows;
+    const size_t h0 = size_t(lo) * H;
+    float* d_r = d_r_.data() + h0;
+    Vector& d_b = d_b_part[c];
+    for (int t = T - 1; t >= 0; --t) {
+      const size_t off = size_t(t) * B;
+      if (t >= d_out_from) std::copy(d_out + off * H + h0, d_out + off * H + h0 + size_t(b) * H, d_r);
+      else std::fill(d_r, d_r + size_t(b) * H, 0.0f);
+      if (t + 1 < T && recurrent_width_ > 0)
+        gemm_serial(ch.shape, d_pre_.data() + (off + B + lo) * Wd, ch.packed, d_r);
+      const float* pre = pre_.data() + (off + lo) * Wd;
+      float* d_pre = d_pre_.data() + (off + lo) * Wd;
+      const float* z = z_.data() + off * H + h0;
+      const float* s_prev = s_.data() + off * H + h0;
+      const float* s = s_.data() + (off + B) * H + h0;
+      const float* r = r_.data() + (off + B) * H + h0;
+      CellBackward cb{view(pre, b, cw, Wd),      view(z, b, H, H),
+                      view(s_prev, b, H, H),     view(s, b, H, H),
+                      view(r, b, H, H),          view(static_cast<const float*>(d_r), b, H, H),
+                      view(d_s_.data() + h0, b, H, H), view(d_pre, b, cw, Wd),
+                      view(d_z_.data() + h0, b, H, H)};
+      cell_->backward(cb);
+      if (gw > 0) {
+        GateBackward g{view(pre + cw, b, gw, Wd), view(z, b, H, H),
+                       view(static_cast<const float*>(d_z_.data()) + h0, b, H, H),
+                       view(d_pre + cw, b, gw, Wd)};
+        gate_->backward(g);
       }
+      for (int i = 0; i < b; ++i) d_b += Eigen::Map<const Vector>(d_pre + size_t(i) * Wd, Wd);
     }
   }
 
-  // Weight gradients: one GEMM each over all steps.
+  // Weight gradients: one GEMM each over all steps (all threads).
   Matrix d_w, d_p;
   if (recurrent_width_ > 0) {
     d_w.resize(recurrent_width_, H);
@@ -230,18 +257,7 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x) {
     if (d_x) gemm(false, false, int(rows), F, input_width_, d_pre_.data(), Wd, p_cat_.data(), F, d_x, F, true);
   }
   Vector d_b = Vector::Zero(Wd);
-  {
-    const int n = compute_threads();
-    std::vector<Vector> partial(n, Vector::Zero(Wd));
-#pragma omp parallel num_threads(n)
-    {
-      Vector& acc = partial[omp_get_thread_num()];
-#pragma omp for schedule(static)
-      for (long i = 0; i < long(rows); ++i)
-        acc += Eigen::Map<const Vector>(d_pre_.data() + i * Wd, Wd);
-    }
-    for (auto& p : partial) d_b += p;
-  }
+  for (auto& p : d_b_part) d_b += p;
 
   std::vector<LinearBlock> grads(blocks_.size());
   for (int k = 0; k < int(blocks_.size()); ++k) {

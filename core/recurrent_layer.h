@@ -9,6 +9,7 @@
 #include "core/cell.h"
 #include "core/constraint.h"
 #include "core/gate.h"
+#include "core/gemm.h"
 #include "core/scaling.h"
 
 namespace biornn {
@@ -39,9 +40,10 @@ class RecurrentLayer {
   void forward(const float* x, int steps, int batch);
   // [T, B, H]: rates r_1..r_T of the last forward().
   const float* outputs() const;
-  // d_out: [T, B, H] = dLoss/d r_t. Adds dLoss/d x to d_x ([T, B, F]) when non-null.
-  // Leaves dLoss/d raw in every parameter's raw_grad.
-  void backward(const float* x, const float* d_out, float* d_x);
+  // d_out: [T, B, H] = dLoss/d r_t; the steps before `d_out_from` are taken as zero and not
+  // read (a readout of the last step fills only that one). Adds dLoss/d x to d_x ([T, B, F])
+  // when non-null. Leaves dLoss/d raw in every parameter's raw_grad.
+  void backward(const float* x, const float* d_out, float* d_x, int d_out_from = 0);
   // After an optimizer step: constraints that project (e.g. Dale clip) act on raw values.
   void project();
 
@@ -72,6 +74,18 @@ class RecurrentLayer {
   Matrix scaling_a_, scaling_grad_;
   Matrix w_cat_, p_cat_;  // [width, H], [width, F]
   Vector b_cat_;          // [width]
+
+  // The batch rows one thread runs through the whole sequence, and its recurrent product.
+  struct Chunk {
+    int lo = 0, rows = 0;
+    GemmShape shape;
+    const float* packed = nullptr;  // W_cat packed for `shape` (may be another chunk's)
+  };
+  // Splits `batch` into one chunk per compute thread (at least 8 rows each) and packs W_cat
+  // for the forward or backward product. Returns the number of chunks.
+  int plan_chunks(int batch, bool backward);
+  std::vector<Chunk> chunks_;
+  std::vector<AlignedBuffer> packed_;
 
   int steps_ = 0, batch_ = 0;
   AlignedBuffer pre_, z_, s_, r_, d_pre_, d_r_, d_s_, d_z_;

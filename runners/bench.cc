@@ -211,7 +211,13 @@ void print_breakdown(biornn::Experiment& e, const std::vector<std::vector<float>
     }
     t_forward += since(t);
     t = Clock::now();
-    d[L].assign(size_t(T) * B * model.layers().back()->hidden(), 0.0f);
+    // As Model::run: the readout writes d_top from gradient_from(T) on, the top layer reads
+    // from there (a whole-sequence cell gets zeros before it).
+    const size_t h_top = model.layers().back()->hidden();
+    const int top_from = model.readout().gradient_from(T);
+    d[L].resize(size_t(T) * B * h_top);
+    if (model.layers().back()->cell().runs_whole_sequence())
+      std::fill(d[L].begin(), d[L].begin() + size_t(top_from) * B * h_top, 0.0f);
     int correct = 0;
     model.readout().forward_backward(input, T, B, ys[i % ys.size()].data(), d[L].data(), &correct);
     t_readout += since(t);
@@ -223,7 +229,7 @@ void print_breakdown(biornn::Experiment& e, const std::vector<std::vector<float>
         d[l].assign(size_t(T) * B * model.layer(l - 1).hidden(), 0.0f);
         dx = d[l].data();
       }
-      model.layer(l).backward(lx, d[l + 1].data(), dx);
+      model.layer(l).backward(lx, d[l + 1].data(), dx, l + 1 == int(L) ? top_from : 0);
     }
     t_backward += since(t);
     t = Clock::now();

@@ -35,6 +35,43 @@ TEST(Gemm, MatchesEigenForEveryTransposeAndCachesPrimitives) {
   EXPECT_FLOAT_EQ(c(0, 0), 4.0f);
 }
 
+// gemm_serial (plain and packed B) from two threads at once against Eigen, with uneven rows.
+TEST(Gemm, SerialAndPackedFromTwoThreadsMatchEigen) {
+  Rng rng(4);
+  const int n = 48, k = 40, ldc = 56;
+  Matrix w(n, k);  // stored [N, K]: B = w^T, as the engine's forward product
+  fill_uniform(w, 1, rng);
+  for (bool packed : {false, true})
+    for (bool acc : {false, true}) {
+      const int rows[2] = {9, 14};
+      Matrix a[2], c[2], expect[2];
+      GemmShape shape[2];
+      AlignedBuffer wp[2];
+      for (int i = 0; i < 2; ++i) {
+        a[i].resize(rows[i], k);
+        c[i].resize(rows[i], ldc);
+        fill_uniform(a[i], 1, rng);
+        fill_uniform(c[i], 1, rng);
+        expect[i] = c[i];
+        expect[i].leftCols(n) = a[i] * w.transpose() + (acc ? Matrix(c[i].leftCols(n)) : Matrix::Zero(rows[i], n));
+        shape[i] = GemmShape{false, true, rows[i], n, k, k, k, ldc, acc, packed};
+        if (packed) {
+          wp[i].resize(packed_b_bytes(shape[i]) / sizeof(float) + 1);
+          pack_b(shape[i], w.data(), wp[i].data());
+        }
+      }
+#pragma omp parallel for num_threads(2)
+      for (int i = 0; i < 2; ++i)
+        for (int rep = 0; rep < 20; ++rep) {
+          Matrix out = c[i];
+          gemm_serial(shape[i], a[i].data(), packed ? wp[i].data() : w.data(), out.data());
+          if (rep == 19) c[i] = out;
+        }
+      for (int i = 0; i < 2; ++i)
+        EXPECT_LT((c[i] - expect[i]).cwiseAbs().maxCoeff(), 1e-4) << "packed " << packed << " acc " << acc << " rows " << rows[i];
+    }
+}
+
 // A cell with a deliberately wrong backward: the shared checker must catch it.
 class WrongCell : public Cell {
  public:
@@ -123,6 +160,69 @@ TEST_F(PluginsLoaded, StackedModelWithReadoutMatchesFiniteDifferences) {
   }
   std::printf("stacked model + readout: worst relative error %.2e\n", worst);
   EXPECT_LT(worst, 2e-2);
+}
+
+// The recurrence runs one chunk of batch rows per thread. Two uneven chunks (10 + 11 rows)
+// must give what one chunk gives (same model, same data), and pass the gradient check.
+TEST_F(PluginsLoaded, ChunkedRecurrenceMatchesOneChunk) {
+  auto run = [&](int threads) {
+    set_compute_threads(threads);
+    Rng rng(12);
+    Model model;
+    model.add_layer(make_layer(registry_, "l1", 24, 5, rng));
+    model.set_readout(std::make_unique<Readout>("out", 24, 4, Pooling::kMean, rng));
+    const int T = 6, B = 21;
+    Matrix x(T * B, 5);
+    fill_uniform(x, 1, rng);
+    std::vector<int32_t> y(B);
+    for (int i = 0; i < B; ++i) y[i] = i % 4;
+    const double loss = model.run(x.data(), T, B, y.data(), true, nullptr);
+    std::vector<Matrix> grads;
+    for (Parameter* p : model.parameters()) grads.push_back(p->raw_grad);
+    return std::make_pair(loss, grads);
+  };
+  auto one = run(1), two = run(2);
+  set_compute_threads(0);
+  EXPECT_NEAR(one.first, two.first, 1e-5 * std::abs(one.first));
+  ASSERT_EQ(one.second.size(), two.second.size());
+  for (size_t i = 0; i < one.second.size(); ++i)
+    EXPECT_LT((one.second[i] - two.second[i]).cwiseAbs().maxCoeff(),
+              1e-5 * (1 + one.second[i].cwiseAbs().maxCoeff())) << "parameter " << i;
+
+  set_compute_threads(2);
+  GradientCheckSettings s;
+  s.batch = 17;  // two chunks of 8 and 9 rows
+  for (const LayerCombination& c : {LayerCombination{"rate", "learned", "", {}},
+                                    LayerCombination{"rate", "conductance", "presynaptic", {{"W", "dale"}}}}) {
+    auto res = check_layer(registry_, c, s);
+    ASSERT_FALSE(res.skipped) << res.skip_reason;
+    EXPECT_LT(res.worst_relative_error, 2e-2) << c.str() << " " << res.worst_entry;
+  }
+  set_compute_threads(0);
+}
+
+// With last-step pooling the readout writes only the final step's gradient and the layer
+// reads nothing before it: whatever the earlier steps of the buffer hold must not matter.
+TEST_F(PluginsLoaded, LastPoolingReadsOnlyTheLastStepsGradient) {
+  Rng rng(13);
+  auto layer = make_layer(registry_, "l1", 6, 3, rng);
+  const int T = 4, B = 3, H = 6;
+  Matrix x(T * B, 3), d_out(T * B, H);
+  fill_uniform(x, 1, rng);
+  fill_uniform(d_out, 1, rng);
+  auto grads = [&](const Matrix& d, int from) {
+    layer->prepare();
+    layer->forward(x.data(), T, B);
+    layer->backward(x.data(), d.data(), nullptr, from);
+    std::vector<Matrix> g;
+    for (Parameter* p : layer->parameters().all()) g.push_back(p->raw_grad);
+    return g;
+  };
+  Matrix zeros_before = d_out, garbage_before = d_out;
+  zeros_before.topRows((T - 1) * B).setZero();
+  garbage_before.topRows((T - 1) * B).setConstant(1e30f);
+  auto a = grads(zeros_before, 0), b = grads(garbage_before, T - 1);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i] == b[i]) << "parameter " << i;
 }
 
 TEST_F(PluginsLoaded, SameSeedSameNumbers) {
