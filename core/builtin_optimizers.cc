@@ -1,4 +1,5 @@
 // Core's built-in optimizers: adam and sgd (with momentum). Registered by register_builtins().
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -34,10 +35,19 @@ class Adam : public Optimizer {
     for (size_t i = 0; i < params.size(); ++i) {
       Parameter* p = params[i];
       if (!p->trainable) continue;
-      auto g = p->raw_grad.array() + decay * p->raw.array();
-      m_[i].array() = b1 * m_[i].array() + (1 - b1) * g;
-      v_[i].array() = b2 * v_[i].array() + (1 - b2) * g * g;
-      p->raw.array() -= step * m_[i].array() / ((v_[i].array() / c2).sqrt() + eps);
+      // Elementwise, so split into chunks across the compute threads (same result for any split).
+      const long n = long(p->raw.size()), chunk = 16384;
+      float *raw = p->raw.data(), *m = m_[i].data(), *v = v_[i].data();
+      const float* grad = p->raw_grad.data();
+#pragma omp parallel for schedule(static) if (n > 2 * chunk)
+      for (long lo = 0; lo < n; lo += chunk) {
+        const long len = std::min(chunk, n - lo);
+        Eigen::Map<Eigen::ArrayXf> w(raw + lo, len), mm(m + lo, len), vv(v + lo, len);
+        auto g = Eigen::Map<const Eigen::ArrayXf>(grad + lo, len) + decay * w;
+        mm = b1 * mm + (1 - b1) * g;
+        vv = b2 * vv + (1 - b2) * g * g;
+        w -= step * mm / ((vv / c2).sqrt() + eps);
+      }
     }
   }
   double learning_rate() const override { return lr_; }

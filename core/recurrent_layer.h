@@ -80,9 +80,11 @@ class RecurrentLayer {
     int lo = 0, rows = 0;
     GemmShape shape;
     const float* packed = nullptr;  // W_cat packed for `shape` (may be another chunk's)
+    GemmShape in_shape;             // forward: the input projection of one step
+    const float* in_packed = nullptr;
   };
   // Splits `batch` into one chunk per compute thread (at least 8 rows each) and packs W_cat
-  // for the forward or backward product. Returns the number of chunks.
+  // for the forward or backward product (and P_cat for forward). Returns the number of chunks.
   int plan_chunks(int batch, bool backward);
   std::vector<Chunk> chunks_;
   std::vector<AlignedBuffer> packed_;

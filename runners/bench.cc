@@ -28,6 +28,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/data_paths.h"
@@ -268,8 +269,42 @@ double probe(bool ta, bool tb, int m, int n, int k, bool acc = false, double sec
   return 2.0 * m * n * k * reps / since(t0) / 1e9;
 }
 
-// The GEMMs of a per-step layer (see count_flops), each alone: how core calls it, and the same
-// product with the transposed operand stored plainly (what a pre-transposed copy would give).
+// GFLOP/s (all threads together) of the per-step product as the engine runs it: every compute
+// thread calls gemm_serial on its own chunk of the batch rows at once, B packed by pack_b.
+double probe_serial(bool tb, int rows, int n, int k, double seconds = 0.15) {
+  const int threads = std::max(1, std::min(biornn::compute_threads(), rows / 8));
+  std::vector<biornn::GemmShape> shapes;
+  std::vector<std::vector<float>> as, cs, packed;
+  const std::vector<float> b(size_t(k) * n, 0.25f);
+  for (int c = 0; c < threads; ++c) {
+    const int m = rows * (c + 1) / threads - rows * c / threads;
+    shapes.push_back(biornn::GemmShape{false, tb, m, n, k, k, tb ? k : n, n, true, true});
+    as.emplace_back(size_t(m) * k, 0.5f);
+    cs.emplace_back(size_t(m) * n, 0.0f);
+    packed.emplace_back(biornn::packed_b_bytes(shapes.back()) / sizeof(float) + 16);
+    biornn::pack_b(shapes.back(), b.data(), packed.back().data());
+  }
+  std::vector<int> reps(threads, 0);
+  std::vector<double> secs(threads, 0);
+  std::vector<std::thread> pool;
+  for (int c = 0; c < threads; ++c)
+    pool.emplace_back([&, c]() {
+      for (int i = 0; i < 3; ++i) biornn::gemm_serial(shapes[c], as[c].data(), packed[c].data(), cs[c].data());
+      const auto t0 = Clock::now();
+      while (since(t0) < seconds) {
+        for (int i = 0; i < 10; ++i) biornn::gemm_serial(shapes[c], as[c].data(), packed[c].data(), cs[c].data());
+        reps[c] += 10;
+      }
+      secs[c] = since(t0);
+    });
+  for (auto& t : pool) t.join();
+  double flops_per_s = 0;
+  for (int c = 0; c < threads; ++c) flops_per_s += 2.0 * shapes[c].m * n * k * reps[c] / secs[c];
+  return flops_per_s / 1e9;
+}
+
+// The GEMMs of a per-step layer (see count_flops), each alone: how core calls it, and
+// alternatives (the transposed operand stored plainly, the whole batch in one threaded call).
 void gemm_probe(int T, int B, int F, int H, int k) {
   const int W = k * H, R = T * B;
   struct Row {
@@ -281,13 +316,15 @@ void gemm_probe(int T, int B, int F, int H, int k) {
   const Row rows[] = {
       {"input projection  [T*B,F]x[F,kH]   (core: P_cat as B^T)", false, true, R, W, F, 1, false},
       {"                  same, plain B", false, false, R, W, F, 0, false},
-      {"forward per step  [B,H]x[H,kH]     (core: W_cat as B^T)", false, true, B, W, H, T, true},
+      {"forward per step  [B,H]x[H,kH]     (one threaded call, W_cat as B^T)", false, true, B, W, H, 0, true},
       {"                  same, plain B", false, false, B, W, H, 0, true},
-      {"backward per step [B,kH]x[kH,H]    (core: plain)", false, false, B, H, W, T - 1, true},
+      {"backward per step [B,kH]x[kH,H]    (one threaded call)", false, false, B, H, W, 0, true},
       {"dW_cat            [kH,T*B]x[T*B,H] (core: d_pre as A^T)", true, false, W, H, R, 1, false},
       {"                  same, plain A", false, false, W, H, R, 0, false},
       {"dP_cat            [kH,T*B]x[T*B,F] (core: d_pre as A^T)", true, false, W, F, R, 1, false},
       {"                  same, plain A", false, false, W, F, R, 0, false},
+      {"dW_cat^T          [H,T*B]x[T*B,kH] (r as A^T)", true, false, H, W, R, 0, false},
+      {"dP_cat^T          [F,T*B]x[T*B,kH] (x as A^T)", true, false, F, W, R, 0, false},
   };
   std::printf("gemm-probe: T=%d B=%d F=%d H=%d k=%d threads=%d (GFLOP/s of each call shape alone; "
               "calls = per training step in core)\n", T, B, F, H, k, biornn::compute_threads());
@@ -298,6 +335,19 @@ void gemm_probe(int T, int B, int F, int H, int k) {
                 1e3 * flop / g / 1e9);
     if (r.calls) std::printf(" x%-4d = %8.3f ms/step", r.calls, 1e3 * flop * r.calls / g / 1e9);
     std::printf("\n");
+  }
+  // What core does per step: each thread its rows, W_cat packed once per minibatch.
+  const struct {
+    const char* what;
+    bool tb;
+    int n, kk, calls;
+  } serial[] = {{"forward per step  (core: a chunk of rows per thread, packed W_cat)", true, W, H, T},
+                {"backward per step (core: a chunk of rows per thread, packed W_cat)", false, H, W, T - 1}};
+  for (const auto& r : serial) {
+    const double g = probe_serial(r.tb, B, r.n, r.kk);
+    const double flop = 2.0 * B * r.n * r.kk;
+    std::printf("gemm-probe: %-58s m=%-6d n=%-5d k=%-6d %8.1f GFLOP/s %9.4f ms/call x%-4d = %8.3f ms/step\n",
+                r.what, B, r.n, r.kk, g, 1e3 * flop / g / 1e9, r.calls, 1e3 * flop * r.calls / g / 1e9);
   }
   // Fixed cost of one call (tiny shape): the std::map lookup, three dnnl::memory objects and
   // stream.wait() per call, which the per-step GEMMs pay T times forward and T-1 times backward.

@@ -4,8 +4,11 @@
 Called by tools/bench/run.sh after it has built //runners:bench; needs no torch itself (the
 peers run under PEER_PYTHON, Debian's /usr/bin/python3 by default). For every shape and model:
     round 1: ours, peers;  round 2: ours, peers;  ...
-and each side keeps its better round (machine noise only ever slows a run down). The peers'
-command alone runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset.
+and each side keeps its better round (machine noise only ever slows a run down). The peers
+run at their best OpenBLAS setting: by default (--peer-coretype best) torch.mm is timed with
+OPENBLAS_CORETYPE unset (OpenBLAS detects the CPU) and with each kernel set in CORETYPE_CANDIDATES,
+and the peers run under the fastest. (Debian's OpenBLAS 0.3.21 does not know recent Xeons and
+falls back to SSE3 `Prescott` kernels, ~15x slower than its AVX-512 ones.)
 """
 import argparse
 import datetime
@@ -33,6 +36,7 @@ SHAPES = [
 # shows it). Keyed by (shape name, T).
 DEFAULT_FP_PEERS = {("pixels", 784): (1, 1, "simple_gru_loop,varying_dale_loop,nn_gru")}
 MODELS = ["simple_gru", "varying_dale", "gru"]
+CORETYPE_CANDIDATES = ["", "SkylakeX", "Haswell"]  # "" = unset
 
 
 def cpu_name():
@@ -142,10 +146,10 @@ def main():
                     help="floating-point modes to run, each for both sides: ieee (denormals kept: bench --no-ftz, "
                          "PyTorch's default) and/or ftz (flushed to zero: bench --ftz, torch.set_flush_denormal; "
                          "what our trainer does by default)")
-    ap.add_argument("--peer-coretype", default="",
-                    help="set OPENBLAS_CORETYPE for the peers (e.g. SkylakeX): a sensitivity check for when "
-                         "OpenBLAS does not know this CPU and falls back to old kernels (see peer-info "
-                         "openblas_core); default: unset")
+    ap.add_argument("--peer-coretype", default="best",
+                    help="OPENBLAS_CORETYPE for the peers: 'best' (default: the setting, unset or one of %s, "
+                         "under which torch.mm is fastest here), 'unset', or a kernel name such as SkylakeX"
+                         % ",".join(c for c in CORETYPE_CANDIDATES if c))
     ap.add_argument("--wait-idle", type=float, default=0.9,
                     help="before each run wait until this fraction of the CPU is idle (others' work); 0: never wait")
     ap.add_argument("--max-wait", type=float, default=600, help="longest wait for --wait-idle, seconds")
@@ -155,24 +159,43 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "last_results.md"))
     a = ap.parse_args()
     global PEER_CORETYPE
-    PEER_CORETYPE = a.peer_coretype
     models = [m for m in a.models.split(",") if m]
     shapes = [SHAPES[int(i)] for i in a.shapes.split(",") if i] if a.shapes else SHAPES
 
     started = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     load_start = loadavg()
     load_seen, idle_seen = [], []
-    # Context for the peers: torch version, the BLAS it really loads, torch.mm peak.
-    rc, out, err = run([a.peer_python, "-c", "import torch, re; c = torch.__config__.show(); print(torch.__version__, "
-                        "'BLAS_INFO=' + (re.findall(r'BLAS_INFO=([^,]*)', c) or ['?'])[0], "
-                        "'oneDNN=' + (re.findall(r'MKL-DNN v([0-9.]+)', c) or ['?'])[0])"], env=peer_env())
-    torch_info = ("torch " + out.strip()) if rc == 0 else "torch not importable by %s: run tools/bench/setup.sh" % a.peer_python
-    rc, out, err = run([a.peer_python, os.path.join(HERE, "peers.py"), "--model", "simple_gru", "--batches", "1",
-                        "--warmup", "0", "--steps", "2", "--peers", "simple_gru_loop", "--mm-peak",
-                        "--threads", a.peer_threads], env=peer_env())
-    peer_info = next((l[len("peer-info: "):] for l in out.splitlines() if l.startswith("peer-info: ")), "")
-    torch_mm = {fields(l, "peer-mm: ")["threads"]: fields(l, "peer-mm: ")["torch_mm_1024_gflops"]
-                for l in out.splitlines() if l.startswith("peer-mm: ")}
+    # Context for the peers: torch version, the BLAS it really loads, torch.mm peak, for each
+    # OpenBLAS setting tried; the peers then run under the fastest.
+    def probe(coretype):
+        global PEER_CORETYPE
+        PEER_CORETYPE = coretype
+        rc, out, err = run([a.peer_python, "-c", "import torch, re; c = torch.__config__.show(); print(torch.__version__, "
+                            "'BLAS_INFO=' + (re.findall(r'BLAS_INFO=([^,]*)', c) or ['?'])[0], "
+                            "'oneDNN=' + (re.findall(r'MKL-DNN v([0-9.]+)', c) or ['?'])[0])"], env=peer_env())
+        info = ("torch " + out.strip()) if rc == 0 else "torch not importable by %s: run tools/bench/setup.sh" % a.peer_python
+        rc, out, err = run([a.peer_python, os.path.join(HERE, "peers.py"), "--model", "simple_gru", "--batches", "1",
+                            "--warmup", "0", "--steps", "2", "--peers", "simple_gru_loop", "--mm-peak",
+                            "--threads", a.peer_threads], env=peer_env())
+        pinfo = next((l[len("peer-info: "):] for l in out.splitlines() if l.startswith("peer-info: ")), "")
+        mm = {fields(l, "peer-mm: ")["threads"]: fields(l, "peer-mm: ")["torch_mm_1024_gflops"]
+              for l in out.splitlines() if l.startswith("peer-mm: ")}
+        return info, pinfo, mm
+
+    if a.peer_coretype == "best":
+        tried = {c: probe(c) for c in CORETYPE_CANDIDATES}
+        best_mm = lambda c: max([float(v) for v in tried[c][2].values()] or [0.0])
+        chosen = max(CORETYPE_CANDIDATES, key=best_mm)
+        coretype_note = "the fastest torch.mm of %s: %s" % (
+            ", ".join("%s %.1f GFLOP/s" % (c or "unset", best_mm(c)) for c in CORETYPE_CANDIDATES),
+            chosen or "unset (OpenBLAS detects the CPU itself)")
+    else:
+        chosen = "" if a.peer_coretype == "unset" else a.peer_coretype
+        tried = {chosen: probe(chosen)}
+        coretype_note = chosen or "unset (OpenBLAS detects the CPU itself)"
+    torch_info, peer_info, torch_mm = tried[chosen]
+    PEER_CORETYPE = chosen
+    print("peers: OPENBLAS_CORETYPE %s" % coretype_note, file=sys.stderr, flush=True)
 
     rows, all_peers = [], []
     fps = ["ieee" if m == "default" else m for m in a.fp.split(",") if m]
@@ -237,7 +260,7 @@ def main():
                   " (QUICK smoke run: not a measurement)" if a.quick else ""))
     md.append("CPU idle measured just before each run (2 s sample; --wait-idle %.2f): min %.0f%%, median %.0f%%." % (
         a.wait_idle, 100 * min(idle_seen or [0]), 100 * (sorted(idle_seen)[len(idle_seen) // 2] if idle_seen else 0)))
-    md.append("Peers' OPENBLAS_CORETYPE: %s." % (a.peer_coretype or "unset (OpenBLAS detects the CPU itself)"))
+    md.append("Peers' OPENBLAS_CORETYPE: %s." % coretype_note)
     md.append("PyTorch: %s; %s; torch.mm 1024^3 GFLOP/s: %s." % (
         torch_info, peer_info or "peers not run",
         ", ".join("%s thr %s" % (k, v) for k, v in sorted(torch_mm.items())) or "n/a"))

@@ -74,8 +74,14 @@ class ConductanceGate : public Gate {
   }
 
   void backward(GateBackward& s) const override {
-    const int b = int(s.z.rows()), h = int(s.z.cols());
-    ScratchArray y(b, h), dy(b, h);
+    if (phi_ == Activation::kSigmoid) {
+      // phi' = y (1 - y) with y = z / dt: no exp to recompute.
+      s.d_pre.array() = s.d_z.array() * s.z.array() * (1.0f - s.z.array() * (1.0f / dt_));
+      return;
+    }
+    thread_local ScratchArray y, dy;  // per-thread scratch: no allocation per step
+    y.resize(s.z.rows(), s.z.cols());
+    dy.resize(s.z.rows(), s.z.cols());
     activate(phi_, s.pre.array(), y);
     activate_derivative(phi_, s.pre.array(), y, dy);
     s.d_pre.array() = s.d_z.array() * dt_ * dy;
