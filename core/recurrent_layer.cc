@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <exception>
 
 #include "core/error.h"
 #include "core/gemm.h"
@@ -20,6 +21,24 @@ class ConstantGate : public Gate {
   void forward(GateForward& s) const override { s.z.setOnes(); }
   void backward(GateBackward&) const override {}
 };
+
+// Runs body(c) for every chunk c, one chunk per OpenMP thread. An exception in a chunk (a
+// plugin's error, a primitive oneDNN could not build) is rethrown here after the region
+// instead of terminating the process.
+template <class Body>
+void for_each_chunk(int chunks, Body&& body) {
+  std::exception_ptr failure;
+#pragma omp parallel num_threads(chunks)
+  for (int c = omp_get_thread_num(); c < chunks; c += omp_get_num_threads()) {
+    try {
+      body(c);
+    } catch (...) {
+#pragma omp critical(biornn_chunk_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
 }  // namespace
 
 RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
@@ -129,8 +148,7 @@ void RecurrentLayer::forward(const float* x, int steps, int batch) {
   const int tail = Wd - input_width_;
   const int cw = cell_blocks_ * H, gw = gate_blocks_ * H;
   const int chunks = plan_chunks(batch, false);
-#pragma omp parallel num_threads(chunks)
-  for (int c = omp_get_thread_num(); c < chunks; c += omp_get_num_threads()) {
+for_each_chunk(chunks, [&](int c) {
     const Chunk& ch = chunks_[c];
     const int lo = ch.lo, b = ch.rows;
     const size_t h0 = size_t(lo) * H;
@@ -156,7 +174,7 @@ void RecurrentLayer::forward(const float* x, int steps, int batch) {
                      view(s_prev, b, H, H), view(s, b, H, H), view(r, b, H, H)};
       cell_->forward(cf);
     }
-  }
+  });
 }
 
 int RecurrentLayer::plan_chunks(int batch, bool backward) {
@@ -216,8 +234,7 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
   // its part of the bias gradient while the rows are in its cache.
   const int chunks = plan_chunks(B, true);
   std::vector<Vector> d_b_part(chunks, Vector::Zero(Wd));
-#pragma omp parallel num_threads(chunks)
-  for (int c = omp_get_thread_num(); c < chunks; c += omp_get_num_threads()) {
+for_each_chunk(chunks, [&](int c) {
     const Chunk& ch = chunks_[c];
     const int lo = ch.lo, b = ch.rows;
     const size_t h0 = size_t(lo) * H;
@@ -249,7 +266,7 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
       }
       for (int i = 0; i < b; ++i) d_b += Eigen::Map<const Vector>(d_pre + size_t(i) * Wd, Wd);
     }
-  }
+  });
 
   // Weight gradients: one GEMM each over all steps (all threads).
   Matrix d_w, d_p;

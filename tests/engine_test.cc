@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "core/gemm.h"
 #include "core/gradient_check.h"
 #include "core/model.h"
@@ -197,6 +198,32 @@ TEST_F(PluginsLoaded, ChunkedRecurrenceMatchesOneChunk) {
     auto res = check_layer(registry_, c, s);
     ASSERT_FALSE(res.skipped) << res.skip_reason;
     EXPECT_LT(res.worst_relative_error, 2e-2) << c.str() << " " << res.worst_entry;
+  }
+  set_compute_threads(0);
+}
+
+// A cell that fails at some step: the error must come out of forward() as an exception
+// (from whichever thread's chunk it was raised in), not terminate the process.
+class FailingCell : public WrongCell {
+ public:
+  void forward(CellForward& s) const override {
+    if (s.s.rows() > 0) throw Error("cell failed on purpose");
+  }
+};
+
+TEST_F(PluginsLoaded, AnErrorInsideTheParallelRecurrenceIsRethrown) {
+  set_compute_threads(2);
+  Rng rng(14);
+  RecurrentLayer layer("l1", 8, 3, std::make_unique<FailingCell>(), nullptr, nullptr, {}, rng);
+  const int T = 3, B = 16;  // two chunks
+  Matrix x(T * B, 3);
+  fill_uniform(x, 1, rng);
+  layer.prepare();
+  try {
+    layer.forward(x.data(), T, B);
+    ADD_FAILURE() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("failed on purpose"), std::string::npos);
   }
   set_compute_threads(0);
 }

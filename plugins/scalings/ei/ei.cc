@@ -8,15 +8,10 @@
 #include "core/error.h"
 #include "core/plugin_api.h"
 #include "core/scaling.h"
+#include "plugins/scalings/common/softplus.h"
 
 namespace biornn {
 namespace {
-
-// A is kept >= 0 by the parametrisation A = softplus(A_raw) = log(1 + exp(A_raw)): smooth,
-// never exactly 0, and its gradient sigmoid(A_raw) fades as A -> 0 instead of bouncing off 0.
-inline float softplus(float x) { return std::max(x, 0.0f) + std::log1p(std::exp(-std::abs(x))); }
-inline float softplus_grad(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-inline float softplus_inverse(float y) { return y > 20.0f ? y : std::log(std::expm1(y)); }
 
 class EiScaling : public Scaling {
  public:
@@ -34,13 +29,13 @@ class EiScaling : public Scaling {
     excitatory_.resize(hidden);
     for (int j = 0; j < hidden; ++j) excitatory_[j] = column_signs[j] > 0;
     Parameter& p = params.add("A_raw", 1, 2);
-    p.raw.setConstant(softplus_inverse(init_));
+    p.raw.setConstant(scaling::softplus_inverse(init_));
     p.trainable = learnable_;
   }
 
   void compute(const ParameterSet& params, Matrix& a) const override {
     const Matrix& r = params.get("A_raw").value;
-    const float ae = softplus(r(0, 0)), ai = softplus(r(0, 1));
+    const float ae = scaling::softplus(r(0, 0)), ai = scaling::softplus(r(0, 1));
     for (int i = 0; i < a.rows(); ++i)
       for (int j = 0; j < a.cols(); ++j) a(i, j) = excitatory_[j] ? ae : ai;
   }
@@ -50,8 +45,8 @@ class EiScaling : public Scaling {
     const Vector col = d_a.colwise().sum();
     double de = 0, di = 0;
     for (int j = 0; j < d_a.cols(); ++j) (excitatory_[j] ? de : di) += col[j];
-    p.grad(0, 0) += float(de) * softplus_grad(p.value(0, 0));
-    p.grad(0, 1) += float(di) * softplus_grad(p.value(0, 1));
+    p.grad(0, 0) += float(de) * scaling::softplus_grad(p.value(0, 0));
+    p.grad(0, 1) += float(di) * scaling::softplus_grad(p.value(0, 1));
   }
 
  private:
@@ -67,7 +62,7 @@ void register_ei(Registry* r) {
       "constraint on W; kept >= 0 by softplus)",
       OptionSchema()
           .add_bool("learnable", true, "train a_E and a_I (false: they stay at init)")
-          .add_float("init", 1.0, "initial a_E and a_I (A = softplus(A_raw), A_raw = softplus^-1(init))",
+          .add_float("init", 1.0, "initial a_E and a_I (A = scaling::softplus(A_raw), A_raw = softplus^-1(init))",
                      0, 1e6, true),
       [](const Options& o) { return std::make_unique<EiScaling>(o); });
 }

@@ -5,22 +5,10 @@
 #include "core/error.h"
 #include "core/plugin_api.h"
 #include "core/scaling.h"
+#include "plugins/scalings/common/softplus.h"
 
 namespace biornn {
 namespace {
-
-// A is kept >= 0 by the parametrisation A = softplus(A_raw) = log(1 + exp(A_raw)): smooth,
-// never exactly 0, and its gradient sigmoid(A_raw) fades as A -> 0 instead of bouncing off 0.
-inline float softplus(float x) { return std::max(x, 0.0f) + std::log1p(std::exp(-std::abs(x))); }
-inline float softplus_grad(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-inline float softplus_inverse(float y) { return y > 20.0f ? y : std::log(std::expm1(y)); }
-
-OptionSchema scaling_schema() {
-  return OptionSchema()
-      .add_bool("learnable", true, "train A (false: A stays at init)")
-      .add_float("init", 1.0, "initial value of every A entry (A = softplus(A_raw), A_raw = softplus^-1(init))",
-                 0, 1e6, true);
-}
 
 class PostsynapticScaling : public Scaling {
  public:
@@ -28,20 +16,20 @@ class PostsynapticScaling : public Scaling {
 
   void create_parameters(ParameterSet& params, int hidden, const std::vector<float>&, Rng&) override {
     Parameter& p = params.add("A_raw", hidden, 1);
-    p.raw.setConstant(softplus_inverse(init_));
+    p.raw.setConstant(scaling::softplus_inverse(init_));
     p.trainable = learnable_;
   }
 
   void compute(const ParameterSet& params, Matrix& a) const override {
     const Matrix& r = params.get("A_raw").value;
-    for (int i = 0; i < a.rows(); ++i) a.row(i).setConstant(softplus(r(i, 0)));
+    for (int i = 0; i < a.rows(); ++i) a.row(i).setConstant(scaling::softplus(r(i, 0)));
   }
 
   void accumulate(const Matrix& d_a, ParameterSet& params) const override {
     Parameter& p = params.get("A_raw");
     const Matrix& r = p.value;
     Matrix& g = p.grad;
-    for (int i = 0; i < d_a.rows(); ++i) g(i, 0) += d_a.row(i).sum() * softplus_grad(r(i, 0));
+    for (int i = 0; i < d_a.rows(); ++i) g(i, 0) += d_a.row(i).sum() * scaling::softplus_grad(r(i, 0));
   }
 
  private:
@@ -50,7 +38,7 @@ class PostsynapticScaling : public Scaling {
 };
 
 void register_postsynaptic(Registry* r) {
-  r->add<Scaling>("postsynaptic", "one A per postsynaptic unit (receiver, row i): A_ij = a_i (kept >= 0 by softplus)", scaling_schema(),
+  r->add<Scaling>("postsynaptic", "one A per postsynaptic unit (receiver, row i): A_ij = a_i (kept >= 0 by softplus)", scaling::schema(),
                   [](const Options& o) { return std::make_unique<PostsynapticScaling>(o); });
 }
 

@@ -5,22 +5,10 @@
 #include "core/error.h"
 #include "core/plugin_api.h"
 #include "core/scaling.h"
+#include "plugins/scalings/common/softplus.h"
 
 namespace biornn {
 namespace {
-
-// A is kept >= 0 by the parametrisation A = softplus(A_raw) = log(1 + exp(A_raw)): smooth,
-// never exactly 0, and its gradient sigmoid(A_raw) fades as A -> 0 instead of bouncing off 0.
-inline float softplus(float x) { return std::max(x, 0.0f) + std::log1p(std::exp(-std::abs(x))); }
-inline float softplus_grad(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-inline float softplus_inverse(float y) { return y > 20.0f ? y : std::log(std::expm1(y)); }
-
-OptionSchema scaling_schema() {
-  return OptionSchema()
-      .add_bool("learnable", true, "train A (false: A stays at init)")
-      .add_float("init", 1.0, "initial value of every A entry (A = softplus(A_raw), A_raw = softplus^-1(init))",
-                 0, 1e6, true);
-}
 
 class PresynapticScaling : public Scaling {
  public:
@@ -28,14 +16,14 @@ class PresynapticScaling : public Scaling {
 
   void create_parameters(ParameterSet& params, int hidden, const std::vector<float>&, Rng&) override {
     Parameter& p = params.add("A_raw", 1, hidden);
-    p.raw.setConstant(softplus_inverse(init_));
+    p.raw.setConstant(scaling::softplus_inverse(init_));
     p.trainable = learnable_;
   }
 
   void compute(const ParameterSet& params, Matrix& a) const override {
     const Matrix& r = params.get("A_raw").value;
     for (int i = 0; i < a.rows(); ++i)
-      for (int j = 0; j < a.cols(); ++j) a(i, j) = softplus(r(0, j));
+      for (int j = 0; j < a.cols(); ++j) a(i, j) = scaling::softplus(r(0, j));
   }
 
   void accumulate(const Matrix& d_a, ParameterSet& params) const override {
@@ -43,7 +31,7 @@ class PresynapticScaling : public Scaling {
     const Matrix& r = p.value;
     Matrix& g = p.grad;
     const Vector col = d_a.colwise().sum();
-    for (int j = 0; j < d_a.cols(); ++j) g(0, j) += col[j] * softplus_grad(r(0, j));
+    for (int j = 0; j < d_a.cols(); ++j) g(0, j) += col[j] * scaling::softplus_grad(r(0, j));
   }
 
  private:
@@ -52,7 +40,7 @@ class PresynapticScaling : public Scaling {
 };
 
 void register_presynaptic(Registry* r) {
-  r->add<Scaling>("presynaptic", "one A per presynaptic unit (sender, column j): A_ij = a_j (kept >= 0 by softplus)", scaling_schema(),
+  r->add<Scaling>("presynaptic", "one A per presynaptic unit (sender, column j): A_ij = a_j (kept >= 0 by softplus)", scaling::schema(),
                   [](const Options& o) { return std::make_unique<PresynapticScaling>(o); });
 }
 
