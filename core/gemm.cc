@@ -133,7 +133,8 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int l
 
 void gemm_serial(const GemmShape& s, const float* a, const float* b, float* c) {
   if (s.m == 0 || s.n == 0) return;
-  static thread_local SerialLocal* local = new SerialLocal();  // leaked, as context()
+  // Freed when its thread exits (a pool thread normally lives until the process ends).
+  static thread_local std::unique_ptr<SerialLocal> local = std::make_unique<SerialLocal>();
   const Key key = key_of(s);
   auto it = local->cache.find(key);
   if (it == local->cache.end()) {
