@@ -148,7 +148,7 @@ void RecurrentLayer::forward(const float* x, int steps, int batch) {
   const int tail = Wd - input_width_;
   const int cw = cell_blocks_ * H, gw = gate_blocks_ * H;
   const int chunks = plan_chunks(batch, false);
-for_each_chunk(chunks, [&](int c) {
+  for_each_chunk(chunks, [&](int c) {
     const Chunk& ch = chunks_[c];
     const int lo = ch.lo, b = ch.rows;
     const size_t h0 = size_t(lo) * H;
@@ -234,7 +234,7 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
   // its part of the bias gradient while the rows are in its cache.
   const int chunks = plan_chunks(B, true);
   std::vector<Vector> d_b_part(chunks, Vector::Zero(Wd));
-for_each_chunk(chunks, [&](int c) {
+  for_each_chunk(chunks, [&](int c) {
     const Chunk& ch = chunks_[c];
     const int lo = ch.lo, b = ch.rows;
     const size_t h0 = size_t(lo) * H;
