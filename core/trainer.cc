@@ -1,5 +1,6 @@
 #include "core/trainer.h"
 
+#include <omp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "core/cpu_load.h"
 #include "core/error.h"
 #include "core/gemm.h"
 
@@ -131,6 +133,11 @@ TrainResult train(Experiment& e, const Graph& g, TrainState& st,
                e.model.parameter_count(), e.model.layers().size(), tr.size(), val.size(), test.size());
   spdlog::info("optimizer: {} (learning rate {}), batch {}, {} epochs, {} threads, seed {}", g.optimizer.name,
                e.optimizer->learning_rate(), batch, epochs, compute_threads(), seed);
+  if (compute_threads() > 1)
+    if (auto busy = busy_cpus_now()) {
+      const std::string warning = contention_warning(*busy, compute_threads(), omp_get_num_procs());
+      if (!warning.empty()) spdlog::warn("{}", warning);
+    }
 
   const int T = data.steps(), F = data.features();
   AlignedBuffer x(size_t(T) * batch * F);

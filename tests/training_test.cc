@@ -1,15 +1,38 @@
 // A short real training run: row-wise MNIST subset (from ../shared/data or data/), the
-// loss falls and accuracy rises well above chance. Skipped when MNIST is absent.
+// loss falls and accuracy rises well above chance. Skipped when MNIST is absent. Also the
+// busy-machine warning the trainer prints before a multi-threaded run.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "core/cpu_load.h"
 #include "core/data_paths.h"
 #include "core/plugin_loader.h"
 #include "core/trainer.h"
 
 namespace biornn {
 namespace {
+
+TEST(CpuLoad, BusyCpusFromTwoProcStatSnapshots) {
+  // 100 jiffies pass; 25 of them idle (+iowait) on 2 CPUs -> 1.5 CPUs busy.
+  const std::string before = "cpu  100 0 100 700 100 0 0 0 0 0";
+  const std::string after = "cpu  150 0 125 720 105 0 0 0 0 0";
+  auto busy = busy_cpus_between(before, after, 2);
+  ASSERT_TRUE(busy.has_value());
+  EXPECT_NEAR(*busy, 1.5, 1e-9);
+  EXPECT_FALSE(busy_cpus_between("cpu0 1 2 3 4", after, 2).has_value());  // not the aggregate line
+  EXPECT_FALSE(busy_cpus_between(after, before, 2).has_value());          // time went backwards
+  EXPECT_FALSE(busy_cpus_between("", after, 2).has_value());
+}
+
+TEST(CpuLoad, WarnsOnlyWhenThreadsWouldShareACore) {
+  EXPECT_EQ(contention_warning(0.1, 2, 2), "");  // quiet machine
+  EXPECT_EQ(contention_warning(1.0, 1, 2), "");  // one thread fits beside the other job
+  EXPECT_EQ(contention_warning(1.5, 2, 4), "");  // enough free CPUs
+  const std::string w = contention_warning(1.0, 2, 2);
+  EXPECT_NE(w.find("1.0 of the 2 CPUs busy"), std::string::npos) << w;
+  EXPECT_NE(w.find("--set train.threads=1"), std::string::npos) << w;
+}
 
 TEST(Training, LossFallsOnRealMnistSubset) {
   bool have = false;
