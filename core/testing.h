@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/registry.h"
 
@@ -13,5 +14,20 @@ std::string runfile(const std::string& workspace_relative);
 std::string temp_dir(const std::string& tag);
 // Writes bytes to path (creating the file).
 void write_file(const std::string& path, const std::string& bytes);
+// The whole file ("" when it cannot be read).
+std::string read_file(const std::string& path);
+
+// What a child process did: its exit code (128 + signal if killed; -1 if it could not be
+// started, with the reason in `err`) and what it wrote.
+struct Outcome {
+  int exit_code = -1;
+  std::string out, err;
+  std::string last_err_line() const;
+  int err_lines() const;
+};
+
+// Runs `args` (args[0] a path, e.g. a runfile of a runner) with stdin from /dev/null and
+// stdout and stderr captured; no shell.
+Outcome run(const std::vector<std::string>& args);
 
 }  // namespace biornn::testing

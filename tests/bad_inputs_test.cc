@@ -160,50 +160,9 @@ std::string load_error(const std::string& name, const std::string& dir) {
 }
 
 // What a child process did.
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-  std::string last_err_line() const {
-    std::string s = err;
-    while (!s.empty() && s.back() == '\n') s.pop_back();
-    const size_t nl = s.rfind('\n');
-    return nl == std::string::npos ? s : s.substr(nl + 1);
-  }
-  int err_lines() const { return int(std::count(err.begin(), err.end(), '\n')); }
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-// Runs `args` (args[0] a path) with stdout and stderr captured; no shell.
-Outcome run(const std::vector<std::string>& args) {
-  const std::string dir = testing::temp_dir("run");
-  const std::string out = dir + "/stdout", err = dir + "/stderr";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  Outcome o;
-  const int started = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (started != 0) {
-    ADD_FAILURE() << "cannot start " << args[0];
-    return o;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  o.out = read_file(out);
-  o.err = read_file(err);
-  return o;
-}
+using testing::Outcome;
+using testing::read_file;
+using testing::run;
 
 // The train runner (//runners:train, a data dependency) on a graph file.
 Outcome train(const std::string& graph_text, const std::vector<std::string>& extra = {},
