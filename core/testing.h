@@ -16,6 +16,8 @@ std::string temp_dir(const std::string& tag);
 void write_file(const std::string& path, const std::string& bytes);
 // The whole file ("" when it cannot be read).
 std::string read_file(const std::string& path);
+// `bytes` gzip-compressed (as the .gz dataset files); throws if zlib fails.
+std::string gzip(const std::string& bytes);
 
 // What a child process did: its exit code (128 + signal if killed; -1 if it could not be
 // started, with the reason in `err`) and what it wrote.

@@ -4,17 +4,13 @@
 // train runner) and asserts the exact message the user sees. docs/bad_inputs.md tabulates
 // them. The last tests replay the fuzzers' seed corpus and every crash they found
 // (tests/fuzz/, tools/fuzz/run.sh) through the same code.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <regex>
@@ -94,19 +90,7 @@ std::string idx_labels(uint32_t count, size_t bytes = SIZE_MAX, char label = 3) 
   return s;
 }
 
-std::string gzip(const std::string& bytes) {
-  std::string out(compressBound(uLong(bytes.size())) + 64, '\0');
-  z_stream z{};
-  deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // +16: gzip wrapper
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  z.avail_in = uInt(bytes.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = uInt(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+using testing::gzip;
 
 using Files = std::map<std::string, std::string>;
 

@@ -1,13 +1,11 @@
 // Tests of the mnist plugin (mnist, fashion_mnist): small IDX files written here, and the real
 // data.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -60,25 +58,8 @@ std::string idx_labels(int count, bool test) {
   return s;
 }
 
-std::string gzip(const std::string& bytes) {
-  uLongf size = compressBound(uLong(bytes.size())) + 64;
-  std::string out(size, '\0');
-  z_stream z{};
-  deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // +16: gzip wrapper
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  z.avail_in = uInt(bytes.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = uInt(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+using testing::gzip;
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
 
 constexpr int kTrain = 5, kTest = 3;  // test examples are numbered from 100
 
@@ -341,7 +322,7 @@ TEST(Mnist, EveryCorruptionIsAnErrorNamingTheFile) {
       {"corrupt gzip", true,
        [](const std::string& dir) {
          const std::string path = dir + "/" + kTrainImages + ".gz";
-         std::string bytes = read_bytes(path);
+         std::string bytes = testing::read_file(path);
          for (size_t i = bytes.size() / 3; i < bytes.size() / 3 + 64; ++i) bytes[i] ^= 0x5a;
          testing::write_file(path, bytes);
        },
@@ -349,7 +330,7 @@ TEST(Mnist, EveryCorruptionIsAnErrorNamingTheFile) {
       {"gzip cut short", true,
        [](const std::string& dir) {
          const std::string path = dir + "/" + kTestImages + ".gz";
-         std::string bytes = read_bytes(path);
+         std::string bytes = testing::read_file(path);
          testing::write_file(path, bytes.substr(0, bytes.size() / 2));
        },
        kTestImages, "gzip data ends early"},
