@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/cpu_load.h"
+#include "core/diagnostics.h"
 #include "core/error.h"
 #include "core/gemm.h"
 
@@ -255,6 +256,7 @@ TrainResult train(Experiment& e, const Graph& g, TrainState& st,
                  epoch, epochs, m.train_loss, 100 * m.train_accuracy,
                  m.validation_accuracy < 0 ? std::string("n/a") : fmt::format("{:.2f}%", 100 * m.validation_accuracy),
                  100 * m.test_accuracy, m.samples_per_second, m.seconds);
+    for (const auto& c : constraint_metrics(e.model)) spdlog::info("constraints: {}", describe(c));
     result.epochs.push_back(m);
     st.history.push_back(m);
     st.epochs_done = epoch;
