@@ -12,6 +12,7 @@
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/plot.h"
+#include "core/summary_json.h"
 
 namespace biornn {
 
@@ -179,46 +180,6 @@ void RunDirectory::write_plots(const std::vector<LayerDiagnostics>& last) const 
                                {series(d.layer + ".excitatory_input", "excitatory", true),
                                 series(d.layer + ".inhibitory_input", "inhibitory", true)}));
   }
-}
-
-std::string summary_json(const std::string& graph_name, const std::string& status, const TrainResult& r,
-                         int64_t parameters, const std::string& message) {
-  std::ostringstream o;
-  o.precision(6);
-  auto str = [](const std::string& s) {
-    std::string q = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\') q += '\\';
-      if (c == '\n') {
-        q += "\\n";
-        continue;
-      }
-      q += c;
-    }
-    return q + "\"";
-  };
-  o << "{\n  \"graph\": " << str(graph_name) << ",\n  \"status\": " << str(status) << ",\n";
-  if (!message.empty()) o << "  \"message\": " << str(message) << ",\n";
-  o << "  \"parameters\": " << parameters << ",\n  \"epochs\": " << r.epochs.size() << ",\n";
-  if (!r.epochs.empty()) {
-    const auto& m = r.epochs.back();
-    size_t best = 0;
-    for (size_t i = 0; i < r.epochs.size(); ++i)
-      if (r.epochs[i].validation_accuracy > r.epochs[best].validation_accuracy) best = i;
-    double sps = 0, secs = 0;
-    for (const auto& e : r.epochs) {
-      sps += e.samples_per_second;
-      secs += e.seconds;
-    }
-    o << "  \"test_accuracy\": " << m.test_accuracy << ",\n  \"validation_accuracy\": " << m.validation_accuracy
-      << ",\n  \"train_loss\": " << m.train_loss << ",\n  \"test_loss\": " << m.test_loss
-      << ",\n  \"best_validation_epoch\": " << r.epochs[best].epoch
-      << ",\n  \"best_validation_accuracy\": " << r.epochs[best].validation_accuracy
-      << ",\n  \"test_accuracy_at_best_validation\": " << r.epochs[best].test_accuracy
-      << ",\n  \"samples_per_second\": " << sps / r.epochs.size() << ",\n  \"seconds\": " << secs << ",\n";
-  }
-  o << "  \"interrupted\": " << (r.interrupted ? "true" : "false") << "\n}\n";
-  return o.str();
 }
 
 RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run, bool resume) {

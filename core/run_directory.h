@@ -47,8 +47,4 @@ struct RunOutcome {
 // diverging run returns status "diverged" and keeps its last good checkpoint; other errors throw.
 RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run, bool resume);
 
-// summary.json for a run.
-std::string summary_json(const std::string& graph_name, const std::string& status, const TrainResult& r,
-                         int64_t parameters, const std::string& message);
-
 }  // namespace biornn
