@@ -14,6 +14,8 @@ usage() { echo "usage: $0 start|stop|env STATE_DIR" >&2; exit 2; }
 cmd=$1
 state=$(mkdir -p "$2" && cd "$2" && pwd)
 conf="$state/slurm.conf"
+# slurmd's spool holds Unix sockets, whose paths must stay under 108 bytes: a short one in /tmp.
+spool="/tmp/biornn-slurmd-$(printf %s "$state" | md5sum | cut -c1-8)"
 port=${BIORNN_SLURM_PORT:-6817}
 
 need() {
@@ -39,7 +41,7 @@ write_conf() {
   local host mem
   host=$(hostname -s)
   mem=$(awk '/MemTotal/ { printf "%d", $2 / 1024 * 0.9 }' /proc/meminfo)
-  mkdir -p "$state/state" "$state/spool"
+  mkdir -p "$state/state" "$spool"
   cat >"$conf" <<CONF
 # Written by tools/slurm/cluster.sh for a one-host test cluster.
 ClusterName=biornn
@@ -50,7 +52,7 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 StateSaveLocation=$state/state
-SlurmdSpoolDir=$state/spool
+SlurmdSpoolDir=$spool
 SlurmctldPidFile=$state/slurmctld.pid
 SlurmdPidFile=$state/slurmd.pid
 SlurmctldLogFile=$state/slurmctld.log
@@ -100,6 +102,7 @@ stop() {
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
   done
+  rm -rf "$spool"
   echo "stopped the cluster in $state (munged keeps running)"
 }
 
