@@ -9,7 +9,7 @@
 
 #include "core/data_paths.h"
 #include "core/error.h"
-#include "core/run_directory.h"
+#include "core/run.h"
 
 namespace biornn {
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "core/run_directory.h"
+#include "core/run.h"
 #include "runners/common.h"
 #include "runners/slurm_sweep.h"
 #include "runners/sweep_plan.h"

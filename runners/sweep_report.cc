@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "core/plot.h"
-#include "core/run_directory.h"
+#include "core/run.h"
 
 namespace biornn {
 

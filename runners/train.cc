@@ -12,7 +12,7 @@
 #include "core/data_paths.h"
 #include "core/graph.h"
 #include "core/plugin_loader.h"
-#include "core/run_directory.h"
+#include "core/run.h"
 #include "core/trainer.h"
 #include "runners/common.h"
 
@@ -33,10 +33,13 @@ void list_plugins(const biornn::Registry& registry, const biornn::PluginLoader& 
   for (const auto& spec : biornn::train_schema().specs()) std::cout << "      " << spec.describe() << "\n";
 }
 
-// Ctrl-C, and SIGTERM (what Slurm sends a task it preempts or that reached its time limit):
-// stop at the next minibatch and save a checkpoint. A second one ends the process at once.
+// The run's stop token: SIGINT (Ctrl-C) and SIGTERM (what Slurm sends a task it preempts or
+// that reached its time limit) stop training at the next minibatch boundary and save a
+// checkpoint. A second signal of the same kind ends the process at once.
+biornn::StopToken g_stop;
+
 void on_stop_signal(int sig) {
-  biornn::request_stop();
+  g_stop.request();
   std::signal(sig, SIG_DFL);
 }
 
@@ -92,7 +95,10 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
-    const biornn::RunOutcome out = biornn::execute_run(graph, registry, *run, !resume.empty());
+    biornn::RunOptions options;
+    options.resume = !resume.empty();
+    options.stop = &g_stop;
+    const biornn::RunOutcome out = biornn::execute_run(graph, registry, *run, options);
     if (out.status == "diverged") {
       std::cerr << "error: " << out.message << std::endl;
       return 1;
