@@ -11,6 +11,7 @@
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/plot.h"
+#include "core/summary_json.h"
 
 namespace biornn {
 
@@ -144,45 +145,6 @@ void write_plots(const RunDirectory& run, const MetricsTable& metrics, const std
   }
 }
 
-std::string summary_json(const std::string& graph_name, const std::string& status, const TrainResult& r,
-                         int64_t parameters, const std::string& message) {
-  std::ostringstream o;
-  o.precision(6);
-  auto str = [](const std::string& s) {
-    std::string q = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\') q += '\\';
-      if (c == '\n') {
-        q += "\\n";
-        continue;
-      }
-      q += c;
-    }
-    return q + "\"";
-  };
-  o << "{\n  \"graph\": " << str(graph_name) << ",\n  \"status\": " << str(status) << ",\n";
-  if (!message.empty()) o << "  \"message\": " << str(message) << ",\n";
-  o << "  \"parameters\": " << parameters << ",\n  \"epochs\": " << r.epochs.size() << ",\n";
-  if (!r.epochs.empty()) {
-    const auto& m = r.epochs.back();
-    size_t best = 0;
-    for (size_t i = 0; i < r.epochs.size(); ++i)
-      if (r.epochs[i].validation_accuracy > r.epochs[best].validation_accuracy) best = i;
-    double sps = 0, secs = 0;
-    for (const auto& e : r.epochs) {
-      sps += e.samples_per_second;
-      secs += e.seconds;
-    }
-    o << "  \"test_accuracy\": " << m.test_accuracy << ",\n  \"validation_accuracy\": " << m.validation_accuracy
-      << ",\n  \"train_loss\": " << m.train_loss << ",\n  \"test_loss\": " << m.test_loss
-      << ",\n  \"best_validation_epoch\": " << r.epochs[best].epoch
-      << ",\n  \"best_validation_accuracy\": " << r.epochs[best].validation_accuracy
-      << ",\n  \"test_accuracy_at_best_validation\": " << r.epochs[best].test_accuracy
-      << ",\n  \"samples_per_second\": " << sps / r.epochs.size() << ",\n  \"seconds\": " << secs << ",\n";
-  }
-  o << "  \"interrupted\": " << (r.interrupted ? "true" : "false") << "\n}\n";
-  return o.str();
-}
 
 namespace {
 
@@ -194,7 +156,8 @@ class RecordingObserver : public TrainingObserver {
     if (resumed_epochs > 0) metrics_.load(run.file("metrics.csv"), resumed_epochs);
   }
   void on_epoch(const EpochMetrics& m, const TrainState&) override {
-    const auto diags = diagnose(e_, diagnostic_inputs(), e_.dataset->steps(), rows_);
+    const float* x = diagnostic_inputs();  // sets rows_: read it only after this call
+    const auto diags = diagnose(e_, x, e_.dataset->steps(), rows_);
     for (const auto& d : diags)
       if (d.has_w) spdlog::info("  {}", describe(d));
     std::map<std::string, double> extra;

@@ -76,8 +76,4 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
                        const RunOptions& options);
 RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run, bool resume);
 
-// summary.json for a run.
-std::string summary_json(const std::string& graph_name, const std::string& status, const TrainResult& r,
-                         int64_t parameters, const std::string& message);
-
 }  // namespace biornn
