@@ -86,7 +86,7 @@ std::vector<LayerDiagnostics> diagnose(Experiment& e, const float* x, int steps,
       d.z_p50 = pct(0.5);
       d.z_p90 = pct(0.9);
     }
-    const Parameter* w = l->parameters().find("W");
+    const Parameter* w = l->parameters().find_role(ParameterRole::kRecurrent);
     if (w && w->value.rows() == H && w->value.cols() == H) {
       d.has_w = true;
       const Eigen::MatrixXd wd = w->value.cast<double>();
