@@ -35,7 +35,7 @@ std::unique_ptr<Readout> make_readout(const Graph& g, const Dataset& data, const
   const RecurrentLayer& top = *model.layers().back();
   auto readout = std::make_unique<Readout>(g.readout_node, top.hidden(), data.classes(), pooling, loss, rng);
   if (g.readout.get_string("read_from") == "excitatory") {
-    const Parameter* w = top.parameters().find("W");
+    const Parameter* w = top.parameters().find_role(ParameterRole::kRecurrent);
     const std::vector<float> signs = w && w->constraint ? w->constraint->column_signs() : std::vector<float>{};
     if (signs.empty())
       throw Error(g.readout.where("read_from"), "read_from = \"excitatory\" needs Dale's law on the layer '" +

@@ -30,8 +30,8 @@ TrainingStep::TrainingStep(Model& model, Optimizer& optimizer, Collective& colle
     if (p && p->trainable && (l1 > 0 || l2 > 0)) penalties_.push_back({p, l1, l2});
   };
   for (const auto& l : model.layers()) {
-    add(l->parameters().find("W"), options.recurrent_l1, options.recurrent_l2);
-    add(l->parameters().find("P"), options.input_l1, options.input_l2);
+    add(l->parameters().find_role(ParameterRole::kRecurrent), options.recurrent_l1, options.recurrent_l2);
+    add(l->parameters().find_role(ParameterRole::kInput), options.input_l1, options.input_l2);
   }
   add(model.readout().parameters().find("W"), options.readout_l1, options.readout_l2);
 }
