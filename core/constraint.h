@@ -22,6 +22,9 @@ class Constraint {
                         Matrix& raw_grad) const = 0;
   // Called after each optimizer step (projection methods change raw here).
   virtual void project(Matrix& raw) const { (void)raw; }
+  // A term the constraint adds to the loss as a function of raw (soft constraints such as
+  // soft_dale); backward() then adds its gradient to raw_grad. 0 for hard constraints.
+  virtual double penalty(const Matrix& raw) const { (void)raw; return 0; }
   // +1/-1 per column (presynaptic unit) when the constraint fixes sender types; else empty.
   virtual std::vector<float> column_signs() const { return {}; }
 };

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <spdlog/fmt/fmt.h>
+
 namespace biornn {
 
 double svd_entropy(const std::vector<double>& s) {
@@ -15,6 +17,50 @@ double svd_entropy(const std::vector<double>& s) {
   for (double v : s)
     if (v > 0) h -= (v / total) * std::log(v / total);
   return h / std::log(double(s.size()));
+}
+
+double sign_violation_fraction(const Matrix& w, const std::vector<float>& signs) {
+  if (w.size() == 0) return 0;
+  int64_t wrong = 0;
+  for (Eigen::Index j = 0; j < w.cols(); ++j) {
+    int64_t negative = 0, positive = 0;
+    for (Eigen::Index i = 0; i < w.rows(); ++i) {
+      negative += w(i, j) < 0;
+      positive += w(i, j) > 0;
+    }
+    if (!signs.empty()) wrong += signs[j] > 0 ? negative : positive;
+    else wrong += std::min(negative, positive);
+  }
+  return double(wrong) / double(w.size());
+}
+
+std::vector<ConstraintMetrics> constraint_metrics(const Model& model) {
+  std::vector<ConstraintMetrics> out;
+  for (const auto& l : model.layers()) {
+    const Parameter* w = l->parameters().find("W");
+    const int H = l->hidden();
+    if (!w || w->value.rows() != H || w->value.cols() != H) continue;
+    ConstraintMetrics m;
+    m.layer = l->name();
+    std::vector<float> signs = w->constraint ? w->constraint->column_signs() : std::vector<float>{};
+    if (int(signs.size()) != H) signs.clear();
+    m.types_from_constraint = !signs.empty();
+    m.violating_fraction = sign_violation_fraction(w->value, signs);
+    const size_t n = size_t(l->last_steps()) * l->last_batch() * H;
+    if (n > 0) {
+      const float* r = l->outputs();
+      m.negative_rate_fraction = double(std::count_if(r, r + n, [](float v) { return v < 0; })) / double(n);
+    }
+    out.push_back(m);
+  }
+  return out;
+}
+
+std::string describe(const ConstraintMetrics& m) {
+  return fmt::format("{}: {:.3f}% of W's synapses violate their sender's sign ({}), {:.1f}% of rates < 0", m.layer,
+                     100 * m.violating_fraction,
+                     m.types_from_constraint ? "sender types from the constraint" : "against each sender's majority sign",
+                     100 * m.negative_rate_fraction);
 }
 
 std::vector<LayerDiagnostics> diagnose(Experiment& e, const float* x, int steps, int batch) {

@@ -32,6 +32,8 @@ double loss_of(RecurrentLayer& layer, const Matrix& x, const Matrix& c, int step
   const float* r = layer.outputs();
   double l = 0;
   for (Eigen::Index i = 0; i < c.size(); ++i) l += double(c.data()[i]) * r[i];
+  for (const Parameter* p : layer.parameters().all())  // soft constraints' loss terms
+    if (p->constraint) l += p->constraint->penalty(p->raw);
   return l;
 }
 

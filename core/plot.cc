@@ -101,6 +101,7 @@ class FigureRenderer {
   void draw_axes(cairo_t* cr) const;
   void draw_marks(cairo_t* cr) const;
   void draw_mark(cairo_t* cr, const Figure::Mark& m) const;
+  void draw_circles(cairo_t* cr, const Figure::Mark& m) const;
   void draw_error_bars(cairo_t* cr, const Figure::Mark& m, size_t i) const;
   void draw_legend(cairo_t* cr) const;
   void draw_colorbar(cairo_t* cr) const;
@@ -364,9 +365,13 @@ void FigureRenderer::draw_mark(cairo_t* cr, const Figure::Mark& m) const {
     }
     return;
   }
+  if (m.kind == Figure::Mark::Kind::circles) {
+    draw_circles(cr, m);
+    return;
+  }
   if (m.kind == Figure::Mark::Kind::line) {
-    set_color(cr, color_of(0));
-    cairo_set_line_width(cr, 1.6);
+    set_color(cr, color_of(0), m.opacity);
+    cairo_set_line_width(cr, m.line_width);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     for (size_t i = 0; i < n; ++i)
       if (finite(i)) cairo_line_to(cr, px(m.x[i]), py(m.y[i]));
@@ -382,6 +387,20 @@ void FigureRenderer::draw_mark(cairo_t* cr, const Figure::Mark& m) const {
     cairo_new_sub_path(cr);
     cairo_arc(cr, px(m.x[i]), py(m.y[i]), start ? 3.5 : (m.kind == Figure::Mark::Kind::points ? 3 : 2.5), 0, 2 * kPi);
     cairo_fill(cr);
+  }
+}
+
+void FigureRenderer::draw_circles(cairo_t* cr, const Figure::Mark& m) const {
+  set_font(cr, kTickFont - 1);
+  for (size_t i = 0; i < m.x.size(); ++i) {
+    cairo_new_sub_path(cr);
+    cairo_arc(cr, px(m.x[i]), py(m.y[i]), 5, 0, 2 * kPi);
+    cairo_set_source_rgb(cr, m.filled ? 0 : 1, m.filled ? 0 : 1, m.filled ? 0 : 1);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 1.5);
+    cairo_stroke(cr);
+    if (i < m.labels.size()) draw_text(cr, m.labels[i], px(m.x[i]) + 7, py(m.y[i]) - 4, 0, 1);
   }
 }
 
@@ -534,6 +553,31 @@ Figure& Figure::colored_lines(const std::vector<Series>& paths, const std::vecto
   return *this;
 }
 
+Figure& Figure::grouped_lines(const std::vector<Trajectory>& paths, const std::vector<std::string>& group_names) {
+  for (const auto& t : paths) {
+    Mark m;
+    m.kind = Mark::Kind::line, m.x = t.x, m.y = t.y, m.color = palette_color(static_cast<size_t>(std::max(0, t.group)));
+    m.opacity = 0.5, m.line_width = 1;
+    marks_.push_back(std::move(m));
+  }
+  for (size_t k = 0; k < group_names.size(); ++k) {  // legend entries only: no points to draw
+    Mark m;
+    m.kind = Mark::Kind::line, m.name = group_names[k], m.color = palette_color(k);
+    marks_.push_back(std::move(m));
+  }
+  return *this;
+}
+
+Figure& Figure::markers(const std::vector<Marker>& markers) {
+  for (const auto& marker : markers) {
+    Mark m;
+    m.kind = Mark::Kind::circles, m.x = {marker.x}, m.y = {marker.y}, m.labels = {marker.label};
+    m.filled = marker.filled;
+    marks_.push_back(std::move(m));
+  }
+  return *this;
+}
+
 Figure& Figure::unit_circle() {
   unit_circle_ = true;
   return equal_aspect();
@@ -650,6 +694,20 @@ std::string bar_chart_svg(const std::string& title, const std::vector<std::strin
                           const std::vector<double>& values, const std::vector<double>& errors,
                           const std::string& value_label) {
   return bar_chart(title, labels, values, errors, value_label).svg();
+}
+
+Figure trajectories_plot(const std::string& title, const std::string& x_label, const std::string& y_label,
+                         const std::vector<Trajectory>& trajectories, const std::vector<std::string>& group_names,
+                         const std::vector<Marker>& markers) {
+  Figure f(title, x_label, y_label);
+  f.grouped_lines(trajectories, group_names).markers(markers);
+  return f;
+}
+
+std::string trajectories_svg(const std::string& title, const std::string& x_label, const std::string& y_label,
+                             const std::vector<Trajectory>& trajectories, const std::vector<std::string>& group_names,
+                             const std::vector<Marker>& markers) {
+  return trajectories_plot(title, x_label, y_label, trajectories, group_names, markers).svg();
 }
 
 }  // namespace biornn

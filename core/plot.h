@@ -15,6 +15,18 @@ struct Series {
   std::vector<double> x, y;
 };
 
+// A path in the plane and the index of its group (its colour and legend entry).
+struct Trajectory {
+  std::vector<double> x, y;
+  int group = 0;
+};
+// A point drawn as a black circle, filled or open, with an optional label beside it.
+struct Marker {
+  double x = 0, y = 0;
+  bool filled = true;
+  std::string label;
+};
+
 // One set of axes with a title, axis labels, and marks added in order (later marks on top). Every
 // mark with a name gets a legend entry (right of the axes); marks coloured by a condition get a
 // colour bar (continuous values) or a legend of their distinct values (at most 10 of them).
@@ -46,6 +58,11 @@ class Figure {
   // marks where each path starts when `mark_start`.
   Figure& colored_lines(const std::vector<Series>& paths, const std::vector<double>& condition,
                         const std::string& condition_label, bool mark_start = false);
+  // Thin translucent polylines, path i in the colour of group[i], with group_names as the legend
+  // (trajectories of trials grouped by condition).
+  Figure& grouped_lines(const std::vector<Trajectory>& paths, const std::vector<std::string>& group_names);
+  // Black circles on top of everything: filled or open, each with an optional text label.
+  Figure& markers(const std::vector<Marker>& markers);
   // A dashed unit circle (implies equal_aspect) and equal scales on both axes.
   Figure& unit_circle();
   Figure& equal_aspect();
@@ -60,13 +77,15 @@ class Figure {
 
   // One drawn element, kept until rendering.
   struct Mark {
-    enum class Kind { line, points, rects } kind = Kind::line;
+    enum class Kind { line, points, rects, circles } kind = Kind::line;
     std::string name;                // legend entry when not empty
     std::vector<double> x, y, x_end;  // rects span [x, x_end] x [0, y]
     std::vector<double> errors;      // vertical error bars (empty: none)
     std::vector<double> condition;   // colour by condition: one value per point (points) or one (line)
+    std::vector<std::string> labels;  // text beside each point (markers)
     Color color;
-    bool markers = false, mark_start = false;
+    double opacity = 1, line_width = 1.6;
+    bool markers = false, mark_start = false, filled = true;
   };
 
  private:
@@ -101,6 +120,13 @@ std::string bar_chart_svg(const std::string& title, const std::vector<std::strin
                           const std::vector<double>& values, const std::vector<double>& errors,
                           const std::string& value_label);
 
+// Trajectories in a plane (e.g. activity on two principal components), each drawn in the colour
+// of its group (group_names is the legend), with markers on top: filled for `filled`, open
+// otherwise, each with an optional label (e.g. fixed points: stable filled, saddles open).
+std::string trajectories_svg(const std::string& title, const std::string& x_label, const std::string& y_label,
+                             const std::vector<Trajectory>& trajectories, const std::vector<std::string>& group_names,
+                             const std::vector<Marker>& markers);
+
 // The same figures as Figures, for callers that write SVG and PNG with Figure::write.
 Figure line_plot(const std::string& title, const std::string& x_label, const std::string& y_label,
                  const std::vector<Series>& series);
@@ -108,6 +134,9 @@ Figure scatter_plot(const std::string& title, const std::vector<double>& x, cons
                     bool unit_circle, const std::string& x_label, const std::string& y_label);
 Figure histogram_plot(const std::string& title, const std::vector<double>& values, int bins,
                       const std::string& x_label);
+Figure trajectories_plot(const std::string& title, const std::string& x_label, const std::string& y_label,
+                         const std::vector<Trajectory>& trajectories, const std::vector<std::string>& group_names,
+                         const std::vector<Marker>& markers);
 Figure bar_chart(const std::string& title, const std::vector<std::string>& labels, const std::vector<double>& values,
                  const std::vector<double>& errors, const std::string& value_label);
 

@@ -11,6 +11,7 @@
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/plot.h"
+#include "core/summary_json.h"
 
 namespace biornn {
 
@@ -46,11 +47,13 @@ void MetricsTable::load(const std::string& path, int keep_through_epoch) {
   }
 }
 
-void MetricsTable::append(const EpochMetrics& m, const std::vector<LayerDiagnostics>& diags) {
+void MetricsTable::append(const EpochMetrics& m, const std::vector<LayerDiagnostics>& diags,
+                          const std::map<std::string, double>& extra) {
   if (columns_.empty()) {
     columns_.assign(std::begin(kBase), std::end(kBase));
     for (const auto& d : diags)
       for (const char* c : kLayerColumns) columns_.push_back(d.layer + "." + c);
+    for (const auto& [name, value] : extra) columns_.push_back(name);
   }
   std::map<std::string, double> row{{"epoch", m.epoch},
                                     {"train_loss", m.train_loss},
@@ -71,6 +74,7 @@ void MetricsTable::append(const EpochMetrics& m, const std::vector<LayerDiagnost
                              d.has_gates ? d.z_p50 : nan,         d.has_gates ? d.z_p90 : nan};
     for (size_t i = 0; i < std::size(kLayerColumns); ++i) row[d.layer + "." + kLayerColumns[i]] = values[i];
   }
+  for (const auto& [name, value] : extra) row[name] = value;
   rows_.push_back(std::move(row));
 }
 
@@ -141,45 +145,6 @@ void write_plots(const RunDirectory& run, const MetricsTable& metrics, const std
   }
 }
 
-std::string summary_json(const std::string& graph_name, const std::string& status, const TrainResult& r,
-                         int64_t parameters, const std::string& message) {
-  std::ostringstream o;
-  o.precision(6);
-  auto str = [](const std::string& s) {
-    std::string q = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\') q += '\\';
-      if (c == '\n') {
-        q += "\\n";
-        continue;
-      }
-      q += c;
-    }
-    return q + "\"";
-  };
-  o << "{\n  \"graph\": " << str(graph_name) << ",\n  \"status\": " << str(status) << ",\n";
-  if (!message.empty()) o << "  \"message\": " << str(message) << ",\n";
-  o << "  \"parameters\": " << parameters << ",\n  \"epochs\": " << r.epochs.size() << ",\n";
-  if (!r.epochs.empty()) {
-    const auto& m = r.epochs.back();
-    size_t best = 0;
-    for (size_t i = 0; i < r.epochs.size(); ++i)
-      if (r.epochs[i].validation_accuracy > r.epochs[best].validation_accuracy) best = i;
-    double sps = 0, secs = 0;
-    for (const auto& e : r.epochs) {
-      sps += e.samples_per_second;
-      secs += e.seconds;
-    }
-    o << "  \"test_accuracy\": " << m.test_accuracy << ",\n  \"validation_accuracy\": " << m.validation_accuracy
-      << ",\n  \"train_loss\": " << m.train_loss << ",\n  \"test_loss\": " << m.test_loss
-      << ",\n  \"best_validation_epoch\": " << r.epochs[best].epoch
-      << ",\n  \"best_validation_accuracy\": " << r.epochs[best].validation_accuracy
-      << ",\n  \"test_accuracy_at_best_validation\": " << r.epochs[best].test_accuracy
-      << ",\n  \"samples_per_second\": " << sps / r.epochs.size() << ",\n  \"seconds\": " << secs << ",\n";
-  }
-  o << "  \"interrupted\": " << (r.interrupted ? "true" : "false") << "\n}\n";
-  return o.str();
-}
 
 namespace {
 
@@ -191,10 +156,17 @@ class RecordingObserver : public TrainingObserver {
     if (resumed_epochs > 0) metrics_.load(run.file("metrics.csv"), resumed_epochs);
   }
   void on_epoch(const EpochMetrics& m, const TrainState&) override {
-    const auto diags = diagnose(e_, diagnostic_inputs(), e_.dataset->steps(), rows_);
+    const float* x = diagnostic_inputs();  // sets rows_: read it only after this call
+    const auto diags = diagnose(e_, x, e_.dataset->steps(), rows_);
     for (const auto& d : diags)
       if (d.has_w) spdlog::info("  {}", describe(d));
-    metrics_.append(m, diags);
+    std::map<std::string, double> extra;
+    for (const auto& c : constraint_metrics(e_.model)) {
+      spdlog::info("  constraints: {}", biornn::describe(c));
+      extra[c.layer + ".violating_fraction"] = c.violating_fraction;
+      extra[c.layer + ".negative_rate_fraction"] = c.negative_rate_fraction;
+    }
+    metrics_.append(m, diags, extra);
     run_.write_text("metrics.csv", metrics_.csv());
     write_plots(run_, metrics_, diags);
   }
@@ -226,40 +198,31 @@ class RecordingObserver : public TrainingObserver {
   int rows_ = 0;
 };
 
-// checkpoint.bin at every epoch end (and checkpoint_best.bin at a new best validation score),
-// and inside an epoch every `every` minibatches or `minutes` minutes, so that a hard kill loses
-// at most that much; the state saved resumes to the numbers of an uninterrupted run.
-class CheckpointObserver : public TrainingObserver {
- public:
-  CheckpointObserver(Experiment& e, const RunDirectory& run, const Options& train)
-      : e_(e), run_(run), every_(train.get_int("checkpoint_every")), minutes_(train.get_float("checkpoint_minutes")) {}
-  void on_step(const StepEvent& ev) override {
-    if (ev.minibatch == ev.minibatches) return;  // the epoch end saves
-    const bool by_count = every_ > 0 && ev.minibatch % every_ == 0;
-    const bool by_time = minutes_ > 0 && minutes_since_last() >= minutes_;
-    if (by_count || by_time) save(*ev.state);
-  }
-  void on_epoch(const EpochMetrics&, const TrainState& st) override {
-    save(st);
-    if (st.since_best == 0) save_checkpoint(run_.file("checkpoint_best.bin"), e_, st);
-  }
-
- private:
-  double minutes_since_last() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - last_).count() / 60;
-  }
-  void save(const TrainState& st) {
-    save_checkpoint(run_.file("checkpoint.bin"), e_, st);
-    last_ = std::chrono::steady_clock::now();
-  }
-  Experiment& e_;
-  const RunDirectory& run_;
-  int64_t every_;
-  double minutes_;
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
-
 }  // namespace
+
+CheckpointObserver::CheckpointObserver(Experiment& e, const RunDirectory& run, const Options& train)
+    : e_(e), run_(run), every_(train.get_int("checkpoint_every")), minutes_(train.get_float("checkpoint_minutes")) {}
+
+void CheckpointObserver::on_step(const StepEvent& ev) {
+  if (ev.minibatch == ev.minibatches) return;  // the epoch end saves
+  const bool by_count = every_ > 0 && ev.minibatch % every_ == 0;
+  const bool by_time = minutes_ > 0 && minutes_since_last() >= minutes_;
+  if (by_count || by_time) save(*ev.state);
+}
+
+void CheckpointObserver::on_epoch(const EpochMetrics&, const TrainState& st) {
+  save(st);
+  if (st.since_best == 0) save_checkpoint(run_.file("checkpoint_best.bin"), e_, st);
+}
+
+double CheckpointObserver::minutes_since_last() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - last_).count() / 60;
+}
+
+void CheckpointObserver::save(const TrainState& st) {
+  save_checkpoint(run_.file("checkpoint.bin"), e_, st);
+  last_ = std::chrono::steady_clock::now();
+}
 
 RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run, bool resume) {
   RunOptions o;

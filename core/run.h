@@ -3,6 +3,7 @@
 // parameters.npz and summary.json.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,7 +20,9 @@ class MetricsTable {
  public:
   // Reads rows up to `keep_through_epoch` from an existing metrics.csv (for --resume).
   void load(const std::string& path, int keep_through_epoch);
-  void append(const EpochMetrics& m, const std::vector<LayerDiagnostics>& diagnostics);
+  // `extra`: further columns (e.g. "rnn.violating_fraction"), fixed by the first row.
+  void append(const EpochMetrics& m, const std::vector<LayerDiagnostics>& diagnostics,
+              const std::map<std::string, double>& extra = {});
   std::string csv() const;
   // The values of `column` by epoch; negative values are "not measured" unless `is_signed`.
   std::pair<std::vector<double>, std::vector<double>> series(const std::string& column, bool is_signed) const;
@@ -33,6 +36,26 @@ class MetricsTable {
 
 // Learning curves, spectrum over epochs, eigenvalues and singular values of the last epoch.
 void write_plots(const RunDirectory& run, const MetricsTable& metrics, const std::vector<LayerDiagnostics>& last);
+
+// checkpoint.bin at every epoch end (and checkpoint_best.bin at a new best validation score),
+// and inside an epoch every train.checkpoint_every minibatches or train.checkpoint_minutes
+// minutes, so that a hard kill loses at most that much; the state saved resumes to the numbers
+// of an uninterrupted run.
+class CheckpointObserver : public TrainingObserver {
+ public:
+  CheckpointObserver(Experiment& e, const RunDirectory& run, const Options& train);
+  void on_step(const StepEvent& event) override;
+  void on_epoch(const EpochMetrics& metrics, const TrainState& state) override;
+
+ private:
+  double minutes_since_last() const;
+  void save(const TrainState& state);
+  Experiment& e_;
+  const RunDirectory& run_;
+  int64_t every_;
+  double minutes_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
 
 struct RunOutcome {
   std::string status;  // completed, early_stopped, interrupted, diverged
@@ -52,9 +75,5 @@ struct RunOptions {
 RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run,
                        const RunOptions& options);
 RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run, bool resume);
-
-// summary.json for a run.
-std::string summary_json(const std::string& graph_name, const std::string& status, const TrainResult& r,
-                         int64_t parameters, const std::string& message);
 
 }  // namespace biornn

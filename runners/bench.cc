@@ -13,9 +13,7 @@
 // model.project(). Inputs are uniform [0, 1) floats and labels uniform in the classes, made
 // up front (a few distinct batches, cycled), so no dataset file is read: the graph names a
 // dataset only for its shapes (features, classes); its load() is never called.
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -36,10 +34,10 @@
 #include "core/gemm.h"
 #include "core/graph.h"
 #include "core/plugin_loader.h"
+#include "core/process.h"
 #include "core/trainer.h"
 #include "core/training_step.h"
 
-extern char** environ;
 
 namespace {
 
@@ -408,35 +406,6 @@ int run_bench(const Args& a, const std::string& argv0) {
   return 0;
 }
 
-// Runs this binary again (same argv[0], so plugins are found the same way) and returns its stdout.
-std::string run_self(const std::string& argv0, const std::vector<std::string>& args, int* status) {
-  std::vector<std::string> all = {argv0};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> cargv;
-  for (auto& s : all) cargv.push_back(const_cast<char*>(s.c_str()));
-  cargv.push_back(nullptr);
-  int fds[2];
-  if (pipe(fds) != 0) throw biornn::Error("bench --memory: pipe() failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    throw biornn::Error("bench --memory: cannot run /proc/self/exe: " + std::string(strerror(rc)));
-  }
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, size_t(n));
-  close(fds[0]);
-  waitpid(pid, status, 0);
-  return out;
-}
-
 double field(const std::string& line, const std::string& key) {
   const auto at = line.find(" " + key + "=");
   if (at == std::string::npos) return NAN;
@@ -454,11 +423,15 @@ int run_memory(const Args& a, const std::string& argv0) {
     for (auto& d : a.plugin_dirs) args.insert(args.end(), {"--plugin-dir", d});
     for (auto& o : a.overrides) args.insert(args.end(), {"--set", o});
     if (a.ftz >= 0) args.push_back(a.ftz ? "--ftz" : "--no-ftz");
-    int status = 0;
-    const std::string out = run_self(argv0, args, &status);
+    // This binary again (same argv[0], so plugins are found the same way), a fresh process
+    // per T so that each peak RSS is its own.
+    args.insert(args.begin(), argv0);
+    const biornn::ProcessResult run = biornn::run_process(args, "/proc/self/exe");
+    const std::string& out = run.out;
     const auto at = out.find("bench: ");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || at == std::string::npos)
-      throw biornn::Error("bench --memory: the run at T=" + std::to_string(T) + " failed:\n" + out);
+    if (run.exit_code != 0 || at == std::string::npos)
+      throw biornn::Error("bench --memory: the run at T=" + std::to_string(T) + " failed: " + run.failure + "\n" +
+                          out + run.err);
     const std::string line = out.substr(at, out.find('\n', at) - at);
     const double mb = field(line, "peak_rss_mb"), sps = field(line, "samples_per_second");
     std::printf("memory: model=%s hidden=%d batch=%d T=%d peak_rss_mb=%.1f samples_per_second=%.1f\n",

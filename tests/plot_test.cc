@@ -252,6 +252,15 @@ TEST(Figure, Gallery) {
   for (double c : coh) p.push_back(1 / (1 + std::exp(-12 * c)));
   psychometric.colored_points(coh, p, {0.1, 0.1, 0.1, 0.1, 0.3, 0.3, 0.3}, "noise");
   gallery.emplace_back("psychometric", psychometric);
+  std::vector<Trajectory> grouped;
+  for (int k = 0; k < 16; ++k) {
+    Trajectory t;
+    t.group = k % 2;
+    for (int step = 0; step < 30; ++step) t.x.push_back((k % 2 ? 1 : -1) * (1 - std::exp(-step / 8.0)) + 0.03 * k), t.y.push_back(0.5 * std::sin(step / 9.0) + 0.02 * k);
+    grouped.push_back(t);
+  }
+  gallery.emplace_back("fixed_points", trajectories_plot("fixed points: 2 stable (filled), 1 unstable (open)", "PC 1", "PC 2", grouped,
+                                                         {"choice 1", "choice 2"}, {{-1, 0.3, true, ""}, {1.1, 0.4, true, ""}, {0, 0.2, false, "1"}}));
   for (const auto& [name, figure] : gallery) {
     figure.write(dir + "/" + name);
     EXPECT_EQ(xml_error(testing::read_file(dir + "/" + name + ".svg")), "") << name;

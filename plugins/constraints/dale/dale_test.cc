@@ -7,12 +7,14 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
+#include <Eigen/SVD>
 #include <cmath>
 
 #include "core/constraint.h"
 #include "core/plugin_loader.h"
 #include "core/registry.h"
 #include "core/testing.h"
+#include "plugins/constraints/common/backward_check.h"
 
 namespace biornn {
 namespace {
@@ -30,6 +32,14 @@ struct Loaded {
     o.set(schema, "spectral_radius", radius, {}, "test");
     o.set(schema, "excitatory_fraction", fraction, {}, "test");
     o.set(schema, "balanced", balanced, {}, "test");
+    return registry.create<Constraint>("dale", o);
+  }
+  std::unique_ptr<Constraint> make_relaxed(const std::string& mode, double obeying, const std::string& spectrum) {
+    const OptionSchema& schema = registry.get("constraint", "dale").schema;
+    Options o(schema);
+    o.set(schema, "mode", std::string(mode), {}, "test");
+    o.set(schema, "obeying_fraction", obeying, {}, "test");
+    o.set(schema, "spectrum", std::string(spectrum), {}, "test");
     return registry.create<Constraint>("dale", o);
   }
 };
@@ -51,7 +61,7 @@ double spectral_radius(const Matrix& w) {
   return es.eigenvalues().cwiseAbs().maxCoeff();
 }
 
-const char* const kModes[] = {"abs", "clip", "frozen_signs"};
+const char* const kModes[] = {"abs", "clip"};
 
 TEST(Dale, SignsFollowColumnsInEveryModeAfterOptimizerSteps) {
   const int h = 40;
@@ -139,29 +149,73 @@ TEST(Dale, RefusesANonSquareParameter) {
 
 TEST(Dale, BackwardMatchesFiniteDifferencesInEveryMode) {
   const int h = 6;
-  for (const char* mode : kModes) {
-    auto c = loaded().make(mode);
+  struct Config {
+    const char* mode;
+    double obeying;
+    const char* spectrum;
+  };
+  for (const Config& k : {Config{"abs", 1, "dale"}, Config{"clip", 1, "dale"}, Config{"abs", 0.5, "dale"},
+                          Config{"clip", 0.5, "dale"}, Config{"clip", 1, "standard"}}) {
+    const std::string mode = std::string(k.mode) + " obeying " + std::to_string(k.obeying) + " " + k.spectrum;
+    auto c = loaded().make_relaxed(k.mode, k.obeying, k.spectrum);
     Parameter p = square(h);
     Rng rng(2);
+    fill_uniform(p.raw, 0.5f, rng);  // the owner's initialisation (its spectrum for "standard")
     c->initialize(p, rng);
     Matrix weight(h, h);
     fill_uniform(weight, 1.0f, rng);
-    c->apply(p.raw, p.value);
-    Matrix raw_grad;
-    c->backward(p.raw, p.value, weight, raw_grad);
-    auto loss = [&](const Matrix& raw) {
-      Matrix v;
-      c->apply(raw, v);
-      return v.cast<double>().cwiseProduct(weight.cast<double>()).sum();
-    };
-    for (Eigen::Index i = 0; i < p.raw.size(); ++i) {
-      Matrix up = p.raw, down = p.raw;
-      const float eps = 1e-2f * std::abs(p.raw.data()[i]);  // never crosses the kink at 0
-      up.data()[i] += eps;
-      down.data()[i] -= eps;
-      const double numeric = (loss(up) - loss(down)) / (up.data()[i] - down.data()[i]);
-      EXPECT_NEAR(raw_grad.data()[i], numeric, 1e-4) << mode << " entry " << i;
+    EXPECT_EQ(backward_mismatch(*c, p.raw, weight), "") << mode;
+  }
+}
+
+TEST(Dale, PartialDaleFreesTheOtherSenders) {
+  const int h = 40;  // 32 E, 8 I senders
+  for (const char* mode : kModes) {
+    auto c = loaded().make_relaxed(mode, 0.5, "dale");
+    Parameter p = square(h);
+    Rng rng(3);
+    c->initialize(p, rng);
+    const std::vector<float> s = c->column_signs();
+    std::normal_distribution<float> noise(0.0f, 0.3f);
+    for (int step = 0; step < 5; ++step) {
+      for (Eigen::Index i = 0; i < p.raw.size(); ++i) p.raw.data()[i] += noise(rng);
+      c->project(p.raw);
     }
+    c->apply(p.raw, p.value);
+    int obeying_e = 0, obeying_i = 0;
+    for (int j = 0; j < h; ++j) {
+      bool obeys = true;
+      for (int i = 0; i < h; ++i) obeys = obeys && p.value(i, j) * s[j] >= 0;
+      (s[j] > 0 ? obeying_e : obeying_i) += obeys;
+    }
+    // Exactly half of each type obeys (a free column of 40 noisy entries keeps one sign with
+    // probability ~2^-39).
+    EXPECT_EQ(obeying_e, 16) << mode;
+    EXPECT_EQ(obeying_i, 4) << mode;
+  }
+}
+
+TEST(Dale, TransplantedSpectrumHasTheStandardSingularValues) {
+  const int h = 32;
+  auto c = loaded().make_relaxed("clip", 1.0, "standard");
+  Parameter p = square(h);
+  Rng rng(8);
+  fill_uniform(p.raw, 1.0f / std::sqrt(float(h)), rng);  // the owner's ordinary initialisation
+  const Eigen::VectorXd standard = Eigen::JacobiSVD<Eigen::MatrixXd>(p.raw.cast<double>()).singularValues();
+  c->initialize(p, rng);
+  const Eigen::VectorXd transplanted = Eigen::JacobiSVD<Eigen::MatrixXd>(p.raw.cast<double>()).singularValues();
+  EXPECT_LT((transplanted - standard).cwiseAbs().maxCoeff(), 1e-5);
+  // Its singular vectors are the Dale matrix's: not the owner's W, and Dale after a projection.
+  const std::vector<float> s = c->column_signs();
+  c->project(p.raw);
+  c->apply(p.raw, p.value);
+  for (int i = 0; i < h; ++i)
+    for (int j = 0; j < h; ++j) EXPECT_GE(p.value(i, j) * s[j], 0.0f);
+  try {
+    loaded().make_relaxed("abs", 1.0, "standard");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("mode = \"clip\""), std::string::npos) << e.what();
   }
 }
 

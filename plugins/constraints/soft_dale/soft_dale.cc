@@ -1,0 +1,83 @@
+// Constraint `soft_dale`: Dale's law as a penalty on the loss instead of a hard constraint.
+// Sender j is excitatory (s_j = +1) for j < round(f_E * H), inhibitory (s_j = -1) otherwise,
+// as in `dale`. A synapse violates its sender's sign by v_ij = max(0, -s_j W_ij); the loss
+// gains
+//   penalty = lambda * sum_ij v_ij^2,         d penalty / d W_ij = -2 lambda s_j v_ij
+// W_eff = W_raw (the owner's ordinary initialisation is kept), and backward() returns
+// dW_raw = dW_eff + d penalty / d W_raw. So lambda = 0 is `none` bit for bit, and a large
+// lambda pushes every violation towards 0 (towards `dale` with mode = clip).
+// The logged training loss is the task's loss (the penalty is not in it); the violating
+// fraction of W is logged every epoch (core/diagnostics constraint_metrics).
+// When to use it: to move continuously between an unconstrained RNN and Dale's law, and ask
+// how strong the pressure towards Dale's law must be before it costs accuracy.
+#include <cmath>
+
+#include "core/constraint.h"
+#include "core/error.h"
+#include "core/plugin_api.h"
+#include "plugins/constraints/common/sender_types.h"
+
+namespace biornn {
+namespace {
+
+class SoftDaleConstraint : public Constraint {
+ public:
+  explicit SoftDaleConstraint(const Options& o)
+      : fraction_(o.get_float("excitatory_fraction")), lambda_(o.get_float("lambda")) {}
+
+  void initialize(Parameter& p, Rng&) override { signs_ = sender_signs(p, fraction_, "soft_dale"); }
+
+  void apply(const Matrix& raw, Matrix& value) const override {
+    check(raw);
+    value = raw;
+  }
+
+  void backward(const Matrix& raw, const Matrix&, const Matrix& grad, Matrix& raw_grad) const override {
+    raw_grad = grad;
+    if (lambda_ == 0) return;
+    const float two_lambda = float(2 * lambda_);
+    for (Eigen::Index i = 0; i < raw.rows(); ++i)
+      for (Eigen::Index j = 0; j < raw.cols(); ++j) {
+        const float signed_w = signs_[j] * raw(i, j);
+        if (signed_w < 0) raw_grad(i, j) += two_lambda * signed_w * signs_[j];
+      }
+  }
+
+  double penalty(const Matrix& raw) const override {
+    double sum = 0;
+    for (Eigen::Index i = 0; i < raw.rows(); ++i)
+      for (Eigen::Index j = 0; j < raw.cols(); ++j) {
+        const double signed_w = double(signs_[j]) * raw(i, j);
+        if (signed_w < 0) sum += signed_w * signed_w;
+      }
+    return lambda_ * sum;
+  }
+
+  std::vector<float> column_signs() const override { return signs_; }
+
+ private:
+  void check(const Matrix& raw) const {
+    if (signs_.size() != size_t(raw.cols()))
+      throw Error("constraint soft_dale: used on a parameter it was not initialised for");
+  }
+
+  double fraction_, lambda_;
+  std::vector<float> signs_;  // s_j, +1 excitatory / -1 inhibitory sender
+};
+
+void register_soft_dale(Registry* r) {
+  r->add<Constraint>(
+      "soft_dale",
+      "Dale's law as a loss penalty lambda * sum(max(0, -s_j W_ij)^2) on a square W (lambda = 0 is none, large "
+      "lambda approaches dale); W keeps the owner's initialisation",
+      OptionSchema()
+          .add_float("excitatory_fraction", 0.8, "fraction f_E of excitatory units (the first round(f_E H) units)",
+                     0, 1)
+          .add_float("lambda", 1.0, "penalty weight (0: no constraint at all)", 0, 1e9),
+      [](const Options& o) { return std::make_unique<SoftDaleConstraint>(o); });
+}
+
+}  // namespace
+}  // namespace biornn
+
+BIORNN_PLUGIN("soft_dale", "1.0", &biornn::register_soft_dale)
