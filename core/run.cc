@@ -111,35 +111,35 @@ void write_plots(const RunDirectory& run, const MetricsTable& metrics, const std
     auto [x, y] = metrics.series(col, is_signed);
     return Series{name, x, y};
   };
-  run.write_text("loss.svg", line_plot_svg("Loss", "epoch", "loss",
+  write_figure(run, "loss", line_plot("Loss", "epoch", "loss",
                                            {series("train_loss", "train"), series("validation_loss", "validation"),
                                             series("test_loss", "test")}));
-  run.write_text("accuracy.svg", line_plot_svg("Accuracy", "epoch", "accuracy",
+  write_figure(run, "accuracy", line_plot("Accuracy", "epoch", "accuracy",
                                                {series("train_accuracy", "train"),
                                                 series("validation_accuracy", "validation"),
                                                 series("test_accuracy", "test")}));
   for (const auto& d : last) {
     const std::string& l = d.layer;
     if (d.has_w) {
-      run.write_text("spectrum_" + l + ".svg",
-                     line_plot_svg("Layer " + l + ": spectral radius and SVD entropy of W", "epoch", "",
+      write_figure(run, "spectrum_" + l,
+                     line_plot("Layer " + l + ": spectral radius and SVD entropy of W", "epoch", "",
                                    {series(l + ".spectral_radius", "spectral radius"),
                                     series(l + ".svd_entropy", "SVD entropy")}));
-      run.write_text("eigenvalues_" + l + ".svg",
-                     scatter_svg("Layer " + l + ": eigenvalues of effective W", d.eigen_real, d.eigen_imag, true,
+      write_figure(run, "eigenvalues_" + l,
+                     scatter_plot("Layer " + l + ": eigenvalues of effective W", d.eigen_real, d.eigen_imag, true,
                                  "real", "imaginary"));
-      run.write_text("singular_values_" + l + ".svg",
-                     histogram_svg("Layer " + l + ": singular values of effective W", d.singular_values, 30,
+      write_figure(run, "singular_values_" + l,
+                     histogram_plot("Layer " + l + ": singular values of effective W", d.singular_values, 30,
                                    "singular value"));
     }
     if (d.has_gates)
-      run.write_text("gates_" + l + ".svg",
-                     line_plot_svg("Layer " + l + ": gate z (10th, 50th, 90th percentile)", "epoch", "z",
+      write_figure(run, "gates_" + l,
+                     line_plot("Layer " + l + ": gate z (10th, 50th, 90th percentile)", "epoch", "z",
                                    {series(l + ".z_p10", "p10"), series(l + ".z_p50", "median"),
                                     series(l + ".z_p90", "p90")}));
     if (d.has_ei)
-      run.write_text("ei_balance_" + l + ".svg",
-                     line_plot_svg("Layer " + l + ": mean E and I input per unit", "epoch", "input",
+      write_figure(run, "ei_balance_" + l,
+                     line_plot("Layer " + l + ": mean E and I input per unit", "epoch", "input",
                                    {series(l + ".excitatory_input", "excitatory", true),
                                     series(l + ".inhibitory_input", "inhibitory", true)}));
   }

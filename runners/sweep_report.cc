@@ -87,8 +87,7 @@ std::string write_sweep_report(const SweepPlan& plan, const std::vector<SweepRow
   out.write_text("runs.csv", runs_csv(rows));
   out.write_text("summary.md", "# Sweep " + plan.name + "\n\nGraph: " + plan.graph_file + "\n\n" + md.str());
   out.write_text("summary.csv", csv.str());
-  out.write_text("summary.svg",
-                 bar_chart_svg("Sweep " + plan.name, group_order, means, stds, metric + " (%)"));
+  write_figure(out, "summary", bar_chart("Sweep " + plan.name, group_order, means, stds, metric + " (%)"));
   return md.str();
 }
 
