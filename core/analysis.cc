@@ -1,0 +1,31 @@
+#include "core/analysis.h"
+
+#include <vector>
+
+namespace biornn {
+
+int decision(const float* outputs, int steps, int n, int classes, const BatchData& batch, int i) {
+  std::vector<double> sum(size_t(classes), 0.0);
+  int counted = 0;
+  for (int t = 0; t < steps; ++t) {
+    const size_t row = size_t(t) * n + i;
+    if (batch.labels[row] <= 0 || batch.mask[row] <= 0) continue;
+    for (int c = 0; c < classes; ++c) sum[size_t(c)] += outputs[row * classes + c];
+    ++counted;
+  }
+  if (counted == 0) return -1;
+  int best = 0;
+  for (int c = 1; c < classes; ++c)
+    if (sum[size_t(c)] > sum[size_t(best)]) best = c;
+  return best;
+}
+
+int choice_label(int steps, int n, const BatchData& batch, int i) {
+  for (int t = 0; t < steps; ++t) {
+    const size_t row = size_t(t) * n + i;
+    if (batch.labels[row] > 0 && batch.mask[row] > 0) return batch.labels[row];
+  }
+  return -1;
+}
+
+}  // namespace biornn
