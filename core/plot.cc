@@ -167,4 +167,39 @@ std::string bar_chart_svg(const std::string& title, const std::vector<std::strin
   return o.str();
 }
 
+std::string trajectories_svg(const std::string& title, const std::string& xl, const std::string& yl,
+                             const std::vector<Trajectory>& trajectories, const std::vector<std::string>& group_names,
+                             const std::vector<Marker>& markers) {
+  double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
+  auto extend = [&](double x, double y) {
+    x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+  };
+  for (const auto& t : trajectories)
+    for (size_t i = 0; i < t.x.size(); ++i) extend(t.x[i], t.y[i]);
+  for (const auto& m : markers) extend(m.x, m.y);
+  if (x0 > x1) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  pad(x0, x1);
+  pad(y0, y1);
+  Frame f{x0, x1, y0, y1};
+  std::ostringstream o;
+  axes(o, f, title, xl, yl);
+  for (const auto& t : trajectories) {
+    o << "<polyline fill='none' stroke='" << kColors[t.group % 8] << "' stroke-width='1' stroke-opacity='0.5' points='";
+    for (size_t i = 0; i < t.x.size(); ++i) o << f.px(t.x[i]) << "," << f.py(t.y[i]) << " ";
+    o << "'/>\n";
+  }
+  for (const auto& m : markers) {
+    o << "<circle cx='" << f.px(m.x) << "' cy='" << f.py(m.y) << "' r='5' stroke='black' stroke-width='1.5' fill='"
+      << (m.filled ? "black" : "white") << "'/>\n";
+    if (!m.label.empty())
+      o << "<text x='" << f.px(m.x) + 7 << "' y='" << f.py(m.y) - 5 << "' font-size='10'>" << esc(m.label)
+        << "</text>\n";
+  }
+  for (size_t k = 0; k < group_names.size(); ++k)
+    o << "<text x='" << kW - kR + 10 << "' y='" << kT + 16 + 18 * k << "' fill='" << kColors[k % 8] << "'>"
+      << esc(group_names[k]) << "</text>\n";
+  o << "</svg>\n";
+  return o.str();
+}
+
 }  // namespace biornn

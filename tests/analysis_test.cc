@@ -5,8 +5,10 @@
 #include <cmath>
 #include <random>
 
+#include "core/analysis.h"
 #include "core/fixed_points.h"
 #include "core/npz.h"
+#include "core/plugin_loader.h"
 #include "core/pca.h"
 #include "core/testing.h"
 
@@ -144,6 +146,72 @@ TEST(FixedPoints, AContractionHasOneStablePoint) {
 TEST(FixedPoints, RefusesStartsOfTheWrongSize) {
   Bistable map(3);
   EXPECT_THROW(find_fixed_points(map, std::vector<float>(7), 2, FixedPointOptions{}), Error);
+}
+
+// The cells and gates a trained layer may use, loaded once.
+Registry& plugins() {
+  static Registry* r = [] {
+    auto* registry = new Registry;
+    auto* loader = new PluginLoader(*registry);
+    for (const char* so : {"plugins/cells/rate/rate_plugin.so", "plugins/cells/conductance/conductance_plugin.so",
+                           "plugins/cells/gru/gru_plugin.so", "plugins/gates/learned/learned_plugin.so",
+                           "plugins/gates/conductance/conductance_plugin.so"})
+      loader->load(testing::runfile(so));
+    return registry;
+  }();
+  return *r;
+}
+
+std::unique_ptr<RecurrentLayer> layer_of(const std::string& cell, const std::string& gate, int H, int F, Rng& rng) {
+  Registry& r = plugins();
+  auto c = r.create<Cell>(cell, Options(r.get("cell", cell).schema));
+  std::unique_ptr<Gate> g;
+  if (!gate.empty()) g = r.create<Gate>(gate, Options(r.get("gate", gate).schema));
+  return std::make_unique<RecurrentLayer>("rnn", H, F, std::move(c), std::move(g), nullptr,
+                                          std::vector<ConstrainedParameter>{}, rng);
+}
+
+// A trained layer's step map: its Jacobian (from the engine's step_backward) against finite
+// differences of its step, for the simple GRU and the conductance cell.
+TEST(LayerStepMap, JacobianOfATrainedLayersStepMatchesFiniteDifferences) {
+  for (const auto& [cell, gate] : {std::pair<std::string, std::string>{"rate", "learned"}, {"conductance", "learned"}}) {
+    Rng rng(7);
+    auto layer = layer_of(cell, gate, 6, 3, rng);
+    LayerStepMap map(*layer, {0.5f, -0.2f, 0.1f});
+    const int D = map.dimension();
+    std::vector<float> h(static_cast<size_t>(D));
+    std::mt19937 g(8);
+    std::normal_distribution<float> normal(0, 0.5f);
+    for (float& v : h) v = normal(g);
+    const Eigen::MatrixXd J = jacobian(map, h.data());
+    const float eps = 1e-2f;
+    double worst = 0;
+    for (int j = 0; j < D; ++j) {
+      std::vector<float> up = h, down = h, fu(h.size()), fd(h.size());
+      up[size_t(j)] += eps;
+      down[size_t(j)] -= eps;
+      map.apply(up.data(), 1, fu.data());
+      map.apply(down.data(), 1, fd.data());
+      for (int i = 0; i < D; ++i)
+        worst = std::max(worst, std::fabs(J(i, j) - (fu[size_t(i)] - fd[size_t(i)]) / (2 * eps)));
+    }
+    EXPECT_LT(worst, 2e-3) << cell;
+  }
+}
+
+TEST(LayerStepMap, WholeSequenceCellsSayWhyNot) {
+  Rng rng(9);
+  auto layer = layer_of("gru", "", 4, 2, rng);
+  EXPECT_NE(why_no_step_map(*layer).find("whole-sequence"), std::string::npos);
+  try {
+    LayerStepMap map(*layer, {0, 0});
+    ADD_FAILURE() << "a gru layer gave a step map";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("oneDNN"), std::string::npos) << e.what();
+  }
+  auto rate = layer_of("rate", "learned", 4, 2, rng);
+  EXPECT_EQ(why_no_step_map(*rate), "");
+  EXPECT_THROW(LayerStepMap(*rate, {0, 0, 0}), Error);
 }
 
 TEST(Pca, RecoversTheDirectionsOfLargestVariance) {
