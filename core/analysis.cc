@@ -6,6 +6,86 @@
 
 namespace biornn {
 
+namespace {
+
+// The last layer's states s_1..s_T, stepping from the cell's initial state with each step's
+// input (the previous layer's rates, or the data).
+std::vector<float> record_states(RecurrentLayer& layer, const float* input, int T, int n) {
+  const int S = layer.state_size(), F = layer.features();
+  std::vector<float> states(size_t(T) * n * S), s(size_t(n) * S);
+  MatrixMap s0(s.data(), n, S, Eigen::OuterStride<>(S));
+  layer.cell().initial(s0);
+  for (int t = 0; t < T; ++t) {
+    float* next = states.data() + size_t(t) * n * S;
+    layer.step(s.data(), input + size_t(t) * n * F, n, next);
+    std::copy(next, next + size_t(n) * S, s.begin());
+  }
+  return states;
+}
+
+// The task's score of trial i alone, as correct / counted (0 when nothing counts).
+float trial_score(const Dataset& d, Activity& a, int i) {
+  const int T = a.steps, n = a.trials, O = a.output_size;
+  std::vector<float> out(size_t(T) * O), targets(size_t(T) * O), mask(size_t(T));
+  std::vector<int32_t> labels(size_t(T));
+  for (int t = 0; t < T; ++t) {
+    const size_t row = size_t(t) * n + i;
+    std::copy_n(a.outputs.begin() + ptrdiff_t(row * O), O, out.begin() + ptrdiff_t(t) * O);
+    std::copy_n(a.targets.begin() + ptrdiff_t(row * O), O, targets.begin() + ptrdiff_t(t) * O);
+    mask[size_t(t)] = a.mask[row];
+    labels[size_t(t)] = a.labels[row];
+  }
+  const Score s = d.score(out.data(), T, 1, BatchData{nullptr, labels.data(), targets.data(), mask.data()});
+  return s.counted > 0 ? float(s.correct / s.counted) : 0.0f;
+}
+
+}  // namespace
+
+Activity record_activity(Experiment& e, Split split, const std::vector<int64_t>& indices) {
+  const Dataset& d = *e.dataset;
+  if (d.target_kind() == TargetKind::kSequenceClass)
+    throw Error("analysis needs a dataset with targets at every step (a task such as flip_flop); " + d.describe() +
+                " has one label per sequence");
+  if (e.model.readout().pooling() != Pooling::kAll)
+    throw Error("analysis needs the readout's output at every step: set pooling = \"all\" in the readout node");
+  Activity a;
+  a.steps = d.steps();
+  a.trials = int(indices.size());
+  a.features = d.features();
+  a.output_size = d.classes();
+  const int T = a.steps, n = a.trials;
+  const size_t rows = size_t(T) * n;
+  a.x.resize(rows * a.features);
+  a.labels.assign(rows, 0);
+  a.targets.assign(rows * a.output_size, 0.0f);
+  a.mask.resize(rows);
+  d.fill(split, indices.data(), n, a.batch());
+  a.conditions.resize(size_t(n) * d.condition_names().size());
+  d.conditions(split, indices.data(), n, a.conditions.data());
+
+  e.model.run(Minibatch{a.batch(), T, n}, false);
+  const Matrix& out = e.model.readout().outputs();
+  a.outputs.assign(out.data(), out.data() + out.size());
+  RecurrentLayer& last = *e.model.layers().back();
+  a.hidden = last.hidden();
+  a.rates.assign(last.outputs(), last.outputs() + rows * a.hidden);
+  if (last.gates()) a.gates.assign(last.gates(), last.gates() + rows * a.hidden);
+  if (why_no_step_map(last).empty()) {
+    const auto& layers = e.model.layers();
+    std::vector<float> below;  // the last layer's input: the layer below's rates, or the data
+    if (layers.size() > 1) {
+      const RecurrentLayer& prev = *layers[layers.size() - 2];
+      below.assign(prev.outputs(), prev.outputs() + rows * prev.hidden());
+    }
+    a.states = record_states(last, layers.size() > 1 ? below.data() : a.x.data(), T, n);
+    a.state_size = last.state_size();
+  }
+  for (int i = 0; i < n; ++i) a.correct.push_back(trial_score(d, a, i));
+  if (d.target_kind() == TargetKind::kStepClass)
+    for (int i = 0; i < n; ++i) a.decisions.push_back(decision(a.outputs.data(), T, n, a.output_size, a.batch(), i));
+  return a;
+}
+
 int decision(const float* outputs, int steps, int n, int classes, const BatchData& batch, int i) {
   std::vector<double> sum(size_t(classes), 0.0);
   int counted = 0;

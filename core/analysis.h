@@ -8,6 +8,7 @@
 #include "core/dataset.h"
 #include "core/fixed_points.h"
 #include "core/recurrent_layer.h"
+#include "core/trainer.h"
 
 namespace biornn {
 
@@ -19,6 +20,29 @@ int decision(const float* outputs, int steps, int n, int classes, const BatchDat
 
 // The label of those steps (the right choice), or -1.
 int choice_label(int steps, int n, const BatchData& batch, int i);
+
+// What a trained network did on some trials, time-major like the engine ([T, n, ...]).
+struct Activity {
+  int steps = 0, trials = 0, features = 0, hidden = 0, output_size = 0, state_size = 0;
+  std::vector<float> x;           // [T, n, F] inputs
+  std::vector<float> rates;       // [T, n, H] r_t of the last layer
+  std::vector<float> gates;       // [T, n, H] z_t of the last layer (empty: whole-sequence cell)
+  std::vector<float> states;      // [T, n, S] s_t of the last layer (empty: whole-sequence cell)
+  std::vector<float> outputs;     // [T, n, O] the readout's outputs (logits or values)
+  std::vector<int32_t> labels;    // [T, n] (kStepClass)
+  std::vector<float> targets;     // [T, n, O] (kStepValue)
+  std::vector<float> mask;        // [T, n]
+  std::vector<float> conditions;  // [n, C] (Dataset::condition_names)
+  std::vector<float> correct;     // [n] the task's score of each trial alone (correct / counted)
+  std::vector<int32_t> decisions; // [n] decision() of each trial (kStepClass), else empty
+  BatchData batch() { return {x.data(), labels.data(), targets.data(), mask.data()}; }
+};
+
+// Runs `e`'s model with its readout at every step (noise off, as in evaluation) on trials
+// `indices` of `split` and records its activity. States come from the last layer's step(),
+// one step at a time from the cell's initial state (per-step cells; for whole-sequence cells
+// `states` and `gates` stay empty). Needs a per-step dataset and a readout with pooling "all".
+Activity record_activity(Experiment& e, Split split, const std::vector<int64_t>& indices);
 
 // Why `layer` has no one-step map with a given state ("" when it has one): whole-sequence
 // cells (gru, lstm) run all steps inside oneDNN's RNN primitive, which starts from its own zero

@@ -26,11 +26,12 @@ void q_and_gradient(StateMap& map, const std::vector<float>& h, int n, std::vect
     }
 }
 
-// Adam on every row at once; a row stops moving once its q is below the tolerance.
+// Adam on every row at once, each row with its own step size: halved when its q rose (the step
+// overshot), grown by 5% up to the initial one when q fell; a row stops once q < tolerance.
 std::vector<float> minimise(StateMap& map, std::vector<float> h, int n, const FixedPointOptions& o,
                             std::vector<double>* q) {
   const int D = map.dimension();
-  std::vector<double> m(h.size(), 0.0), v(h.size(), 0.0);
+  std::vector<double> m(h.size(), 0.0), v(h.size(), 0.0), previous(size_t(n), 1e300), rate(size_t(n), o.learning_rate);
   std::vector<float> grad(h.size());
   std::vector<char> done(size_t(n), 0);
   const double beta1 = 0.9, beta2 = 0.999, eps = 1e-12;
@@ -38,15 +39,18 @@ std::vector<float> minimise(StateMap& map, std::vector<float> h, int n, const Fi
     q_and_gradient(map, h, n, q, &grad);
     int moving = 0;
     for (int i = 0; i < n; ++i) {
-      done[size_t(i)] = done[size_t(i)] || (*q)[size_t(i)] < o.tolerance;
-      if (done[size_t(i)]) continue;
+      const size_t r = size_t(i);
+      done[r] = done[r] || (*q)[r] < o.tolerance;
+      if (done[r]) continue;
       ++moving;
+      rate[r] = (*q)[r] > previous[r] ? rate[r] * 0.5 : std::min(o.learning_rate, rate[r] * 1.05);
+      previous[r] = (*q)[r];
       for (int d = 0; d < D; ++d) {
-        const size_t k = size_t(i) * D + d;
+        const size_t k = r * D + d;
         m[k] = beta1 * m[k] + (1 - beta1) * grad[k];
         v[k] = beta2 * v[k] + (1 - beta2) * double(grad[k]) * grad[k];
         const double mh = m[k] / (1 - std::pow(beta1, it)), vh = v[k] / (1 - std::pow(beta2, it));
-        h[k] -= float(o.learning_rate * mh / (std::sqrt(vh) + eps));
+        h[k] -= float(rate[r] * mh / (std::sqrt(vh) + eps));
       }
     }
     if (moving == 0) break;
