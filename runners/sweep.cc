@@ -13,7 +13,7 @@
 
 #include "core/graph.h"
 #include "core/plot.h"
-#include "core/run_directory.h"
+#include "core/run.h"
 #include "runners/common.h"
 
 namespace {
@@ -170,7 +170,9 @@ int main(int argc, char** argv) {
     for (auto& j : jobs) {
       const auto run = biornn::RunDirectory::at((root_dir / j.label).string());
       biornn::RunOutcome out;
-      const auto done = run.read_metrics();
+      biornn::MetricsTable table;
+      table.load(run.file("metrics.csv"), 1 << 30);
+      const auto& done = table.rows();
       std::ifstream summary_file(run.file("summary.json"));
       const std::string summary((std::istreambuf_iterator<char>(summary_file)), {});
       if (keep && summary.find("\"status\": \"completed\"") != std::string::npos && !done.empty()) {

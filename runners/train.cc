@@ -12,7 +12,7 @@
 #include "core/data_paths.h"
 #include "core/graph.h"
 #include "core/plugin_loader.h"
-#include "core/run_directory.h"
+#include "core/run.h"
 #include "core/trainer.h"
 #include "runners/common.h"
 
@@ -33,8 +33,12 @@ void list_plugins(const biornn::Registry& registry, const biornn::PluginLoader& 
   for (const auto& spec : biornn::train_schema().specs()) std::cout << "      " << spec.describe() << "\n";
 }
 
+// The run's stop token: SIGINT (Ctrl-C) and SIGTERM (Slurm preemption or time limit) stop
+// training at the next minibatch boundary and save a checkpoint.
+biornn::StopToken g_stop;
+
 void on_sigint(int) {
-  biornn::request_stop();
+  g_stop.request();
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
 
@@ -85,7 +89,10 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGINT, on_sigint);
     std::signal(SIGTERM, on_sigint);
-    const biornn::RunOutcome out = biornn::execute_run(graph, registry, *run, !resume.empty());
+    biornn::RunOptions options;
+    options.resume = !resume.empty();
+    options.stop = &g_stop;
+    const biornn::RunOutcome out = biornn::execute_run(graph, registry, *run, options);
     if (out.status == "diverged") {
       std::cerr << "error: " << out.message << std::endl;
       return 1;

@@ -67,8 +67,9 @@ void check_resume(const Registry& registry, const Graph& graph, int64_t stop_ste
   {
     auto first = build_experiment(graph, registry);
     TrainState st;
-    request_stop_at_step(stop_step);
-    TrainResult part = train(*first, graph, st);
+    StopToken stop;
+    stop.request_at_step(stop_step);
+    TrainResult part = train(*first, graph, st, TrainContext{&stop, nullptr, {}});
     ASSERT_TRUE(part.interrupted);
     EXPECT_EQ(st.epochs_done, epochs_done);
     EXPECT_EQ(st.next_batch, next_batch);
