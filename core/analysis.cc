@@ -26,8 +26,9 @@ std::vector<float> record_states(RecurrentLayer& layer, const float* input, int 
 // The task's score of trial i alone, as correct / counted (0 when nothing counts).
 float trial_score(const Dataset& d, Activity& a, int i) {
   const int T = a.steps, n = a.trials, O = a.output_size;
-  std::vector<float> out(size_t(T) * O), targets(size_t(T) * O), mask(size_t(T));
-  std::vector<int32_t> labels(size_t(T));
+  const size_t steps = static_cast<size_t>(T);
+  std::vector<float> out(steps * O), targets(steps * O), mask(steps);
+  std::vector<int32_t> labels(steps);
   for (int t = 0; t < T; ++t) {
     const size_t row = size_t(t) * n + i;
     std::copy_n(a.outputs.begin() + ptrdiff_t(row * O), O, out.begin() + ptrdiff_t(t) * O);

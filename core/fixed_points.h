@@ -24,8 +24,8 @@ class StateMap {
 struct FixedPointOptions {
   int iterations = 4000;        // Adam steps at most
   double learning_rate = 0.01;  // Adam's initial step size on h (each start adapts its own)
-  double tolerance = 1e-9;      // q below this: a fixed point (optimisation of that start stops)
-  double merge_distance = 1e-2; // points closer than this (Euclidean) are one point
+  double tolerance = 1e-7;      // q below this: a fixed point (optimisation of that start stops)
+  double merge_distance = 0.1;  // points closer than this (Euclidean) are one point
   double unit_tolerance = 1e-3; // |lambda| > 1 + this: an unstable mode
 };
 

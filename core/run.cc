@@ -191,7 +191,8 @@ class RecordingObserver : public TrainingObserver {
     if (resumed_epochs > 0) metrics_.load(run.file("metrics.csv"), resumed_epochs);
   }
   void on_epoch(const EpochMetrics& m, const TrainState&) override {
-    const auto diags = diagnose(e_, diagnostic_inputs(), e_.dataset->steps(), rows_);
+    const float* x = diagnostic_inputs();  // sets rows_ on first use: call it before reading rows_
+    const auto diags = diagnose(e_, x, e_.dataset->steps(), rows_);
     for (const auto& d : diags)
       if (d.has_w) spdlog::info("  {}", describe(d));
     metrics_.append(m, diags);

@@ -27,8 +27,8 @@ namespace fs = std::filesystem;
 
 struct Settings {
   std::string run_dir, out_dir, checkpoint = "last", input = "zero";
-  int trials = 256, starts = 256;
-  double start_noise = 0.02;
+  int trials = 256, starts = 512;
+  double start_noise = 0.1;
   uint64_t seed = 1;
   FixedPointOptions fixed_points;
 };

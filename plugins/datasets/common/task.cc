@@ -21,7 +21,18 @@ uint64_t splitmix64(uint64_t& state) {
 
 constexpr int kMaxSteps = 100000;
 
+std::string trimmed(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
 }  // namespace
+
+std::string number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
 
 TrialRandom::TrialRandom(uint64_t seed, Split split, int64_t index) : state_(seed) {
   // Mix the three numbers so that neighbouring seeds and indices give unrelated streams.
@@ -145,8 +156,8 @@ Timing::Timing(const std::vector<PeriodSpec>& periods, const Options& o, const s
   }
   const double steps = std::ceil(longest / dt_ms_ - 1e-9);
   if (steps > kMaxSteps)
-    throw Error(o.where("dt_ms"), task + ": trials of up to " + std::to_string(longest) +
-                                      " ms at dt_ms " + std::to_string(dt_ms_) + " are " +
+    throw Error(o.where("dt_ms"), task + ": trials of up to " + number(longest) +
+                                      " ms at dt_ms " + number(dt_ms_) + " are " +
                                       std::to_string(int64_t(steps)) + " steps, more than " +
                                       std::to_string(kMaxSteps) + ": raise dt_ms or shorten periods");
   steps_ = int(steps);
@@ -156,7 +167,7 @@ Timing::Timing(const std::vector<PeriodSpec>& periods, const Options& o, const s
     throw Error(o.where(last + "_ms"),
                 task + ": the " + last + " period (" + std::to_string(steps_of(ms_.back())) +
                     " steps) must be longer than grace_ms (" + std::to_string(grace_steps_) +
-                    " steps at dt_ms " + std::to_string(dt_ms_) + "): lengthen it or lower grace_ms");
+                    " steps at dt_ms " + number(dt_ms_) + "): lengthen it or lower grace_ms");
 }
 
 int Timing::steps_of(double ms) const { return int(std::lround(ms / dt_ms_)); }
@@ -231,16 +242,16 @@ std::vector<double> number_list(const Options& options, const std::string& name,
   std::stringstream in(options.get_string(name));
   std::string item;
   while (std::getline(in, item, ',')) {
+    item = trimmed(item);
     char* end = nullptr;
     const double v = std::strtod(item.c_str(), &end);
-    const bool blank = item.find_first_not_of(" \t") == std::string::npos;
-    if (blank || end == item.c_str() || std::string(end).find_first_not_of(" \t") != std::string::npos)
+    if (item.empty() || *end != '\0')
       throw Error(options.where(name), name + ": '" + item +
                                            "' is not a number (write comma-separated numbers, "
                                            "e.g. \"0.05, 0.15, 0.5\")");
     if (v < min || v > max)
-      throw Error(options.where(name), name + ": " + item + " is outside [" + std::to_string(min) +
-                                           ", " + std::to_string(max) + "]");
+      throw Error(options.where(name),
+                  name + ": " + item + " is outside [" + number(min) + ", " + number(max) + "]");
     values.push_back(v);
   }
   if (values.empty())

@@ -160,6 +160,9 @@ class ChoiceTask : public TaskDataset {
   Timing timing_;
 };
 
+// `v` as people write it (0.05, 20, 1e-06): for messages and descriptions.
+std::string number(double v);
+
 // Comma-separated numbers of a string option, each checked in [min, max]; errors at the option's
 // position in the graph file.
 std::vector<double> number_list(const Options& options, const std::string& name, double min,

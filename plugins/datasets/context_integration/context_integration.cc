@@ -31,7 +31,7 @@ class ContextIntegration : public ChoiceTask {
   std::string describe() const override {
     return "context_integration: " + std::to_string(coherences_.size()) +
            " coherence levels per stimulus, " + std::to_string(steps_) + " steps of " +
-           std::to_string(timing_.dt_ms()) + " ms";
+           number(timing_.dt_ms()) + " ms";
   }
 
  protected:

@@ -43,7 +43,7 @@ class FlipFlop : public TaskDataset {
 
   std::string describe() const override {
     return "flip_flop: " + std::to_string(outputs_) + " bits, " + std::to_string(steps_) +
-           " steps, pulse probability " + std::to_string(probability_);
+           " steps, pulse probability " + number(probability_);
   }
 
  protected:

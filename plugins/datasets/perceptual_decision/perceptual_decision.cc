@@ -26,7 +26,7 @@ class PerceptualDecision : public ChoiceTask {
 
   std::string describe() const override {
     return "perceptual_decision: " + std::to_string(coherences_.size()) + " coherence levels, " +
-           std::to_string(steps_) + " steps of " + std::to_string(timing_.dt_ms()) + " ms";
+           std::to_string(steps_) + " steps of " + number(timing_.dt_ms()) + " ms";
   }
 
  protected:

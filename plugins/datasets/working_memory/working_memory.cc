@@ -29,7 +29,7 @@ class WorkingMemory : public ChoiceTask {
 
   std::string describe() const override {
     return "working_memory: Romo et al. frequency pairs, " + std::to_string(steps_) +
-           " steps of " + std::to_string(timing_.dt_ms()) + " ms";
+           " steps of " + number(timing_.dt_ms()) + " ms";
   }
 
  protected:
