@@ -291,7 +291,7 @@ TEST(BadGraph, UnknownPlugin) {
             "g.toml:9:19: unknown gate plugin 'learnt' (known gate plugins: conductance, fixed, learned)");
   EXPECT_EQ(parse_error(graph_with("\"rate\"", "\"rnn\"")),
             "g.toml:6:10: unknown plugin 'rnn' for node 'rnn' (known cells: conductance, gru, leaky, lstm, rate, "
-            "vanilla; datasets: cifar10, fashion_mnist, mnist; and \"readout\")");
+            "vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, flip_flop, mnist, perceptual_decision, working_memory; and \"readout\")");
 }
 
 TEST(BadGraph, SetWithABadValue) {
@@ -621,7 +621,7 @@ TEST(TrainRunner, UnknownPlugin) {
   EXPECT_EQ(o.err_lines(), 1) << o.err;
   EXPECT_EQ(o.last_err_line(), "error: " + path +
                                    ":6:10: unknown plugin 'rnn' for node 'rnn' (known cells: conductance, gru, leaky, "
-                                   "lstm, rate, vanilla; datasets: cifar10, fashion_mnist, mnist; and \"readout\")");
+                                   "lstm, rate, vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, flip_flop, mnist, perceptual_decision, working_memory; and \"readout\")");
 }
 
 TEST(TrainRunner, TruncatedDatasetFile) {
@@ -676,7 +676,7 @@ TEST(TrainRunner, BadPluginInPluginDir) {
   EXPECT_EQ(o.err_lines(), 1) << o.err;
   EXPECT_EQ(o.last_err_line(), "error: " + path +
                                    ":6:10: unknown plugin 'test_identity' for node 'rnn' (known cells: conductance, "
-                                   "gru, leaky, lstm, rate, vanilla; datasets: cifar10, fashion_mnist, mnist; and "
+                                   "gru, leaky, lstm, rate, vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, flip_flop, mnist, perceptual_decision, working_memory; and "
                                    "\"readout\")");
 }
 
