@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/npz.h"
 
 namespace biornn {
 
@@ -77,19 +78,6 @@ class Reader {
   std::string data_, path_;
   size_t pos_ = 0;
 };
-
-void write_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(bytes.data(), std::streamsize(bytes.size()));
-    f.flush();
-    if (!f) throw Error("cannot write " + tmp + " (disk full or no permission?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error("cannot rename " + tmp + " to " + path + ": " + ec.message());
-}
 
 void write_metrics(Writer& w, const EpochMetrics& m) {
   w.u64(uint64_t(m.epoch));
@@ -195,93 +183,23 @@ void load_checkpoint(const std::string& path, Experiment& e, TrainState& st) {
   for (auto& m : st.history) m = read_metrics(r);
 }
 
-// --- .npz: an uncompressed zip of .npy (format 1.0, little-endian float32, C order) ---------
-
-namespace {
-
-std::string npy(const Matrix& m) {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(m.rows()) + ", " +
-                       std::to_string(m.cols()) + "), }";
-  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-  header += '\n';
-  std::string out = "\x93NUMPY";
-  out += char(1);
-  out += char(0);
-  const uint16_t len = uint16_t(header.size());
-  out.append(reinterpret_cast<const char*>(&len), 2);
-  out += header;
-  out.append(reinterpret_cast<const char*>(m.data()), sizeof(float) * size_t(m.size()));
-  return out;
-}
-
-void put16(std::string& s, uint16_t v) { s.append(reinterpret_cast<const char*>(&v), 2); }
-void put32(std::string& s, uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); }
-
-}  // namespace
+// --- .npz ----------------------------------------------------------------------------------
 
 void save_npz(const std::string& path, Experiment& e) {
-  std::vector<std::pair<std::string, Matrix>> arrays;
+  std::vector<NpyArray> arrays;
+  auto add = [&arrays](const std::string& name, const Matrix& m) {
+    arrays.push_back({name, {int64_t(m.rows()), int64_t(m.cols())}, std::vector<float>(m.data(), m.data() + m.size()), {}});
+  };
   for (const auto& l : e.model.layers()) {
     l->prepare();  // effective values from the current raw ones
     for (const Parameter* p : l->parameters().all()) {
-      arrays.emplace_back(l->name() + "." + p->name, p->value);
-      arrays.emplace_back(l->name() + "." + p->name + ".raw", p->raw);
+      add(l->name() + "." + p->name, p->value);
+      add(l->name() + "." + p->name + ".raw", p->raw);
     }
-    if (l->scaling_matrix()) arrays.emplace_back(l->name() + ".A", *l->scaling_matrix());
+    if (l->scaling_matrix()) add(l->name() + ".A", *l->scaling_matrix());
   }
-  for (const Parameter* p : e.model.readout().parameters().all())
-    arrays.emplace_back(e.model.readout().name() + "." + p->name, p->raw);
-
-  std::string zip, central;
-  uint16_t count = 0;
-  for (const auto& [name, m] : arrays) {
-    const std::string file = name + ".npy", data = npy(m);
-    const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(data.data()), uInt(data.size())));
-    const uint32_t offset = uint32_t(zip.size());
-    put32(zip, 0x04034b50);
-    put16(zip, 20);
-    put16(zip, 0);
-    put16(zip, 0);  // stored
-    put16(zip, 0);
-    put16(zip, 0x21);  // 1980-01-01
-    put32(zip, crc);
-    put32(zip, uint32_t(data.size()));
-    put32(zip, uint32_t(data.size()));
-    put16(zip, uint16_t(file.size()));
-    put16(zip, 0);
-    zip += file;
-    zip += data;
-    put32(central, 0x02014b50);
-    put16(central, 20);
-    put16(central, 20);
-    put16(central, 0);
-    put16(central, 0);
-    put16(central, 0);
-    put16(central, 0x21);
-    put32(central, crc);
-    put32(central, uint32_t(data.size()));
-    put32(central, uint32_t(data.size()));
-    put16(central, uint16_t(file.size()));
-    put16(central, 0);
-    put16(central, 0);
-    put16(central, 0);
-    put16(central, 0);
-    put32(central, 0);
-    put32(central, offset);
-    central += file;
-    ++count;
-  }
-  const uint32_t central_offset = uint32_t(zip.size());
-  zip += central;
-  put32(zip, 0x06054b50);
-  put16(zip, 0);
-  put16(zip, 0);
-  put16(zip, count);
-  put16(zip, count);
-  put32(zip, uint32_t(central.size()));
-  put32(zip, central_offset);
-  put16(zip, 0);
-  write_atomically(path, zip);
+  for (const Parameter* p : e.model.readout().parameters().all()) add(e.model.readout().name() + "." + p->name, p->raw);
+  write_npz(path, arrays);
 }
 
 }  // namespace biornn

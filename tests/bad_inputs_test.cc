@@ -291,7 +291,7 @@ TEST(BadGraph, UnknownPlugin) {
             "g.toml:9:19: unknown gate plugin 'learnt' (known gate plugins: conductance, fixed, learned)");
   EXPECT_EQ(parse_error(graph_with("\"rate\"", "\"rnn\"")),
             "g.toml:6:10: unknown plugin 'rnn' for node 'rnn' (known cells: adaptive_rate, conductance, gru, leaky, lstm, rate, "
-            "vanilla; datasets: cifar10, fashion_mnist, mnist; and \"readout\")");
+            "vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, flip_flop, mnist, perceptual_decision, working_memory; and \"readout\")");
 }
 
 TEST(BadGraph, SetWithABadValue) {
@@ -570,6 +570,39 @@ TEST(BadNumbers, DivergedRunNamesOnlyACheckpointThatExists) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Task options (generated datasets): the schema's range, and checks the task makes itself
+
+TEST(BadTask, OptionOutOfRange) {
+  const std::string g = graph_with("plugin = \"mnist\"", "plugin = \"flip_flop\"\npulse_probability = 1.5");
+  EXPECT_EQ(parse_error(g), "g.toml:5:21: option 'pulse_probability' of node 'data' (dataset 'flip_flop') is 1.5, allowed in [0, 1]");
+}
+
+TEST(BadTask, CoherenceOutsideZeroOne) {
+  const std::string g = graph_with("plugin = \"mnist\"", "plugin = \"perceptual_decision\"\ncoherences = \"0.1, 1.5\"");
+  EXPECT_EQ(build_error(g), "g.toml:5:14: coherences: 1.5 is outside [0, 1]");
+}
+
+TEST(BadTask, ResponseNotLongerThanGrace) {
+  const std::string g = graph_with("plugin = \"mnist\"", "plugin = \"working_memory\"\nresponse_ms = 60.0");
+  EXPECT_EQ(build_error(g), "g.toml:5:15: working_memory: the response period (3 steps) must be longer than grace_ms (5 steps at dt_ms 20): "
+                           "lengthen it or lower grace_ms");
+}
+
+// ---------------------------------------------------------------------------------------
+// The analyze runner on a directory that is not a trained run
+
+TEST(AnalyzeRunner, DirectoryWithoutACheckpoint) {
+  const std::string dir = testing::temp_dir("not_a_run");
+  testing::write_file(dir + "/graph.toml", kGraph);
+  Outcome o = run({testing::runfile("runners/analyze"), dir});
+  EXPECT_EQ(o.exit_code, 1) << o.out << o.err;
+  EXPECT_EQ(o.err_lines(), 1) << o.err;
+  EXPECT_EQ(o.last_err_line(), "error: " + dir +
+                                   " has no checkpoint.bin: analyze reads a run directory that train wrote (e.g. "
+                                   "runs/flip_flop_gru/001)");
+}
+
+// ---------------------------------------------------------------------------------------
 // The train runner end to end: exit code 1 and one line "error: <file>...: ..." on stderr
 
 TEST(TrainRunner, MalformedGraph) {
@@ -588,7 +621,7 @@ TEST(TrainRunner, UnknownPlugin) {
   EXPECT_EQ(o.err_lines(), 1) << o.err;
   EXPECT_EQ(o.last_err_line(), "error: " + path +
                                    ":6:10: unknown plugin 'rnn' for node 'rnn' (known cells: adaptive_rate, conductance, gru, leaky, "
-                                   "lstm, rate, vanilla; datasets: cifar10, fashion_mnist, mnist; and \"readout\")");
+                                   "lstm, rate, vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, flip_flop, mnist, perceptual_decision, working_memory; and \"readout\")");
 }
 
 TEST(TrainRunner, TruncatedDatasetFile) {
@@ -643,7 +676,7 @@ TEST(TrainRunner, BadPluginInPluginDir) {
   EXPECT_EQ(o.err_lines(), 1) << o.err;
   EXPECT_EQ(o.last_err_line(), "error: " + path +
                                    ":6:10: unknown plugin 'test_identity' for node 'rnn' (known cells: adaptive_rate, conductance, "
-                                   "gru, leaky, lstm, rate, vanilla; datasets: cifar10, fashion_mnist, mnist; and "
+                                   "gru, leaky, lstm, rate, vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, flip_flop, mnist, perceptual_decision, working_memory; and "
                                    "\"readout\")");
 }
 

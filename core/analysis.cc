@@ -1,0 +1,143 @@
+#include "core/analysis.h"
+
+#include <vector>
+
+#include "core/error.h"
+
+namespace biornn {
+
+namespace {
+
+// The last layer's states s_1..s_T, stepping from the cell's initial state with each step's
+// input (the previous layer's rates, or the data).
+std::vector<float> record_states(RecurrentLayer& layer, const float* input, int T, int n) {
+  const int S = layer.state_size(), F = layer.features();
+  std::vector<float> states(size_t(T) * n * S), s(size_t(n) * S);
+  MatrixMap s0(s.data(), n, S, Eigen::OuterStride<>(S));
+  layer.cell().initial(s0);
+  for (int t = 0; t < T; ++t) {
+    float* next = states.data() + size_t(t) * n * S;
+    layer.step(s.data(), input + size_t(t) * n * F, n, next);
+    std::copy(next, next + size_t(n) * S, s.begin());
+  }
+  return states;
+}
+
+// The task's score of trial i alone, as correct / counted (0 when nothing counts).
+float trial_score(const Dataset& d, Activity& a, int i) {
+  const int T = a.steps, n = a.trials, O = a.output_size;
+  const size_t steps = static_cast<size_t>(T);
+  std::vector<float> out(steps * O), targets(steps * O), mask(steps);
+  std::vector<int32_t> labels(steps);
+  for (int t = 0; t < T; ++t) {
+    const size_t row = size_t(t) * n + i;
+    std::copy_n(a.outputs.begin() + ptrdiff_t(row * O), O, out.begin() + ptrdiff_t(t) * O);
+    std::copy_n(a.targets.begin() + ptrdiff_t(row * O), O, targets.begin() + ptrdiff_t(t) * O);
+    mask[size_t(t)] = a.mask[row];
+    labels[size_t(t)] = a.labels[row];
+  }
+  const Score s = d.score(out.data(), T, 1, BatchData{nullptr, labels.data(), targets.data(), mask.data()});
+  return s.counted > 0 ? float(s.correct / s.counted) : 0.0f;
+}
+
+}  // namespace
+
+Activity record_activity(Experiment& e, Split split, const std::vector<int64_t>& indices) {
+  const Dataset& d = *e.dataset;
+  if (d.target_kind() == TargetKind::kSequenceClass)
+    throw Error("analysis needs a dataset with targets at every step (a task such as flip_flop); " + d.describe() +
+                " has one label per sequence");
+  if (e.model.readout().pooling() != Pooling::kAll)
+    throw Error("analysis needs the readout's output at every step: set pooling = \"all\" in the readout node");
+  Activity a;
+  a.steps = d.steps();
+  a.trials = int(indices.size());
+  a.features = d.features();
+  a.output_size = d.classes();
+  const int T = a.steps, n = a.trials;
+  const size_t rows = size_t(T) * n;
+  a.x.resize(rows * a.features);
+  a.labels.assign(rows, 0);
+  a.targets.assign(rows * a.output_size, 0.0f);
+  a.mask.resize(rows);
+  d.fill(split, indices.data(), n, a.batch());
+  a.conditions.resize(size_t(n) * d.condition_names().size());
+  d.conditions(split, indices.data(), n, a.conditions.data());
+
+  e.model.run(Minibatch{a.batch(), T, n}, false);
+  const Matrix& out = e.model.readout().outputs();
+  a.outputs.assign(out.data(), out.data() + out.size());
+  RecurrentLayer& last = *e.model.layers().back();
+  a.hidden = last.hidden();
+  a.rates.assign(last.outputs(), last.outputs() + rows * a.hidden);
+  if (last.gates()) a.gates.assign(last.gates(), last.gates() + rows * a.hidden);
+  if (why_no_step_map(last).empty()) {
+    const auto& layers = e.model.layers();
+    std::vector<float> below;  // the last layer's input: the layer below's rates, or the data
+    if (layers.size() > 1) {
+      const RecurrentLayer& prev = *layers[layers.size() - 2];
+      below.assign(prev.outputs(), prev.outputs() + rows * prev.hidden());
+    }
+    a.states = record_states(last, layers.size() > 1 ? below.data() : a.x.data(), T, n);
+    a.state_size = last.state_size();
+  }
+  for (int i = 0; i < n; ++i) a.correct.push_back(trial_score(d, a, i));
+  if (d.target_kind() == TargetKind::kStepClass)
+    for (int i = 0; i < n; ++i) a.decisions.push_back(decision(a.outputs.data(), T, n, a.output_size, a.batch(), i));
+  return a;
+}
+
+int decision(const float* outputs, int steps, int n, int classes, const BatchData& batch, int i) {
+  std::vector<double> sum(size_t(classes), 0.0);
+  int counted = 0;
+  for (int t = 0; t < steps; ++t) {
+    const size_t row = size_t(t) * n + i;
+    if (batch.labels[row] <= 0 || batch.mask[row] <= 0) continue;
+    for (int c = 0; c < classes; ++c) sum[size_t(c)] += outputs[row * classes + c];
+    ++counted;
+  }
+  if (counted == 0) return -1;
+  int best = 0;
+  for (int c = 1; c < classes; ++c)
+    if (sum[size_t(c)] > sum[size_t(best)]) best = c;
+  return best;
+}
+
+int choice_label(int steps, int n, const BatchData& batch, int i) {
+  for (int t = 0; t < steps; ++t) {
+    const size_t row = size_t(t) * n + i;
+    if (batch.labels[row] > 0 && batch.mask[row] > 0) return batch.labels[row];
+  }
+  return -1;
+}
+
+std::string why_no_step_map(const RecurrentLayer& layer) {
+  if (!layer.cell().runs_whole_sequence()) return "";
+  return "layer '" + layer.name() + "' has a whole-sequence cell (gru/lstm run every step inside oneDNN's RNN "
+         "primitive, which starts from its own zero state and gives neither one step from a chosen state nor its "
+         "Jacobian); fixed points need a per-step cell, e.g. the simple GRU: plugin = \"rate\" with gate = "
+         "{ plugin = \"learned\" }";
+}
+
+LayerStepMap::LayerStepMap(RecurrentLayer& layer, std::vector<float> input) : layer_(layer), input_(std::move(input)) {
+  const std::string why = why_no_step_map(layer);
+  if (!why.empty()) throw Error("fixed points: " + why);
+  if (int(input_.size()) != layer.features())
+    throw Error("fixed points: the input x* has " + std::to_string(input_.size()) + " values, layer '" +
+                layer.name() + "' reads " + std::to_string(layer.features()));
+  layer_.prepare();
+}
+
+void LayerStepMap::apply(const float* h, int n, float* f) {
+  x_.resize(size_t(n) * input_.size());
+  for (int i = 0; i < n; ++i) std::copy(input_.begin(), input_.end(), x_.begin() + ptrdiff_t(i) * input_.size());
+  layer_.step(h, x_.data(), n, f);
+}
+
+void LayerStepMap::vector_jacobian(const float* v, int n, float* g) {
+  if (x_.size() != size_t(n) * input_.size())
+    throw Error("fixed points: vector_jacobian() on " + std::to_string(n) + " rows after apply() on another number");
+  layer_.step_backward(x_.data(), v, g);
+}
+
+}  // namespace biornn

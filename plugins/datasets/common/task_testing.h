@@ -1,0 +1,49 @@
+// Helpers for the tests of the task datasets: load a task plugin, draw batches, make outputs.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/dataset.h"
+#include "core/options.h"
+#include "core/registry.h"
+
+namespace biornn::datasets::testing {
+
+// A task made by the plugin at `so` (a runfile path) with `values` set over the defaults.
+// The plugin stays loaded for the rest of the process.
+std::unique_ptr<Dataset> make_task(const std::string& so, const std::string& name,
+                                   const std::map<std::string, OptionValue>& values = {});
+
+// The message of the Error raised while setting `values` or building the task ("" if none).
+std::string option_error(const std::string& so, const std::string& name,
+                         const std::map<std::string, OptionValue>& values);
+
+// One batch as fill() writes it, in owned buffers.
+struct Batch {
+  int T = 0, n = 0, F = 0, O = 0;
+  std::vector<float> x, targets, mask;
+  std::vector<int32_t> labels;
+  BatchData data();
+};
+Batch draw(const Dataset& d, Split split, const std::vector<int64_t>& indices);
+
+// Outputs [T, n, O] that a perfect network would give: one-hot logits of the labels
+// (kStepClass) or the targets themselves (kStepValue).
+std::vector<float> perfect_outputs(const Dataset& d, const Batch& b);
+// Outputs of a network that always answers `value` on every output.
+std::vector<float> constant_outputs(const Batch& b, float value);
+// Outputs of a choice network that answers the other choice (classes 1 and 2 swapped).
+std::vector<float> opposite_choices(const std::vector<float>& outputs, const Batch& b);
+
+double accuracy(const Score& s);
+
+// Checks (gtest EXPECTs) what every task must do: the shapes it declares, every buffer written,
+// the same trial for the same (split, index) in any batch, different trials for other indices and
+// in the test split, masks in [0, inf) with some steps counted, conditions as many as named,
+// a score of 100% for perfect outputs, and batch() refused with a message naming fill().
+void expect_task_contract(const Dataset& d);
+
+}  // namespace biornn::datasets::testing

@@ -1,0 +1,264 @@
+// Tests of the analysis tools: the fixed-point finder on hand-made maps whose fixed points are
+// known, the Jacobian against finite differences, PCA on data of known structure, .npz output.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "core/analysis.h"
+#include "core/fixed_points.h"
+#include "core/npz.h"
+#include "core/plugin_loader.h"
+#include "core/pca.h"
+#include "core/testing.h"
+
+namespace biornn {
+namespace {
+
+// Each coordinate follows h + dt (h - h^3): fixed at -1, 0, 1 in every coordinate; +-1 stable
+// (multiplier 1 - 2 dt), 0 unstable (1 + dt). In D dimensions: 3^D points, 2^D stable.
+class Bistable : public StateMap {
+ public:
+  explicit Bistable(int dim) : dim_(dim) {}
+  int dimension() const override { return dim_; }
+  void apply(const float* h, int n, float* f) override {
+    last_.assign(h, h + size_t(n) * dim_);
+    for (size_t k = 0; k < last_.size(); ++k) f[k] = h[k] + kDt * (h[k] - h[k] * h[k] * h[k]);
+  }
+  void vector_jacobian(const float* v, int n, float* g) override {
+    for (size_t k = 0; k < size_t(n) * dim_; ++k) g[k] = v[k] * (1 + kDt * (1 - 3 * last_[k] * last_[k]));
+  }
+
+ private:
+  static constexpr float kDt = 0.2f;
+  int dim_;
+  std::vector<float> last_;
+};
+
+// F(h) = tanh(A h + b): a coupled map whose Jacobian is diag(1 - F^2) A.
+class TanhMap : public StateMap {
+ public:
+  TanhMap(Eigen::MatrixXf a, Eigen::VectorXf b) : a_(std::move(a)), b_(std::move(b)) {}
+  int dimension() const override { return int(b_.size()); }
+  void apply(const float* h, int n, float* f) override {
+    const int D = dimension();
+    f_.resize(n, D);
+    for (int i = 0; i < n; ++i) {
+      Eigen::VectorXf x = Eigen::Map<const Eigen::VectorXf>(h + size_t(i) * D, D);
+      Eigen::VectorXf y = (a_ * x + b_).array().tanh();
+      f_.row(i) = y.transpose();
+      Eigen::Map<Eigen::VectorXf>(f + size_t(i) * D, D) = y;
+    }
+  }
+  void vector_jacobian(const float* v, int n, float* g) override {
+    const int D = dimension();
+    for (int i = 0; i < n; ++i) {
+      Eigen::VectorXf u = Eigen::Map<const Eigen::VectorXf>(v + size_t(i) * D, D).array() *
+                          (1 - f_.row(i).transpose().array().square());
+      Eigen::Map<Eigen::VectorXf>(g + size_t(i) * D, D) = a_.transpose() * u;
+    }
+  }
+
+ private:
+  Eigen::MatrixXf a_, f_;
+  Eigen::VectorXf b_;
+};
+
+TEST(FixedPoints, FindsAndClassifiesEveryPointOfABistableGrid) {
+  Bistable map(2);
+  std::vector<float> starts;
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(-1.6f, 1.6f);
+  for (int i = 0; i < 200; ++i) starts.push_back(u(rng));
+  // Saddles attract q's descent only from nearby: add starts near the axes, as trajectories
+  // between two memories would give.
+  for (float a : {-1.0f, 0.0f, 1.0f})
+    for (float b : {-1.0f, 0.0f, 1.0f}) {
+      starts.push_back(a + 0.05f * u(rng));
+      starts.push_back(b + 0.05f * u(rng));
+    }
+  const FixedPointSearch s = find_fixed_points(map, starts, int(starts.size()) / 2, FixedPointOptions{});
+  ASSERT_EQ(s.points.size(), 9u);
+  int by_unstable[3] = {0, 0, 0};
+  for (const FixedPoint& p : s.points) {
+    ++by_unstable[p.unstable];
+    for (float c : p.state) {
+      const float nearest = std::round(c);
+      EXPECT_NEAR(c, nearest, 5e-3);
+    }
+    const bool at_zero_0 = std::fabs(p.state[0]) < 0.5, at_zero_1 = std::fabs(p.state[1]) < 0.5;
+    EXPECT_EQ(p.unstable, int(at_zero_0) + int(at_zero_1));
+    EXPECT_NEAR(std::abs(p.eigenvalues[0]), p.unstable > 0 ? 1.2 : 0.6, 1e-3);
+    EXPECT_LT(p.q, FixedPointOptions{}.tolerance);
+  }
+  EXPECT_EQ(by_unstable[0], 4);
+  EXPECT_EQ(by_unstable[1], 4);
+  EXPECT_EQ(by_unstable[2], 1);
+  EXPECT_TRUE(s.points.front().stable());
+  int starts_total = 0;
+  for (const FixedPoint& p : s.points) starts_total += p.starts;
+  EXPECT_EQ(starts_total, s.converged);
+}
+
+TEST(FixedPoints, JacobianMatchesFiniteDifferences) {
+  const int D = 5;
+  std::mt19937 rng(2);
+  std::normal_distribution<float> g(0, 1);
+  Eigen::MatrixXf a(D, D);
+  Eigen::VectorXf b(D), h(D);
+  for (int i = 0; i < D; ++i) {
+    b(i) = 0.3f * g(rng);
+    h(i) = g(rng);
+    for (int j = 0; j < D; ++j) a(i, j) = 0.8f * g(rng);
+  }
+  TanhMap map(a, b);
+  const Eigen::MatrixXd J = jacobian(map, h.data());
+  const float eps = 1e-3f;
+  for (int j = 0; j < D; ++j) {
+    Eigen::VectorXf up = h, down = h, fu(D), fd(D);
+    up(j) += eps;
+    down(j) -= eps;
+    map.apply(up.data(), 1, fu.data());
+    map.apply(down.data(), 1, fd.data());
+    for (int i = 0; i < D; ++i) EXPECT_NEAR(J(i, j), (fu(i) - fd(i)) / (2 * eps), 2e-3) << i << "," << j;
+  }
+}
+
+TEST(FixedPoints, AContractionHasOneStablePoint) {
+  const int D = 4;
+  Eigen::MatrixXf a = 0.5f * Eigen::MatrixXf::Identity(D, D);
+  a(0, 1) = 0.3f;
+  Eigen::VectorXf b = Eigen::VectorXf::Constant(D, 0.2f);
+  TanhMap map(a, b);
+  std::vector<float> starts(size_t(20) * D);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-2, 2);
+  for (float& s : starts) s = u(rng);
+  const FixedPointSearch s = find_fixed_points(map, starts, 20, FixedPointOptions{});
+  ASSERT_EQ(s.points.size(), 1u);
+  EXPECT_EQ(s.points[0].starts, 20);
+  EXPECT_TRUE(s.points[0].stable());
+  Eigen::VectorXf h = Eigen::Map<const Eigen::VectorXf>(s.points[0].state.data(), D), f(D);
+  map.apply(h.data(), 1, f.data());
+  EXPECT_LT((f - h).norm(), std::sqrt(2 * FixedPointOptions{}.tolerance));  // q < tolerance
+}
+
+TEST(FixedPoints, RefusesStartsOfTheWrongSize) {
+  Bistable map(3);
+  EXPECT_THROW(find_fixed_points(map, std::vector<float>(7), 2, FixedPointOptions{}), Error);
+}
+
+// The cells and gates a trained layer may use, loaded once.
+Registry& plugins() {
+  static Registry* r = [] {
+    auto* registry = new Registry;
+    auto* loader = new PluginLoader(*registry);
+    for (const char* so : {"plugins/cells/rate/rate_plugin.so", "plugins/cells/conductance/conductance_plugin.so",
+                           "plugins/cells/gru/gru_plugin.so", "plugins/gates/learned/learned_plugin.so",
+                           "plugins/gates/conductance/conductance_plugin.so"})
+      loader->load(testing::runfile(so));
+    return registry;
+  }();
+  return *r;
+}
+
+std::unique_ptr<RecurrentLayer> layer_of(const std::string& cell, const std::string& gate, int H, int F, Rng& rng) {
+  Registry& r = plugins();
+  auto c = r.create<Cell>(cell, Options(r.get("cell", cell).schema));
+  std::unique_ptr<Gate> g;
+  if (!gate.empty()) g = r.create<Gate>(gate, Options(r.get("gate", gate).schema));
+  return std::make_unique<RecurrentLayer>("rnn", H, F, std::move(c), std::move(g), nullptr,
+                                          std::vector<ConstrainedParameter>{}, rng);
+}
+
+// A trained layer's step map: its Jacobian (from the engine's step_backward) against finite
+// differences of its step, for the simple GRU and the conductance cell.
+TEST(LayerStepMap, JacobianOfATrainedLayersStepMatchesFiniteDifferences) {
+  for (const auto& [cell, gate] : {std::pair<std::string, std::string>{"rate", "learned"}, {"conductance", "learned"}}) {
+    Rng rng(7);
+    auto layer = layer_of(cell, gate, 6, 3, rng);
+    LayerStepMap map(*layer, {0.5f, -0.2f, 0.1f});
+    const int D = map.dimension();
+    std::vector<float> h(static_cast<size_t>(D));
+    std::mt19937 g(8);
+    std::normal_distribution<float> normal(0, 0.5f);
+    for (float& v : h) v = normal(g);
+    const Eigen::MatrixXd J = jacobian(map, h.data());
+    const float eps = 1e-2f;
+    double worst = 0;
+    for (int j = 0; j < D; ++j) {
+      std::vector<float> up = h, down = h, fu(h.size()), fd(h.size());
+      up[size_t(j)] += eps;
+      down[size_t(j)] -= eps;
+      map.apply(up.data(), 1, fu.data());
+      map.apply(down.data(), 1, fd.data());
+      for (int i = 0; i < D; ++i)
+        worst = std::max(worst, std::fabs(J(i, j) - (fu[size_t(i)] - fd[size_t(i)]) / (2 * eps)));
+    }
+    EXPECT_LT(worst, 2e-3) << cell;
+  }
+}
+
+TEST(LayerStepMap, WholeSequenceCellsSayWhyNot) {
+  Rng rng(9);
+  auto layer = layer_of("gru", "", 4, 2, rng);
+  EXPECT_NE(why_no_step_map(*layer).find("whole-sequence"), std::string::npos);
+  try {
+    LayerStepMap map(*layer, {0, 0});
+    ADD_FAILURE() << "a gru layer gave a step map";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("oneDNN"), std::string::npos) << e.what();
+  }
+  auto rate = layer_of("rate", "learned", 4, 2, rng);
+  EXPECT_EQ(why_no_step_map(*rate), "");
+  EXPECT_THROW(LayerStepMap(*rate, {0, 0, 0}), Error);
+}
+
+TEST(Pca, RecoversTheDirectionsOfLargestVariance) {
+  // Samples 3 u e1' + 1 v e2' + 0.01 noise in 4-D, where e1', e2' are rotated axes.
+  const int n = 2000, D = 4;
+  std::mt19937 rng(4);
+  std::normal_distribution<float> g(0, 1);
+  Eigen::VectorXf e1(D), e2(D);
+  e1 << 1, 1, 0, 0;
+  e2 << 0, 0, 1, -1;
+  e1.normalize();
+  e2.normalize();
+  std::vector<float> x(size_t(n) * D);
+  for (int i = 0; i < n; ++i) {
+    Eigen::VectorXf row = 3 * g(rng) * e1 + 1 * g(rng) * e2;
+    for (int d = 0; d < D; ++d) x[size_t(i) * D + d] = row(d) + 0.01f * g(rng) + 5.0f;
+  }
+  const Pca p = fit_pca(x.data(), n, D, 2);
+  EXPECT_NEAR(std::fabs(p.components.row(0).dot(e1.cast<double>())), 1.0, 1e-3);
+  EXPECT_NEAR(std::fabs(p.components.row(1).dot(e2.cast<double>())), 1.0, 1e-3);
+  EXPECT_NEAR(p.variance(0), 9.0, 0.8);
+  EXPECT_NEAR(p.variance(1), 1.0, 0.1);
+  EXPECT_GT(p.explained(0) + p.explained(1), 0.99);
+  EXPECT_NEAR(p.mean(0), 5.0, 0.2);
+  const Eigen::MatrixXd y = p.project(x.data(), n);
+  EXPECT_EQ(y.rows(), n);
+  EXPECT_EQ(y.cols(), 2);
+  EXPECT_NEAR(y.col(0).mean(), 0.0, 1e-6);
+  EXPECT_THROW(fit_pca(x.data(), 1, D, 2), Error);
+}
+
+TEST(Npz, WritesNpyHeadersNumpyReads) {
+  const std::string three = npy_bytes({"a", {2, 3, 4}, std::vector<float>(24, 1.0f), {}});
+  EXPECT_NE(three.find("'shape': (2, 3, 4)"), std::string::npos);
+  EXPECT_NE(three.find("'<f4'"), std::string::npos);
+  EXPECT_EQ((three.find('\n') + 1) % 64, 0u);  // header padded to 64 bytes
+  const std::string one = npy_bytes({"b", {3}, {}, {1, 2, 3}});
+  EXPECT_NE(one.find("'shape': (3,)"), std::string::npos);
+  EXPECT_NE(one.find("'<i4'"), std::string::npos);
+  EXPECT_EQ(one.size(), (one.find('\n') + 1) + 12);
+  const std::string path = testing::temp_dir("npz") + "/x.npz";
+  write_npz(path, {{"a", {2, 3, 4}, std::vector<float>(24, 1.0f), {}}, {"b", {3}, {}, {1, 2, 3}}});
+  const std::string zip = testing::read_file(path);
+  EXPECT_EQ(zip.substr(0, 4), std::string("PK\x03\x04", 4));
+  EXPECT_NE(zip.find("a.npy"), std::string::npos);
+  EXPECT_NE(zip.find("b.npy"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace biornn
