@@ -5,19 +5,20 @@
 
 namespace biornn {
 
-// Views of one chunk of batch rows at one step t (b rows, H units).
+// Views of one chunk of batch rows at one step t (b rows, H units, k = state_variables()).
+// The state holds k variables per unit side by side: columns [v*H, (v+1)*H) are variable v.
 struct CellForward {
   ConstMatrixMap pre;     // [b, num_blocks*H]: the cell's linear blocks at step t
   ConstMatrixMap z;       // [b, H]: the gate's output at step t
-  ConstMatrixMap s_prev;  // [b, H]: state s_{t-1}
-  MatrixMap s;            // out [b, H]: state s_t
+  ConstMatrixMap s_prev;  // [b, k*H]: state s_{t-1}
+  MatrixMap s;            // out [b, k*H]: state s_t
   MatrixMap r;            // out [b, H]: firing rate r_t (what other units and layers see)
 };
 
 struct CellBackward {
   ConstMatrixMap pre, z, s_prev, s, r;  // the forward values of step t
   ConstMatrixMap d_r;  // dLoss/d r_t (from the readout, the layer above and step t+1's drive)
-  MatrixMap d_s;       // in: dLoss/d s_t through s_{t+1} only; out: dLoss/d s_{t-1} the same way
+  MatrixMap d_s;       // [b, k*H] in: dLoss/d s_t through s_{t+1} only; out: dLoss/d s_{t-1} the same way
   MatrixMap d_pre;     // out [b, num_blocks*H]: dLoss/d pre
   MatrixMap d_z;       // out [b, H]: dLoss/d z
 };
@@ -37,10 +38,20 @@ class Cell {
   virtual void prepare(const ParameterSet& params, LinearBlock* blocks) const = 0;
   // Adds dLoss/d(block) to the matching parameters' `grad`. Once per minibatch.
   virtual void accumulate(const LinearBlock* block_grads, ParameterSet& params) const = 0;
-  // State and rate before the first step (default: zeros), each [b, H].
-  virtual void initial(MatrixMap s0, MatrixMap r0) const {
-    s0.setZero();
-    r0.setZero();
+  // How many state variables each unit has (k): the state is [b, k*H], the rate [b, H].
+  virtual int state_variables() const { return 1; }
+  // The state before the first step, [b, k*H] (default: zeros). The engine then sets
+  // r_0 = rate(s_0).
+  virtual void initial(MatrixMap s0) const { s0.setZero(); }
+  // The rate a state gives, s [b, k*H] -> r [b, H]. forward() must write r_t = rate(s_t);
+  // the engine uses it for r_0, from initial() or from a state the caller gives.
+  // Default: the first state variable is the rate (r = s[:, 0:H]).
+  virtual void rate(ConstMatrixMap s, MatrixMap r) const { r = s.leftCols(r.cols()); }
+  // Adds (d rate / d s)^T d_r to d_s ([b, k*H]): the exact derivative of rate().
+  virtual void rate_backward(ConstMatrixMap s, ConstMatrixMap r, ConstMatrixMap d_r, MatrixMap d_s) const {
+    (void)s;
+    (void)r;
+    d_s.leftCols(d_r.cols()) += d_r;
   }
   // One step on a chunk of rows. Must not touch anything outside its views (runs in parallel).
   virtual void forward(CellForward& step) const = 0;

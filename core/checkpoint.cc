@@ -15,7 +15,7 @@ namespace biornn {
 namespace {
 
 constexpr char kMagic[8] = {'B', 'I', 'O', 'R', 'N', 'N', 'C', 'K'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: the partial epoch's loss and score counts
 
 class Writer {
  public:
@@ -131,7 +131,7 @@ void save_checkpoint(const std::string& path, Experiment& e, const TrainState& s
   w.str(st.shuffle_rng);
   w.u64(uint64_t(st.global_step));
   for (double v : {st.learning_rate, st.best_score, double(st.since_best), st.loss_sum, st.norm_sum,
-                   double(st.seen), double(st.right), st.epoch_seconds})
+                   double(st.seen), double(st.right), st.epoch_seconds, st.counted, st.score_counted})
     w.f64(v);
   w.u64(st.history.size());
   for (const auto& m : st.history) write_metrics(w, m);
@@ -189,6 +189,8 @@ void load_checkpoint(const std::string& path, Experiment& e, TrainState& st) {
   st.seen = int64_t(r.f64());
   st.right = int64_t(r.f64());
   st.epoch_seconds = r.f64();
+  st.counted = r.f64();
+  st.score_counted = r.f64();
   st.history.resize(r.u64());
   for (auto& m : st.history) m = read_metrics(r);
 }

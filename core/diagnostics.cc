@@ -64,8 +64,7 @@ std::string describe(const ConstraintMetrics& m) {
 }
 
 std::vector<LayerDiagnostics> diagnose(Experiment& e, const float* x, int steps, int batch) {
-  std::vector<int32_t> labels(batch, 0);
-  e.model.run(x, steps, batch, labels.data(), false, nullptr);
+  e.model.forward(x, steps, batch);
   std::vector<LayerDiagnostics> out;
   for (const auto& l : e.model.layers()) {
     LayerDiagnostics d;

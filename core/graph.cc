@@ -374,14 +374,32 @@ const OptionSchema& train_schema() {
           .add_float("lr_min", 0.0, "final learning rate of the cosine schedule", 0)
           .add_int("lr_patience", 2, "epochs without validation gain before plateau decays", 1)
           .add_int("early_stopping", 0,
-                   "stop after this many epochs without validation gain (0 = never)", 0);
+                   "stop after this many epochs without validation gain (0 = never)", 0)
+          .add_int("checkpoint_every", 0,
+                   "also checkpoint every this many minibatches inside an epoch (0 = only at epoch ends)", 0)
+          .add_float("checkpoint_minutes", 0,
+                     "also checkpoint when this many minutes passed since the last one (0 = only at epoch ends)", 0)
+          .add_float("rate_l2", 0, "L2 penalty on firing rates: rate_l2 * mean of r^2 per example, every layer", 0)
+          .add_float("recurrent_l1", 0, "L1 penalty on every layer's recurrent W (raw values)", 0)
+          .add_float("recurrent_l2", 0, "L2 penalty on every layer's recurrent W (raw values)", 0)
+          .add_float("input_l1", 0, "L1 penalty on every layer's input weights P", 0)
+          .add_float("input_l2", 0, "L2 penalty on every layer's input weights P", 0)
+          .add_float("readout_l1", 0, "L1 penalty on the readout's weights", 0)
+          .add_float("readout_l2", 0, "L2 penalty on the readout's weights", 0);
   return s;
 }
 
 const OptionSchema& readout_schema() {
-  static const OptionSchema s = OptionSchema().add_string(
-      "pooling", "last", "which states the classifier reads: the last one, or the mean over steps",
-      {"last", "mean"});
+  static const OptionSchema s =
+      OptionSchema()
+          .add_string("pooling", "last",
+                      "which states the readout reads: the last one, the mean over steps, or all (an output at "
+                      "every step, for datasets with per-step targets)",
+                      {"last", "mean", "all"})
+          .add_string("read_from", "all",
+                      "which units the readout reads: all, or excitatory (only the E units of a Dale layer, as "
+                      "Song et al. 2016)",
+                      {"all", "excitatory"});
   return s;
 }
 

@@ -1,5 +1,6 @@
 #include "core/model.h"
 
+#include <chrono>
 #include <cmath>
 
 #include "core/error.h"
@@ -7,75 +8,152 @@
 
 namespace biornn {
 
-Readout::Readout(std::string name, int hidden, int classes, Pooling pooling, Rng& rng)
-    : name_(std::move(name)), hidden_(hidden), classes_(classes), pooling_(pooling) {
-  Parameter& w = params_.add("W", classes, hidden);
+namespace {
+using Clock = std::chrono::steady_clock;
+
+// Times a phase into `timer` when there is one.
+class PhaseClock {
+ public:
+  explicit PhaseClock(PhaseTimer* timer) : timer_(timer) {
+    if (timer_) start_ = Clock::now();
+  }
+  void lap(Phase phase) {
+    if (!timer_) return;
+    const auto now = Clock::now();
+    timer_->add(phase, std::chrono::duration<double>(now - start_).count());
+    start_ = now;
+  }
+
+ private:
+  PhaseTimer* timer_;
+  Clock::time_point start_;
+};
+}  // namespace
+
+const char* phase_name(Phase p) {
+  static const char* names[kPhaseCount] = {"prepare", "forward", "readout", "backward",
+                                           "reduce",  "clip",    "optimizer", "project"};
+  return names[int(p)];
+}
+
+Readout::Readout(std::string name, int hidden, int outputs, Pooling pooling, Loss loss, Rng& rng)
+    : name_(std::move(name)), hidden_(hidden), outputs_(outputs), pooling_(pooling), loss_(loss) {
+  Parameter& w = params_.add("W", outputs, hidden);
   fill_uniform(w.raw, 1.0f / std::sqrt(float(hidden)), rng);
-  Parameter& b = params_.add("b", 1, classes);
+  Parameter& b = params_.add("b", 1, outputs);
   fill_uniform(b.raw, 1.0f / std::sqrt(float(hidden)), rng);
 }
 
-double Readout::forward_backward(const float* r, int steps, int batch, const int32_t* labels,
-                                 float* d_r, int* correct) {
-  const int H = hidden_, C = classes_;
-  for (Parameter* p : params_.all()) {
-    p->value = p->raw;
-    p->grad.setZero();
-  }
-  pooled_.resize(batch, H);
-  if (pooling_ == Pooling::kLast) {
+void Readout::set_input_mask(const std::vector<float>& mask) {
+  if (int(mask.size()) != hidden_) throw Error("readout '" + name_ + "': input mask has the wrong size");
+  input_mask_ = Eigen::Map<const Vector>(mask.data(), hidden_);
+  Parameter& w = params_.get("W");
+  w.raw = w.raw.array().rowwise() * input_mask_.array();
+}
+
+void Readout::pool(const float* r, int steps, int batch) {
+  const int H = hidden_;
+  if (pooling_ == Pooling::kAll) {
+    pooled_ = Eigen::Map<const Matrix>(r, size_t(steps) * batch, H);
+  } else if (pooling_ == Pooling::kLast) {
     pooled_ = Eigen::Map<const Matrix>(r + size_t(steps - 1) * batch * H, batch, H);
   } else {
-    pooled_.setZero();
+    pooled_.setZero(batch, H);
     for (int t = 0; t < steps; ++t) pooled_ += Eigen::Map<const Matrix>(r + size_t(t) * batch * H, batch, H);
     pooled_ /= float(steps);
   }
-  const Matrix& w = params_.get("W").value;
-  logits_.resize(batch, C);
-  gemm(false, true, batch, C, H, pooled_.data(), H, w.data(), H, logits_.data(), C, false);
-  logits_.rowwise() += params_.get("b").value.row(0);
+}
 
-  double loss = 0;
-  int right = 0;
-  Matrix d_logits(batch, C);
-  for (int i = 0; i < batch; ++i) {
+// Loss of the rows of logits_ against the targets; d_logits (when non-null) receives the
+// gradient of loss / norm. Per-step rows are weighted by the mask.
+LossSum Readout::loss_and_gradient(const BatchData& t, Eigen::Index rows, double norm, Matrix* d_logits) {
+  const int C = outputs_;
+  const bool per_step = pooling_ == Pooling::kAll;
+  if (d_logits) d_logits->resize(rows, C);
+  LossSum s;
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    const double m = per_step && t.mask ? double(t.mask[i]) : 1.0;
     auto row = logits_.row(i);
+    if (m == 0) {
+      if (d_logits) d_logits->row(i).setZero();
+      continue;
+    }
+    s.counted += m;
+    if (loss_ == Loss::kSquaredError) {
+      const float* target = t.targets + size_t(i) * C;
+      double sq = 0;
+      for (int c = 0; c < C; ++c) {
+        const double e = double(row[c]) - target[c];
+        sq += e * e;
+        if (d_logits) (*d_logits)(i, c) = float(m * 2 * e / (C * norm));
+      }
+      s.loss += m * sq / C;
+      continue;
+    }
     const float mx = row.maxCoeff();
     double sum = 0;
     for (int c = 0; c < C; ++c) sum += std::exp(double(row[c] - mx));
     const double log_z = std::log(sum) + mx;
-    const int y = labels[i];
-    loss += log_z - row[y];
+    const int y = t.labels[i];
+    if (y < 0 || y >= C) throw Error("readout '" + name_ + "': label " + std::to_string(y) + " is not a class");
+    s.loss += m * (log_z - row[y]);
     Eigen::Index arg;
     row.maxCoeff(&arg);
-    right += int(arg) == y;
-    for (int c = 0; c < C; ++c)
-      d_logits(i, c) = float((std::exp(double(row[c]) - log_z) - (c == y)) / batch);
+    s.correct += !per_step && int(arg) == y;
+    if (d_logits)
+      for (int c = 0; c < C; ++c) (*d_logits)(i, c) = float(m * (std::exp(double(row[c]) - log_z) - (c == y)) / norm);
   }
-  if (correct) *correct = right;
-  if (!d_r) return loss;
+  return s;
+}
 
-  Parameter& wp = params_.get("W");
-  wp.grad.noalias() = d_logits.transpose() * pooled_;
-  params_.get("b").grad = d_logits.colwise().sum();
-  for (Parameter* p : params_.all()) p->raw_grad = p->grad;
-
-  Matrix d_pooled(batch, H);
-  gemm(false, false, batch, H, C, d_logits.data(), C, w.data(), H, d_pooled.data(), H, false);
-  if (pooling_ == Pooling::kLast) {
+void Readout::unpool(const Matrix& d_pooled, int steps, int batch, float* d_r) const {
+  const int H = hidden_;
+  if (pooling_ == Pooling::kAll) {
+    Eigen::Map<Matrix>(d_r, size_t(steps) * batch, H) = d_pooled;
+  } else if (pooling_ == Pooling::kLast) {
     Eigen::Map<Matrix>(d_r + size_t(steps - 1) * batch * H, batch, H) = d_pooled;
   } else {
-    d_pooled /= float(steps);
-    for (int t = 0; t < steps; ++t) Eigen::Map<Matrix>(d_r + size_t(t) * batch * H, batch, H) = d_pooled;
+    for (int t = 0; t < steps; ++t)
+      Eigen::Map<Matrix>(d_r + size_t(t) * batch * H, batch, H) = d_pooled / float(steps);
   }
-  return loss;
+}
+
+LossSum Readout::forward_backward(const float* r, int steps, int batch, const BatchData& targets,
+                                  const LossScale& scale, float* d_r) {
+  const int H = hidden_, C = outputs_;
+  Parameter& wp = params_.get("W");
+  Parameter& bp = params_.get("b");
+  wp.value = input_mask_.size() ? Matrix(wp.raw.array().rowwise() * input_mask_.array()) : wp.raw;
+  bp.value = bp.raw;
+  pool(r, steps, batch);
+  const int rows = int(pooled_.rows());
+  logits_.resize(rows, C);
+  gemm(false, true, rows, C, H, pooled_.data(), H, wp.value.data(), H, logits_.data(), C, false);
+  logits_.rowwise() += bp.value.row(0);
+
+  if (!d_r) return loss_and_gradient(targets, rows, 1.0, nullptr);
+  double norm = scale.counted;
+  if (norm <= 0) {
+    norm = rows;
+    if (pooling_ == Pooling::kAll && targets.mask)
+      norm = Eigen::Map<const Eigen::ArrayXf>(targets.mask, rows).cast<double>().sum();
+  }
+  Matrix d_logits;
+  const LossSum s = loss_and_gradient(targets, rows, std::max(1e-12, norm), &d_logits);
+  wp.grad.noalias() = d_logits.transpose() * pooled_;
+  if (input_mask_.size()) wp.grad = wp.grad.array().rowwise() * input_mask_.array();
+  bp.grad = d_logits.colwise().sum();
+  for (Parameter* p : params_.all()) p->raw_grad = p->grad;
+  Matrix d_pooled(rows, H);
+  gemm(false, false, rows, H, C, d_logits.data(), C, wp.value.data(), H, d_pooled.data(), H, false);
+  unpool(d_pooled, steps, batch, d_r);
+  return s;
 }
 
 void Model::add_layer(std::unique_ptr<RecurrentLayer> layer) { layers_.push_back(std::move(layer)); }
 void Model::set_readout(std::unique_ptr<Readout> readout) { readout_ = std::move(readout); }
 
-double Model::run(const float* x, int steps, int batch, const int32_t* labels, bool train,
-                  int* correct) {
+void Model::forward(const float* x, int steps, int batch) {
   if (!readout_ || layers_.empty()) throw Error("model has no layers or no readout");
   const float* input = x;
   for (auto& l : layers_) {
@@ -83,30 +161,78 @@ double Model::run(const float* x, int steps, int batch, const int32_t* labels, b
     l->forward(input, steps, batch);
     input = l->outputs();
   }
+}
+
+double Model::rate_penalty(const RecurrentLayer& l) const {
+  const size_t n = size_t(l.last_steps()) * l.last_batch() * l.hidden();
+  const double sq = Eigen::Map<const Eigen::ArrayXf>(l.outputs(), Eigen::Index(n)).square().cast<double>().sum();
+  return rate_l2_ * sq / (double(l.last_steps()) * l.hidden());
+}
+
+void Model::add_rate_penalty(const RecurrentLayer& l, float* d_out, double rows) const {
+  const size_t n = size_t(l.last_steps()) * l.last_batch() * l.hidden();
+  const float k = float(2 * rate_l2_ / (double(l.last_steps()) * l.hidden() * rows));
+  Eigen::Map<Eigen::ArrayXf>(d_out, Eigen::Index(n)) += k * Eigen::Map<const Eigen::ArrayXf>(l.outputs(), Eigen::Index(n));
+}
+
+LossSum Model::run(const Minibatch& b, bool train, const LossScale& scale, PhaseTimer* timer) {
+  const int T = b.steps, B = b.rows;
+  PhaseClock clock(timer);
+  for (auto& l : layers_) l->prepare();
+  clock.lap(Phase::kPrepare);
+  const float* input = b.data.x;
+  for (auto& l : layers_) {
+    l->forward(input, T, B);
+    input = l->outputs();
+  }
+  clock.lap(Phase::kForward);
   d_buffers_.resize(layers_.size() + 1);
-  const int h_last = layers_.back()->hidden();
   float* d_top = nullptr;
   if (train) {
-    d_buffers_.back().resize(size_t(steps) * batch * h_last);
+    const int h_last = layers_.back()->hidden();
+    d_buffers_.back().resize(size_t(T) * B * h_last);
     d_top = d_buffers_.back().data();
+    // Steps the readout does not reach get zeros when something else reads them: a
+    // whole-sequence cell reads every step, and so does the rate penalty.
+    const int from = readout_->gradient_from(T);
+    if (from > 0 && (rate_l2_ > 0 || layers_.back()->cell().runs_whole_sequence()))
+      std::fill(d_top, d_top + size_t(from) * B * h_last, 0.0f);
   }
-  const int d_top_from = readout_->gradient_from(steps);
-  // A whole-sequence cell reads every step of d_top: give it the zeros the readout skips.
-  if (train && layers_.back()->cell().runs_whole_sequence())
-    std::fill(d_top, d_top + size_t(d_top_from) * batch * h_last, 0.0f);
-  const double loss = readout_->forward_backward(input, steps, batch, labels, d_top, correct);
-  if (!train) return loss;
+  LossSum s = readout_->forward_backward(input, T, B, b.data, scale, d_top);
+  if (rate_l2_ > 0)
+    for (auto& l : layers_) s.penalty += rate_penalty(*l);
+  clock.lap(Phase::kReadout);
+  if (train) backward(b.data.x, T, B, d_top, scale);
+  clock.lap(Phase::kBackward);
+  return s;
+}
+
+void Model::backward(const float* x, int steps, int batch, float* d_top, const LossScale& scale) {
+  const double rows = scale.rows > 0 ? double(scale.rows) : double(batch);
+  const int top_from = rate_l2_ > 0 ? 0 : readout_->gradient_from(steps);
   for (int i = int(layers_.size()) - 1; i >= 0; --i) {
+    const bool top = i + 1 == int(layers_.size());
+    float* d_out = top ? d_top : d_buffers_[i + 1].data();
+    if (rate_l2_ > 0) add_rate_penalty(*layers_[i], d_out, rows);
     const float* layer_x = i == 0 ? x : layers_[i - 1]->outputs();
     float* d_x = nullptr;
     if (i > 0) {
       d_buffers_[i].assign(size_t(steps) * batch * layers_[i - 1]->hidden(), 0.0f);
       d_x = d_buffers_[i].data();
     }
-    const bool top = i + 1 == int(layers_.size());
-    layers_[i]->backward(layer_x, top ? d_top : d_buffers_[i + 1].data(), d_x, top ? d_top_from : 0);
+    layers_[i]->backward(layer_x, d_out, d_x, top ? top_from : 0);
   }
-  return loss;
+}
+
+double Model::run(const float* x, int steps, int batch, const int32_t* labels, bool train, int* correct) {
+  Minibatch b;
+  b.data.x = const_cast<float*>(x);
+  b.data.labels = const_cast<int32_t*>(labels);
+  b.steps = steps;
+  b.rows = batch;
+  const LossSum s = run(b, train);
+  if (correct) *correct = int(s.correct);
+  return s.loss;
 }
 
 void Model::project() {

@@ -76,6 +76,10 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
     scaling_->create_parameters(params_, hidden, signs, rng);
   }
   const bool whole = cell_->runs_whole_sequence();
+  state_size_ = whole ? hidden_ : cell_->state_variables() * hidden_;
+  if (state_size_ <= 0)
+    throw Error("layer '" + name_ + "': its cell declares " + std::to_string(cell_->state_variables()) +
+                " state variables per unit (need at least 1)");
   cell_blocks_ = whole ? 0 : cell_->num_blocks();
   gate_blocks_ = whole ? 0 : gate_->num_blocks();
   width_ = (cell_blocks_ + gate_blocks_) * hidden_;
@@ -125,12 +129,15 @@ void RecurrentLayer::prepare() {
   }
 }
 
-void RecurrentLayer::forward(const float* x, int steps, int batch) {
-  const int H = hidden_, F = features_, Wd = width_;
+void RecurrentLayer::forward(const float* x, int steps, int batch, const float* initial_state) {
+  const int H = hidden_, F = features_, Wd = width_, S = state_size_;
   steps_ = steps;
   batch_ = batch;
   const size_t rows = size_t(steps) * batch;
   if (cell_->runs_whole_sequence()) {
+    if (initial_state)
+      throw Error("layer '" + name_ + "': its cell runs the whole sequence itself and always starts "
+                  "from its own zero state; a given initial state needs a per-step cell");
     r_.resize((rows + batch) * H);
     std::fill(r_.begin(), r_.begin() + size_t(batch) * H, 0.0f);
     cell_->forward_sequence(params_, x, steps, batch, r_.data() + size_t(batch) * H);
@@ -138,7 +145,7 @@ void RecurrentLayer::forward(const float* x, int steps, int batch) {
   }
   pre_.resize(rows * Wd);
   z_.resize(rows * H);
-  s_.resize((rows + batch) * H);
+  s_.resize((rows + batch) * S);
   r_.resize((rows + batch) * H);
 
   // The recurrence. Batch rows are independent, so each thread runs the whole sequence on its
@@ -151,8 +158,10 @@ void RecurrentLayer::forward(const float* x, int steps, int batch) {
   for_each_chunk(chunks, [&](int c) {
     const Chunk& ch = chunks_[c];
     const int lo = ch.lo, b = ch.rows;
-    const size_t h0 = size_t(lo) * H;
-    cell_->initial(view(s_.data() + h0, b, H, H), view(r_.data() + h0, b, H, H));
+    const size_t h0 = size_t(lo) * H, s0 = size_t(lo) * S;
+    if (initial_state) std::copy(initial_state + s0, initial_state + s0 + size_t(b) * S, s_.data() + s0);
+    else cell_->initial(view(s_.data() + s0, b, S, S));
+    cell_->rate(view(static_cast<const float*>(s_.data()) + s0, b, S, S), view(r_.data() + h0, b, H, H));
     for (int t = 0; t < steps; ++t) {
       const size_t off = size_t(t) * batch;
       float* pre = pre_.data() + (off + lo) * Wd;
@@ -164,14 +173,14 @@ void RecurrentLayer::forward(const float* x, int steps, int batch) {
       }
       if (recurrent_width_ > 0) gemm_serial(ch.shape, r_.data() + off * H + h0, ch.packed, pre);
       float* z = z_.data() + off * H + h0;
-      const float* s_prev = s_.data() + off * H + h0;
-      float* s = s_.data() + (off + batch) * H + h0;
+      const float* s_prev = s_.data() + off * S + s0;
+      float* s = s_.data() + (off + batch) * S + s0;
       float* r = r_.data() + (off + batch) * H + h0;
       const float* cpre = pre;
       GateForward g{view(cpre + cw, b, gw, Wd), view(z, b, H, H)};
       gate_->forward(g);
       CellForward cf{view(cpre, b, cw, Wd), view(static_cast<const float*>(z), b, H, H),
-                     view(s_prev, b, H, H), view(s, b, H, H), view(r, b, H, H)};
+                     view(s_prev, b, S, S), view(s, b, S, S), view(r, b, H, H)};
       cell_->forward(cf);
     }
   });
@@ -213,10 +222,32 @@ int RecurrentLayer::plan_chunks(int batch, bool backward) {
 
 const float* RecurrentLayer::outputs() const { return r_.data() + size_t(batch_) * hidden_; }
 
-void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, int d_out_from) {
-  const int H = hidden_, F = features_, Wd = width_, B = batch_, T = steps_;
+const float* RecurrentLayer::final_state() const {
+  if (cell_->runs_whole_sequence())
+    throw Error("layer '" + name_ + "': its cell runs the whole sequence and keeps its state to itself");
+  return s_.data() + size_t(steps_) * batch_ * state_size_;
+}
+
+void RecurrentLayer::step(const float* s_prev, const float* x, int batch, float* s_next, float* r_next) {
+  forward(x, 1, batch, s_prev);
+  const float* s = final_state();
+  std::copy(s, s + size_t(batch) * state_size_, s_next);
+  if (r_next) std::copy(outputs(), outputs() + size_t(batch) * hidden_, r_next);
+}
+
+void RecurrentLayer::step_backward(const float* x, const float* d_s_next, float* d_s_prev) {
+  if (steps_ != 1) throw Error("layer '" + name_ + "': step_backward() without a step() before it");
+  backward(x, nullptr, nullptr, 1, StateGradients{d_s_next, d_s_prev});
+}
+
+void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, int d_out_from,
+                              const StateGradients& ends) {
+  const int H = hidden_, F = features_, Wd = width_, B = batch_, T = steps_, S = state_size_;
   const size_t rows = size_t(T) * B;
   if (cell_->runs_whole_sequence()) {
+    if (ends.d_final || ends.d_initial)
+      throw Error("layer '" + name_ + "': its cell runs the whole sequence itself; gradients at the "
+                  "ends of the state need a per-step cell");
     cell_->backward_sequence(params_, x, d_out, d_x);
     for (Parameter* p : params_.all()) {
       if (p->constraint) p->constraint->backward(p->raw, p->value, p->grad, p->raw_grad);
@@ -226,7 +257,8 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
   }
   d_pre_.resize(rows * Wd);
   d_r_.resize(size_t(B) * H);
-  d_s_.assign(size_t(B) * H, 0.0f);
+  if (ends.d_final) d_s_.assign(ends.d_final, ends.d_final + size_t(B) * S);
+  else d_s_.assign(size_t(B) * S, 0.0f);
   d_z_.resize(size_t(B) * H);
   const int cw = cell_blocks_ * H, gw = gate_blocks_ * H;
 
@@ -237,7 +269,7 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
   for_each_chunk(chunks, [&](int c) {
     const Chunk& ch = chunks_[c];
     const int lo = ch.lo, b = ch.rows;
-    const size_t h0 = size_t(lo) * H;
+    const size_t h0 = size_t(lo) * H, s0 = size_t(lo) * S;
     float* d_r = d_r_.data() + h0;
     Vector& d_b = d_b_part[c];
     for (int t = T - 1; t >= 0; --t) {
@@ -249,13 +281,13 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
       const float* pre = pre_.data() + (off + lo) * Wd;
       float* d_pre = d_pre_.data() + (off + lo) * Wd;
       const float* z = z_.data() + off * H + h0;
-      const float* s_prev = s_.data() + off * H + h0;
-      const float* s = s_.data() + (off + B) * H + h0;
+      const float* s_prev = s_.data() + off * S + s0;
+      const float* s = s_.data() + (off + B) * S + s0;
       const float* r = r_.data() + (off + B) * H + h0;
       CellBackward cb{view(pre, b, cw, Wd),      view(z, b, H, H),
-                      view(s_prev, b, H, H),     view(s, b, H, H),
+                      view(s_prev, b, S, S),     view(s, b, S, S),
                       view(r, b, H, H),          view(static_cast<const float*>(d_r), b, H, H),
-                      view(d_s_.data() + h0, b, H, H), view(d_pre, b, cw, Wd),
+                      view(d_s_.data() + s0, b, S, S), view(d_pre, b, cw, Wd),
                       view(d_z_.data() + h0, b, H, H)};
       cell_->backward(cb);
       if (gw > 0) {
@@ -265,6 +297,16 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
         gate_->backward(g);
       }
       for (int i = 0; i < b; ++i) d_b += Eigen::Map<const Vector>(d_pre + size_t(i) * Wd, Wd);
+    }
+    if (ends.d_initial) {
+      // dLoss/d s_0 = what reached s_0 directly + rate()'s derivative of dLoss/d r_0.
+      std::fill(d_r, d_r + size_t(b) * H, 0.0f);
+      if (recurrent_width_ > 0) gemm_serial(ch.shape, d_pre_.data() + size_t(lo) * Wd, ch.packed, d_r);
+      float* d_init = ends.d_initial + s0;
+      std::copy(d_s_.data() + s0, d_s_.data() + s0 + size_t(b) * S, d_init);
+      cell_->rate_backward(view(static_cast<const float*>(s_.data()) + s0, b, S, S),
+                           view(static_cast<const float*>(r_.data()) + h0, b, H, H),
+                           view(static_cast<const float*>(d_r), b, H, H), view(d_init, b, S, S));
     }
   });
 

@@ -14,6 +14,13 @@
 
 namespace biornn {
 
+// Gradients at the two ends of a sequence's state, for callers that set the initial state
+// themselves (the fixed-point finder, a layer continued from another sequence).
+struct StateGradients {
+  const float* d_final = nullptr;  // in [B, state_size]: dLoss/d s_T from outside the sequence
+  float* d_initial = nullptr;      // out [B, state_size]: dLoss/d s_0 (through r_0 as well)
+};
+
 struct ConstrainedParameter {
   std::string parameter;  // "W", "P", ...
   std::unique_ptr<Constraint> constraint;
@@ -32,18 +39,33 @@ class RecurrentLayer {
   const std::string& name() const { return name_; }
   int hidden() const { return hidden_; }
   int features() const { return features_; }
+  // Floats per batch row of the state: k*H for a cell with k state variables per unit.
+  int state_size() const { return state_size_; }
 
   // Effective parameters and concatenated weights from raw ones; clears gradients.
   // Call once per minibatch before forward().
   void prepare();
-  // x: [T, B, F] (time-major rows). Keeps what backward() needs.
-  void forward(const float* x, int steps, int batch);
+  // x: [T, B, F] (time-major rows). Keeps what backward() needs. The state starts from
+  // `initial_state` ([B, state_size]) when given, else from the cell's initial(); r_0 is
+  // the cell's rate() of it. Whole-sequence cells start from their own zero state only.
+  void forward(const float* x, int steps, int batch, const float* initial_state = nullptr);
   // [T, B, H]: rates r_1..r_T of the last forward().
   const float* outputs() const;
+  // [B, state_size]: the state s_T after the last forward() (per-step cells only).
+  const float* final_state() const;
   // d_out: [T, B, H] = dLoss/d r_t; the steps before `d_out_from` are taken as zero and not
-  // read (a readout of the last step fills only that one). Adds dLoss/d x to d_x ([T, B, F])
-  // when non-null. Leaves dLoss/d raw in every parameter's raw_grad.
-  void backward(const float* x, const float* d_out, float* d_x, int d_out_from = 0);
+  // read (a readout of the last step fills only that one; d_out_from = T reads none and
+  // d_out may be null). Adds dLoss/d x to d_x ([T, B, F]) when non-null. Leaves dLoss/d raw
+  // in every parameter's raw_grad. `ends` adds dLoss/d s_T and returns dLoss/d s_0.
+  void backward(const float* x, const float* d_out, float* d_x, int d_out_from = 0,
+                const StateGradients& ends = {});
+  // One step F(s, x) on a batch of states: s_prev [B, state_size], x [B, F] ->
+  // s_next [B, state_size] (and r_next [B, H] when non-null). Call prepare() first.
+  void step(const float* s_prev, const float* x, int batch, float* s_next, float* r_next = nullptr);
+  // After step(s_prev, x, ...): d_s_prev = (dF/ds)^T d_s_next ([B, state_size]), through the
+  // cell's and the gate's own backward (x is the same input). Also leaves that loss's
+  // parameter gradients in raw_grad.
+  void step_backward(const float* x, const float* d_s_next, float* d_s_prev);
   // After an optimizer step: constraints that project (e.g. Dale clip) act on raw values.
   void project();
 
@@ -68,6 +90,7 @@ class RecurrentLayer {
   std::vector<ConstrainedParameter> constraints_;
   ParameterSet params_;
 
+  int state_size_ = 0;                                  // k*H
   int cell_blocks_ = 0, gate_blocks_ = 0, width_ = 0;  // width_ = (cell+gate blocks) * H
   int recurrent_width_ = 0, input_width_ = 0;           // columns that have W / P terms
   std::vector<LinearBlock> blocks_;

@@ -1,12 +1,9 @@
-// A run's own directory: resolved graph, log, metrics.csv, summary.json, checkpoints, .npz, plots.
+// A run's own directory: where its files go (graph, log, metrics, checkpoints, plots), written
+// atomically. What is written when is core/run.h's business.
 #pragma once
 
-#include <map>
 #include <string>
-#include <vector>
 
-#include "core/diagnostics.h"
-#include "core/trainer.h"
 
 namespace biornn {
 
@@ -25,30 +22,9 @@ class RunDirectory {
   void write_text(const std::string& name, const std::string& text) const;  // atomically
   // Sends spdlog's output to train.log too (appending).
   void attach_log() const;
-  // Appends one row (the header on first use); drops rows after `keep_through_epoch` first.
-  void append_metrics(const EpochMetrics& m, const std::vector<LayerDiagnostics>& d) const;
-  void truncate_metrics(int keep_through_epoch) const;
-  std::vector<std::map<std::string, double>> read_metrics() const;
-  // Learning curves, spectrum over epochs, eigenvalues and singular values of the last epoch.
-  void write_plots(const std::vector<LayerDiagnostics>& last) const;
 
  private:
   std::string path_;
 };
-
-struct RunOutcome {
-  std::string status;  // completed, early_stopped, interrupted, diverged
-  std::string message;
-  TrainResult result;
-};
-
-// Trains `graph` into `run` (writing graph.toml, train.log, metrics.csv, plots, checkpoints,
-// parameters.npz, summary.json); with `resume`, continues from run's checkpoint.bin. A
-// diverging run returns status "diverged" and keeps its last good checkpoint; other errors throw.
-RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run, bool resume);
-
-// summary.json for a run.
-std::string summary_json(const std::string& graph_name, const std::string& status, const TrainResult& r,
-                         int64_t parameters, const std::string& message);
 
 }  // namespace biornn

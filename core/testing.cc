@@ -1,8 +1,9 @@
 #include "core/testing.h"
 
+#include "core/dataset.h"
+#include "core/process.h"
+
 #include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -72,30 +73,71 @@ std::string Outcome::last_err_line() const {
 int Outcome::err_lines() const { return int(std::count(err.begin(), err.end(), '\n')); }
 
 Outcome run(const std::vector<std::string>& args) {
-  const std::string dir = temp_dir("run");
-  const std::string out = dir + "/stdout", err = dir + "/stderr";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
+  const ProcessResult r = run_process(args);
   Outcome o;
-  const int started = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (started != 0) {
-    o.err = "cannot start " + args[0] + "\n";
-    return o;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  o.out = read_file(out);
-  o.err = read_file(err);
+  o.exit_code = r.exit_code;
+  o.out = r.out;
+  o.err = r.failure.empty() ? r.err : r.failure + "\n";
   return o;
+}
+
+}  // namespace biornn::testing
+
+namespace biornn::testing {
+namespace {
+
+class SyntheticDataset : public Dataset {
+ public:
+  explicit SyntheticDataset(const Options& o)
+      : steps_(int(o.get_int("steps"))),
+        features_(int(o.get_int("features"))),
+        classes_(int(o.get_int("classes"))),
+        train_(o.get_int("train")),
+        test_(o.get_int("test")) {}
+  void load() override {}
+  int64_t size(Split s) const override { return s == Split::kTrain ? train_ : test_; }
+  int steps() const override { return steps_; }
+  int features() const override { return features_; }
+  int classes() const override { return classes_; }
+  void batch(Split split, const int64_t* indices, int n, float* x, int32_t* labels) const override {
+    for (int i = 0; i < n; ++i) {
+      const uint64_t id = uint64_t(indices[i]) * 2 + (split == Split::kTest);
+      std::vector<double> block(classes_, 0.0);
+      for (int t = 0; t < steps_; ++t)
+        for (int f = 0; f < features_; ++f) {
+          const float v = value(id, t, f);
+          x[(size_t(t) * n + i) * features_ + f] = v;
+          block[f % classes_] += v;
+        }
+      labels[i] = int32_t(std::max_element(block.begin(), block.end()) - block.begin());
+    }
+  }
+  std::string describe() const override { return "synthetic classification sequences (test data)"; }
+
+ private:
+  // A value in [0, 1) from a 64-bit mix of (id, t, f): the same on every machine.
+  static float value(uint64_t id, int t, int f) {
+    uint64_t z = id * 0x9E3779B97F4A7C15ull + uint64_t(t) * 0xBF58476D1CE4E5B9ull + uint64_t(f) * 0x94D049BB133111EBull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return float(z >> 40) / float(1 << 24);
+  }
+  int steps_, features_, classes_;
+  int64_t train_, test_;
+};
+
+}  // namespace
+
+void register_synthetic_dataset(Registry& registry) {
+  registry.add<Dataset>("synthetic", "classification sequences generated from the example index (tests)",
+                        OptionSchema()
+                            .add_int("steps", 6, "sequence length T", 1, 10000)
+                            .add_int("features", 4, "features per step", 1, 10000)
+                            .add_int("classes", 3, "classes", 2, 1000)
+                            .add_int("train", 600, "training examples", 1)
+                            .add_int("test", 200, "test examples", 1),
+                        [](const Options& o) { return std::make_unique<SyntheticDataset>(o); });
 }
 
 }  // namespace biornn::testing

@@ -33,3 +33,14 @@ struct Outcome {
 Outcome run(const std::vector<std::string>& args);
 
 }  // namespace biornn::testing
+
+namespace biornn::testing {
+
+// Registers dataset "synthetic": classification sequences generated from each example's index
+// (no files, so tests of training, resume and checkpoints never skip for lack of data).
+// Options: steps (6), features (4), classes (3), train (600), test (200). x_t of example i is
+// a fixed pseudo-random function of (i, t); the label is the class whose feature block has
+// the largest sum, so it can be learned.
+void register_synthetic_dataset(Registry& registry);
+
+}  // namespace biornn::testing

@@ -8,14 +8,12 @@
 // runs itself once per T in {28, 56, 112} (a fresh process each, so each peak RSS is its own)
 // and prints one "memory:" line per T and the fitted MB per step.
 //
-// What is timed is exactly what core/trainer.cc does per minibatch: model.run(train=true)
+// What is timed is core's TrainingStep::run, the trainer's own step: model.run(train=true)
 // (prepare, forward, readout, BPTT), the global-norm gradient clip, optimizer->step and
 // model.project(). Inputs are uniform [0, 1) floats and labels uniform in the classes, made
 // up front (a few distinct batches, cycled), so no dataset file is read: the graph names a
 // dataset only for its shapes (features, classes); its load() is never called.
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -36,9 +34,10 @@
 #include "core/gemm.h"
 #include "core/graph.h"
 #include "core/plugin_loader.h"
+#include "core/process.h"
 #include "core/trainer.h"
+#include "core/training_step.h"
 
-extern char** environ;
 
 namespace {
 
@@ -187,73 +186,20 @@ FlopCount count_flops(biornn::Model& model, int T, int B) {
   return f;
 }
 
-// The phases of Model::run (core/model.cc) called one by one through the public API, plus the
-// trainer's clip / optimizer step / projection, each timed (seconds summed over `batches`).
-// Same work as Model::run for a stack of layers; kept in a separate loop so the main timing
-// has no extra clock calls.
-void print_breakdown(biornn::Experiment& e, const std::vector<std::vector<float>>& xs,
-                     const std::vector<std::vector<int32_t>>& ys, int T, int B, int batches, double clip, double lr) {
-  biornn::Model& model = e.model;
-  const size_t L = model.layers().size();
-  std::vector<std::vector<float>> d(L + 1);
-  std::vector<biornn::Parameter*> params = model.parameters();
-  double t_prepare = 0, t_forward = 0, t_readout = 0, t_backward = 0, t_clip = 0, t_opt = 0, t_project = 0;
-  const auto all = Clock::now();
-  for (int i = 0; i < batches; ++i) {
-    const float* x = xs[i % xs.size()].data();
-    auto t = Clock::now();
-    for (size_t l = 0; l < L; ++l) model.layer(l).prepare();
-    t_prepare += since(t);
-    t = Clock::now();
-    const float* input = x;
-    for (size_t l = 0; l < L; ++l) {
-      model.layer(l).forward(input, T, B);
-      input = model.layer(l).outputs();
-    }
-    t_forward += since(t);
-    t = Clock::now();
-    // As Model::run: the readout writes d_top from gradient_from(T) on, the top layer reads
-    // from there (a whole-sequence cell gets zeros before it).
-    const size_t h_top = model.layers().back()->hidden();
-    const int top_from = model.readout().gradient_from(T);
-    d[L].resize(size_t(T) * B * h_top);
-    if (model.layers().back()->cell().runs_whole_sequence())
-      std::fill(d[L].begin(), d[L].begin() + size_t(top_from) * B * h_top, 0.0f);
-    int correct = 0;
-    model.readout().forward_backward(input, T, B, ys[i % ys.size()].data(), d[L].data(), &correct);
-    t_readout += since(t);
-    t = Clock::now();
-    for (int l = int(L) - 1; l >= 0; --l) {
-      const float* lx = l == 0 ? x : model.layer(l - 1).outputs();
-      float* dx = nullptr;
-      if (l > 0) {
-        d[l].assign(size_t(T) * B * model.layer(l - 1).hidden(), 0.0f);
-        dx = d[l].data();
-      }
-      model.layer(l).backward(lx, d[l + 1].data(), dx, l + 1 == int(L) ? top_from : 0);
-    }
-    t_backward += since(t);
-    t = Clock::now();
-    double sq = 0;
-    for (biornn::Parameter* p : params) sq += double(p->raw_grad.squaredNorm());
-    const double norm = std::sqrt(sq);
-    if (clip > 0 && norm > clip)
-      for (biornn::Parameter* p : params) p->raw_grad *= float(clip / norm);
-    t_clip += since(t);
-    t = Clock::now();
-    e.optimizer->step(params, lr);
-    t_opt += since(t);
-    t = Clock::now();
-    model.project();
-    t_project += since(t);
+// Sums the seconds of each phase of core's training step over the timed minibatches.
+class PhaseTotals : public biornn::PhaseTimer {
+ public:
+  void add(biornn::Phase phase, double seconds) override { seconds_[int(phase)] += seconds; }
+  void print(double total, int batches) const {
+    std::printf("breakdown: step_ms=%.3f", 1e3 * total / batches);
+    for (int p = 0; p < biornn::kPhaseCount; ++p)
+      std::printf(" %s_ms=%.3f", biornn::phase_name(biornn::Phase(p)), 1e3 * seconds_[p] / batches);
+    std::printf("\n");
   }
-  const double total = since(all);
-  auto ms = [&](double s) { return 1e3 * s / batches; };
-  std::printf("breakdown: step_ms=%.3f prepare_ms=%.3f forward_ms=%.3f readout_ms=%.3f backward_ms=%.3f "
-              "clip_ms=%.3f optimizer_ms=%.3f project_ms=%.3f\n",
-              ms(total), ms(t_prepare), ms(t_forward), ms(t_readout), ms(t_backward), ms(t_clip), ms(t_opt),
-              ms(t_project));
-}
+
+ private:
+  double seconds_[biornn::kPhaseCount] = {};
+};
 
 // GFLOP/s of one biornn::gemm call shape, repeated for about `seconds`.
 double probe(bool ta, bool tb, int m, int n, int k, bool acc = false, double seconds = 0.15) {
@@ -404,21 +350,20 @@ int run_bench(const Args& a, const std::string& argv0) {
     for (auto& v : ys[i]) v = uy(rng);
   }
 
-  std::vector<biornn::Parameter*> params = e->model.parameters();
-  const double clip = graph.train.get_float("clip_grad_norm");
+  // Exactly the trainer's step (core/training_step.h): forward, BPTT, norm, clip, optimizer, projection.
+  biornn::Collective one_process;
+  biornn::TrainingStep training_step(e->model, *e->optimizer, one_process, biornn::StepOptions::from(graph.train));
   const double lr = e->optimizer->learning_rate();
   double last_loss = 0;
-  auto step = [&](int i) {
-    int correct = 0;
-    last_loss = e->model.run(xs[i % distinct].data(), T, B, ys[i % distinct].data(), true, &correct);
-    if (!std::isfinite(last_loss)) throw biornn::Error("bench: the loss is not finite at minibatch " + std::to_string(i));
-    double sq = 0;
-    for (biornn::Parameter* p : params) sq += double(p->raw_grad.squaredNorm());
-    const double norm = std::sqrt(sq);
-    if (clip > 0 && norm > clip)
-      for (biornn::Parameter* p : params) p->raw_grad *= float(clip / norm);
-    e->optimizer->step(params, lr);
-    e->model.project();
+  auto step = [&](int i, biornn::PhaseTimer* timer = nullptr) {
+    biornn::Minibatch b;
+    b.data.x = xs[i % distinct].data();
+    b.data.labels = ys[i % distinct].data();
+    b.steps = T;
+    b.rows = B;
+    const biornn::StepResult r = training_step.run(b, B, lr, nullptr, timer);
+    if (!r.finite) throw biornn::Error("bench: " + r.what + " at minibatch " + std::to_string(i));
+    last_loss = r.loss.loss;
   };
   for (int i = 0; i < a.warmup; ++i) step(i);
   const int primitives_before = biornn::gemm_primitives_created();
@@ -433,7 +378,12 @@ int run_bench(const Args& a, const std::string& argv0) {
   const double seconds = since(t0);
   const int primitives_timed = biornn::gemm_primitives_created() - primitives_before;
   const long faults_timed = minor_faults() - faults_before;  // pages first touched (or re-mapped) while timed
-  if (a.breakdown) print_breakdown(*e, xs, ys, T, B, a.batches, clip, lr);
+  if (a.breakdown) {
+    PhaseTotals totals;
+    const auto b0 = Clock::now();
+    for (int i = 0; i < a.batches; ++i) step(a.warmup + a.batches + i, &totals);
+    totals.print(since(b0), a.batches);
+  }
   const double peak_after = a.no_peak ? 0 : matmul_peak_gflops();
   const double peak = std::max(peak_before, peak_after);
 
@@ -456,35 +406,6 @@ int run_bench(const Args& a, const std::string& argv0) {
   return 0;
 }
 
-// Runs this binary again (same argv[0], so plugins are found the same way) and returns its stdout.
-std::string run_self(const std::string& argv0, const std::vector<std::string>& args, int* status) {
-  std::vector<std::string> all = {argv0};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> cargv;
-  for (auto& s : all) cargv.push_back(const_cast<char*>(s.c_str()));
-  cargv.push_back(nullptr);
-  int fds[2];
-  if (pipe(fds) != 0) throw biornn::Error("bench --memory: pipe() failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    throw biornn::Error("bench --memory: cannot run /proc/self/exe: " + std::string(strerror(rc)));
-  }
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, size_t(n));
-  close(fds[0]);
-  waitpid(pid, status, 0);
-  return out;
-}
-
 double field(const std::string& line, const std::string& key) {
   const auto at = line.find(" " + key + "=");
   if (at == std::string::npos) return NAN;
@@ -502,11 +423,15 @@ int run_memory(const Args& a, const std::string& argv0) {
     for (auto& d : a.plugin_dirs) args.insert(args.end(), {"--plugin-dir", d});
     for (auto& o : a.overrides) args.insert(args.end(), {"--set", o});
     if (a.ftz >= 0) args.push_back(a.ftz ? "--ftz" : "--no-ftz");
-    int status = 0;
-    const std::string out = run_self(argv0, args, &status);
+    // This binary again (same argv[0], so plugins are found the same way), a fresh process
+    // per T so that each peak RSS is its own.
+    args.insert(args.begin(), argv0);
+    const biornn::ProcessResult run = biornn::run_process(args, "/proc/self/exe");
+    const std::string& out = run.out;
     const auto at = out.find("bench: ");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || at == std::string::npos)
-      throw biornn::Error("bench --memory: the run at T=" + std::to_string(T) + " failed:\n" + out);
+    if (run.exit_code != 0 || at == std::string::npos)
+      throw biornn::Error("bench --memory: the run at T=" + std::to_string(T) + " failed: " + run.failure + "\n" +
+                          out + run.err);
     const std::string line = out.substr(at, out.find('\n', at) - at);
     const double mb = field(line, "peak_rss_mb"), sps = field(line, "samples_per_second");
     std::printf("memory: model=%s hidden=%d batch=%d T=%d peak_rss_mb=%.1f samples_per_second=%.1f\n",

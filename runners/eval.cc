@@ -6,7 +6,7 @@
 #include "core/checkpoint.h"
 #include "core/gemm.h"
 #include "core/graph.h"
-#include "core/run_directory.h"
+#include "core/run.h"
 #include "core/trainer.h"
 #include "runners/common.h"
 

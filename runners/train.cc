@@ -12,7 +12,7 @@
 #include "core/data_paths.h"
 #include "core/graph.h"
 #include "core/plugin_loader.h"
-#include "core/run_directory.h"
+#include "core/run.h"
 #include "core/trainer.h"
 #include "runners/common.h"
 
@@ -33,9 +33,14 @@ void list_plugins(const biornn::Registry& registry, const biornn::PluginLoader& 
   for (const auto& spec : biornn::train_schema().specs()) std::cout << "      " << spec.describe() << "\n";
 }
 
-void on_sigint(int) {
-  biornn::request_stop();
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+// The run's stop token: SIGINT (Ctrl-C) and SIGTERM (what Slurm sends a task it preempts or
+// that reached its time limit) stop training at the next minibatch boundary and save a
+// checkpoint. A second signal of the same kind ends the process at once.
+biornn::StopToken g_stop;
+
+void on_stop_signal(int sig) {
+  g_stop.request();
+  std::signal(sig, SIG_DFL);
 }
 
 }  // namespace
@@ -44,13 +49,15 @@ int main(int argc, char** argv) {
   CLI::App app{"Train a recurrent network described by a TOML graph file."};
   std::string graph_path, run_dir, runs_root, resume;
   std::vector<std::string> overrides, plugin_dirs;
-  bool list = false;
+  bool list = false, resume_if_checkpoint = false;
   app.add_option("graph", graph_path, "graph file, e.g. graphs/gru_mnist.toml");
   app.add_option("--set", overrides, "override an option: --set train.epochs=1 (repeatable)");
   app.add_option("--plugin-dir", plugin_dirs, "also load *_plugin.so from this directory (repeatable)");
   app.add_option("--run-dir", run_dir, "write the run here instead of runs/<graph>/<NNN>/");
   app.add_option("--runs-root", runs_root, "parent of run directories (default: <workspace>/runs)");
   app.add_option("--resume", resume, "continue the run in this directory from its last checkpoint");
+  app.add_flag("--continue", resume_if_checkpoint,
+               "with --run-dir: resume it when it has a checkpoint.bin (a requeued Slurm task), else start there");
   app.add_flag("--list-plugins", list, "list the loaded plugins and their options, then exit");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("[%H:%M:%S] %v");
@@ -67,6 +74,9 @@ int main(int argc, char** argv) {
     std::cerr << "error: no graph file given (e.g. bazel run //runners:train -- graphs/gru_mnist.toml)\n";
     return 2;
   }
+  if (resume_if_checkpoint && !run_dir.empty() &&
+      std::filesystem::exists(std::filesystem::path(biornn::resolve_user_path(run_dir)) / "checkpoint.bin"))
+    resume = run_dir;
   try {
     biornn::Graph graph;
     std::unique_ptr<biornn::RunDirectory> run;
@@ -83,9 +93,12 @@ int main(int argc, char** argv) {
         run = std::make_unique<biornn::RunDirectory>(biornn::RunDirectory::create(root, graph.name));
       }
     }
-    std::signal(SIGINT, on_sigint);
-    std::signal(SIGTERM, on_sigint);
-    const biornn::RunOutcome out = biornn::execute_run(graph, registry, *run, !resume.empty());
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    biornn::RunOptions options;
+    options.resume = !resume.empty();
+    options.stop = &g_stop;
+    const biornn::RunOutcome out = biornn::execute_run(graph, registry, *run, options);
     if (out.status == "diverged") {
       std::cerr << "error: " << out.message << std::endl;
       return 1;

@@ -20,7 +20,7 @@
 #include "core/graph.h"
 #include "core/plugin_api.h"
 #include "core/plugin_loader.h"
-#include "core/run_directory.h"
+#include "core/run.h"
 #include "core/testing.h"
 #include "core/trainer.h"
 #include "tests/fuzz/dataset_input.h"

@@ -1,8 +1,8 @@
 // The engine against simple references: cached and per-thread (packed) oneDNN GEMMs vs Eigen,
 // the forward pass vs the simple GRU's equations in double precision, chunked vs one chunk,
 // the readout's and a stacked model's gradients vs finite differences, the checker catching a
-// wrong gradient, errors from inside the parallel recurrence, and the same seed giving the
-// same numbers.
+// wrong gradient, errors from inside the parallel recurrence, the same seed giving the same
+// numbers, and the gradients at the ends of the state (initial state, one step).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -288,6 +288,107 @@ TEST_F(PluginsLoaded, LastPoolingReadsOnlyTheLastStepsGradient) {
   garbage_before.topRows((T - 1) * B).setConstant(1e30f);
   auto a = grads(zeros_before, 0), b = grads(garbage_before, T - 1);
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i] == b[i]) << "parameter " << i;
+}
+
+// A layer of one combination with default options (a conductance gate gets a constant A).
+std::unique_ptr<RecurrentLayer> make_combination(const Registry& r, const std::string& cell,
+                                                 const std::string& gate, int h, int f, Rng& rng) {
+  auto make_gate = [&]() -> std::unique_ptr<Gate> {
+    if (gate.empty()) return nullptr;
+    return r.create<Gate>(gate, Options(r.get("gate", gate).schema));
+  };
+  std::unique_ptr<Scaling> scaling;
+  if (gate == "conductance") scaling = r.create<Scaling>("constant", Options(r.get("scaling", "constant").schema));
+  return std::make_unique<RecurrentLayer>("l1", h, f, r.create<Cell>(cell, Options(r.get("cell", cell).schema)),
+                                          make_gate(), std::move(scaling), std::vector<ConstrainedParameter>{}, rng);
+}
+
+// Central differences of f over every entry of v, against `analytic`; the worst relative error.
+template <class F>
+double worst_against_finite_differences(std::vector<float>& v, const std::vector<float>& analytic, F&& f) {
+  double worst = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const float old = v[i];
+    const double eps = 3e-3;
+    v[i] = float(old + eps);
+    const double up = f();
+    v[i] = float(old - eps);
+    const double down = f();
+    v[i] = old;
+    const double num = (up - down) / (2 * eps);
+    worst = std::max(worst, std::abs(analytic[i] - num) / std::max(std::abs(analytic[i]) + std::abs(num), 1e-2));
+  }
+  return worst;
+}
+
+const std::vector<std::pair<std::string, std::string>> kCellsAndGates = {
+    {"rate", "learned"}, {"rate", ""}, {"conductance", "fixed"}, {"conductance", "conductance"}};
+
+// A sequence from a given initial state: loss = sum_t C_t . r_t + D . s_T; backward returns
+// dLoss/d s_0 (also through r_0 = rate(s_0)), checked against finite differences, at 1 and
+// 2 threads (two uneven chunks).
+TEST_F(PluginsLoaded, InitialStateGradientMatchesFiniteDifferences) {
+  for (int threads : {1, 2})
+    for (const auto& [cell, gate] : kCellsAndGates) {
+      set_compute_threads(threads);
+      Rng rng(21);
+      auto layer = make_combination(registry_, cell, gate, 6, 3, rng);
+      const int T = 3, B = 17, H = 6, S = layer->state_size();
+      Matrix x(T * B, 3), c(T * B, H), d(B, S);
+      fill_uniform(x, 1, rng);
+      fill_uniform(c, 1, rng);
+      fill_uniform(d, 1, rng);
+      std::vector<float> s0(size_t(B) * S), d_s0(s0.size());
+      for (float& v : s0) v = std::uniform_real_distribution<float>(-0.8f, 0.8f)(rng);
+      auto loss = [&]() {
+        layer->prepare();
+        layer->forward(x.data(), T, B, s0.data());
+        double l = 0;
+        for (Eigen::Index i = 0; i < c.size(); ++i) l += double(c.data()[i]) * layer->outputs()[i];
+        for (Eigen::Index i = 0; i < d.size(); ++i) l += double(d.data()[i]) * layer->final_state()[i];
+        return l;
+      };
+      loss();
+      layer->backward(x.data(), c.data(), nullptr, 0, StateGradients{d.data(), d_s0.data()});
+      const double worst = worst_against_finite_differences(s0, d_s0, loss);
+      EXPECT_LT(worst, 2e-2) << cell << " + " << (gate.empty() ? "no gate" : gate) << ", " << threads << " threads";
+    }
+  set_compute_threads(0);
+}
+
+// One step on a batch of states, as the fixed-point finder uses it: q(h) = 1/2 |F(h, x) - h|^2
+// with dq/dh = (dF/dh)^T v - v, v = F(h, x) - h, from step() and step_backward().
+TEST_F(PluginsLoaded, OneStepSpeedGradientMatchesFiniteDifferences) {
+  for (const auto& [cell, gate] : kCellsAndGates) {
+    Rng rng(22);
+    auto layer = make_combination(registry_, cell, gate, 5, 2, rng);
+    const int B = 4, S = layer->state_size();
+    Matrix x(B, 2);
+    fill_uniform(x, 1, rng);
+    std::vector<float> h(size_t(B) * S), next(h.size()), v(h.size()), grad(h.size());
+    for (float& e : h) e = std::uniform_real_distribution<float>(-0.8f, 0.8f)(rng);
+    layer->prepare();
+    auto q = [&]() {
+      layer->step(h.data(), x.data(), B, next.data());
+      double sum = 0;
+      for (size_t i = 0; i < h.size(); ++i) sum += 0.5 * double(next[i] - h[i]) * (next[i] - h[i]);
+      return sum;
+    };
+    q();
+    for (size_t i = 0; i < h.size(); ++i) v[i] = next[i] - h[i];
+    layer->step_backward(x.data(), v.data(), grad.data());
+    for (size_t i = 0; i < h.size(); ++i) grad[i] -= v[i];
+    const double worst = worst_against_finite_differences(h, grad, q);
+    EXPECT_LT(worst, 2e-2) << cell << " + " << (gate.empty() ? "no gate" : gate);
+  }
+}
+
+TEST_F(PluginsLoaded, WholeSequenceCellsRefuseAGivenInitialState) {
+  Rng rng(23);
+  auto layer = make_combination(registry_, "gru", "", 4, 2, rng);
+  Matrix x(2, 2), s(1, 4);
+  layer->prepare();
+  EXPECT_THROW(layer->forward(x.data(), 2, 1, s.data()), Error);
 }
 
 TEST_F(PluginsLoaded, SameSeedSameNumbers) {

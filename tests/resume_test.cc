@@ -10,6 +10,7 @@
 #include "core/data_paths.h"
 #include "core/plugin_loader.h"
 #include "core/testing.h"
+#include "core/run.h"
 #include "core/trainer.h"
 
 namespace biornn {
@@ -27,9 +28,9 @@ lr_schedule = "cosine"
 plugin = "adam"
 learning_rate = 0.005
 [nodes.data]
-plugin = "mnist"
-train_limit = 1200
-test_limit = 300
+plugin = "synthetic"
+train = 1200
+test = 300
 [nodes.rnn]
 plugin = "rate"
 input = "data"
@@ -43,10 +44,8 @@ input = "rnn"
 class Resume : public ::testing::Test {
  protected:
   void SetUp() override {
-    bool have = false;
-    for (const auto& d : data_search_paths("mnist")) have = have || std::filesystem::exists(d);
-    if (!have) GTEST_SKIP() << "MNIST not found; run tools/setup.sh";
     register_builtins(registry_);
+    testing::register_synthetic_dataset(registry_);
     for (const auto& d : default_plugin_directories(""))
       for (const auto& e : loader_.load_directory(d)) ADD_FAILURE() << e;
     graph_ = parse_graph_text(kGraph, "resume_test.toml", {}, registry_);
@@ -58,6 +57,9 @@ class Resume : public ::testing::Test {
 
 // Stops after `stop_step` optimizer steps (20 minibatches an epoch), checkpoints, resumes in
 // a fresh experiment, and compares with an uninterrupted run.
+void expect_resumes_to(const Registry& registry, const Graph& graph, const std::string& ckpt, Experiment& full,
+                       const TrainResult& uninterrupted);
+
 void check_resume(const Registry& registry, const Graph& graph, int64_t stop_step, int epochs_done,
                   int64_t next_batch) {
   auto full = build_experiment(graph, registry);
@@ -67,13 +69,21 @@ void check_resume(const Registry& registry, const Graph& graph, int64_t stop_ste
   {
     auto first = build_experiment(graph, registry);
     TrainState st;
-    request_stop_at_step(stop_step);
-    TrainResult part = train(*first, graph, st);
+    StopToken stop;
+    stop.request_at_step(stop_step);
+    TrainResult part = train(*first, graph, st, TrainContext{&stop, nullptr, {}});
     ASSERT_TRUE(part.interrupted);
     EXPECT_EQ(st.epochs_done, epochs_done);
     EXPECT_EQ(st.next_batch, next_batch);
     save_checkpoint(ckpt, *first, st);
   }
+  expect_resumes_to(registry, graph, ckpt, *full, uninterrupted);
+}
+
+// Loads `ckpt` into a fresh experiment, trains to the end, and expects the numbers and the
+// parameters of the uninterrupted run `full`.
+void expect_resumes_to(const Registry& registry, const Graph& graph, const std::string& ckpt, Experiment& full,
+                       const TrainResult& uninterrupted) {
   auto second = build_experiment(graph, registry);  // fresh weights, overwritten by the checkpoint
   TrainState st;
   load_checkpoint(ckpt, *second, st);
@@ -84,7 +94,7 @@ void check_resume(const Registry& registry, const Graph& graph, int64_t stop_ste
     EXPECT_EQ(resumed.epochs[i].test_accuracy, uninterrupted.epochs[i].test_accuracy) << "epoch " << i + 1;
     EXPECT_EQ(resumed.epochs[i].validation_loss, uninterrupted.epochs[i].validation_loss) << "epoch " << i + 1;
   }
-  auto p1 = full->model.parameters(), p2 = second->model.parameters();
+  auto p1 = full.model.parameters(), p2 = second->model.parameters();
   for (size_t i = 0; i < p1.size(); ++i) EXPECT_TRUE(p1[i]->raw == p2[i]->raw) << i;
 }
 
@@ -94,6 +104,33 @@ TEST_F(Resume, StoppedMidEpochAndResumedMatchesUninterrupted) { check_resume(reg
 // keep that epoch's order, not shuffle again (a bug found by interrupting the train runner).
 TEST_F(Resume, StoppedAtAnEpochBoundaryAndResumedMatchesUninterrupted) {
   check_resume(registry_, graph_, 20, 1, 0);
+}
+
+// A hard kill (no chance to save anything) loses at most train.checkpoint_every minibatches:
+// the periodic checkpoint inside the epoch resumes to the uninterrupted run's numbers.
+TEST_F(Resume, HardKillResumesFromThePeriodicCheckpoint) {
+  const Graph g = parse_graph_text(kGraph, "kill.toml", {"train.checkpoint_every=4"}, registry_);
+  auto full = build_experiment(g, registry_);
+  const TrainResult uninterrupted = train(*full, g);
+  const RunDirectory run = RunDirectory::at(testing::temp_dir("kill"));
+  {
+    auto first = build_experiment(g, registry_);
+    TrainState st;
+    CheckpointObserver checkpoints(*first, run, g.train);
+    struct Kill : TrainingObserver {
+      void on_step(const StepEvent& ev) override {
+        if (ev.state->global_step == 27) throw std::runtime_error("killed");
+      }
+    } kill;
+    EXPECT_THROW(train(*first, g, st, TrainContext{nullptr, nullptr, {&checkpoints, &kill}}), std::runtime_error);
+  }
+  TrainState saved;
+  auto probe = build_experiment(g, registry_);
+  load_checkpoint(run.file("checkpoint.bin"), *probe, saved);
+  EXPECT_EQ(saved.global_step, 24);  // epoch 2, minibatch 4 of 20: the last multiple of 4 before 27
+  EXPECT_EQ(saved.epochs_done, 1);
+  EXPECT_EQ(saved.next_batch, 4);
+  expect_resumes_to(registry_, g, run.file("checkpoint.bin"), *full, uninterrupted);
 }
 
 TEST_F(Resume, CorruptOrForeignCheckpointIsRefused) {

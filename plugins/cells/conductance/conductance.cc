@@ -91,9 +91,13 @@ class ConductanceCell : public Cell {
     p.get("b").grad.row(0) += g[2].bias;
   }
 
-  void initial(MatrixMap s0, MatrixMap r0) const override {
-    s0.setZero();
-    activate(phi_, s0.array(), r0.array());
+  // r = phi(V) (V_0 = 0, the default initial(), so r_0 = phi(0)).
+  void rate(ConstMatrixMap s, MatrixMap r) const override { activate(phi_, s.array(), r.array()); }
+  void rate_backward(ConstMatrixMap s, ConstMatrixMap r, ConstMatrixMap d_r, MatrixMap d_s) const override {
+    thread_local ScratchArray dphi;
+    dphi.resize(s.rows(), s.cols());
+    activate_derivative(phi_, s.array(), r.array(), dphi);
+    d_s.array() += d_r.array() * dphi;
   }
 
   void forward(CellForward& s) const override {

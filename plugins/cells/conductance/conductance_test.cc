@@ -125,7 +125,8 @@ TEST(ConductanceCell, InitialRateIsPhiOfZero) {
   auto cell = reg.create<Cell>("conductance", loaded().options({{"phi", std::string("sigmoid")}}));
   Matrix s(2, 3), r(2, 3);
   s.setConstant(7);
-  cell->initial(view(s.data(), 2, 3, 3), view(r.data(), 2, 3, 3));
+  cell->initial(view(s.data(), 2, 3, 3));
+  cell->rate(view(static_cast<const float*>(s.data()), 2, 3, 3), view(r.data(), 2, 3, 3));
   EXPECT_EQ(s.cwiseAbs().maxCoeff(), 0.0f);
   EXPECT_NEAR(r.minCoeff(), 0.5f, 1e-7);
   EXPECT_NEAR(r.maxCoeff(), 0.5f, 1e-7);

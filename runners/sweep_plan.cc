@@ -1,0 +1,173 @@
+#include "runners/sweep_plan.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace biornn {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Axis {
+  std::string key;
+  std::vector<std::string> values;  // TOML text of each value
+};
+
+std::string toml_text(const toml::node& n) {
+  std::ostringstream s;
+  n.visit([&](auto&& v) { s << v; });
+  return s.str();
+}
+
+std::string unquote(const std::string& v) {
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) return v.substr(1, v.size() - 2);
+  return v;
+}
+
+std::string label_value(std::string v) {
+  v = unquote(v);
+  std::string r;
+  for (char c : v) r += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
+  return r;
+}
+
+std::string short_key(const std::string& key) {
+  // "nodes.rnn.scaling.plugin" -> "scaling.plugin"; "train.seed" -> "seed"
+  size_t dots = std::count(key.begin(), key.end(), '.');
+  if (key.rfind("nodes.", 0) == 0 && dots >= 2) return key.substr(key.find('.', 6) + 1);
+  if (dots >= 1) return key.substr(key.find('.') + 1);
+  return key;
+}
+
+SourcePosition where_in(const std::string& path, const toml::node& n) {
+  return SourcePosition{path, int(n.source().begin.line), int(n.source().begin.column)};
+}
+
+SlurmResources read_slurm(const std::string& path, const toml::table* t) {
+  SlurmResources r;
+  if (!t) return r;
+  for (auto&& [k, v] : *t) {
+    const std::string key(k.str());
+    if (key == "cpus_per_task") {
+      const auto n = v.value<int64_t>();
+      if (!v.is_integer() || !n || *n < 1 || *n > 4096)
+        throw Error(where_in(path, v), "[sweep.slurm] cpus_per_task must be an integer from 1 to 4096");
+      r.cpus_per_task = int(*n);
+      continue;
+    }
+    std::string* field = key == "partition" ? &r.partition
+                         : key == "time"    ? &r.time
+                         : key == "memory"  ? &r.memory
+                         : key == "account" ? &r.account
+                                            : nullptr;
+    if (!field)
+      throw Error(where_in(path, v), "unknown key '" + key +
+                                         "' in [sweep.slurm] (known: partition, time, cpus_per_task, memory, account)");
+    if (!v.is_string())
+      throw Error(where_in(path, v), "[sweep.slurm] " + key + " must be a string, e.g. " +
+                                         (key == "time" ? "\"02:00:00\"" : key == "memory" ? "\"4G\"" : "\"name\""));
+    *field = *v.value<std::string>();
+    if (field->find_first_of("\n\r'\"\\ ") != std::string::npos)
+      throw Error(where_in(path, v), "[sweep.slurm] " + key + " must not contain spaces, quotes or newlines");
+  }
+  return r;
+}
+
+std::vector<std::vector<size_t>> cross_product(const std::vector<Axis>& axes) {
+  std::vector<std::vector<size_t>> combos{{}};
+  for (const auto& a : axes) {
+    std::vector<std::vector<size_t>> next;
+    for (const auto& c : combos)
+      for (size_t i = 0; i < a.values.size(); ++i) {
+        auto d = c;
+        d.push_back(i);
+        next.push_back(d);
+      }
+    combos = next;
+  }
+  return combos;
+}
+
+}  // namespace
+
+SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& extra, const Registry& registry) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw Error(SourcePosition{path, int(e.source().begin.line), int(e.source().begin.column)},
+                "malformed TOML: " + std::string(e.description()));
+  }
+  const toml::table* sweep = root["sweep"].as_table();
+  if (!sweep) throw Error(SourcePosition{path, 1, 1}, "no [sweep] table");
+  for (auto&& [k, v] : *sweep) {
+    const std::string key(k.str());
+    if (key != "graph" && key != "name" && key != "metric" && key != "set" && key != "vary" && key != "slurm")
+      throw Error(where_in(path, v), "unknown key '" + key + "' in [sweep] (known: graph, name, metric, set, vary, slurm)");
+  }
+  SweepPlan plan;
+  plan.path = path;
+  // graph: the graph file, relative to the sweep file; or vary graph = [...] instead.
+  const auto graph_rel = (*sweep)["graph"].value<std::string>();
+  const bool graph_varies = (*sweep)["vary"]["graph"].is_array();
+  if (!graph_rel && !graph_varies)
+    throw Error(where_in(path, *sweep), "[sweep] needs graph = \"<graph file>\" or [sweep.vary] graph = [...]");
+  plan.graph_file =
+      graph_rel ? (fs::path(path).parent_path() / *graph_rel).lexically_normal().string() : std::string("(varied)");
+  plan.name = (*sweep)["name"].value_or(fs::path(path).stem().string());
+  plan.metric = (*sweep)["metric"].value_or(std::string("test_accuracy"));
+  if (plan.metric != "test_accuracy" && plan.metric != "validation_accuracy")
+    throw Error(where_in(path, *sweep), "metric must be test_accuracy or validation_accuracy");
+  if (const toml::node* s = sweep->get("slurm")) {
+    if (!s->is_table()) throw Error(where_in(path, *s), "[sweep] slurm must be a table: [sweep.slurm]");
+    plan.slurm = read_slurm(path, s->as_table());
+  }
+
+  std::vector<std::string> fixed;
+  if (const toml::table* set = (*sweep)["set"].as_table())
+    for (auto&& [k, v] : *set) fixed.push_back(std::string(k.str()) + "=" + toml_text(v));
+  for (const auto& e : extra) fixed.push_back(e);
+  std::vector<Axis> axes;
+  if (const toml::table* vary = (*sweep)["vary"].as_table())
+    for (auto&& [k, v] : *vary) {
+      const toml::array* arr = v.as_array();
+      if (!arr || arr->empty())
+        throw Error(where_in(path, v), "[sweep.vary] '" + std::string(k.str()) + "' must be a non-empty array");
+      Axis a{std::string(k.str()), {}};
+      for (const toml::node& x : *arr) a.values.push_back(toml_text(x));
+      axes.push_back(a);
+    }
+
+  // Every combination, validated before anything trains.
+  for (const auto& c : cross_product(axes)) {
+    SweepJob j;
+    std::vector<std::string> overrides = fixed;
+    std::string file = plan.graph_file;
+    for (size_t i = 0; i < axes.size(); ++i) {
+      std::string part;
+      if (axes[i].key == "graph") {  // the graph file itself varies (relative to the sweep file)
+        file = (fs::path(path).parent_path() / unquote(axes[i].values[c[i]])).lexically_normal().string();
+        part = fs::path(unquote(axes[i].values[c[i]])).stem().string();
+      } else {
+        overrides.push_back(axes[i].key + "=" + axes[i].values[c[i]]);
+        part = short_key(axes[i].key) + "=" + label_value(axes[i].values[c[i]]);
+      }
+      j.label += (j.label.empty() ? "" : ",") + part;
+      if (axes[i].key != "train.seed") j.group += (j.group.empty() ? "" : ", ") + part;
+    }
+    if (j.label.empty()) j.label = "base";
+    if (j.group.empty()) j.group = "base";
+    j.graph = parse_graph_file(file, overrides, registry);
+    plan.jobs.push_back(std::move(j));
+  }
+  return plan;
+}
+
+}  // namespace biornn

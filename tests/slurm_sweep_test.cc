@@ -1,0 +1,154 @@
+// Issue 11: a sweep as a Slurm job array. The end-to-end case starts a one-host cluster
+// (tools/slurm/cluster.sh), runs a 4-combination sweep through sbatch and checks that
+// --collect writes the table the local sweep runner writes for the same combinations; it
+// skips, saying why, where Slurm is not installed or the test is not root.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "core/summary_json.h"
+#include "core/testing.h"
+#include "runners/slurm_sweep.h"
+
+namespace biornn {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(SlurmSweep, ArraySpecsAreCompact) {
+  EXPECT_EQ(array_spec({0, 1, 2, 3}), "0-3");
+  EXPECT_EQ(array_spec({0, 2, 3, 4, 7}), "0,2-4,7");
+  EXPECT_EQ(array_spec({5}), "5");
+}
+
+TEST(SlurmSweep, ShellQuotingSurvivesTheShell) {
+  const std::string word = "it's a \"run\" dir $HOME `x` \\ ;";
+  const auto r = testing::run({"/bin/sh", "-c", "printf %s " + shell_quote(word)});
+  EXPECT_EQ(r.out, word);
+}
+
+// The sweep file: 2 hidden sizes x 2 seeds on a sliver of MNIST, a few minibatches each.
+std::string write_sweep(const std::string& dir) {
+  testing::write_file(dir + "/graph.toml", R"(
+[train]
+epochs = 1
+batch_size = 32
+max_batches = 4
+validation_size = 128
+threads = 1
+[optimizer]
+plugin = "adam"
+learning_rate = 2e-3
+[nodes.data]
+plugin = "mnist"
+sequence = "rows"
+train_limit = 512
+test_limit = 256
+[nodes.rnn]
+plugin = "rate"
+input = "data"
+hidden = 8
+gate = { plugin = "learned" }
+[nodes.readout]
+plugin = "readout"
+input = "rnn"
+)");
+  testing::write_file(dir + "/tiny.toml", R"(
+[sweep]
+graph = "graph.toml"
+name = "tiny"
+[sweep.vary]
+"nodes.rnn.hidden" = [8, 16]
+"train.seed" = [1, 2]
+[sweep.slurm]
+cpus_per_task = 1
+time = "00:05:00"
+)");
+  return dir + "/tiny.toml";
+}
+
+// summary.csv without its last column (samples/s: timing, not a result).
+std::string results_of(const std::string& summary_csv) {
+  std::istringstream in(testing::read_file(summary_csv));
+  std::string out;
+  for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
+}
+
+bool have(const std::string& program) {
+  return testing::run({"/bin/sh", "-c", "command -v " + program + " || test -x /usr/sbin/" + program}).exit_code == 0;
+}
+
+class SlurmCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* p : {"sbatch", "squeue", "slurmctld", "slurmd", "munged"})
+      if (!have(p)) GTEST_SKIP() << "skipped: " << p << " not found (apt-get install slurm-wlm munge)";
+    if (geteuid() != 0) GTEST_SKIP() << "skipped: starting munged, slurmctld and slurmd needs root";
+    state_ = testing::temp_dir("slurm_state");
+    setenv("BIORNN_SLURM_PORT", "6917", 1);  // not the default, to leave a real cluster alone
+    const auto r = testing::run({testing::runfile("tools/slurm/cluster.sh"), "start", state_});
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    started_ = true;
+    setenv("SLURM_CONF", (state_ + "/slurm.conf").c_str(), 1);
+  }
+  void TearDown() override {
+    if (started_) testing::run({testing::runfile("tools/slurm/cluster.sh"), "stop", state_});
+  }
+  std::string state_;
+  bool started_ = false;
+};
+
+testing::Outcome collect_when_done(const std::string& sweep, const std::string& file, const std::string& root) {
+  testing::Outcome r;
+  for (int i = 0; i < 240; ++i) {  // 2 minutes at most
+    r = testing::run({sweep, file, "--runs-root", root, "--collect"});
+    if (r.out.find("still queued or running") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return r;
+}
+
+TEST_F(SlurmCluster, ArraySweepCollectsTheLocalTable) {
+  const std::string dir = testing::temp_dir("slurm_sweep"), file = write_sweep(dir);
+  const std::string sweep = testing::runfile("runners/sweep");
+  const auto local = testing::run({sweep, file, "--runs-root", dir + "/local"});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+
+  const auto sub = testing::run({sweep, file, "--runs-root", dir + "/slurm", "--slurm", "--submit"});
+  ASSERT_EQ(sub.exit_code, 0) << sub.err << sub.out;
+  EXPECT_NE(sub.out.find("submitted job "), std::string::npos) << sub.out;
+  const std::string script = testing::read_file(dir + "/slurm/tiny/slurm/sweep.sbatch");
+  EXPECT_NE(script.find("#SBATCH --time=00:05:00"), std::string::npos) << script;
+  EXPECT_NE(script.find("--set train.threads=1"), std::string::npos) << script;
+
+  const auto got = collect_when_done(sweep, file, dir + "/slurm");
+  ASSERT_EQ(got.exit_code, 0) << got.err << got.out;
+  EXPECT_EQ(results_of(dir + "/slurm/tiny/summary.csv"), results_of(dir + "/local/tiny/summary.csv"));
+  EXPECT_NE(results_of(dir + "/local/tiny/summary.csv").find("\"hidden=16\",2,"), std::string::npos);
+  for (const char* f : {"summary.md", "summary.svg", "runs.csv"})
+    EXPECT_TRUE(fs::exists(dir + "/slurm/tiny/" + std::string(f))) << f;
+
+  // A task that left no result is listed with its log; --resubmit-failed reruns only it.
+  const std::string lost = dir + "/slurm/tiny/hidden=16,seed=1";
+  fs::remove(lost + "/summary.json");
+  const auto missing = testing::run({sweep, file, "--runs-root", dir + "/slurm", "--collect"});
+  EXPECT_EQ(missing.exit_code, 3) << missing.out;
+  EXPECT_NE(missing.out.find("1 combination(s) failed or missing:\n  hidden=16,seed=1: missing; log " + dir +
+                             "/slurm/tiny/slurm/logs/task_2.log"),
+            std::string::npos)
+      << missing.out;
+  const auto again = testing::run({sweep, file, "--runs-root", dir + "/slurm", "--resubmit-failed"});
+  ASSERT_EQ(again.exit_code, 0) << again.err << again.out;
+  EXPECT_NE(again.out.find("(1 array tasks"), std::string::npos) << again.out;
+  const auto after = collect_when_done(sweep, file, dir + "/slurm");
+  EXPECT_EQ(after.exit_code, 0) << after.out;
+  EXPECT_EQ(results_of(dir + "/slurm/tiny/summary.csv"), results_of(dir + "/local/tiny/summary.csv"));
+}
+
+}  // namespace
+}  // namespace biornn

@@ -1,0 +1,117 @@
+// SIGTERM, what Slurm sends a task it preempts or that reached its time limit, makes train
+// save a checkpoint (as Ctrl-C does); `train --run-dir D --continue` then resumes it, and the
+// run ends with the numbers of one that was never stopped.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "core/summary_json.h"
+#include "core/testing.h"
+
+extern char** environ;
+
+namespace biornn {
+namespace {
+
+const char* kGraph = R"(
+[train]
+epochs = 2
+batch_size = 32
+seed = 3
+validation_size = 128
+threads = 1
+log_every = 1
+
+[optimizer]
+plugin = "adam"
+learning_rate = 2e-3
+
+[nodes.data]
+plugin = "mnist"
+sequence = "rows"
+train_limit = 4096
+test_limit = 256
+
+[nodes.rnn]
+plugin = "rate"
+input = "data"
+hidden = 128
+gate = { plugin = "learned" }
+
+[nodes.readout]
+plugin = "readout"
+input = "rnn"
+)";
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& output) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(TrainSignal, SigtermSavesACheckpointAndContinueResumesToTheSameResult) {
+  const std::string dir = testing::temp_dir("sigterm"), train = testing::runfile("runners/train");
+  testing::write_file(dir + "/graph.toml", kGraph);
+  const std::string reference = dir + "/reference", stopped = dir + "/stopped";
+  ASSERT_EQ(testing::run({train, dir + "/graph.toml", "--run-dir", reference}).exit_code, 0);
+
+  const pid_t pid = spawn({train, dir + "/graph.toml", "--run-dir", stopped, "--continue"}, dir + "/first.out");
+  ASSERT_GT(pid, 0);
+  // Signal once the first minibatch is logged: 128 of them per epoch remain.
+  for (int i = 0; i < 600 && testing::read_file(stopped + "/train.log").find("epoch 1/2 [    1/") == std::string::npos;
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  kill(pid, SIGTERM);
+  const int code = wait_exit(pid);
+  const std::string first = testing::read_file(dir + "/first.out");
+  ASSERT_EQ(code, 130) << first;
+  EXPECT_NE(first.find("stopping on request at epoch"), std::string::npos) << first;
+  const auto interrupted = read_summary_json(stopped + "/summary.json");
+  ASSERT_TRUE(interrupted.has_value());
+  EXPECT_EQ(interrupted->status, "interrupted");
+
+  const auto resumed = testing::run({train, dir + "/graph.toml", "--run-dir", stopped, "--continue"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  EXPECT_NE(resumed.out.find("resuming after epoch"), std::string::npos) << resumed.out;
+  const auto a = read_summary_json(reference + "/summary.json"), b = read_summary_json(stopped + "/summary.json");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(b->status, "completed");
+  EXPECT_EQ(a->epochs, b->epochs);
+  EXPECT_EQ(a->train_loss, b->train_loss);
+  EXPECT_EQ(a->test_loss, b->test_loss);
+  EXPECT_EQ(a->test_accuracy, b->test_accuracy);
+  EXPECT_EQ(a->validation_accuracy, b->validation_accuracy);
+}
+
+TEST(TrainSignal, ContinueStartsAFreshRunWhenThereIsNoCheckpoint) {
+  const std::string dir = testing::temp_dir("continue_fresh"), train = testing::runfile("runners/train");
+  testing::write_file(dir + "/graph.toml", kGraph);
+  const auto r = testing::run({train, dir + "/graph.toml", "--run-dir", dir + "/run", "--continue", "--set",
+                               "train.epochs=1", "--set", "train.max_batches=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(r.out.find("resuming"), std::string::npos);
+  EXPECT_EQ(read_summary_json(dir + "/run/summary.json")->status, "completed");
+}
+
+}  // namespace
+}  // namespace biornn

@@ -1,0 +1,151 @@
+// Core's one training step: the norm and clipping see only trainable parameters (a frozen
+// parameter changes nothing else's update), and the per-step losses (masked cross-entropy,
+// masked squared error) and the rate regulariser match finite differences.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/plugin_loader.h"
+#include "core/training_step.h"
+
+namespace biornn {
+namespace {
+
+class StepTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    register_builtins(registry_);
+    for (const auto& d : default_plugin_directories(""))
+      for (const auto& e : loader_.load_directory(d)) ADD_FAILURE() << e;
+  }
+  std::unique_ptr<Model> make_model(uint64_t seed, Pooling pooling, Loss loss, int outputs) {
+    Rng rng(seed);
+    auto model = std::make_unique<Model>();
+    auto cell = registry_.create<Cell>("rate", Options(registry_.get("cell", "rate").schema));
+    auto gate = registry_.create<Gate>("learned", Options(registry_.get("gate", "learned").schema));
+    model->add_layer(std::make_unique<RecurrentLayer>("rnn", H, F, std::move(cell), std::move(gate), nullptr,
+                                                      std::vector<ConstrainedParameter>{}, rng));
+    model->set_readout(std::make_unique<Readout>("out", H, outputs, pooling, loss, rng));
+    return model;
+  }
+  std::unique_ptr<Optimizer> sgd(double lr) {
+    Options o(registry_.get("optimizer", "sgd").schema);
+    o.set(registry_.get("optimizer", "sgd").schema, "learning_rate", lr, {}, "test");
+    return registry_.create<Optimizer>("sgd", o);
+  }
+  static constexpr int H = 6, F = 3, T = 4, B = 5;
+  Registry registry_;
+  PluginLoader loader_{registry_};
+};
+
+TEST_F(StepTest, FrozenParameterLeavesTheOtherUpdatesUnchanged) {
+  Rng rng(11);
+  Matrix x(T * B, F);
+  fill_uniform(x, 1, rng);
+  std::vector<int32_t> y = {0, 1, 2, 1, 0};
+  Minibatch b{{x.data(), y.data(), nullptr, nullptr}, T, B};
+
+  // The reference gradient of an identical model, and its norm over the trainable parameters.
+  auto reference = make_model(7, Pooling::kLast, Loss::kCrossEntropy, 3);
+  reference->readout().parameters().get("b").trainable = false;
+  reference->run(b, true);
+  double trainable_sq = 0, all_sq = 0;
+  for (Parameter* p : reference->parameters()) {
+    all_sq += p->raw_grad.squaredNorm();
+    if (p->trainable) trainable_sq += p->raw_grad.squaredNorm();
+  }
+  ASSERT_GT(all_sq, trainable_sq * 1.01) << "the frozen parameter's gradient must matter for this test";
+
+  auto model = make_model(7, Pooling::kLast, Loss::kCrossEntropy, 3);
+  model->readout().parameters().get("b").trainable = false;
+  auto optimizer = sgd(50);
+  Collective one;
+  StepOptions options;
+  options.clip_grad_norm = 1e-3;  // far below the norm: every step is clipped
+  TrainingStep step(*model, *optimizer, one, options);
+  std::vector<Matrix> before;
+  for (Parameter* p : model->parameters()) before.push_back(p->raw);
+  const StepResult r = step.run(b, B, 50);
+  ASSERT_TRUE(r.finite);
+  EXPECT_NEAR(r.gradient_norm, std::sqrt(trainable_sq), 1e-6 * std::sqrt(trainable_sq));
+  const double scale = 50 * options.clip_grad_norm / std::sqrt(trainable_sq);
+  const auto ps = model->parameters(), refs = reference->parameters();
+  for (size_t i = 0; i < ps.size(); ++i) {
+    const Matrix expected = ps[i]->trainable ? Matrix(before[i] - float(scale) * refs[i]->raw_grad) : before[i];
+    EXPECT_LT((ps[i]->raw - expected).cwiseAbs().maxCoeff(), 1e-6) << model->parameter_names()[i];
+  }
+}
+
+// loss / counted + penalty / rows (the rate penalty is a mean over examples, whatever the
+// mask) against central differences for every parameter entry.
+double worst_gradient_error(Model& model, const Minibatch& b) {
+  model.run(b, true);
+  std::vector<Matrix> analytic;
+  for (Parameter* p : model.parameters()) analytic.push_back(p->raw_grad);
+  auto objective = [&] {
+    const LossSum s = model.run(b, false);
+    return s.loss / s.counted + s.penalty / b.rows;
+  };
+  double worst = 0;
+  size_t i = 0;
+  for (Parameter* p : model.parameters()) {
+    for (Eigen::Index k = 0; k < p->raw.size(); ++k) {
+      const float old = p->raw.data()[k];
+      const double eps = 3e-3;
+      p->raw.data()[k] = float(old + eps);
+      const double up = objective();
+      p->raw.data()[k] = float(old - eps);
+      const double down = objective();
+      p->raw.data()[k] = old;
+      const double num = (up - down) / (2 * eps), a = analytic[i].data()[k];
+      worst = std::max(worst, std::abs(a - num) / std::max(std::abs(a) + std::abs(num), 1e-2));
+    }
+    ++i;
+  }
+  return worst;
+}
+
+TEST_F(StepTest, PerStepLossesAndRatePenaltyMatchFiniteDifferences) {
+  Rng rng(3);
+  Matrix x(T * B, F);
+  fill_uniform(x, 1, rng);
+  std::vector<float> mask(T * B);
+  for (int i = 0; i < T * B; ++i) mask[i] = (i * 7 % 3) != 0;  // some steps do not count
+  std::vector<int32_t> labels(T * B);
+  for (int i = 0; i < T * B; ++i) labels[i] = i % 3;
+  Matrix targets(T * B, 2);
+  fill_uniform(targets, 1, rng);
+
+  auto ce = make_model(5, Pooling::kAll, Loss::kCrossEntropy, 3);
+  const Minibatch step_labels{{x.data(), labels.data(), nullptr, mask.data()}, T, B};
+  EXPECT_LT(worst_gradient_error(*ce, step_labels), 2e-2);
+
+  auto mse = make_model(5, Pooling::kAll, Loss::kSquaredError, 2);
+  const Minibatch step_values{{x.data(), nullptr, targets.data(), mask.data()}, T, B};
+  EXPECT_LT(worst_gradient_error(*mse, step_values), 2e-2);
+  mse->set_rate_l2(0.5);
+  EXPECT_LT(worst_gradient_error(*mse, step_values), 2e-2);
+
+  // A step whose mask is 0 contributes nothing: changing its target changes no gradient.
+  mse->set_rate_l2(0);
+  mse->run(step_values, true);
+  const Matrix grad = mse->readout().parameters().get("W").raw_grad;
+  int masked = 0;
+  while (mask[masked] != 0) ++masked;
+  targets(masked, 0) += 5;
+  mse->run(step_values, true);
+  EXPECT_EQ(grad, mse->readout().parameters().get("W").raw_grad);
+}
+
+TEST_F(StepTest, LastPoolingWithRatePenaltyMatchesFiniteDifferences) {
+  Rng rng(4);
+  Matrix x(T * B, F);
+  fill_uniform(x, 1, rng);
+  std::vector<int32_t> y = {2, 1, 0, 1, 2};
+  auto model = make_model(9, Pooling::kLast, Loss::kCrossEntropy, 3);
+  model->set_rate_l2(0.3);
+  EXPECT_LT(worst_gradient_error(*model, Minibatch{{x.data(), y.data(), nullptr, nullptr}, T, B}), 2e-2);
+}
+
+}  // namespace
+}  // namespace biornn
