@@ -37,7 +37,7 @@ double sign_violation_fraction(const Matrix& w, const std::vector<float>& signs)
 std::vector<ConstraintMetrics> constraint_metrics(const Model& model) {
   std::vector<ConstraintMetrics> out;
   for (const auto& l : model.layers()) {
-    const Parameter* w = l->parameters().find("W");
+    const Parameter* w = l->parameters().find_role(ParameterRole::kRecurrent);
     const int H = l->hidden();
     if (!w || w->value.rows() != H || w->value.cols() != H) continue;
     ConstraintMetrics m;
@@ -86,7 +86,7 @@ std::vector<LayerDiagnostics> diagnose(Experiment& e, const float* x, int steps,
       d.z_p50 = pct(0.5);
       d.z_p90 = pct(0.9);
     }
-    const Parameter* w = l->parameters().find("W");
+    const Parameter* w = l->parameters().find_role(ParameterRole::kRecurrent);
     if (w && w->value.rows() == H && w->value.cols() == H) {
       d.has_w = true;
       const Eigen::MatrixXd wd = w->value.cast<double>();

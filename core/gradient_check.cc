@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/cell.h"
 #include "core/recurrent_layer.h"
 
 namespace biornn {
@@ -128,7 +129,9 @@ std::vector<LayerCombination> combinations_to_check(const Registry& r, const std
 
   for (auto* c : cells) {
     if (mine(c)) out.push_back({c->name, "", "", {}});  // no gate: z = 1, or the cell's own gates
-    if (make<Cell>(r, c->name)->runs_whole_sequence()) continue;
+    auto cell = make<Cell>(r, c->name);
+    auto* step = dynamic_cast<const StepCell*>(cell.get());
+    if (!step || !step->reads_gate()) continue;  // no gate for it: only the combination above
     for (auto* g : gates) {
       LayerCombination k{c->name, g->name, "", {}};
       bool uses_scaling = make<Gate>(r, g->name)->uses_scaling();

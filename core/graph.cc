@@ -80,6 +80,25 @@ std::string get_string(const toml::table& t, const std::string& key, const std::
   throw Error(pos(*n, file), "'" + key + "' of " + owner + " must be a string, got a " + type_name(*n));
 }
 
+// `gate = "none"` or `gate = { plugin = "none" }` (what a sweep varying gate.plugin writes):
+// the layer has no gate (z = 1). Any other string is an error at its position.
+bool is_no_gate(const toml::node& gate, const std::string& owner, const std::string& file) {
+  if (auto s = gate.as_string()) {
+    if (s->get() == "none") return true;
+    throw Error(pos(gate, file), owner + " gate is the string '" + s->get() +
+                "': write gate = { plugin = \"" + s->get() + "\" } for a gate, or gate = \"none\" for none");
+  }
+  const toml::table* t = gate.as_table();
+  if (!t) return false;
+  const toml::node* p = t->get("plugin");
+  if (!p || !p->as_string() || p->as_string()->get() != "none") return false;
+  for (auto&& [k, v] : *t)
+    if (k.str() != "plugin")
+      throw Error(pos(v, file), owner + " gate is \"none\" but has option '" + std::string(k.str()) +
+                  "': remove it, or name a gate plugin");
+  return true;
+}
+
 PluginRef plugin_ref(const toml::table& t, const std::string& kind, const std::string& owner,
                      const Registry& registry, const std::string& file,
                      const std::set<std::string>& skip = {}) {
@@ -291,7 +310,8 @@ Graph build(toml::table& root, const std::string& file, const std::vector<std::s
     l.cell = plugin_ref(t, "cell", owner, registry, file,
                         {"input", "hidden", "gate", "scaling", "constraints"});
     if (const toml::node* gate = t.get("gate"))
-      l.gate = plugin_ref(as_table(*gate, owner + " gate", file), "gate", owner + " gate", registry, file);
+      if (!is_no_gate(*gate, owner, file))
+        l.gate = plugin_ref(as_table(*gate, owner + " gate", file), "gate", owner + " gate", registry, file);
     if (const toml::node* s = t.get("scaling"))
       l.scaling = plugin_ref(as_table(*s, owner + " scaling", file), "scaling", owner + " scaling", registry, file);
     if (const toml::node* c = t.get("constraints")) {

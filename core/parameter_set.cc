@@ -4,24 +4,41 @@
 
 namespace biornn {
 
-Parameter& ParameterSet::add(const std::string& name, int rows, int cols) {
-  if (find(name)) throw Error("parameter '" + name + "' is declared twice in one layer");
-  params_.push_back(std::make_unique<Parameter>());
-  params_.back()->name = name;
-  params_.back()->resize(rows, cols);
-  return *params_.back();
+Parameter& ParameterSet::add(const std::string& name, int rows, int cols, ParameterRole role) {
+  bool taken = false;
+  for (const auto& e : entries_) {
+    if (e.owner == owner_ && e.local_name == name)
+      throw Error("parameter '" + name + "' is declared twice" + (owner_.empty() ? "" : " by the layer's " + owner_));
+    taken = taken || e.parameter->name == name;
+  }
+  Entry e{std::make_unique<Parameter>(), owner_, name, role};
+  e.parameter->name = taken && !owner_.empty() ? owner_ + "." + name : name;
+  if (taken && owner_.empty()) throw Error("parameter '" + name + "' is declared twice in one layer");
+  e.parameter->resize(rows, cols);
+  entries_.push_back(std::move(e));
+  return *entries_.back().parameter;
 }
 
 Parameter* ParameterSet::find(const std::string& name) {
-  for (auto& p : params_)
-    if (p->name == name) return p.get();
+  for (auto& e : entries_)
+    if (!owner_.empty() && e.owner == owner_ && e.local_name == name) return e.parameter.get();
+  for (auto& e : entries_)
+    if (e.parameter->name == name) return e.parameter.get();
   return nullptr;
 }
 
 const Parameter* ParameterSet::find(const std::string& name) const {
-  for (auto& p : params_)
-    if (p->name == name) return p.get();
+  return const_cast<ParameterSet*>(this)->find(name);
+}
+
+Parameter* ParameterSet::find_role(ParameterRole role) {
+  for (auto& e : entries_)
+    if (e.role == role) return e.parameter.get();
   return nullptr;
+}
+
+const Parameter* ParameterSet::find_role(ParameterRole role) const {
+  return const_cast<ParameterSet*>(this)->find_role(role);
 }
 
 Parameter& ParameterSet::get(const std::string& name, const std::string& who) {
@@ -38,20 +55,32 @@ const Parameter& ParameterSet::get(const std::string& name, const std::string& w
 
 std::vector<Parameter*> ParameterSet::all() {
   std::vector<Parameter*> r;
-  for (auto& p : params_) r.push_back(p.get());
+  for (auto& e : entries_) r.push_back(e.parameter.get());
   return r;
 }
 
 std::vector<const Parameter*> ParameterSet::all() const {
   std::vector<const Parameter*> r;
-  for (auto& p : params_) r.push_back(p.get());
+  for (auto& e : entries_) r.push_back(e.parameter.get());
   return r;
 }
 
 std::string ParameterSet::names() const {
   std::string r;
-  for (size_t i = 0; i < params_.size(); ++i) r += (i ? ", " : "") + params_[i]->name;
+  for (size_t i = 0; i < entries_.size(); ++i) r += (i ? ", " : "") + entries_[i].parameter->name;
   return r.empty() ? "(none)" : r;
+}
+
+void PlainBlock::prepare(const ParameterSet& p, LinearBlock& block) const {
+  if (!recurrent.empty()) block.recurrent = p.get(recurrent).value;
+  if (!input.empty()) block.input = p.get(input).value;
+  if (!bias.empty()) block.bias = p.get(bias).value.row(0);
+}
+
+void PlainBlock::accumulate(const LinearBlock& g, ParameterSet& p) const {
+  if (!recurrent.empty()) p.get(recurrent).grad += g.recurrent;
+  if (!input.empty()) p.get(input).grad += g.input;
+  if (!bias.empty()) p.get(bias).grad.row(0) += g.bias;
 }
 
 }  // namespace biornn

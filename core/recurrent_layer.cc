@@ -52,12 +52,33 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
       cell_(std::move(cell)),
       gate_(std::move(gate)),
       scaling_(std::move(scaling)),
-      constraints_(std::move(constraints)) {
-  if (cell_->runs_whole_sequence() && gate_)
-    throw Error("layer '" + name_ + "': this cell runs its own gates; remove the layer's gate");
+      constraints_(std::move(constraints)),
+      step_(dynamic_cast<StepCell*>(cell_.get())),
+      seq_(dynamic_cast<SequenceCell*>(cell_.get())) {
+  if (!step_ && !seq_)
+    throw Error("layer '" + name_ + "': its cell is neither a StepCell nor a SequenceCell (core/cell.h)");
+  if (seq_ && gate_)
+    throw Error("layer '" + name_ + "': this cell runs its own gates; remove the layer's gate (gate = \"none\")");
+  if (gate_ && !step_->reads_gate())
+    throw Error("layer '" + name_ + "': its cell does not read a gate's z, so the gate's parameters would "
+                "never learn; remove the layer's gate (gate = \"none\")");
   if (!gate_) gate_ = std::make_unique<ConstantGate>();
-  cell_->create_parameters(params_, hidden, features, rng);
-  gate_->create_parameters(params_, hidden, features, rng);
+  {
+    ParameterSet::Scope scope(params_, "cell");
+    cell_->create_parameters(params_, hidden, features, rng);
+  }
+  for (const std::string& u : step_ ? step_->unit_parameters() : std::vector<std::string>{}) {
+    ParameterSet::Scope scope(params_, "cell");
+    Parameter& p = params_.get(u, "layer '" + name_ + "' cell's unit_parameters()");
+    if (p.raw.rows() != 1 || p.raw.cols() != hidden)
+      throw Error("layer '" + name_ + "': per-unit parameter '" + u + "' is [" + std::to_string(p.raw.rows()) +
+                  ", " + std::to_string(p.raw.cols()) + "], expected [1, " + std::to_string(hidden) + "]");
+    unit_params_.push_back(&p);
+  }
+  {
+    ParameterSet::Scope scope(params_, "gate");
+    gate_->create_parameters(params_, hidden, features, rng);
+  }
   constraints_ = chain_constraints(std::move(constraints_));  // several on one parameter: applied in order
   for (auto& c : constraints_) {
     Parameter& p = params_.get(c.parameter, "layer '" + name_ + "' constraint");
@@ -71,16 +92,17 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
                 "(only the conductance gate scales |W| by A)");
   if (scaling_) {
     std::vector<float> signs;
-    if (Parameter* w = params_.find("W"))
+    if (Parameter* w = params_.find_role(ParameterRole::kRecurrent))
       if (w->constraint) signs = w->constraint->column_signs();
+    ParameterSet::Scope scope(params_, "scaling");
     scaling_->create_parameters(params_, hidden, signs, rng);
   }
-  const bool whole = cell_->runs_whole_sequence();
-  state_size_ = whole ? hidden_ : cell_->state_variables() * hidden_;
+  const bool whole = seq_ != nullptr;
+  state_size_ = whole ? hidden_ : step_->state_variables() * hidden_;
   if (state_size_ <= 0)
-    throw Error("layer '" + name_ + "': its cell declares " + std::to_string(cell_->state_variables()) +
+    throw Error("layer '" + name_ + "': its cell declares " + std::to_string(step_->state_variables()) +
                 " state variables per unit (need at least 1)");
-  cell_blocks_ = whole ? 0 : cell_->num_blocks();
+  cell_blocks_ = whole ? 0 : step_->num_blocks();
   gate_blocks_ = whole ? 0 : gate_->num_blocks();
   width_ = (cell_blocks_ + gate_blocks_) * hidden_;
   blocks_.resize(cell_blocks_ + gate_blocks_);
@@ -94,12 +116,21 @@ void RecurrentLayer::prepare() {
   }
   if (scaling_) {
     scaling_a_.resize(hidden_, hidden_);
+    ParameterSet::Scope scope(params_, "scaling");
     scaling_->compute(params_, scaling_a_);
   }
-  if (cell_->runs_whole_sequence()) return;
+  if (seq_) return;
+  unit_values_.resize(int(unit_params_.size()), hidden_);
+  for (size_t v = 0; v < unit_params_.size(); ++v) unit_values_.row(int(v)) = unit_params_[v]->value.row(0);
   for (auto& b : blocks_) b = LinearBlock{};
-  cell_->prepare(params_, blocks_.data());
-  gate_->prepare(params_, scaling_ ? &scaling_a_ : nullptr, blocks_.data() + cell_blocks_);
+  {
+    ParameterSet::Scope scope(params_, "cell");
+    step_->prepare(params_, blocks_.data());
+  }
+  {
+    ParameterSet::Scope scope(params_, "gate");
+    gate_->prepare(params_, scaling_ ? &scaling_a_ : nullptr, blocks_.data() + cell_blocks_);
+  }
 
   const int H = hidden_, F = features_;
   int last_rec = -1, last_in = -1;
@@ -134,13 +165,14 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
   steps_ = steps;
   batch_ = batch;
   const size_t rows = size_t(steps) * batch;
-  if (cell_->runs_whole_sequence()) {
+  if (seq_) {
     if (initial_state)
       throw Error("layer '" + name_ + "': its cell runs the whole sequence itself and always starts "
                   "from its own zero state; a given initial state needs a per-step cell");
     r_.resize((rows + batch) * H);
     std::fill(r_.begin(), r_.begin() + size_t(batch) * H, 0.0f);
-    cell_->forward_sequence(params_, x, steps, batch, r_.data() + size_t(batch) * H);
+    ParameterSet::Scope scope(params_, "cell");
+    seq_->forward_sequence(params_, x, steps, batch, r_.data() + size_t(batch) * H);
     return;
   }
   pre_.resize(rows * Wd);
@@ -155,13 +187,14 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
   const int tail = Wd - input_width_;
   const int cw = cell_blocks_ * H, gw = gate_blocks_ * H;
   const int chunks = plan_chunks(batch, false);
+  const ConstMatrixMap unit = view(static_cast<const float*>(unit_values_.data()), int(unit_values_.rows()), H, H);
   for_each_chunk(chunks, [&](int c) {
     const Chunk& ch = chunks_[c];
     const int lo = ch.lo, b = ch.rows;
     const size_t h0 = size_t(lo) * H, s0 = size_t(lo) * S;
     if (initial_state) std::copy(initial_state + s0, initial_state + s0 + size_t(b) * S, s_.data() + s0);
-    else cell_->initial(view(s_.data() + s0, b, S, S));
-    cell_->rate(view(static_cast<const float*>(s_.data()) + s0, b, S, S), view(r_.data() + h0, b, H, H));
+    else step_->initial(view(s_.data() + s0, b, S, S));
+    step_->rate(view(static_cast<const float*>(s_.data()) + s0, b, S, S), view(r_.data() + h0, b, H, H));
     for (int t = 0; t < steps; ++t) {
       const size_t off = size_t(t) * batch;
       float* pre = pre_.data() + (off + lo) * Wd;
@@ -180,8 +213,8 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
       GateForward g{view(cpre + cw, b, gw, Wd), view(z, b, H, H)};
       gate_->forward(g);
       CellForward cf{view(cpre, b, cw, Wd), view(static_cast<const float*>(z), b, H, H),
-                     view(s_prev, b, S, S), view(s, b, S, S), view(r, b, H, H)};
-      cell_->forward(cf);
+                     view(s_prev, b, S, S), view(s, b, S, S), view(r, b, H, H), unit};
+      step_->forward(cf);
     }
   });
 }
@@ -223,7 +256,7 @@ int RecurrentLayer::plan_chunks(int batch, bool backward) {
 const float* RecurrentLayer::outputs() const { return r_.data() + size_t(batch_) * hidden_; }
 
 const float* RecurrentLayer::final_state() const {
-  if (cell_->runs_whole_sequence())
+  if (seq_)
     throw Error("layer '" + name_ + "': its cell runs the whole sequence and keeps its state to itself");
   return s_.data() + size_t(steps_) * batch_ * state_size_;
 }
@@ -244,11 +277,14 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
                               const StateGradients& ends) {
   const int H = hidden_, F = features_, Wd = width_, B = batch_, T = steps_, S = state_size_;
   const size_t rows = size_t(T) * B;
-  if (cell_->runs_whole_sequence()) {
+  if (seq_) {
     if (ends.d_final || ends.d_initial)
       throw Error("layer '" + name_ + "': its cell runs the whole sequence itself; gradients at the "
                   "ends of the state need a per-step cell");
-    cell_->backward_sequence(params_, x, d_out, d_x);
+    {
+      ParameterSet::Scope scope(params_, "cell");
+      seq_->backward_sequence(params_, x, d_out, d_x);
+    }
     for (Parameter* p : params_.all()) {
       if (p->constraint) p->constraint->backward(p->raw, p->value, p->grad, p->raw_grad);
       else p->raw_grad = p->grad;
@@ -260,12 +296,14 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
   if (ends.d_final) d_s_.assign(ends.d_final, ends.d_final + size_t(B) * S);
   else d_s_.assign(size_t(B) * S, 0.0f);
   d_z_.resize(size_t(B) * H);
-  const int cw = cell_blocks_ * H, gw = gate_blocks_ * H;
+  const int cw = cell_blocks_ * H, gw = gate_blocks_ * H, U = int(unit_params_.size()) * H;
+  d_unit_.resize(size_t(B) * U);
+  const ConstMatrixMap unit = view(static_cast<const float*>(unit_values_.data()), int(unit_values_.rows()), H, H);
 
   // BPTT, each thread on its own chunk of batch rows over all steps (as in forward), summing
   // its part of the bias gradient while the rows are in its cache.
   const int chunks = plan_chunks(B, true);
-  std::vector<Vector> d_b_part(chunks, Vector::Zero(Wd));
+  std::vector<Vector> d_b_part(chunks, Vector::Zero(Wd)), d_unit_part(chunks, Vector::Zero(U));
   for_each_chunk(chunks, [&](int c) {
     const Chunk& ch = chunks_[c];
     const int lo = ch.lo, b = ch.rows;
@@ -288,8 +326,11 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
                       view(s_prev, b, S, S),     view(s, b, S, S),
                       view(r, b, H, H),          view(static_cast<const float*>(d_r), b, H, H),
                       view(d_s_.data() + s0, b, S, S), view(d_pre, b, cw, Wd),
-                      view(d_z_.data() + h0, b, H, H)};
-      cell_->backward(cb);
+                      view(d_z_.data() + h0, b, H, H),
+                      unit,                      view(d_unit_.data() + size_t(lo) * U, b, U, U)};
+      step_->backward(cb);
+      if (U > 0)
+        for (int i = 0; i < b; ++i) d_unit_part[c] += Eigen::Map<const Vector>(d_unit_.data() + size_t(lo + i) * U, U);
       if (gw > 0) {
         GateBackward g{view(pre + cw, b, gw, Wd), view(z, b, H, H),
                        view(static_cast<const float*>(d_z_.data()) + h0, b, H, H),
@@ -304,7 +345,7 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
       if (recurrent_width_ > 0) gemm_serial(ch.shape, d_pre_.data() + size_t(lo) * Wd, ch.packed, d_r);
       float* d_init = ends.d_initial + s0;
       std::copy(d_s_.data() + s0, d_s_.data() + s0 + size_t(b) * S, d_init);
-      cell_->rate_backward(view(static_cast<const float*>(s_.data()) + s0, b, S, S),
+      step_->rate_backward(view(static_cast<const float*>(s_.data()) + s0, b, S, S),
                            view(static_cast<const float*>(r_.data()) + h0, b, H, H),
                            view(static_cast<const float*>(d_r), b, H, H), view(d_init, b, S, S));
     }
@@ -334,10 +375,21 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
     if (b.input.size()) grads[k].input = d_p.middleRows(k * H, H);
     if (b.bias.size()) grads[k].bias = d_b.segment(k * H, H);
   }
-  cell_->accumulate(grads.data(), params_);
+  {
+    ParameterSet::Scope scope(params_, "cell");
+    step_->accumulate(grads.data(), params_);
+  }
+  for (size_t v = 0; v < unit_params_.size(); ++v)
+    for (auto& part : d_unit_part) unit_params_[v]->grad.row(0) += part.segment(int(v) * H, H);
   if (scaling_) scaling_grad_.setZero(H, H);
-  gate_->accumulate(grads.data() + cell_blocks_, params_, scaling_ ? &scaling_grad_ : nullptr);
-  if (scaling_) scaling_->accumulate(scaling_grad_, params_);
+  {
+    ParameterSet::Scope scope(params_, "gate");
+    gate_->accumulate(grads.data() + cell_blocks_, params_, scaling_ ? &scaling_grad_ : nullptr);
+  }
+  if (scaling_) {
+    ParameterSet::Scope scope(params_, "scaling");
+    scaling_->accumulate(scaling_grad_, params_);
+  }
   for (Parameter* p : params_.all()) {
     if (p->constraint) p->constraint->backward(p->raw, p->value, p->grad, p->raw_grad);
     else p->raw_grad = p->grad;

@@ -39,6 +39,10 @@ class RecurrentLayer {
   const std::string& name() const { return name_; }
   int hidden() const { return hidden_; }
   int features() const { return features_; }
+  // After prepare(): how many H-wide blocks (cell's then gate's) the per-step input and
+  // recurrent GEMMs cover (0 for whole-sequence cells).
+  int input_blocks() const { return hidden_ ? input_width_ / hidden_ : 0; }
+  int recurrent_blocks() const { return hidden_ ? recurrent_width_ / hidden_ : 0; }
   // Floats per batch row of the state: k*H for a cell with k state variables per unit.
   int state_size() const { return state_size_; }
 
@@ -85,6 +89,8 @@ class RecurrentLayer {
   std::string name_;
   int hidden_, features_;
   std::unique_ptr<Cell> cell_;
+  StepCell* step_ = nullptr;     // cell_ when it is a per-step cell, else null
+  SequenceCell* seq_ = nullptr;  // cell_ when it runs whole sequences, else null
   std::unique_ptr<Gate> gate_;
   std::unique_ptr<Scaling> scaling_;
   std::vector<ConstrainedParameter> constraints_;
@@ -96,6 +102,8 @@ class RecurrentLayer {
   std::vector<LinearBlock> blocks_;
   Matrix scaling_a_, scaling_grad_;
   Matrix w_cat_, p_cat_;  // [width, H], [width, F]
+  std::vector<Parameter*> unit_params_;  // the cell's unit_parameters(), each [1, H]
+  Matrix unit_values_;                   // [n, H]: their effective values
   Vector b_cat_;          // [width]
 
   // The batch rows one thread runs through the whole sequence, and its recurrent product.
@@ -113,7 +121,7 @@ class RecurrentLayer {
   std::vector<AlignedBuffer> packed_;
 
   int steps_ = 0, batch_ = 0;
-  AlignedBuffer pre_, z_, s_, r_, d_pre_, d_r_, d_s_, d_z_;
+  AlignedBuffer pre_, z_, s_, r_, d_pre_, d_r_, d_s_, d_z_, d_unit_;
 };
 
 }  // namespace biornn

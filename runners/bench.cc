@@ -159,19 +159,9 @@ FlopCount count_flops(biornn::Model& model, int T, int B) {
       f.forward += 2.0 * T * B * n;
       f.backward += 4.0 * T * B * n;
     } else {
-      // Which blocks have input / recurrent terms: exactly what RecurrentLayer::prepare() sees
-      // (parameters' values are those of the last minibatch).
-      const int cb = layer->cell().num_blocks(), gb = layer->gate().num_blocks();
-      std::vector<biornn::LinearBlock> blocks(cb + gb);
-      layer->cell().prepare(layer->parameters(), blocks.data());
-      biornn::Matrix a = biornn::Matrix::Ones(layer->hidden(), layer->hidden());
-      layer->gate().prepare(layer->parameters(), &a, blocks.data() + cb);
-      int last_in = -1, last_rec = -1;
-      for (int k = 0; k < cb + gb; ++k) {
-        if (blocks[k].input.size()) last_in = k;
-        if (blocks[k].recurrent.size()) last_rec = k;
-      }
-      const double kin = last_in + 1, krec = last_rec + 1;
+      // The H-wide blocks with input / recurrent terms, as the layer's prepare() sees them.
+      layer->prepare();
+      const double kin = layer->input_blocks(), krec = layer->recurrent_blocks();
       f.k_in = int(kin);
       f.k_rec = int(krec);
       f.forward += 2.0 * T * B * F * kin * H + 2.0 * T * B * H * krec * H;

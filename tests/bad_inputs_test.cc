@@ -290,7 +290,7 @@ TEST(BadGraph, UnknownPlugin) {
   EXPECT_EQ(parse_error(graph_with("\"learned\"", "\"learnt\"")),
             "g.toml:9:19: unknown gate plugin 'learnt' (known gate plugins: conductance, fixed, learned)");
   EXPECT_EQ(parse_error(graph_with("\"rate\"", "\"rnn\"")),
-            "g.toml:6:10: unknown plugin 'rnn' for node 'rnn' (known cells: conductance, gru, leaky, lstm, rate, "
+            "g.toml:6:10: unknown plugin 'rnn' for node 'rnn' (known cells: adaptive_rate, conductance, gru, leaky, lstm, rate, "
             "vanilla; datasets: cifar10, fashion_mnist, mnist; and \"readout\")");
 }
 
@@ -587,7 +587,7 @@ TEST(TrainRunner, UnknownPlugin) {
   EXPECT_EQ(o.exit_code, 1) << o.out << o.err;
   EXPECT_EQ(o.err_lines(), 1) << o.err;
   EXPECT_EQ(o.last_err_line(), "error: " + path +
-                                   ":6:10: unknown plugin 'rnn' for node 'rnn' (known cells: conductance, gru, leaky, "
+                                   ":6:10: unknown plugin 'rnn' for node 'rnn' (known cells: adaptive_rate, conductance, gru, leaky, "
                                    "lstm, rate, vanilla; datasets: cifar10, fashion_mnist, mnist; and \"readout\")");
 }
 
@@ -642,7 +642,7 @@ TEST(TrainRunner, BadPluginInPluginDir) {
       << o.out;
   EXPECT_EQ(o.err_lines(), 1) << o.err;
   EXPECT_EQ(o.last_err_line(), "error: " + path +
-                                   ":6:10: unknown plugin 'test_identity' for node 'rnn' (known cells: conductance, "
+                                   ":6:10: unknown plugin 'test_identity' for node 'rnn' (known cells: adaptive_rate, conductance, "
                                    "gru, leaky, lstm, rate, vanilla; datasets: cifar10, fashion_mnist, mnist; and "
                                    "\"readout\")");
 }

@@ -76,10 +76,11 @@ TEST(Gemm, SerialAndPackedFromTwoThreadsMatchEigen) {
 }
 
 // A cell with a deliberately wrong backward: the shared checker must catch it.
-class WrongCell : public Cell {
+class WrongCell : public StepCell {
  public:
+  bool reads_gate() const override { return true; }
   void create_parameters(ParameterSet& p, int h, int f, Rng& rng) override {
-    fill_uniform(p.add("W", h, h).raw, 0.5f, rng);
+    fill_uniform(p.add("W", h, h, ParameterRole::kRecurrent).raw, 0.5f, rng);
     fill_uniform(p.add("P", h, f).raw, 0.5f, rng);
   }
   void prepare(const ParameterSet& p, LinearBlock* b) const override {
@@ -381,6 +382,42 @@ TEST_F(PluginsLoaded, OneStepSpeedGradientMatchesFiniteDifferences) {
     const double worst = worst_against_finite_differences(h, grad, q);
     EXPECT_LT(worst, 2e-2) << cell << " + " << (gate.empty() ? "no gate" : gate);
   }
+}
+
+// A gate on a cell that does not read z would train parameters that never get a gradient.
+TEST_F(PluginsLoaded, AGateOnACellThatIgnoresItIsRefused) {
+  Rng rng(24);
+  try {
+    make_combination(registry_, "leaky", "learned", 4, 2, rng);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("its cell does not read a gate's z"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(make_combination(registry_, "leaky", "", 4, 2, rng));
+}
+
+// A gate and a cell may both name a parameter "W": the gate's is stored as "gate.W", each
+// plugin finds its own under the plain name, and constraints can name either.
+TEST(ParameterSet, EachPluginHasItsOwnNamespace) {
+  ParameterSet p;
+  {
+    ParameterSet::Scope s(p, "cell");
+    p.add("W", 2, 2, ParameterRole::kRecurrent).raw.setConstant(1);
+    EXPECT_THROW(p.add("W", 2, 2), Error);
+  }
+  {
+    ParameterSet::Scope s(p, "gate");
+    p.add("W", 2, 2).raw.setConstant(2);
+    EXPECT_EQ(p.get("W").raw(0, 0), 2);
+    EXPECT_EQ(p.find_role(ParameterRole::kRecurrent)->raw(0, 0), 1);
+  }
+  {
+    ParameterSet::Scope s(p, "cell");
+    EXPECT_EQ(p.get("W").raw(0, 0), 1);
+  }
+  EXPECT_EQ(p.get("W").raw(0, 0), 1);
+  EXPECT_EQ(p.get("gate.W").raw(0, 0), 2);
+  EXPECT_EQ(p.names(), "W, gate.W");
 }
 
 TEST_F(PluginsLoaded, WholeSequenceCellsRefuseAGivenInitialState) {

@@ -158,5 +158,20 @@ TEST_F(GraphParser, GateIsOptionalReadoutIsNot) {
   EXPECT_NE(error(t2).find("no readout node"), std::string::npos) << error(t2);
 }
 
+// "No gate" written in a graph, and varied the way a sweep does (gate.plugin = "none").
+TEST_F(GraphParser, GateNoneMeansNoGate) {
+  std::string t = kValid;
+  t.replace(t.find("gate = { plugin = \"learned\" }"), 29, "gate = \"none\"");
+  EXPECT_TRUE(parse(t).layers[0].gate.name.empty());
+  EXPECT_TRUE(parse(kValid, {"nodes.rnn.gate.plugin=none"}).layers[0].gate.name.empty());
+  EXPECT_EQ(parse(kValid, {"nodes.rnn.gate.plugin=fixed"}).layers[0].gate.name, "fixed");
+  std::string bad = kValid;
+  bad.replace(bad.find("gate = { plugin = \"learned\" }"), 29, "gate = \"learned\"");
+  EXPECT_NE(error(bad).find("g.toml:13:8: node 'rnn' gate is the string 'learned'"), std::string::npos) << error(bad);
+  std::string opts = kValid;
+  opts.replace(opts.find("gate = { plugin = \"learned\" }"), 29, "gate = { plugin = \"none\", dt = 1.0 }");
+  EXPECT_NE(error(opts).find("gate is \"none\" but has option 'dt'"), std::string::npos) << error(opts);
+}
+
 }  // namespace
 }  // namespace biornn

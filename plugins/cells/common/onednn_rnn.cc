@@ -24,8 +24,6 @@ OnednnRnnCell::OnednnRnnCell(std::string name, int gates, int bias_rows, bool ce
       engine_(dnnl::engine::kind::cpu, 0),
       stream_(engine_) {}
 
-void OnednnRnnCell::forward(CellForward&) const { throw Error("cell " + name_ + " runs whole sequences only"); }
-void OnednnRnnCell::backward(CellBackward&) const { throw Error("cell " + name_ + " runs whole sequences only"); }
 
 void OnednnRnnCell::set_shape(int hidden, int features) {
   hidden_ = hidden;

@@ -19,15 +19,8 @@
 
 namespace biornn {
 
-class OnednnRnnCell : public Cell {
+class OnednnRnnCell : public SequenceCell {
  public:
-  bool runs_whole_sequence() const override { return true; }
-  // Never called (runs_whole_sequence), but the interface requires them.
-  int num_blocks() const override { return 0; }
-  void prepare(const ParameterSet&, LinearBlock*) const override {}
-  void accumulate(const LinearBlock*, ParameterSet&) const override {}
-  void forward(CellForward&) const override;
-  void backward(CellBackward&) const override;
 
   void forward_sequence(const ParameterSet& params, const float* x, int steps, int batch, float* r) override;
   void backward_sequence(ParameterSet& params, const float* x, const float* d_r, float* d_x) override;

@@ -40,7 +40,7 @@
 namespace biornn {
 namespace {
 
-class ConductanceCell : public Cell {
+class ConductanceCell : public StepCell {
  public:
   explicit ConductanceCell(const Options& o)
       : phi_(activation_from_name(o.get_string("phi"))),
@@ -51,11 +51,13 @@ class ConductanceCell : public Cell {
         e_i_(float(o.get_float("E_I"))),
         implicit_(o.get_string("reversal_scheme") == "implicit") {}
 
+  bool reads_gate() const override { return true; }
+
   void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
     const float k = init_scale_ / std::sqrt(float(hidden));
-    fill_uniform(params.add("W", hidden, hidden).raw, k, rng);
-    fill_uniform(params.add("P", hidden, features).raw, k, rng);
-    fill_uniform(params.add("b", 1, hidden).raw, k, rng);
+    fill_uniform(params.add("W", hidden, hidden, ParameterRole::kRecurrent).raw, k, rng);
+    fill_uniform(params.add("P", hidden, features, ParameterRole::kInput).raw, k, rng);
+    fill_uniform(params.add("b", 1, hidden, ParameterRole::kBias).raw, k, rng);
   }
 
   // Plain: block 0 = (W, P, b). Reversal: block 0 = W+ (g_E), block 1 = W- (g_I),
@@ -63,32 +65,20 @@ class ConductanceCell : public Cell {
   int num_blocks() const override { return reversal_ ? 3 : 1; }
 
   void prepare(const ParameterSet& p, LinearBlock* blocks) const override {
+    if (!reversal_) return PlainBlock().prepare(p, blocks[0]);
     const Matrix& w = p.get("W").value;
-    if (!reversal_) {
-      blocks[0].recurrent = w;
-      blocks[0].input = p.get("P").value;
-      blocks[0].bias = p.get("b").value.row(0);
-      return;
-    }
     blocks[0].recurrent = w.cwiseMax(0.0f);
     blocks[1].recurrent = (-w).cwiseMax(0.0f);
-    blocks[2].input = p.get("P").value;
-    blocks[2].bias = p.get("b").value.row(0);
+    PlainBlock{"", "P", "b"}.prepare(p, blocks[2]);
   }
 
   void accumulate(const LinearBlock* g, ParameterSet& p) const override {
+    if (!reversal_) return PlainBlock().accumulate(g[0], p);
     Parameter& w = p.get("W");
-    if (!reversal_) {
-      w.grad += g[0].recurrent;
-      p.get("P").grad += g[0].input;
-      p.get("b").grad.row(0) += g[0].bias;
-      return;
-    }
     const auto pos = (w.value.array() > 0.0f).cast<float>();
     const auto neg = (w.value.array() < 0.0f).cast<float>();
     w.grad.array() += g[0].recurrent.array() * pos - g[1].recurrent.array() * neg;
-    p.get("P").grad += g[2].input;
-    p.get("b").grad.row(0) += g[2].bias;
+    PlainBlock{"", "P", "b"}.accumulate(g[2], p);
   }
 
   // r = phi(V) (V_0 = 0, the default initial(), so r_0 = phi(0)).
@@ -119,12 +109,13 @@ class ConductanceCell : public Cell {
 
   void backward(CellBackward& s) const override {
     const int b = int(s.z.rows()), h = int(s.z.cols());
-    ScratchArray dphi(b, h);
-    activate_derivative(phi_, s.s.array(), s.r.array(), dphi);
-    const ScratchArray dv = s.d_s.array() + s.d_r.array() * dphi;  // dLoss/dV_t
+    thread_local ScratchArray dv, dnum;  // per-thread scratch: no allocation per step
+    dv.resize(b, h);
+    activate_derivative(phi_, s.s.array(), s.r.array(), dv);
+    dv = s.d_s.array() + s.d_r.array() * dv;  // dLoss/dV_t
     if (!reversal_) {
       // V = num / a, num = V_{t-1} + dt u, a = 1 + dt z.
-      const ScratchArray dnum = dv / (1.0f + dt_ * s.z.array());
+      dnum = dv / (1.0f + dt_ * s.z.array());
       s.d_z.array() = -dnum * s.s.array() * dt_;
       s.d_pre.array() = dnum * dt_;
       s.d_s.array() = dnum;
@@ -135,7 +126,7 @@ class ConductanceCell : public Cell {
     if (implicit_) {
       // V = num / den, num = V_{t-1} + dt (g_E E_E + g_I E_I + I), den = 1 + dt (z + g_E + g_I):
       // d/d g_E = dt (E_E - V) / den, d/d g_I = dt (E_I - V) / den, d/dz = -dt V / den.
-      const ScratchArray dnum = dv / (1.0f + dt_ * (s.z.array() + ge + gi));
+      dnum = dv / (1.0f + dt_ * (s.z.array() + ge + gi));
       s.d_z.array() = -dnum * v * dt_;
       s.d_pre.leftCols(h).array() = dnum * dt_ * (e_e_ - v);
       s.d_pre.middleCols(h, h).array() = dnum * dt_ * (e_i_ - v);
@@ -144,7 +135,7 @@ class ConductanceCell : public Cell {
       return;
     }
     // V = num / a, num = V_{t-1} + dt (g_E (E_E - V_{t-1}) + g_I (E_I - V_{t-1}) + I).
-    const ScratchArray dnum = dv / (1.0f + dt_ * s.z.array());
+    dnum = dv / (1.0f + dt_ * s.z.array());
     s.d_z.array() = -dnum * v * dt_;
     s.d_pre.leftCols(h).array() = dnum * dt_ * (e_e_ - vp);
     s.d_pre.middleCols(h, h).array() = dnum * dt_ * (e_i_ - vp);

@@ -122,7 +122,9 @@ TEST(ConductanceCell, ForwardMatchesTheUpdateEquations) {
 
 TEST(ConductanceCell, InitialRateIsPhiOfZero) {
   Registry& reg = loaded().registry;
-  auto cell = reg.create<Cell>("conductance", loaded().options({{"phi", std::string("sigmoid")}}));
+  auto made = reg.create<Cell>("conductance", loaded().options({{"phi", std::string("sigmoid")}}));
+  auto* cell = dynamic_cast<StepCell*>(made.get());
+  ASSERT_NE(cell, nullptr);
   Matrix s(2, 3), r(2, 3);
   s.setConstant(7);
   cell->initial(view(s.data(), 2, 3, 3));

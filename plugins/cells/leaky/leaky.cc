@@ -10,43 +10,42 @@
 namespace biornn {
 namespace {
 
-class LeakyCell : public Cell {
+class LeakyCell : public StepCell {
  public:
   explicit LeakyCell(const Options& o)
       : alpha_(float(o.get_float("alpha"))), phi_(activation_from_name(o.get_string("phi"))) {}
 
+  bool reads_gate() const override { return false; }  // no gate: declare the layer without one
+
   // 1. Parameters: named, shaped, initialised from the run's seeded generator.
   void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
     const float k = 1.0f / std::sqrt(float(hidden));
-    fill_uniform(params.add("W", hidden, hidden).raw, k, rng);
-    fill_uniform(params.add("P", hidden, features).raw, k, rng);
-    params.add("b", 1, hidden);  // zeros
+    fill_uniform(params.add("W", hidden, hidden, ParameterRole::kRecurrent).raw, k, rng);
+    fill_uniform(params.add("P", hidden, features, ParameterRole::kInput).raw, k, rng);
+    params.add("b", 1, hidden, ParameterRole::kBias);  // zeros
   }
 
-  // 2. The linear part, u = W r + P x + b: the engine turns it into one big GEMM.
-  void prepare(const ParameterSet& p, LinearBlock* blocks) const override {
-    blocks[0].recurrent = p.get("W").value;
-    blocks[0].input = p.get("P").value;
-    blocks[0].bias = p.get("b").value.row(0);
-  }
-  void accumulate(const LinearBlock* g, ParameterSet& p) const override {
-    p.get("W").grad += g[0].recurrent;
-    p.get("P").grad += g[0].input;
-    p.get("b").grad.row(0) += g[0].bias;
-  }
+  // 2. The linear part, u = W r + P x + b: the engine turns it into one big GEMM. The block
+  // is a plain copy of the parameters, so PlainBlock writes it and adds its gradient back.
+  void prepare(const ParameterSet& p, LinearBlock* blocks) const override { PlainBlock().prepare(p, blocks[0]); }
+  void accumulate(const LinearBlock* g, ParameterSet& p) const override { PlainBlock().accumulate(g[0], p); }
 
   // 3. The elementwise step and its exact derivative (checked by the shared gradient check).
+  // Per-step code runs in the hot loop: scratch is thread_local and sized once (no allocation).
   void forward(CellForward& s) const override {
-    ScratchArray y(s.pre.rows(), s.pre.cols());
+    thread_local ScratchArray y;
+    y.resize(s.pre.rows(), s.pre.cols());
     activate(phi_, s.pre.array(), y);
     s.s.array() = (1 - alpha_) * s.s_prev.array() + alpha_ * y;
     s.r = s.s;
   }
   void backward(CellBackward& s) const override {
-    ScratchArray y(s.pre.rows(), s.pre.cols()), dy(s.pre.rows(), s.pre.cols());
+    thread_local ScratchArray y, dy, dh;
+    y.resize(s.pre.rows(), s.pre.cols());
+    dy.resize(s.pre.rows(), s.pre.cols());
     activate(phi_, s.pre.array(), y);
     activate_derivative(phi_, s.pre.array(), y, dy);
-    ScratchArray dh = s.d_r.array() + s.d_s.array();  // everything that reaches h_t
+    dh = s.d_r.array() + s.d_s.array();  // everything that reaches h_t
     s.d_pre.array() = dh * alpha_ * dy;
     s.d_z.setZero();                             // z is not used
     s.d_s.array() = dh * (1 - alpha_);           // what flows on to h_{t-1}

@@ -8,29 +8,23 @@
 namespace biornn {
 namespace {
 
-class RateCell : public Cell {
+class RateCell : public StepCell {
  public:
   explicit RateCell(const Options& o)
       : phi_(activation_from_name(o.get_string("phi"))), init_scale_(float(o.get_float("init_scale"))) {}
 
+  bool reads_gate() const override { return true; }
+
   void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
     const float k = init_scale_ / std::sqrt(float(hidden));
-    fill_uniform(params.add("W", hidden, hidden).raw, k, rng);
-    fill_uniform(params.add("P", hidden, features).raw, k, rng);
-    fill_uniform(params.add("b", 1, hidden).raw, k, rng);
+    fill_uniform(params.add("W", hidden, hidden, ParameterRole::kRecurrent).raw, k, rng);
+    fill_uniform(params.add("P", hidden, features, ParameterRole::kInput).raw, k, rng);
+    fill_uniform(params.add("b", 1, hidden, ParameterRole::kBias).raw, k, rng);
   }
 
-  void prepare(const ParameterSet& p, LinearBlock* blocks) const override {
-    blocks[0].recurrent = p.get("W").value;
-    blocks[0].input = p.get("P").value;
-    blocks[0].bias = p.get("b").value.row(0);
-  }
-
-  void accumulate(const LinearBlock* g, ParameterSet& p) const override {
-    p.get("W").grad += g[0].recurrent;
-    p.get("P").grad += g[0].input;
-    p.get("b").grad.row(0) += g[0].bias;
-  }
+  // u = W r + P x + b, plain copies of the parameters (PlainBlock adds the gradients back).
+  void prepare(const ParameterSet& p, LinearBlock* blocks) const override { PlainBlock().prepare(p, blocks[0]); }
+  void accumulate(const LinearBlock* g, ParameterSet& p) const override { PlainBlock().accumulate(g[0], p); }
 
   void forward(CellForward& s) const override {
     thread_local ScratchArray y;  // per-thread scratch: no allocation per step

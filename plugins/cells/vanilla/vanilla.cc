@@ -13,29 +13,23 @@
 namespace biornn {
 namespace {
 
-class VanillaCell : public Cell {
+class VanillaCell : public StepCell {
  public:
   explicit VanillaCell(const Options& o)
       : phi_(activation_from_name(o.get_string("phi"))), init_scale_(float(o.get_float("init_scale"))) {}
 
+  bool reads_gate() const override { return false; }
+
   void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
     const float k = init_scale_ / std::sqrt(float(hidden));
-    fill_uniform(params.add("W", hidden, hidden).raw, k, rng);
-    fill_uniform(params.add("P", hidden, features).raw, k, rng);
-    fill_uniform(params.add("b", 1, hidden).raw, k, rng);
+    fill_uniform(params.add("W", hidden, hidden, ParameterRole::kRecurrent).raw, k, rng);
+    fill_uniform(params.add("P", hidden, features, ParameterRole::kInput).raw, k, rng);
+    fill_uniform(params.add("b", 1, hidden, ParameterRole::kBias).raw, k, rng);
   }
 
-  void prepare(const ParameterSet& p, LinearBlock* blocks) const override {
-    blocks[0].recurrent = p.get("W").value;
-    blocks[0].input = p.get("P").value;
-    blocks[0].bias = p.get("b").value.row(0);
-  }
-
-  void accumulate(const LinearBlock* g, ParameterSet& p) const override {
-    p.get("W").grad += g[0].recurrent;
-    p.get("P").grad += g[0].input;
-    p.get("b").grad.row(0) += g[0].bias;
-  }
+  // u = W r + P x + b, plain copies of the parameters (PlainBlock adds the gradients back).
+  void prepare(const ParameterSet& p, LinearBlock* blocks) const override { PlainBlock().prepare(p, blocks[0]); }
+  void accumulate(const LinearBlock* g, ParameterSet& p) const override { PlainBlock().accumulate(g[0], p); }
 
   // r_0 = h_0 = 0 (the default initial()).
   void forward(CellForward& s) const override {
@@ -47,7 +41,8 @@ class VanillaCell : public Cell {
     // h_t depends on h_{t-1} only through the drive (W r_{t-1}), which the engine
     // differentiates: nothing flows through the state itself, d_s_{t-1} = 0.
     const int b = int(s.z.rows()), h = int(s.z.cols());
-    ScratchArray dy(b, h);
+    thread_local ScratchArray dy;  // per-thread scratch: no allocation per step
+    dy.resize(b, h);
     activate_derivative(phi_, s.pre.array(), s.s.array(), dy);
     s.d_pre.array() = (s.d_r.array() + s.d_s.array()) * dy;
     s.d_z.setZero();

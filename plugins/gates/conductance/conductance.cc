@@ -1,6 +1,6 @@
 // Gate `conductance`: the varying-conductance model of the note's section 3,
 //     z_t = dt * phi_z(G_b + (|W| (.) A) r_{t-1} + |P_in| x_t)
-// W is the CELL's recurrent weight "W" (its effective value, after any constraint such as
+// W is the CELL's recurrent weight (found by its role, ParameterRole::kRecurrent; its effective value, after any constraint such as
 // Dale's law), A the effective scaling (a `scaling` plugin, [H, H], >= 0), P_in [H, F] and
 // G_b [1, H] the gate's own parameters. Gradients: W gets dRec (.) A (.) sign(W), A gets
 // dRec (.) |W|, P_in gets dIn (.) sign(P_in), where dRec, dIn are dLoss/d(|W| (.) A), dLoss/d|P_in|.
@@ -36,13 +36,13 @@ class ConductanceGate : public Gate {
         init_scale_(float(o.get_float("init_scale"))) {}
 
   void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
-    const Parameter* w = params.find("W");
+    const Parameter* w = params.find_role(ParameterRole::kRecurrent);
     if (!w)
-      throw Error("gate 'conductance' scales the cell's recurrent weight |W|, but this cell has no "
-                  "parameter 'W' (it has: " + params.names() + "); use a cell with a recurrent W "
+      throw Error("gate 'conductance' scales the cell's recurrent weight |W|, but this cell declares "
+                  "none (parameters: " + params.names() + "); use a cell with a recurrent weight "
                   "such as rate or conductance");
     if (w->raw.rows() != hidden || w->raw.cols() != hidden)
-      throw Error("gate 'conductance': the cell's 'W' is not [H, H]");
+      throw Error("gate 'conductance': the cell's recurrent weight '" + w->name + "' is not [H, H]");
     const float k = init_scale_ / std::sqrt(float(features));
     fill_uniform(params.add("P_in", hidden, features).raw, k, rng);
     params.add("G_b", 1, hidden).raw.setConstant(g_init_);
@@ -53,13 +53,13 @@ class ConductanceGate : public Gate {
   void prepare(const ParameterSet& p, const Matrix* a, LinearBlock* blocks) const override {
     if (!a) throw Error("gate 'conductance' needs a scaling A (add scaling = { plugin = ... })");
     a_ = *a;  // accumulate() needs A again and is not given it
-    blocks[0].recurrent = p.get("W", "gate conductance").value.cwiseAbs().cwiseProduct(a_);
+    blocks[0].recurrent = p.find_role(ParameterRole::kRecurrent)->value.cwiseAbs().cwiseProduct(a_);
     blocks[0].input = p.get("P_in").value.cwiseAbs();
     blocks[0].bias = p.get("G_b").value.row(0);
   }
 
   void accumulate(const LinearBlock* g, ParameterSet& p, Matrix* d_a) const override {
-    Parameter& w = p.get("W", "gate conductance");
+    Parameter& w = *p.find_role(ParameterRole::kRecurrent);  // checked in create_parameters
     // dLoss/dW = dRec (.) A (.) sign(W), with A as it was in prepare() (a_).
     w.grad.array() += g[0].recurrent.array() * a_.array() * w.value.array().sign();
     if (d_a) d_a->array() += g[0].recurrent.array() * w.value.array().abs();
