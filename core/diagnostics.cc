@@ -37,7 +37,7 @@ double sign_violation_fraction(const Matrix& w, const std::vector<float>& signs)
 std::vector<ConstraintMetrics> constraint_metrics(const Model& model) {
   std::vector<ConstraintMetrics> out;
   for (const auto& l : model.layers()) {
-    const Parameter* w = l->parameters().find("W");
+    const Parameter* w = l->parameters().find_role(ParameterRole::kRecurrent);
     const int H = l->hidden();
     if (!w || w->value.rows() != H || w->value.cols() != H) continue;
     ConstraintMetrics m;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "core/constraint_chain.h"
 #include "core/error.h"
 #include "core/gemm.h"
 
@@ -78,10 +79,9 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
     ParameterSet::Scope scope(params_, "gate");
     gate_->create_parameters(params_, hidden, features, rng);
   }
+  constraints_ = chain_constraints(std::move(constraints_));  // several on one parameter: applied in order
   for (auto& c : constraints_) {
     Parameter& p = params_.get(c.parameter, "layer '" + name_ + "' constraint");
-    if (p.constraint)
-      throw Error("layer '" + name_ + "': two constraints on parameter '" + c.parameter + "'");
     p.constraint = c.constraint.get();
     c.constraint->initialize(p, rng);
   }

@@ -12,24 +12,15 @@
 #include "core/plugin_loader.h"
 #include "core/registry.h"
 #include "core/testing.h"
+#include "plugins/constraints/common/all_plugins.h"
 #include "core/trainer.h"
 
 namespace biornn {
 namespace {
 
-struct Loaded {
-  Registry registry;
-  PluginLoader loader{registry};
-  Loaded() {
-    register_builtins(registry);
-    for (const auto& d : default_plugin_directories(""))
-      for (const auto& e : loader.load_directory(d)) ADD_FAILURE() << e;
-  }
-};
-
-Loaded& loaded() {
-  static Loaded l;
-  return l;
+AllPlugins& loaded() {
+  EXPECT_EQ(all_plugins().errors, std::vector<std::string>{});
+  return all_plugins();
 }
 
 bool have_mnist() {
