@@ -80,6 +80,21 @@ std::string get_string(const toml::table& t, const std::string& key, const std::
   throw Error(pos(*n, file), "'" + key + "' of " + owner + " must be a string, got a " + type_name(*n));
 }
 
+// The layer's noise_* keys, checked against layer_noise_schema() at their positions.
+RecurrentNoise read_noise(const toml::table& t, const std::string& owner, const std::string& file) {
+  const OptionSchema& schema = layer_noise_schema();
+  Options o(schema, pos(t, file));
+  for (const auto& spec : schema.specs())
+    if (const toml::node* v = t.get(spec.name))
+      o.set(schema, spec.name, scalar(*v, spec.name, owner, file), pos(*v, file), owner);
+  RecurrentNoise n;
+  n.std = o.get_float("noise_std");
+  n.alpha = o.get_float("noise_alpha");
+  n.seed = uint64_t(o.get_int("noise_seed"));
+  n.in_evaluation = o.get_bool("noise_in_evaluation");
+  return n;
+}
+
 // `gate = "none"` or `gate = { plugin = "none" }` (what a sweep varying gate.plugin writes):
 // the layer has no gate (z = 1). Any other string is an error at its position.
 bool is_no_gate(const toml::node& gate, const std::string& owner, const std::string& file) {
@@ -307,8 +322,10 @@ Graph build(toml::table& root, const std::string& file, const std::vector<std::s
     if (hv->get() < 1 || hv->get() > 65536)
       throw Error(pos(*h, file), "'hidden' of " + owner + " is " + std::to_string(hv->get()) + ", allowed [1, 65536]");
     l.hidden = int(hv->get());
-    l.cell = plugin_ref(t, "cell", owner, registry, file,
-                        {"input", "hidden", "gate", "scaling", "constraints"});
+    std::set<std::string> layer_keys = {"input", "hidden", "gate", "scaling", "constraints"};
+    for (const auto& spec : layer_noise_schema().specs()) layer_keys.insert(spec.name);
+    l.cell = plugin_ref(t, "cell", owner, registry, file, layer_keys);
+    l.noise = read_noise(t, owner, file);
     if (const toml::node* gate = t.get("gate"))
       if (!is_no_gate(*gate, owner, file))
         l.gate = plugin_ref(as_table(*gate, owner + " gate", file), "gate", owner + " gate", registry, file);
@@ -344,6 +361,12 @@ Graph build(toml::table& root, const std::string& file, const std::vector<std::s
     lt.insert_or_assign("hidden", l.hidden);
     if (!l.gate.name.empty()) lt.insert_or_assign("gate", plugin_table(l.gate));
     if (l.scaling) lt.insert_or_assign("scaling", plugin_table(*l.scaling));
+    if (l.noise.std > 0) {
+      lt.insert_or_assign("noise_std", l.noise.std);
+      lt.insert_or_assign("noise_alpha", l.noise.alpha);
+      lt.insert_or_assign("noise_seed", int64_t(l.noise.seed));
+      lt.insert_or_assign("noise_in_evaluation", l.noise.in_evaluation);
+    }
     if (!l.constraints.empty()) {
       toml::array arr;
       for (const auto& [p, c] : l.constraints) {
@@ -406,6 +429,16 @@ const OptionSchema& train_schema() {
           .add_float("input_l2", 0, "L2 penalty on every layer's input weights P", 0)
           .add_float("readout_l1", 0, "L1 penalty on the readout's weights", 0)
           .add_float("readout_l2", 0, "L2 penalty on the readout's weights", 0);
+  return s;
+}
+
+const OptionSchema& layer_noise_schema() {
+  static const OptionSchema s =
+      OptionSchema()
+          .add_float("noise_std", 0.0, "recurrent noise sigma_rec (Song et al. 2016); 0 = off", 0, 100)
+          .add_float("noise_alpha", 1.0, "dt / tau: the drive gets sqrt(2 / alpha) sigma_rec N(0, 1)", 0, 1, true)
+          .add_int("noise_seed", 1, "seed of the noise stream", 0)
+          .add_bool("noise_in_evaluation", false, "keep the noise on when not training");
   return s;
 }
 

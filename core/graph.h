@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/recurrent_noise.h"
 #include "core/options.h"
 #include "core/registry.h"
 
@@ -25,6 +26,7 @@ struct LayerSpec {
   PluginRef cell, gate;  // gate.name empty: no gate (z = 1, or a cell with its own gates)
   std::optional<PluginRef> scaling;
   std::vector<std::pair<std::string, PluginRef>> constraints;  // (parameter, constraint)
+  RecurrentNoise noise;  // noise_std, noise_alpha, noise_seed, noise_in_evaluation of the node
   SourcePosition where;
 };
 
@@ -45,6 +47,8 @@ struct Graph {
 // The schema of the [train] table and of the readout node (documented in README.md).
 const OptionSchema& train_schema();
 const OptionSchema& readout_schema();
+// The recurrent-noise options a layer node may carry beside its cell's options.
+const OptionSchema& layer_noise_schema();
 
 // Parses `path`, applies `overrides` ("a.b.c=value"; value is TOML, or a bare string),
 // and validates every node against the registry's plugins and their option schemas.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
+#include <cstring>
+#include <iterator>
 #include <filesystem>
 
 #include "core/plugin_api.h"
@@ -10,6 +12,17 @@
 namespace biornn {
 
 namespace fs = std::filesystem;
+
+const BiornnAbiFingerprint& core_abi_fingerprint() {
+  static const BiornnAbiFingerprint abi{BIORNN_ABI_SIZES, BIORNN_INTERFACE_HASH};
+  return abi;
+}
+
+std::string describe(const BiornnAbiFingerprint& abi) {
+  std::string s = "sizes ";
+  for (size_t i = 0; i < std::size(abi.sizes); ++i) s += (i ? "/" : "") + std::to_string(abi.sizes[i]);
+  return s + " headers " + std::string(abi.interface_hash, strnlen(abi.interface_hash, sizeof abi.interface_hash));
+}
 
 struct PluginLoader::Impl {
   std::vector<boost::dll::shared_library> libraries;
@@ -35,12 +48,20 @@ void PluginLoader::load(const std::string& path) {
                 "' (declare one with BIORNN_PLUGIN(...) from core/plugin_api.h)");
   auto entry = lib.get<const BiornnPluginInfo*()>(BIORNN_PLUGIN_ENTRY_SYMBOL);
   const BiornnPluginInfo* info = entry();
-  if (!info || !info->register_plugins)
-    throw Error("plugin " + path + " returned an empty plugin description (no register function)");
+  if (!info) throw Error("plugin " + path + " returned an empty plugin description");
+  // The version first: the rest of the struct is only known to be laid out as here once it matches.
   if (info->api_version != BIORNN_PLUGIN_API_VERSION)
     throw Error("plugin " + path + " was built for plugin API version " +
                 std::to_string(info->api_version) + ", this framework supports version " +
                 std::to_string(BIORNN_PLUGIN_API_VERSION) + ": rebuild it against this core/");
+  const BiornnAbiFingerprint& mine = core_abi_fingerprint();
+  if (!info->abi || std::memcmp(info->abi->sizes, mine.sizes, sizeof mine.sizes) != 0 ||
+      std::strncmp(info->abi->interface_hash, mine.interface_hash, sizeof mine.interface_hash) != 0)
+    throw Error("plugin " + path + " was built against other interface headers (plugin: " +
+                (info->abi ? describe(*info->abi) : std::string("no fingerprint")) + "; this core: " +
+                describe(mine) + "): rebuild it against this core/");
+  if (!info->register_plugins)
+    throw Error("plugin " + path + " returned an empty plugin description (no register function)");
   registry_.set_origin(path);
   try {
     info->register_plugins(&registry_);

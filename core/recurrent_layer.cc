@@ -187,6 +187,10 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
   const int tail = Wd - input_width_;
   const int cw = cell_blocks_ * H, gw = gate_blocks_ * H;
   const int chunks = plan_chunks(batch, false);
+  const bool noisy = noise_active() && cell_blocks_ > 0;
+  const float noise_scale = float(noise_.drive_std());
+  const uint64_t draw = noisy ? noise_draw_++ : 0;
+  const int noise_col = (cell_blocks_ - 1) * H;  // the cell's last block: its drive
   const ConstMatrixMap unit = view(static_cast<const float*>(unit_values_.data()), int(unit_values_.rows()), H, H);
   for_each_chunk(chunks, [&](int c) {
     const Chunk& ch = chunks_[c];
@@ -205,6 +209,11 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
         for (int j = 0; j < Wd; ++j) row[j] += b_cat_[j];
       }
       if (recurrent_width_ > 0) gemm_serial(ch.shape, r_.data() + off * H + h0, ch.packed, pre);
+      if (noisy)
+        for (int i = 0; i < b; ++i) {
+          float* drive = pre + size_t(i) * Wd + noise_col;
+          for (int j = 0; j < H; ++j) drive[j] += noise_scale * noise_normal(noise_.seed, draw, t, lo + i, j);
+        }
       float* z = z_.data() + off * H + h0;
       const float* s_prev = s_.data() + off * S + s0;
       float* s = s_.data() + (off + batch) * S + s0;

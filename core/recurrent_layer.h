@@ -10,6 +10,7 @@
 #include "core/constraint.h"
 #include "core/gate.h"
 #include "core/gemm.h"
+#include "core/recurrent_noise.h"
 #include "core/scaling.h"
 
 namespace biornn {
@@ -70,6 +71,16 @@ class RecurrentLayer {
   // cell's and the gate's own backward (x is the same input). Also leaves that loss's
   // parameter gradients in raw_grad.
   void step_backward(const float* x, const float* d_s_next, float* d_s_prev);
+  // Recurrent noise on the cell's drive (its last linear block: the input current of
+  // multi-block cells). Active when noise.std > 0 and the model is training (set_training),
+  // or always with noise.in_evaluation. Each forward() with noise active uses the next draw.
+  void set_noise(const RecurrentNoise& noise) { noise_ = noise; }
+  const RecurrentNoise& noise() const { return noise_; }
+  void set_training(bool training) { training_ = training; }
+  bool noise_active() const { return noise_.std > 0 && (training_ || noise_.in_evaluation) && !seq_; }
+  // The draw counter (how many noisy forwards so far): saved and restored for an identical resume.
+  uint64_t noise_draw() const { return noise_draw_; }
+  void set_noise_draw(uint64_t draw) { noise_draw_ = draw; }
   // After an optimizer step: constraints that project (e.g. Dale clip) act on raw values.
   void project();
 
@@ -121,6 +132,9 @@ class RecurrentLayer {
   std::vector<AlignedBuffer> packed_;
 
   int steps_ = 0, batch_ = 0;
+  RecurrentNoise noise_;
+  bool training_ = false;
+  uint64_t noise_draw_ = 0;
   AlignedBuffer pre_, z_, s_, r_, d_pre_, d_r_, d_s_, d_z_, d_unit_;
 };
 

@@ -64,9 +64,10 @@ std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& reg
     for (const auto& [param, c] : l.constraints)
       constraints.push_back({param, registry.create<Constraint>(c.name, c.options)});
     try {
-      e->model.add_layer(std::make_unique<RecurrentLayer>(l.node, l.hidden, features, std::move(cell),
-                                                          std::move(gate), std::move(scaling),
-                                                          std::move(constraints), rng));
+      auto layer = std::make_unique<RecurrentLayer>(l.node, l.hidden, features, std::move(cell), std::move(gate),
+                                                    std::move(scaling), std::move(constraints), rng);
+      layer->set_noise(l.noise);
+      e->model.add_layer(std::move(layer));
     } catch (const Error& err) {
       if (!err.where().path.empty()) throw;
       throw Error(l.where, err.what());

@@ -276,7 +276,7 @@ TEST(BadGraph, DuplicateNodeName) {
 TEST(BadGraph, UnknownKey) {
   EXPECT_EQ(parse_error(graph_with("hidden = 16", "hidden = 16\nhiden_size = 4")),
             "g.toml:9:1: unknown key 'hiden_size' in node 'rnn' (cell 'rate') (known keys: phi, init_scale, "
-            "constraints, gate, hidden, input, plugin, scaling)");
+            "constraints, gate, hidden, input, noise_alpha, noise_in_evaluation, noise_seed, noise_std, plugin, scaling)");
 }
 
 TEST(BadGraph, WrongType) {
@@ -428,7 +428,7 @@ std::string test_plugin(const std::string& name) {
 TEST(BadPlugin, WrongApiVersion) {
   const std::string p = test_plugin("wrong_version");
   EXPECT_EQ(plugin_error(p), "plugin " + p +
-                                 " was built for plugin API version 42, this framework supports version 1: rebuild "
+                                 " was built for plugin API version 43, this framework supports version 2: rebuild "
                                  "it against this core/");
 }
 
@@ -669,8 +669,8 @@ TEST(TrainRunner, BadPluginInPluginDir) {
   // The bad plugin is reported (on stdout, with the log) and skipped; the graph then names
   // a plugin that is not there.
   EXPECT_NE(o.out.find("plugin " + plugins +
-                       "/wrong_version_test_plugin.so was built for plugin API version 42, this framework "
-                       "supports version 1: rebuild it against this core/"),
+                       "/wrong_version_test_plugin.so was built for plugin API version 43, this framework "
+                       "supports version 2: rebuild it against this core/"),
             std::string::npos)
       << o.out;
   EXPECT_EQ(o.err_lines(), 1) << o.err;

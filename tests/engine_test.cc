@@ -384,6 +384,45 @@ TEST_F(PluginsLoaded, OneStepSpeedGradientMatchesFiniteDifferences) {
   }
 }
 
+// Recurrent noise: the same seed gives the same numbers at 1 and 2 threads (values hashed from
+// seed, draw, step, row, unit), another seed or the next draw other numbers; off when not
+// training unless asked; and its size is sqrt(2 / alpha) sigma_rec (measured through a layer
+// whose drive is the noise alone: W = P = b = 0, no gate, tanh ~ identity for small values).
+TEST_F(PluginsLoaded, RecurrentNoiseIsSeededScaledAndIndependentOfThreads) {
+  const int T = 10, B = 64, H = 32;
+  Matrix x = Matrix::Ones(T * B, 2);
+  auto run = [&](int threads, uint64_t seed, bool training, uint64_t draw) {
+    set_compute_threads(threads);
+    Rng rng(25);
+    auto layer = make_combination(registry_, "vanilla", "", H, 2, rng);
+    for (Parameter* p : layer->parameters().all()) p->raw.setZero();
+    RecurrentNoise n;
+    n.std = 0.001;
+    n.alpha = 0.5;
+    n.seed = seed;
+    layer->set_noise(n);
+    layer->set_training(training);
+    layer->set_noise_draw(draw);
+    layer->prepare();
+    layer->forward(x.data(), T, B);
+    return std::vector<float>(layer->outputs(), layer->outputs() + size_t(T) * B * H);
+  };
+  const auto one = run(1, 7, true, 0), two = run(2, 7, true, 0);
+  set_compute_threads(0);
+  EXPECT_TRUE(one == two);
+  EXPECT_FALSE(one == run(1, 8, true, 0));
+  EXPECT_FALSE(one == run(1, 7, true, 1));
+  for (float v : run(1, 7, false, 0)) ASSERT_EQ(v, 0.0f);
+  double sum = 0, sq = 0;
+  for (float v : one) {
+    sum += v;
+    sq += double(v) * v;
+  }
+  const double n = double(one.size()), mean = sum / n, sd = std::sqrt(sq / n - mean * mean);
+  EXPECT_NEAR(mean, 0.0, 1e-4);
+  EXPECT_NEAR(sd, std::sqrt(2.0 / 0.5) * 0.001, 0.03 * 0.002) << "measured std " << sd;
+}
+
 // A gate on a cell that does not read z would train parameters that never get a gradient.
 TEST_F(PluginsLoaded, AGateOnACellThatIgnoresItIsRefused) {
   Rng rng(24);

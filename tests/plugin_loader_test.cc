@@ -45,6 +45,23 @@ TEST(PluginLoader, WrongApiVersionIsRefusedWithBothVersions) {
   EXPECT_NE(msg.find("supports version " + std::to_string(BIORNN_PLUGIN_API_VERSION)), std::string::npos) << msg;
 }
 
+// Built against changed interface headers with the same API version: refused by the ABI
+// fingerprint, and the message names both fingerprints.
+TEST(PluginLoader, ChangedInterfaceHeadersAreRefusedWithBothFingerprints) {
+  Registry r;
+  PluginLoader loader(r);
+  const std::string path = plugin("changed_abi");
+  const std::string msg = load_error(loader, path);
+  EXPECT_NE(msg.find(path + " was built against other interface headers"), std::string::npos) << msg;
+  const std::string mine = describe(core_abi_fingerprint());
+  EXPECT_NE(msg.find("this core: " + mine), std::string::npos) << msg;
+  const size_t plugin_part = msg.find("(plugin: sizes ");
+  ASSERT_NE(plugin_part, std::string::npos) << msg;
+  EXPECT_EQ(msg.find(mine), msg.find("this core: ") + 11) << "the plugin's fingerprint must differ: " << msg;
+  EXPECT_TRUE(loader.loaded().empty());
+  EXPECT_TRUE(r.list("constraint").empty());
+}
+
 TEST(PluginLoader, MissingEntryPointIsRefused) {
   Registry r;
   PluginLoader loader(r);
@@ -97,8 +114,8 @@ TEST(PluginLoader, DirectoryLoadCollectsErrorsAndKeepsGoodOnes) {
   Registry r;
   PluginLoader loader(r);
   const auto errors = loader.load_directory(testing::runfile("tests/plugins"));
-  // good loads; wrong_version, no_entry, throwing fail; duplicate clashes with good.
-  EXPECT_EQ(errors.size(), 4u);
+  // good loads; wrong_version, changed_abi, no_entry, throwing fail; duplicate clashes with good.
+  EXPECT_EQ(errors.size(), 5u);
   EXPECT_NE(r.find("constraint", "test_identity"), nullptr);
 }
 
