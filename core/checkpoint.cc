@@ -16,7 +16,7 @@ namespace biornn {
 namespace {
 
 constexpr char kMagic[8] = {'B', 'I', 'O', 'R', 'N', 'N', 'C', 'K'};
-constexpr uint32_t kVersion = 2;  // 2: the partial epoch's loss and score counts
+constexpr uint32_t kVersion = 3;  // 2: the partial epoch's loss and score counts; 3: noise draws
 
 class Writer {
  public:
@@ -121,6 +121,8 @@ void save_checkpoint(const std::string& path, Experiment& e, const TrainState& s
   for (double v : {st.learning_rate, st.best_score, double(st.since_best), st.loss_sum, st.norm_sum,
                    double(st.seen), double(st.right), st.epoch_seconds, st.counted, st.score_counted})
     w.f64(v);
+  w.u64(e.model.layers().size());  // each layer's recurrent-noise draw counter
+  for (const auto& l : e.model.layers()) w.u64(l->noise_draw());
   w.u64(st.history.size());
   for (const auto& m : st.history) write_metrics(w, m);
   const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(w.out.data()), uInt(w.out.size())));
@@ -179,6 +181,8 @@ void load_checkpoint(const std::string& path, Experiment& e, TrainState& st) {
   st.epoch_seconds = r.f64();
   st.counted = r.f64();
   st.score_counted = r.f64();
+  if (r.u64() != e.model.layers().size()) r.fail("written for a model with another number of layers");
+  for (const auto& l : e.model.layers()) l->set_noise_draw(r.u64());
   st.history.resize(r.u64());
   for (auto& m : st.history) m = read_metrics(r);
 }

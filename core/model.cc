@@ -157,6 +157,7 @@ void Model::forward(const float* x, int steps, int batch) {
   if (!readout_ || layers_.empty()) throw Error("model has no layers or no readout");
   const float* input = x;
   for (auto& l : layers_) {
+    l->set_training(false);
     l->prepare();
     l->forward(input, steps, batch);
     input = l->outputs();
@@ -178,7 +179,10 @@ void Model::add_rate_penalty(const RecurrentLayer& l, float* d_out, double rows)
 LossSum Model::run(const Minibatch& b, bool train, const LossScale& scale, PhaseTimer* timer) {
   const int T = b.steps, B = b.rows;
   PhaseClock clock(timer);
-  for (auto& l : layers_) l->prepare();
+  for (auto& l : layers_) {
+    l->set_training(train);  // recurrent noise: on in training, off in evaluation unless asked
+    l->prepare();
+  }
   clock.lap(Phase::kPrepare);
   const float* input = b.data.x;
   for (auto& l : layers_) {

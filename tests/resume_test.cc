@@ -100,6 +100,15 @@ void expect_resumes_to(const Registry& registry, const Graph& graph, const std::
 
 TEST_F(Resume, StoppedMidEpochAndResumedMatchesUninterrupted) { check_resume(registry_, graph_, 30, 1, 10); }
 
+// Recurrent noise on: the noise draw counter is checkpointed, so the resumed run draws the
+// same noise as the uninterrupted one (and the noise really changes the numbers).
+TEST_F(Resume, WithRecurrentNoiseResumedMatchesUninterrupted) {
+  const Graph noisy = parse_graph_text(kGraph, "noisy.toml", {"nodes.rnn.noise_std=0.1"}, registry_);
+  auto quiet = build_experiment(graph_, registry_), loud = build_experiment(noisy, registry_);
+  EXPECT_NE(train(*quiet, graph_).epochs.back().train_loss, train(*loud, noisy).epochs.back().train_loss);
+  check_resume(registry_, noisy, 30, 1, 10);
+}
+
 // Stopped right after an epoch's shuffle, before its first minibatch: the resumed run must
 // keep that epoch's order, not shuffle again (a bug found by interrupting the train runner).
 TEST_F(Resume, StoppedAtAnEpochBoundaryAndResumedMatchesUninterrupted) {
