@@ -50,11 +50,24 @@ std::string npy_bytes(const NpyArray& a) {
   return out;
 }
 
+namespace {
+// The zip fields written here are 16 and 32 bits wide (no ZIP64): refuse what they cannot hold.
+void check_fits(const std::string& path, const std::string& what, uint64_t value, uint64_t limit) {
+  if (value > limit)
+    throw Error("cannot write " + path + ": " + what + " is " + std::to_string(value) + ", more than the " +
+                std::to_string(limit) + " a zip without ZIP64 holds; save fewer arrays, trials or steps");
+}
+}  // namespace
+
 void write_npz(const std::string& path, const std::vector<NpyArray>& arrays) {
+  check_fits(path, "the number of arrays", arrays.size(), 0xFFFF);
   std::string zip, central;
   uint16_t count = 0;
   for (const NpyArray& a : arrays) {
     const std::string file = a.name + ".npy", data = npy_bytes(a);
+    check_fits(path, "the name of array '" + a.name + "'", file.size(), 0xFFFF);
+    check_fits(path, "the size of array '" + a.name + "' in bytes", data.size(), 0xFFFFFFFEu);
+    check_fits(path, "the offset of array '" + a.name + "'", zip.size() + 30 + file.size() + data.size(), 0xFFFFFFFEu);
     const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(data.data()), uInt(data.size())));
     const uint32_t offset = uint32_t(zip.size());
     put32(zip, 0x04034b50);
@@ -74,6 +87,7 @@ void write_npz(const std::string& path, const std::vector<NpyArray>& arrays) {
     central += file;
     ++count;
   }
+  check_fits(path, "the archive's size in bytes", zip.size() + central.size() + 22, 0xFFFFFFFEu);
   const uint32_t central_offset = uint32_t(zip.size());
   zip += central;
   put32(zip, 0x06054b50);

@@ -8,6 +8,7 @@
 
 #include "core/checkpoint.h"
 #include "core/data_paths.h"
+#include "core/npz.h"
 #include "core/plugin_loader.h"
 #include "core/testing.h"
 #include "core/run.h"
@@ -186,6 +187,32 @@ TEST_F(Resume, NpzIsAZipOfNpyFiles) {
   EXPECT_NE(bytes.find("\x93NUMPY"), std::string::npos);
   EXPECT_NE(bytes.find("'shape': (24, 24)"), std::string::npos);
   EXPECT_EQ(bytes.substr(bytes.size() - 22, 4), std::string("PK\x05\x06", 4));
+  // A real zip reader (Python's zipfile) opens it and finds every CRC right.
+  const testing::Outcome zip = testing::run(
+      {"/usr/bin/python3", "-c",
+       "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(len(z.namelist()))",
+       path});
+  ASSERT_EQ(zip.exit_code, 0) << zip.err;
+  EXPECT_EQ(zip.out, std::to_string(2 * e->model.layer(0).parameters().all().size() +
+                                    e->model.readout().parameters().all().size()) + "\n");
+  // A flipped data byte is caught by the same reader.
+  bytes[bytes.find("\x93NUMPY") + 200] ^= 0x01;
+  testing::write_file(path, bytes);
+  EXPECT_NE(testing::run({"/usr/bin/python3", "-c", "import sys, zipfile\nsys.exit(zipfile.ZipFile(sys.argv[1]).testzip() is not None)", path}).exit_code, 0);
+}
+
+TEST(Npz, RefusesWhatItsZipFieldsCannotHold) {
+  std::vector<NpyArray> many(70000, NpyArray{"a", {1}, {1.0f}, {}});
+  for (size_t i = 0; i < many.size(); ++i) many[i].name = "a" + std::to_string(i);
+  const std::string path = testing::temp_dir("npz_limits") + "/many.npz";
+  try {
+    write_npz(path, many);
+    FAIL() << "70000 arrays do not fit a 16-bit count";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the number of arrays is 70000, more than the 65535"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 }  // namespace
