@@ -14,7 +14,9 @@ std::vector<float> record_states(RecurrentLayer& layer, const float* input, int 
   const int S = layer.state_size(), F = layer.features();
   std::vector<float> states(size_t(T) * n * S), s(size_t(n) * S);
   MatrixMap s0(s.data(), n, S, Eigen::OuterStride<>(S));
-  layer.cell().initial(s0);
+  const auto* cell = dynamic_cast<const StepCell*>(&layer.cell());
+  if (!cell) throw Error("layer '" + layer.name() + "': its cell runs whole sequences, so its states cannot be stepped");
+  cell->initial(s0);
   for (int t = 0; t < T; ++t) {
     float* next = states.data() + size_t(t) * n * S;
     layer.step(s.data(), input + size_t(t) * n * F, n, next);

@@ -6,11 +6,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/plot.h"
+#include "core/rank_agreement.h"
 #include "core/summary_json.h"
 
 namespace biornn {
@@ -245,7 +247,15 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
   RecordingObserver recorder(*experiment, run, state.epochs_done);
   CheckpointObserver checkpoints(*experiment, run, graph.train);
   TrainContext context{options.stop, options.collective, {}};
-  if (root) context.observers = {&recorder, &checkpoints};
+  // More than one rank: they agree on stopping and compare parameters (core/rank_agreement.h).
+  StopToken agreed;
+  std::optional<RankAgreement> agreement;
+  if (options.collective && options.collective->size() > 1) {
+    agreement.emplace(experiment->model, *options.collective, options.stop, &agreed);
+    context.stop = &agreed;
+    context.observers.push_back(&*agreement);
+  }
+  if (root) context.observers.insert(context.observers.end(), {&recorder, &checkpoints});
 
   RunOutcome out;
   auto write_summary = [&] {

@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <cstdlib>
+#include <string>
 
 #include "core/error.h"
 
@@ -59,9 +60,12 @@ bool MpiCollective::all_equal(uint64_t value) {
   return lo == hi;
 }
 
-void MpiCollective::abort(int code) {
-  MPI_Abort(MPI_COMM_WORLD, code);
-  std::_Exit(code);
+void MpiCollective::broadcast(std::string& text) {
+  uint64_t n = text.size();
+  check(MPI_Bcast(&n, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), rank_, "MPI_Bcast");
+  text.resize(size_t(n));
+  check(MPI_Bcast(text.data(), int(n), MPI_CHAR, 0, MPI_COMM_WORLD), rank_, "MPI_Bcast");
 }
+
 
 }  // namespace biornn

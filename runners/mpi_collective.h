@@ -24,8 +24,8 @@ class MpiCollective : public Collective {
   void sum(float* data, size_t n) override;
   void sum(double* data, size_t n) override;
   bool all_equal(uint64_t value) override;
-  // Ends every rank at once with `code` (after an error only this rank saw).
-  [[noreturn]] void abort(int code);
+  // Rank 0's `text` on every rank.
+  void broadcast(std::string& text);
 
  private:
   int rank_ = 0, size_ = 1;

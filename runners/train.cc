@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "core/data_paths.h"
@@ -15,6 +16,9 @@
 #include "core/run.h"
 #include "core/trainer.h"
 #include "runners/common.h"
+#ifdef BIORNN_MPI
+#include "runners/mpi_collective.h"
+#endif
 
 namespace {
 
@@ -41,6 +45,49 @@ biornn::StopToken g_stop;
 void on_stop_signal(int sig) {
   g_stop.request();
   std::signal(sig, SIG_DFL);
+}
+
+// This process's ranks: one, or under mpirun (train_mpi only) every rank MPI started.
+std::unique_ptr<biornn::Collective> make_collective(int* argc, char*** argv) {
+#ifdef BIORNN_MPI
+  if (biornn::launched_by_mpi()) return std::make_unique<biornn::MpiCollective>(argc, argv);
+#else
+  (void)argc;
+  (void)argv;
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+    if (std::getenv(v))
+      throw biornn::Error("this train binary has no MPI, so every rank would train alone; build the MPI one: "
+                          "bazel build //runners:train_mpi, then mpirun ... bazel-bin/runners/train_mpi");
+#endif
+  return std::make_unique<biornn::Collective>();
+}
+
+// Rank 0's value of `path` on every rank (the run directory rank 0 chose).
+std::string from_rank_0(biornn::Collective& c, std::string path) {
+#ifdef BIORNN_MPI
+  if (auto* mpi = dynamic_cast<biornn::MpiCollective*>(&c)) mpi->broadcast(path);
+#else
+  (void)c;
+#endif
+  return path;
+}
+
+// A run remembers how many ranks trained it (file "ranks"): resuming on another count
+// would split the minibatches differently.
+void check_ranks(const biornn::RunDirectory& run, const biornn::Collective& c, bool resume) {
+  if (!resume) {
+    if (c.is_root()) run.write_text("ranks", std::to_string(c.size()) + "\n");
+    return;
+  }
+  std::ifstream f(run.file("ranks"));
+  int trained = 1;
+  if (f && !(f >> trained)) throw biornn::Error(run.file("ranks") + " is not a number of ranks");
+  if (trained != c.size())
+    throw biornn::Error("cannot resume " + run.path() + " on " + std::to_string(c.size()) +
+                        " rank(s): it was trained on " + std::to_string(trained) + " (its file 'ranks'); " +
+                        (trained == 1 ? std::string("resume it without mpirun")
+                                      : "resume it with mpirun -np " + std::to_string(trained) +
+                                            " bazel-bin/runners/train_mpi --resume " + run.path()));
 }
 
 }  // namespace
@@ -77,36 +124,45 @@ int main(int argc, char** argv) {
   if (resume_if_checkpoint && !run_dir.empty() &&
       std::filesystem::exists(std::filesystem::path(biornn::resolve_user_path(run_dir)) / "checkpoint.bin"))
     resume = run_dir;
+  std::unique_ptr<biornn::Collective> ranks;
   try {
+    ranks = make_collective(&argc, &argv);
+    biornn::Collective& c = *ranks;
+    if (!c.is_root()) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for all
     biornn::Graph graph;
-    std::unique_ptr<biornn::RunDirectory> run;
+    std::string path;
     if (!resume.empty()) {
-      run = std::make_unique<biornn::RunDirectory>(biornn::RunDirectory::open_existing(biornn::resolve_user_path(resume)));
-      graph = biornn::parse_graph_file(run->file("graph.toml"), overrides, registry);
+      path = biornn::resolve_user_path(resume);
+      graph = biornn::parse_graph_file(biornn::RunDirectory::open_existing(path).file("graph.toml"), overrides, registry);
     } else {
       graph = biornn::parse_graph_file(biornn::resolve_user_path(graph_path), overrides, registry);
       if (!run_dir.empty()) {
-        run = std::make_unique<biornn::RunDirectory>(biornn::RunDirectory::at(biornn::resolve_user_path(run_dir)));
-      } else {
+        path = biornn::resolve_user_path(run_dir);
+      } else if (c.is_root()) {
         const std::string root = runs_root.empty() ? (std::filesystem::path(biornn::workspace_directory()) / "runs").string()
                                                    : biornn::resolve_user_path(runs_root);
-        run = std::make_unique<biornn::RunDirectory>(biornn::RunDirectory::create(root, graph.name));
+        path = biornn::RunDirectory::create(root, graph.name).path();
       }
+      path = from_rank_0(c, path);
     }
+    const biornn::RunDirectory run = biornn::RunDirectory::at(path);
+    check_ranks(run, c, !resume.empty());
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
     biornn::RunOptions options;
     options.resume = !resume.empty();
     options.stop = &g_stop;
-    const biornn::RunOutcome out = biornn::execute_run(graph, registry, *run, options);
+    options.collective = &c;
+    const biornn::RunOutcome out = biornn::execute_run(graph, registry, run, options);
     if (out.status == "diverged") {
-      std::cerr << "error: " << out.message << std::endl;
+      if (c.is_root()) std::cerr << "error: " << out.message << std::endl;
       return 1;
     }
     if (out.status == "interrupted") return 130;
-    std::cout << biornn::result_line(out.result) << " run_dir=" << run->path() << std::endl;
+    if (c.is_root()) std::cout << biornn::result_line(out.result) << " run_dir=" << run.path() << std::endl;
   } catch (const biornn::Error& e) {
-    std::cerr << "error: " << e.what() << std::endl;
+    std::cerr << (ranks && ranks->size() > 1 ? "rank " + std::to_string(ranks->rank()) + ": " : std::string())
+              << "error: " << e.what() << std::endl;
     return 1;
   }
   return 0;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "core/summary_json.h"
 #include "core/testing.h"
 
 namespace biornn {
@@ -43,6 +44,63 @@ TEST_F(Mpi, ADeadRankStopsEveryRankWithinSeconds) {
   EXPECT_LT(seconds, 20);
   EXPECT_NE((r.out + r.err).find("rank 1 with PID"), std::string::npos) << r.out << r.err;
   EXPECT_NE((r.out + r.err).find("exited on signal 9 (Killed)"), std::string::npos) << r.out << r.err;
+}
+
+const char* kGraph = R"(
+[train]
+epochs = 2
+batch_size = 32
+max_batches = 20
+seed = 3
+validation_size = 128
+threads = 1
+[optimizer]
+plugin = "adam"
+learning_rate = 2e-3
+[nodes.data]
+plugin = "mnist"
+sequence = "rows"
+train_limit = 1024
+test_limit = 256
+[nodes.rnn]
+plugin = "rate"
+input = "data"
+hidden = 32
+gate = { plugin = "learned" }
+[nodes.readout]
+plugin = "readout"
+input = "rnn"
+)";
+
+// 2 ranks at the same global batch give the 1-process numbers. Not bit for bit: each rank
+// sums its half of the minibatch's gradient and MPI adds the two halves, a different order
+// of float additions than one process's; over 40 Adam steps that stays far below 1e-3
+// relative (measured: the printed 4 digits agree), while a wrong split (each rank on the
+// whole batch, or gradients not summed) changes the loss in the second digit.
+TEST_F(Mpi, TwoRanksMatchOneProcessAndResumeNeedsTheSameCount) {
+  const std::string dir = testing::temp_dir("mpi_train");
+  testing::write_file(dir + "/graph.toml", kGraph);
+  const auto one = testing::run({testing::runfile("runners/train"), dir + "/graph.toml", "--run-dir", dir + "/one"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const std::string train_mpi = testing::runfile("runners/train_mpi");
+  const auto two = mpirun(2, {train_mpi, dir + "/graph.toml", "--run-dir", dir + "/two"});
+  ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
+  const auto a = read_summary_json(dir + "/one/summary.json"), b = read_summary_json(dir + "/two/summary.json");
+  ASSERT_TRUE(a && b);
+  EXPECT_NEAR(b->train_loss, a->train_loss, 1e-3 * a->train_loss);
+  EXPECT_NEAR(b->test_loss, a->test_loss, 1e-3 * a->test_loss);
+  EXPECT_NEAR(b->test_accuracy, a->test_accuracy, 2.0 / 256);  // at most 2 of 256 test examples flip
+  const std::string log = testing::read_file(dir + "/two/train.log");
+  EXPECT_NE(log.find("parameters identical on all 2 ranks"), std::string::npos) << log;
+  EXPECT_EQ(testing::read_file(dir + "/two/ranks"), "2\n");
+
+  const auto wrong = mpirun(3, {train_mpi, "--resume", dir + "/two"});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("cannot resume " + dir + "/two on 3 rank(s): it was trained on 2"), std::string::npos)
+      << wrong.err;
+  const auto plain = testing::run({testing::runfile("runners/train"), "--resume", dir + "/two"});
+  EXPECT_EQ(plain.exit_code, 1);
+  EXPECT_NE(plain.err.find("on 1 rank(s): it was trained on 2"), std::string::npos) << plain.err;
 }
 
 }  // namespace
