@@ -255,8 +255,9 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
     for (const auto& l : p.eigenvalues) real.push_back(float(l.real())), imag.push_back(float(l.imag()));
   }
   if (P > 0)
-    layer.cell().rate(ConstMatrixMap(states.data(), P, S, Eigen::OuterStride<>(S)),
-                      MatrixMap(rates.data(), P, H, Eigen::OuterStride<>(H)));
+    dynamic_cast<const StepCell&>(layer.cell())  // a per-step layer: checked before the search
+        .rate(ConstMatrixMap(states.data(), P, S, Eigen::OuterStride<>(S)),
+              MatrixMap(rates.data(), P, H, Eigen::OuterStride<>(H)));
   write_npz(out.file("fixed_points.npz"),
             {floats("states", {P, S}, states), floats("rates", {P, H}, rates), floats("q", {P}, q),
              floats("unstable_modes", {P}, unstable), floats("starts", {P}, counts),

@@ -129,19 +129,22 @@ std::string submit(const SlurmArray& array, const std::string& command) {
 
 std::set<size_t> queued_tasks(const SlurmArray& array) {
   std::ifstream f(array.dir + "/job_ids");
-  std::string ids, line;
-  while (std::getline(f, line))
-    if (!trim(line).empty()) ids += (ids.empty() ? "" : ",") + trim(line);
   std::set<size_t> queued;
-  if (ids.empty()) return queued;
+  // One squeue per submission: squeue fails as a whole when one id of a list is no longer
+  // known (an old submission purged by slurmctld), which would hide the newer one's tasks.
   // -r: one line per array task, "<job>_<task>"; finished jobs are no longer listed.
-  const auto [status, out] = run_command("squeue -h -r -o %i -j " + ids);
-  if (status != 0) return queued;
-  std::istringstream in(out);
-  for (std::string id; in >> id;) {
-    const size_t u = id.find('_');
-    if (u != std::string::npos && id.find_first_not_of("0123456789", u + 1) == std::string::npos && u + 1 < id.size())
-      queued.insert(std::stoul(id.substr(u + 1)));
+  for (std::string line; std::getline(f, line);) {
+    const std::string id = trim(line);
+    if (id.empty()) continue;
+    const auto [status, out] = run_command("squeue -h -r -o %i -j " + id);
+    if (status != 0) continue;
+    std::istringstream in(out);
+    for (std::string task; in >> task;) {
+      const size_t u = task.find('_');
+      if (u != std::string::npos && u + 1 < task.size() &&
+          task.find_first_not_of("0123456789", u + 1) == std::string::npos)
+        queued.insert(std::stoul(task.substr(u + 1)));
+    }
   }
   return queued;
 }
