@@ -15,7 +15,8 @@ std::vector<float> record_states(RecurrentLayer& layer, const float* input, int 
   std::vector<float> states(size_t(T) * n * S), s(size_t(n) * S);
   MatrixMap s0(s.data(), n, S, Eigen::OuterStride<>(S));
   const auto* cell = dynamic_cast<const StepCell*>(&layer.cell());
-  if (!cell) throw Error("layer '" + layer.name() + "': its cell runs whole sequences, so its states cannot be stepped");
+  if (!cell)
+    throw Error("layer '" + layer.name() + "': its cell runs whole sequences, so its states cannot be stepped");
   cell->initial(s0);
   for (int t = 0; t < T; ++t) {
     float* next = states.data() + size_t(t) * n * S;
@@ -115,7 +116,8 @@ int choice_label(int steps, int n, const BatchData& batch, int i) {
 
 std::string why_no_step_map(const RecurrentLayer& layer) {
   if (!layer.cell().runs_whole_sequence()) return "";
-  return "layer '" + layer.name() + "' has a whole-sequence cell (gru/lstm run every step inside oneDNN's RNN "
+  return "layer '" + layer.name() +
+         "' has a whole-sequence cell (gru/lstm run every step inside oneDNN's RNN "
          "primitive, which starts from its own zero state and gives neither one step from a chosen state nor its "
          "Jacobian); fixed points need a per-step cell, e.g. the simple GRU: plugin = \"rate\" with gate = "
          "{ plugin = \"learned\" }";
@@ -125,8 +127,8 @@ LayerStepMap::LayerStepMap(RecurrentLayer& layer, std::vector<float> input) : la
   const std::string why = why_no_step_map(layer);
   if (!why.empty()) throw Error("fixed points: " + why);
   if (int(input_.size()) != layer.features())
-    throw Error("fixed points: the input x* has " + std::to_string(input_.size()) + " values, layer '" +
-                layer.name() + "' reads " + std::to_string(layer.features()));
+    throw Error("fixed points: the input x* has " + std::to_string(input_.size()) + " values, layer '" + layer.name() +
+                "' reads " + std::to_string(layer.features()));
   layer_.prepare();
 }
 

@@ -74,9 +74,7 @@ class Adam : public Optimizer {
 class Sgd : public Optimizer {
  public:
   explicit Sgd(const Options& o)
-      : lr_(o.get_float("learning_rate")),
-        momentum_(o.get_float("momentum")),
-        decay_(o.get_float("weight_decay")) {}
+      : lr_(o.get_float("learning_rate")), momentum_(o.get_float("momentum")), decay_(o.get_float("weight_decay")) {}
 
   void step(const std::vector<Parameter*>& params, double lr) override {
     if (velocity_.size() != params.size()) {
@@ -86,8 +84,8 @@ class Sgd : public Optimizer {
     for (size_t i = 0; i < params.size(); ++i) {
       Parameter* p = params[i];
       if (!p->trainable) continue;
-      velocity_[i].array() = float(momentum_) * velocity_[i].array() + p->raw_grad.array() +
-                             float(decay_) * p->raw.array();
+      velocity_[i].array() =
+          float(momentum_) * velocity_[i].array() + p->raw_grad.array() + float(decay_) * p->raw.array();
       p->raw -= float(lr) * velocity_[i];
     }
   }

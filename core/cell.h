@@ -22,10 +22,10 @@ struct CellForward {
 
 struct CellBackward {
   ConstMatrixMap pre, z, s_prev, s, r;  // the forward values of step t
-  ConstMatrixMap d_r;  // dLoss/d r_t (from the readout, the layer above and step t+1's drive)
-  MatrixMap d_s;       // [b, k*H] in: dLoss/d s_t through s_{t+1} only; out: dLoss/d s_{t-1} the same way
-  MatrixMap d_pre;     // out [b, num_blocks*H]: dLoss/d pre
-  MatrixMap d_z;       // out [b, H]: dLoss/d z (zeros are fine for a cell that does not read z)
+  ConstMatrixMap d_r;                   // dLoss/d r_t (from the readout, the layer above and step t+1's drive)
+  MatrixMap d_s;        // [b, k*H] in: dLoss/d s_t through s_{t+1} only; out: dLoss/d s_{t-1} the same way
+  MatrixMap d_pre;      // out [b, num_blocks*H]: dLoss/d pre
+  MatrixMap d_z;        // out [b, H]: dLoss/d z (zeros are fine for a cell that does not read z)
   ConstMatrixMap unit;  // [n, H]: as in CellForward
   MatrixMap d_unit;     // out [b, n*H]: dLoss/d unit per row (columns [v*H, (v+1)*H) for row v
                         // of `unit`); the engine sums it over rows and steps into their grad
@@ -93,8 +93,7 @@ class StepCell : public Cell {
 class SequenceCell : public Cell {
  public:
   // x: [T, B, F] -> r: [T, B, H] (r_1..r_T). Keeps what backward_sequence needs.
-  virtual void forward_sequence(const ParameterSet& params, const float* x, int steps, int batch,
-                                float* r) = 0;
+  virtual void forward_sequence(const ParameterSet& params, const float* x, int steps, int batch, float* r) = 0;
   // d_r: [T, B, H] = dLoss/dr_t of the last forward_sequence. Adds dLoss/d value to each
   // parameter's `grad`, and dLoss/dx to d_x ([T, B, F]) when d_x is non-null.
   virtual void backward_sequence(ParameterSet& params, const float* x, const float* d_r, float* d_x) = 0;

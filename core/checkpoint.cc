@@ -89,9 +89,8 @@ void write_metrics(Writer& w, const EpochMetrics& m) {
 EpochMetrics read_metrics(Reader& r) {
   EpochMetrics m;
   m.epoch = int(r.u64());
-  for (double* v : {&m.train_loss, &m.train_accuracy, &m.validation_accuracy, &m.validation_loss,
-                    &m.test_accuracy, &m.test_loss, &m.gradient_norm, &m.learning_rate,
-                    &m.samples_per_second, &m.seconds})
+  for (double* v : {&m.train_loss, &m.train_accuracy, &m.validation_accuracy, &m.validation_loss, &m.test_accuracy,
+                    &m.test_loss, &m.gradient_norm, &m.learning_rate, &m.samples_per_second, &m.seconds})
     *v = r.f64();
   return m;
 }
@@ -118,8 +117,8 @@ void save_checkpoint(const std::string& path, Experiment& e, const TrainState& s
   w.raw(st.order.data(), st.order.size() * sizeof(int64_t));
   w.str(st.shuffle_rng);
   w.u64(uint64_t(st.global_step));
-  for (double v : {st.learning_rate, st.best_score, double(st.since_best), st.loss_sum, st.norm_sum,
-                   double(st.seen), double(st.right), st.epoch_seconds, st.counted, st.score_counted})
+  for (double v : {st.learning_rate, st.best_score, double(st.since_best), st.loss_sum, st.norm_sum, double(st.seen),
+                   double(st.right), st.epoch_seconds, st.counted, st.score_counted})
     w.f64(v);
   w.u64(e.model.layers().size());  // each layer's recurrent-noise draw counter
   for (const auto& l : e.model.layers()) w.u64(l->noise_draw());
@@ -192,7 +191,8 @@ void load_checkpoint(const std::string& path, Experiment& e, TrainState& st) {
 void save_npz(const std::string& path, Experiment& e) {
   std::vector<NpyArray> arrays;
   auto add = [&arrays](const std::string& name, const Matrix& m) {
-    arrays.push_back({name, {int64_t(m.rows()), int64_t(m.cols())}, std::vector<float>(m.data(), m.data() + m.size()), {}});
+    arrays.push_back(
+        {name, {int64_t(m.rows()), int64_t(m.cols())}, std::vector<float>(m.data(), m.data() + m.size()), {}});
   };
   for (const auto& l : e.model.layers()) {
     l->prepare();  // effective values from the current raw ones

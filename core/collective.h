@@ -13,10 +13,19 @@ class Collective {
   virtual int rank() const { return 0; }
   virtual int size() const { return 1; }
   // Sums `n` values across all ranks in place; every rank receives the same sum.
-  virtual void sum(float* data, size_t n) { (void)data; (void)n; }
-  virtual void sum(double* data, size_t n) { (void)data; (void)n; }
+  virtual void sum(float* data, size_t n) {
+    (void)data;
+    (void)n;
+  }
+  virtual void sum(double* data, size_t n) {
+    (void)data;
+    (void)n;
+  }
   // True when every rank passed the same value (e.g. a hash of the parameters).
-  virtual bool all_equal(uint64_t value) { (void)value; return true; }
+  virtual bool all_equal(uint64_t value) {
+    (void)value;
+    return true;
+  }
   // Rank 0 writes files and logs; the others stay quiet.
   bool is_root() const { return rank() == 0; }
 };

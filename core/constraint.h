@@ -14,17 +14,22 @@ class Constraint {
 
   // Called once after the owner created `p` (raw holds its initial values): may
   // re-initialise raw (e.g. Dale's balanced initialisation).
-  virtual void initialize(Parameter& p, Rng& rng) { (void)p; (void)rng; }
+  virtual void initialize(Parameter& p, Rng& rng) {
+    (void)p;
+    (void)rng;
+  }
   // value = f(raw). Same shape. Once per minibatch.
   virtual void apply(const Matrix& raw, Matrix& value) const = 0;
   // raw_grad = (d value / d raw)^T grad, elementwise for the constraints here.
-  virtual void backward(const Matrix& raw, const Matrix& value, const Matrix& grad,
-                        Matrix& raw_grad) const = 0;
+  virtual void backward(const Matrix& raw, const Matrix& value, const Matrix& grad, Matrix& raw_grad) const = 0;
   // Called after each optimizer step (projection methods change raw here).
   virtual void project(Matrix& raw) const { (void)raw; }
   // A term the constraint adds to the loss as a function of raw (soft constraints such as
   // soft_dale); backward() then adds its gradient to raw_grad. 0 for hard constraints.
-  virtual double penalty(const Matrix& raw) const { (void)raw; return 0; }
+  virtual double penalty(const Matrix& raw) const {
+    (void)raw;
+    return 0;
+  }
   // +1/-1 per column (presynaptic unit) when the constraint fixes sender types; else empty.
   virtual std::vector<float> column_signs() const { return {}; }
 };

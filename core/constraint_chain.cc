@@ -70,7 +70,8 @@ std::vector<ConstrainedParameter> chain_constraints(std::vector<ConstrainedParam
     links[k].push_back(std::move(c.constraint));
   }
   for (size_t k = 0; k < out.size(); ++k)
-    out[k].constraint = links[k].size() == 1 ? std::move(links[k][0]) : std::make_unique<ConstraintChain>(std::move(links[k]));
+    out[k].constraint =
+        links[k].size() == 1 ? std::move(links[k][0]) : std::make_unique<ConstraintChain>(std::move(links[k]));
   return out;
 }
 

@@ -67,7 +67,10 @@ class Dataset {
   virtual std::vector<std::string> condition_names() const { return {}; }
   // Writes conditions [n, condition_names().size()] of examples `indices[0..n)`.
   virtual void conditions(Split split, const int64_t* indices, int n, float* out) const {
-    (void)split; (void)indices; (void)n; (void)out;
+    (void)split;
+    (void)indices;
+    (void)n;
+    (void)out;
   }
 
   virtual std::string describe() const = 0;  // one line for the log

@@ -28,8 +28,10 @@ double sign_violation_fraction(const Matrix& w, const std::vector<float>& signs)
       negative += w(i, j) < 0;
       positive += w(i, j) > 0;
     }
-    if (!signs.empty()) wrong += signs[j] > 0 ? negative : positive;
-    else wrong += std::min(negative, positive);
+    if (!signs.empty())
+      wrong += signs[j] > 0 ? negative : positive;
+    else
+      wrong += std::min(negative, positive);
   }
   return double(wrong) / double(w.size());
 }
@@ -57,10 +59,11 @@ std::vector<ConstraintMetrics> constraint_metrics(const Model& model) {
 }
 
 std::string describe(const ConstraintMetrics& m) {
-  return fmt::format("{}: {:.3f}% of W's synapses violate their sender's sign ({}), {:.1f}% of rates < 0", m.layer,
-                     100 * m.violating_fraction,
-                     m.types_from_constraint ? "sender types from the constraint" : "against each sender's majority sign",
-                     100 * m.negative_rate_fraction);
+  return fmt::format(
+      "{}: {:.3f}% of W's synapses violate their sender's sign ({}), {:.1f}% of rates < 0", m.layer,
+      100 * m.violating_fraction,
+      m.types_from_constraint ? "sender types from the constraint" : "against each sender's majority sign",
+      100 * m.negative_rate_fraction);
 }
 
 std::vector<LayerDiagnostics> diagnose(Experiment& e, const float* x, int steps, int batch) {

@@ -15,7 +15,7 @@ struct LayerDiagnostics {
   double spectral_radius = 0;
   double svd_entropy = 0;  // H = -sum p_i log p_i / log N, p_i = sigma_i / sum sigma
   std::vector<double> eigen_real, eigen_imag, singular_values;
-  bool has_ei = false;          // W's constraint types its senders (dale, soft_dale)
+  bool has_ei = false;  // W's constraint types its senders (dale, soft_dale)
   // Mean over units of sum_{j in E} W_ij rbar_j: weight times the sender's mean rate, with
   // the sign it really has (negative if E senders' rates are negative, e.g. phi = tanh).
   double excitatory_input = 0;

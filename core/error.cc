@@ -11,7 +11,6 @@ std::string SourcePosition::str() const {
 Error::Error(const std::string& message) : std::runtime_error(message) {}
 
 Error::Error(const SourcePosition& where, const std::string& message)
-    : std::runtime_error(where.str().empty() ? message : where.str() + ": " + message),
-      where_(where) {}
+    : std::runtime_error(where.str().empty() ? message : where.str() + ": " + message), where_(where) {}
 
 }  // namespace biornn

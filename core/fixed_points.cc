@@ -92,8 +92,7 @@ Eigen::MatrixXd jacobian(StateMap& map, const float* h) {
   return J;
 }
 
-FixedPointSearch find_fixed_points(StateMap& map, const std::vector<float>& starts, int n,
-                                   const FixedPointOptions& o) {
+FixedPointSearch find_fixed_points(StateMap& map, const std::vector<float>& starts, int n, const FixedPointOptions& o) {
   const int D = map.dimension();
   if (n < 1 || starts.size() != size_t(n) * D)
     throw Error("fixed points: " + std::to_string(starts.size()) + " start values are not " + std::to_string(n) +

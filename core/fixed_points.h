@@ -22,19 +22,19 @@ class StateMap {
 };
 
 struct FixedPointOptions {
-  int iterations = 4000;        // Adam steps at most
-  double learning_rate = 0.01;  // Adam's initial step size on h (each start adapts its own)
-  double tolerance = 1e-7;      // q below this: a fixed point (optimisation of that start stops)
-  double merge_distance = 0.1;  // points closer than this (Euclidean) are one point
-  double unit_tolerance = 1e-3; // |lambda| > 1 + this: an unstable mode
+  int iterations = 4000;         // Adam steps at most
+  double learning_rate = 0.01;   // Adam's initial step size on h (each start adapts its own)
+  double tolerance = 1e-7;       // q below this: a fixed point (optimisation of that start stops)
+  double merge_distance = 0.1;   // points closer than this (Euclidean) are one point
+  double unit_tolerance = 1e-3;  // |lambda| > 1 + this: an unstable mode
 };
 
 struct FixedPoint {
-  std::vector<float> state;                         // [D]
-  double q = 0;                                     // 1/2 |F(h) - h|^2 there
-  std::vector<std::complex<double>> eigenvalues;    // of dF/dh, by decreasing modulus
-  int unstable = 0;                                 // eigenvalues with |lambda| > 1 + unit_tolerance
-  int starts = 0;                                   // how many starts converged to it
+  std::vector<float> state;                       // [D]
+  double q = 0;                                   // 1/2 |F(h) - h|^2 there
+  std::vector<std::complex<double>> eigenvalues;  // of dF/dh, by decreasing modulus
+  int unstable = 0;                               // eigenvalues with |lambda| > 1 + unit_tolerance
+  int starts = 0;                                 // how many starts converged to it
   bool stable() const { return unstable == 0; }
 };
 

@@ -32,8 +32,7 @@ class Gate {
   // ([H, H], >= 0) when uses_scaling(), else null. Once per minibatch.
   virtual void prepare(const ParameterSet& params, const Matrix* scaling, LinearBlock* blocks) const = 0;
   // Adds dLoss/d(block) to parameters' `grad`, and dLoss/dA to `d_scaling` when used.
-  virtual void accumulate(const LinearBlock* block_grads, ParameterSet& params,
-                          Matrix* d_scaling) const = 0;
+  virtual void accumulate(const LinearBlock* block_grads, ParameterSet& params, Matrix* d_scaling) const = 0;
   // z_t from the blocks, for a chunk of rows; runs in parallel, touches only its views.
   virtual void forward(GateForward& step) const = 0;
   virtual void backward(GateBackward& step) const = 0;

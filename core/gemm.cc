@@ -28,11 +28,10 @@ dnnl::memory::desc plain_b_desc(const GemmShape& s) {
   return dnnl::memory::desc(dims{s.k, s.n}, dt::f32, s.trans_b ? dims{1, s.ldb} : dims{s.ldb, 1});
 }
 
-dnnl::matmul::primitive_desc make_desc(const GemmShape& s, const dnnl::engine& engine,
-                                       bool user_scratchpad) {
+dnnl::matmul::primitive_desc make_desc(const GemmShape& s, const dnnl::engine& engine, bool user_scratchpad) {
   dnnl::memory::desc ad(dims{s.m, s.k}, dt::f32, s.trans_a ? dims{1, s.lda} : dims{s.lda, 1});
-  dnnl::memory::desc bd = s.packed_b ? dnnl::memory::desc(dims{s.k, s.n}, dt::f32, dnnl::memory::format_tag::any)
-                                     : plain_b_desc(s);
+  dnnl::memory::desc bd =
+      s.packed_b ? dnnl::memory::desc(dims{s.k, s.n}, dt::f32, dnnl::memory::format_tag::any) : plain_b_desc(s);
   dnnl::memory::desc cd(dims{s.m, s.n}, dt::f32, dims{s.ldc, 1});
   dnnl::primitive_attr attr;
   if (s.accumulate) {
@@ -85,8 +84,7 @@ const Context::Serial& serial_primitive(const GemmShape& s) {
     omp_set_num_threads(saved);
     dnnl::reorder pack;
     if (s.packed_b)
-      pack = dnnl::reorder(dnnl::reorder::primitive_desc(ctx.engine, plain_b_desc(s), ctx.engine,
-                                                         pd.weights_desc()));
+      pack = dnnl::reorder(dnnl::reorder::primitive_desc(ctx.engine, plain_b_desc(s), ctx.engine, pd.weights_desc()));
     it = ctx.serial.emplace(key, Context::Serial{pd, primitive, pack}).first;
     ++ctx.created;
   }
@@ -106,8 +104,8 @@ struct SerialLocal {
 
 }  // namespace
 
-void gemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda,
-          const float* b, int ldb, float* c, int ldc, bool accumulate) {
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
+          int ldc, bool accumulate) {
   if (m == 0 || n == 0) return;
   Context& ctx = context();
   const GemmShape s{trans_a, trans_b, m, n, k, lda, ldb, ldc, accumulate, false};
@@ -140,9 +138,12 @@ void gemm_serial(const GemmShape& s, const float* a, const float* b, float* c) {
   if (it == local->cache.end()) {
     const Context::Serial& shared = serial_primitive(s);
     const dnnl::engine& engine = context().engine;
-    SerialLocal::Entry e{shared.primitive, dnnl::memory(shared.pd.src_desc(), engine, nullptr),
+    SerialLocal::Entry e{shared.primitive,
+                         dnnl::memory(shared.pd.src_desc(), engine, nullptr),
                          dnnl::memory(shared.pd.weights_desc(), engine, nullptr),
-                         dnnl::memory(shared.pd.dst_desc(), engine, nullptr), {}, {}};
+                         dnnl::memory(shared.pd.dst_desc(), engine, nullptr),
+                         {},
+                         {}};
     const size_t bytes = (std::max<size_t>(1, shared.pd.scratchpad_desc().get_size()) + 63) / 64 * 64;
     e.scratch_bytes.reset(std::aligned_alloc(64, bytes), std::free);
     e.scratchpad = dnnl::memory(shared.pd.scratchpad_desc(), engine, e.scratch_bytes.get());
@@ -152,10 +153,9 @@ void gemm_serial(const GemmShape& s, const float* a, const float* b, float* c) {
   e.a.set_data_handle(const_cast<float*>(a));
   e.b.set_data_handle(const_cast<float*>(b));
   e.c.set_data_handle(c);
-  e.primitive.execute(local->stream, {{DNNL_ARG_SRC, e.a},
-                                      {DNNL_ARG_WEIGHTS, e.b},
-                                      {DNNL_ARG_DST, e.c},
-                                      {DNNL_ARG_SCRATCHPAD, e.scratchpad}});
+  e.primitive.execute(
+      local->stream,
+      {{DNNL_ARG_SRC, e.a}, {DNNL_ARG_WEIGHTS, e.b}, {DNNL_ARG_DST, e.c}, {DNNL_ARG_SCRATCHPAD, e.scratchpad}});
   local->stream.wait();
 }
 

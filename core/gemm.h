@@ -9,8 +9,8 @@ namespace biornn {
 // with trans_a the transpose of A stored [K, M] (lda >= M); likewise B [K, N] or, with
 // trans_b, B stored [N, K]. The primitive for each distinct shape is built on first use.
 // Uses all compute threads; call it outside parallel regions.
-void gemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda,
-          const float* b, int ldb, float* c, int ldc, bool accumulate);
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
+          int ldc, bool accumulate);
 
 // One product shape for gemm_serial (same meaning as gemm's arguments). `packed_b` means B
 // is passed in oneDNN's preferred blocked layout for this shape, written by pack_b(): the

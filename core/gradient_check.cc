@@ -49,10 +49,10 @@ GradientCheckResult check_layer(const Registry& registry, const LayerCombination
     Rng rng(s.seed);
     std::vector<ConstrainedParameter> cons;
     for (auto& [p, c] : comb.constraints) cons.push_back({p, make<Constraint>(registry, c)});
-    layer = std::make_unique<RecurrentLayer>(
-        "gradcheck", s.hidden, s.features, make<Cell>(registry, comb.cell),
-        comb.gate.empty() ? nullptr : make<Gate>(registry, comb.gate),
-        comb.scaling.empty() ? nullptr : make<Scaling>(registry, comb.scaling), std::move(cons), rng);
+    layer = std::make_unique<RecurrentLayer>("gradcheck", s.hidden, s.features, make<Cell>(registry, comb.cell),
+                                             comb.gate.empty() ? nullptr : make<Gate>(registry, comb.gate),
+                                             comb.scaling.empty() ? nullptr : make<Scaling>(registry, comb.scaling),
+                                             std::move(cons), rng);
   } catch (const Error& e) {
     res.skipped = true;
     res.skip_reason = e.what();
@@ -99,8 +99,8 @@ GradientCheckResult check_layer(const Registry& registry, const LayerCombination
       if (rel > res.worst_relative_error || !std::isfinite(rel)) {
         res.worst_relative_error = std::isfinite(rel) ? rel : 1e300;
         std::ostringstream w;
-        w << p->name << "[" << i / p->raw.cols() << "," << i % p->raw.cols() << "]: analytic " << a
-          << " numeric " << numeric;
+        w << p->name << "[" << i / p->raw.cols() << "," << i % p->raw.cols() << "]: analytic " << a << " numeric "
+          << numeric;
         res.worst_entry = w.str();
       }
     }
@@ -110,8 +110,7 @@ GradientCheckResult check_layer(const Registry& registry, const LayerCombination
 }
 
 std::vector<LayerCombination> combinations_to_check(const Registry& r, const std::string& origin) {
-  auto cells = r.list("cell"), gates = r.list("gate"), scalings = r.list("scaling"),
-       constraints = r.list("constraint");
+  auto cells = r.list("cell"), gates = r.list("gate"), scalings = r.list("scaling"), constraints = r.list("constraint");
   auto mine = [&](const PluginInfo* p) { return origin.empty() || ends_with(p->origin, origin); };
   std::vector<LayerCombination> out;
   if (cells.empty()) return out;

@@ -11,9 +11,9 @@
 namespace biornn {
 
 struct LayerCombination {
-  std::string cell, gate, scaling;                                // scaling may be ""
+  std::string cell, gate, scaling;                               // scaling may be ""
   std::vector<std::pair<std::string, std::string>> constraints;  // (parameter, constraint)
-  std::string str() const;  // "cell=rate gate=learned constraint W:dale"
+  std::string str() const;                                       // "cell=rate gate=learned constraint W:dale"
 };
 
 struct GradientCheckResult {
@@ -27,8 +27,8 @@ struct GradientCheckResult {
 
 struct GradientCheckSettings {
   int hidden = 5, features = 3, steps = 4, batch = 3;
-  double epsilon = 3e-3;     // central-difference step on raw parameters
-  double tolerance = 2e-2;   // worst allowed |a - n| / max(|a| + |n|, floor)
+  double epsilon = 3e-3;    // central-difference step on raw parameters
+  double tolerance = 2e-2;  // worst allowed |a - n| / max(|a| + |n|, floor)
   double floor = 1e-2;
   uint64_t seed = 7;
 };

@@ -38,14 +38,15 @@ const char* type_name(const toml::node& n) {
 }
 
 // Converts a scalar TOML node to an option value, or throws at its position.
-OptionValue scalar(const toml::node& n, const std::string& key, const std::string& owner,
-                   const std::string& file) {
+OptionValue scalar(const toml::node& n, const std::string& key, const std::string& owner, const std::string& file) {
   if (auto v = n.as_integer()) return int64_t(v->get());
   if (auto v = n.as_floating_point()) return double(v->get());
   if (auto v = n.as_boolean()) return bool(v->get());
   if (auto v = n.as_string()) return std::string(v->get());
-  throw Error(pos(n, file), "option '" + key + "' of " + owner + " must be a number, boolean or "
-                            "string, got a " + type_name(n));
+  throw Error(pos(n, file), "option '" + key + "' of " + owner +
+                                " must be a number, boolean or "
+                                "string, got a " +
+                                type_name(n));
 }
 
 // Fills `opts` from the keys of `table` that are not in `skip`, against `schema`.
@@ -69,8 +70,8 @@ const toml::table& as_table(const toml::node& n, const std::string& what, const 
   throw Error(pos(n, file), what + " must be a table, got a " + type_name(n));
 }
 
-std::string get_string(const toml::table& t, const std::string& key, const std::string& owner,
-                       const std::string& file, bool required) {
+std::string get_string(const toml::table& t, const std::string& key, const std::string& owner, const std::string& file,
+                       bool required) {
   const toml::node* n = t.get(key);
   if (!n) {
     if (required) throw Error(pos(t, file), owner + " has no '" + key + "' key");
@@ -100,8 +101,8 @@ RecurrentNoise read_noise(const toml::table& t, const std::string& owner, const 
 bool is_no_gate(const toml::node& gate, const std::string& owner, const std::string& file) {
   if (auto s = gate.as_string()) {
     if (s->get() == "none") return true;
-    throw Error(pos(gate, file), owner + " gate is the string '" + s->get() +
-                "': write gate = { plugin = \"" + s->get() + "\" } for a gate, or gate = \"none\" for none");
+    throw Error(pos(gate, file), owner + " gate is the string '" + s->get() + "': write gate = { plugin = \"" +
+                                     s->get() + "\" } for a gate, or gate = \"none\" for none");
   }
   const toml::table* t = gate.as_table();
   if (!t) return false;
@@ -110,13 +111,12 @@ bool is_no_gate(const toml::node& gate, const std::string& owner, const std::str
   for (auto&& [k, v] : *t)
     if (k.str() != "plugin")
       throw Error(pos(v, file), owner + " gate is \"none\" but has option '" + std::string(k.str()) +
-                  "': remove it, or name a gate plugin");
+                                    "': remove it, or name a gate plugin");
   return true;
 }
 
-PluginRef plugin_ref(const toml::table& t, const std::string& kind, const std::string& owner,
-                     const Registry& registry, const std::string& file,
-                     const std::set<std::string>& skip = {}) {
+PluginRef plugin_ref(const toml::table& t, const std::string& kind, const std::string& owner, const Registry& registry,
+                     const std::string& file, const std::set<std::string>& skip = {}) {
   PluginRef r;
   r.kind = kind;
   r.name = get_string(t, "plugin", owner, file, true);
@@ -181,10 +181,14 @@ void apply_override(toml::table& root, const std::string& kv) {
 
 void to_toml(toml::table& t, const Options& o) {
   for (auto& [k, v] : o.values()) {
-    if (auto* i = std::get_if<int64_t>(&v)) t.insert_or_assign(k, *i);
-    else if (auto* d = std::get_if<double>(&v)) t.insert_or_assign(k, *d);
-    else if (auto* b = std::get_if<bool>(&v)) t.insert_or_assign(k, *b);
-    else t.insert_or_assign(k, std::get<std::string>(v));
+    if (auto* i = std::get_if<int64_t>(&v))
+      t.insert_or_assign(k, *i);
+    else if (auto* d = std::get_if<double>(&v))
+      t.insert_or_assign(k, *d);
+    else if (auto* b = std::get_if<bool>(&v))
+      t.insert_or_assign(k, *b);
+    else
+      t.insert_or_assign(k, std::get<std::string>(v));
   }
 }
 
@@ -254,8 +258,8 @@ Graph build(toml::table& root, const std::string& file, const std::vector<std::s
     const bool is_readout = r.plugin == "readout";
     if (!is_dataset && !is_readout && !registry.find("cell", r.plugin))
       throw Error(plugin_where, "unknown plugin '" + r.plugin + "' for node '" + name +
-                                    "' (known cells: " + registry.known("cell") + "; datasets: " +
-                                    registry.known("dataset") + "; and \"readout\")");
+                                    "' (known cells: " + registry.known("cell") +
+                                    "; datasets: " + registry.known("dataset") + "; and \"readout\")");
     if (is_dataset) {
       if (!dataset.empty())
         throw Error(r.where, "two dataset nodes ('" + dataset + "' and '" + name + "'); a graph reads one dataset");
@@ -264,8 +268,7 @@ Graph build(toml::table& root, const std::string& file, const std::vector<std::s
       continue;
     }
     if (is_readout) {
-      if (!readout.empty())
-        throw Error(r.where, "two readout nodes ('" + readout + "' and '" + name + "')");
+      if (!readout.empty()) throw Error(r.where, "two readout nodes ('" + readout + "' and '" + name + "')");
       readout = name;
     }
     if (r.input.empty()) throw Error(r.where, "node '" + name + "' has no 'input' (name the node it reads)");
@@ -281,7 +284,8 @@ Graph build(toml::table& root, const std::string& file, const std::vector<std::s
                                      "'; a graph is one chain from the dataset to the readout");
     consumer[r.input] = name;
   }
-  if (dataset.empty()) throw Error(SourcePosition{file, 1, 1}, "the graph has no dataset node (e.g. plugin = \"mnist\")");
+  if (dataset.empty())
+    throw Error(SourcePosition{file, 1, 1}, "the graph has no dataset node (e.g. plugin = \"mnist\")");
   if (readout.empty()) throw Error(SourcePosition{file, 1, 1}, "the graph has no readout node (plugin = \"readout\")");
 
   // Walk back from the readout; a cycle or a dangling node shows here.
@@ -337,12 +341,14 @@ Graph build(toml::table& root, const std::string& file, const std::vector<std::s
       for (const toml::node& e : *arr) {
         const toml::table& ct = as_table(e, owner + " constraint", file);
         std::string param = get_string(ct, "parameter", owner + " constraint", file, true);
-        l.constraints.emplace_back(param, plugin_ref(ct, "constraint", owner + " constraint", registry, file, {"parameter"}));
+        l.constraints.emplace_back(param,
+                                   plugin_ref(ct, "constraint", owner + " constraint", registry, file, {"parameter"}));
       }
     }
     g.layers.push_back(std::move(l));
   }
-  if (g.layers.empty()) throw Error(raw[readout].where, "the graph has no recurrent layer between the dataset and the readout");
+  if (g.layers.empty())
+    throw Error(raw[readout].where, "the graph has no recurrent layer between the dataset and the readout");
 
   // The resolved graph, every default filled in.
   toml::table out;
@@ -416,8 +422,7 @@ const OptionSchema& train_schema() {
           .add_float("lr_gamma", 0.5, "factor of the step and plateau schedules", 0, 1, true)
           .add_float("lr_min", 0.0, "final learning rate of the cosine schedule", 0)
           .add_int("lr_patience", 2, "epochs without validation gain before plateau decays", 1)
-          .add_int("early_stopping", 0,
-                   "stop after this many epochs without validation gain (0 = never)", 0)
+          .add_int("early_stopping", 0, "stop after this many epochs without validation gain (0 = never)", 0)
           .add_int("checkpoint_every", 0,
                    "also checkpoint every this many minibatches inside an epoch (0 = only at epoch ends)", 0)
           .add_float("checkpoint_minutes", 0,
@@ -456,8 +461,8 @@ const OptionSchema& readout_schema() {
   return s;
 }
 
-Graph parse_graph_text(const std::string& text, const std::string& path,
-                       const std::vector<std::string>& overrides, const Registry& registry) {
+Graph parse_graph_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides,
+                       const Registry& registry) {
   toml::table root;
   try {
     root = toml::parse(text, path);
@@ -467,8 +472,7 @@ Graph parse_graph_text(const std::string& text, const std::string& path,
   return build(root, path, overrides, registry);
 }
 
-Graph parse_graph_file(const std::string& path, const std::vector<std::string>& overrides,
-                       const Registry& registry) {
+Graph parse_graph_file(const std::string& path, const std::vector<std::string>& overrides, const Registry& registry) {
   std::ifstream f(path);
   if (!f) throw Error("cannot open graph file " + path + " (check the path; graphs live in graphs/)");
   std::stringstream ss;

@@ -53,10 +53,9 @@ const OptionSchema& layer_noise_schema();
 // Parses `path`, applies `overrides` ("a.b.c=value"; value is TOML, or a bare string),
 // and validates every node against the registry's plugins and their option schemas.
 // Every error is an Error carrying file:line:column (or "--set ..." for an override).
-Graph parse_graph_file(const std::string& path, const std::vector<std::string>& overrides,
-                       const Registry& registry);
+Graph parse_graph_file(const std::string& path, const std::vector<std::string>& overrides, const Registry& registry);
 // Same, from text (for tests); `path` is only used in messages.
-Graph parse_graph_text(const std::string& text, const std::string& path,
-                       const std::vector<std::string>& overrides, const Registry& registry);
+Graph parse_graph_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides,
+                       const Registry& registry);
 
 }  // namespace biornn

@@ -31,7 +31,7 @@ class PhaseClock {
 }  // namespace
 
 const char* phase_name(Phase p) {
-  static const char* names[kPhaseCount] = {"prepare", "forward", "readout", "backward",
+  static const char* names[kPhaseCount] = {"prepare", "forward", "readout",   "backward",
                                            "reduce",  "clip",    "optimizer", "project"};
   return names[int(p)];
 }
@@ -113,8 +113,7 @@ void Readout::unpool(const Matrix& d_pooled, int steps, int batch, float* d_r) c
   } else if (pooling_ == Pooling::kLast) {
     Eigen::Map<Matrix>(d_r + size_t(steps - 1) * batch * H, batch, H) = d_pooled;
   } else {
-    for (int t = 0; t < steps; ++t)
-      Eigen::Map<Matrix>(d_r + size_t(t) * batch * H, batch, H) = d_pooled / float(steps);
+    for (int t = 0; t < steps; ++t) Eigen::Map<Matrix>(d_r + size_t(t) * batch * H, batch, H) = d_pooled / float(steps);
   }
 }
 
@@ -173,7 +172,8 @@ double Model::rate_penalty(const RecurrentLayer& l) const {
 void Model::add_rate_penalty(const RecurrentLayer& l, float* d_out, double rows) const {
   const size_t n = size_t(l.last_steps()) * l.last_batch() * l.hidden();
   const float k = float(2 * rate_l2_ / (double(l.last_steps()) * l.hidden() * rows));
-  Eigen::Map<Eigen::ArrayXf>(d_out, Eigen::Index(n)) += k * Eigen::Map<const Eigen::ArrayXf>(l.outputs(), Eigen::Index(n));
+  Eigen::Map<Eigen::ArrayXf>(d_out, Eigen::Index(n)) +=
+      k * Eigen::Map<const Eigen::ArrayXf>(l.outputs(), Eigen::Index(n));
 }
 
 LossSum Model::run(const Minibatch& b, bool train, const LossScale& scale, PhaseTimer* timer) {

@@ -26,10 +26,10 @@ class PhaseTimer {
 
 // A loss summed over what it counts, so that ranks and minibatches can be added up.
 struct LossSum {
-  double loss = 0;     // summed over examples (pooled) or over masked steps (weighted by the mask)
-  double counted = 0;  // examples, or the sum of the mask's weights
-  double penalty = 0;  // the rate regulariser summed over examples (its mean divides by examples)
-  int64_t correct = 0; // pooled classification: right predictions (per-step: Dataset::score)
+  double loss = 0;      // summed over examples (pooled) or over masked steps (weighted by the mask)
+  double counted = 0;   // examples, or the sum of the mask's weights
+  double penalty = 0;   // the rate regulariser summed over examples (its mean divides by examples)
+  int64_t correct = 0;  // pooled classification: right predictions (per-step: Dataset::score)
 };
 
 // What the gradient is the mean over: the global counts when ranks split a minibatch
@@ -60,8 +60,8 @@ class Readout {
   // pooled readouts; labels [T, B] or targets [T, B, O] with mask [T, B] for kAll). When d_r
   // is non-null it receives dLoss/dr ([T, B, H]) of loss / scale.counted, written for the
   // steps from gradient_from(T) on; earlier steps are left untouched.
-  LossSum forward_backward(const float* r, int steps, int batch, const BatchData& targets,
-                           const LossScale& scale, float* d_r);
+  LossSum forward_backward(const float* r, int steps, int batch, const BatchData& targets, const LossScale& scale,
+                           float* d_r);
   // [T', B, O] of the last forward_backward().
   const Matrix& outputs() const { return logits_; }
   int output_steps(int steps) const { return pooling_ == Pooling::kAll ? steps : 1; }

@@ -16,9 +16,9 @@ void put32(std::string& s, uint32_t v) { s.append(reinterpret_cast<const char*>(
 
 // The fields a zip's local header and its central directory entry share.
 void entry_fields(std::string& s, uint32_t crc, uint32_t size, uint16_t name_size) {
-  put16(s, 0);  // flags
-  put16(s, 0);  // stored, not compressed
-  put16(s, 0);  // time
+  put16(s, 0);     // flags
+  put16(s, 0);     // stored, not compressed
+  put16(s, 0);     // time
   put16(s, 0x21);  // date: 1980-01-01
   put32(s, crc);
   put32(s, size);  // compressed
@@ -34,8 +34,8 @@ std::string npy_bytes(const NpyArray& a) {
   std::string shape;
   for (size_t k = 0; k < a.shape.size(); ++k) shape += (k ? ", " : "") + std::to_string(a.shape[k]);
   if (a.shape.size() == 1) shape += ",";  // a Python 1-tuple: (3,)
-  std::string header = std::string("{'descr': '") + (ints ? "<i4" : "<f4") +
-                       "', 'fortran_order': False, 'shape': (" + shape + "), }";
+  std::string header =
+      std::string("{'descr': '") + (ints ? "<i4" : "<f4") + "', 'fortran_order': False, 'shape': (" + shape + "), }";
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
   std::string out = "\x93NUMPY";

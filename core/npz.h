@@ -9,10 +9,10 @@ namespace biornn {
 
 // One array: float32 or int32 values in C order with their shape.
 struct NpyArray {
-  std::string name;              // the key numpy.load gives it (".npy" is added in the zip)
-  std::vector<int64_t> shape;    // e.g. {T, n, H}; {} is a scalar
-  std::vector<float> values;     // used when `integers` is empty
-  std::vector<int32_t> integers; // int32 arrays
+  std::string name;               // the key numpy.load gives it (".npy" is added in the zip)
+  std::vector<int64_t> shape;     // e.g. {T, n, H}; {} is a scalar
+  std::vector<float> values;      // used when `integers` is empty
+  std::vector<int32_t> integers;  // int32 arrays
 };
 
 // The bytes of one .npy file (format 1.0, little-endian).

@@ -17,10 +17,14 @@ const char* option_type_name(OptionType t) {
 
 std::string option_value_str(const OptionValue& v) {
   std::ostringstream s;
-  if (auto* i = std::get_if<int64_t>(&v)) s << *i;
-  else if (auto* d = std::get_if<double>(&v)) s << *d;
-  else if (auto* b = std::get_if<bool>(&v)) s << (*b ? "true" : "false");
-  else s << '"' << std::get<std::string>(v) << '"';
+  if (auto* i = std::get_if<int64_t>(&v))
+    s << *i;
+  else if (auto* d = std::get_if<double>(&v))
+    s << *d;
+  else if (auto* b = std::get_if<bool>(&v))
+    s << (*b ? "true" : "false");
+  else
+    s << '"' << std::get<std::string>(v) << '"';
   return s.str();
 }
 
@@ -40,9 +44,15 @@ static std::string range_str(const OptionSpec& s) {
   if (!lo && !hi) return "";
   std::ostringstream r;
   r << "in " << (s.min_exclusive ? "(" : "[");
-  if (lo) r << s.min; else r << "-inf";
+  if (lo)
+    r << s.min;
+  else
+    r << "-inf";
   r << ", ";
-  if (hi) r << s.max << "]"; else r << "inf)";
+  if (hi)
+    r << s.max << "]";
+  else
+    r << "inf)";
   return r.str();
 }
 
@@ -53,35 +63,50 @@ std::string OptionSpec::describe() const {
   return r + "): " + doc;
 }
 
-OptionSchema& OptionSchema::add_int(const std::string& name, int64_t def, const std::string& doc,
-                                    int64_t min, int64_t max) {
+OptionSchema& OptionSchema::add_int(const std::string& name, int64_t def, const std::string& doc, int64_t min,
+                                    int64_t max) {
   OptionSpec s;
-  s.name = name; s.type = OptionType::kInt; s.default_value = def; s.doc = doc;
-  s.min = double(min); s.max = double(max);
+  s.name = name;
+  s.type = OptionType::kInt;
+  s.default_value = def;
+  s.doc = doc;
+  s.min = double(min);
+  s.max = double(max);
   specs_.push_back(s);
   return *this;
 }
 
-OptionSchema& OptionSchema::add_float(const std::string& name, double def, const std::string& doc,
-                                      double min, double max, bool min_exclusive) {
+OptionSchema& OptionSchema::add_float(const std::string& name, double def, const std::string& doc, double min,
+                                      double max, bool min_exclusive) {
   OptionSpec s;
-  s.name = name; s.type = OptionType::kFloat; s.default_value = def; s.doc = doc;
-  s.min = min; s.max = max; s.min_exclusive = min_exclusive;
+  s.name = name;
+  s.type = OptionType::kFloat;
+  s.default_value = def;
+  s.doc = doc;
+  s.min = min;
+  s.max = max;
+  s.min_exclusive = min_exclusive;
   specs_.push_back(s);
   return *this;
 }
 
 OptionSchema& OptionSchema::add_bool(const std::string& name, bool def, const std::string& doc) {
   OptionSpec s;
-  s.name = name; s.type = OptionType::kBool; s.default_value = def; s.doc = doc;
+  s.name = name;
+  s.type = OptionType::kBool;
+  s.default_value = def;
+  s.doc = doc;
   specs_.push_back(s);
   return *this;
 }
 
-OptionSchema& OptionSchema::add_string(const std::string& name, const std::string& def,
-                                       const std::string& doc, std::vector<std::string> choices) {
+OptionSchema& OptionSchema::add_string(const std::string& name, const std::string& def, const std::string& doc,
+                                       std::vector<std::string> choices) {
   OptionSpec s;
-  s.name = name; s.type = OptionType::kString; s.default_value = def; s.doc = doc;
+  s.name = name;
+  s.type = OptionType::kString;
+  s.default_value = def;
+  s.doc = doc;
   s.choices = std::move(choices);
   specs_.push_back(s);
   return *this;
@@ -107,8 +132,7 @@ void Options::set(const OptionSchema& schema, const std::string& name, const Opt
                   const SourcePosition& where, const std::string& owner) {
   const OptionSpec* spec = schema.find(name);
   if (!spec)
-    throw Error(where, "unknown option '" + name + "' for " + owner + " (known options: " +
-                           schema.names() + ")");
+    throw Error(where, "unknown option '" + name + "' for " + owner + " (known options: " + schema.names() + ")");
   OptionValue value = v;
   auto bad_type = [&]() {
     const std::string type = option_type_name(spec->type);
@@ -120,8 +144,10 @@ void Options::set(const OptionSchema& schema, const std::string& name, const Opt
       if (!std::holds_alternative<int64_t>(v)) throw bad_type();
       break;
     case OptionType::kFloat:
-      if (auto* i = std::get_if<int64_t>(&v)) value = double(*i);  // 1 is a fine float
-      else if (!std::holds_alternative<double>(v)) throw bad_type();
+      if (auto* i = std::get_if<int64_t>(&v))
+        value = double(*i);  // 1 is a fine float
+      else if (!std::holds_alternative<double>(v))
+        throw bad_type();
       break;
     case OptionType::kBool:
       if (!std::holds_alternative<bool>(v)) throw bad_type();
@@ -131,20 +157,17 @@ void Options::set(const OptionSchema& schema, const std::string& name, const Opt
       break;
   }
   if (spec->type == OptionType::kInt || spec->type == OptionType::kFloat) {
-    double x = spec->type == OptionType::kInt ? double(std::get<int64_t>(value))
-                                              : std::get<double>(value);
+    double x = spec->type == OptionType::kInt ? double(std::get<int64_t>(value)) : std::get<double>(value);
     bool below = spec->min_exclusive ? !(x > spec->min) : !(x >= spec->min);
     if (std::isnan(x) || below || x > spec->max)
-      throw Error(where, "option '" + name + "' of " + owner + " is " + option_value_str(value) +
-                             ", allowed " + range_str(*spec));
+      throw Error(where, "option '" + name + "' of " + owner + " is " + option_value_str(value) + ", allowed " +
+                             range_str(*spec));
   }
   if (spec->type == OptionType::kString && !spec->choices.empty()) {
     const auto& s = std::get<std::string>(value);
     bool ok = false;
     for (const auto& c : spec->choices) ok = ok || c == s;
-    if (!ok)
-      throw Error(where, "option '" + name + "' of " + owner + " is \"" + s + "\", allowed " +
-                             range_str(*spec));
+    if (!ok) throw Error(where, "option '" + name + "' of " + owner + " is \"" + s + "\", allowed " + range_str(*spec));
   }
   values_[name] = value;
   positions_[name] = where;

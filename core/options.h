@@ -23,9 +23,9 @@ struct OptionSpec {
   OptionType type = OptionType::kFloat;
   OptionValue default_value;
   std::string doc;
-  double min = -1e300, max = 1e300;       // inclusive range for numbers
-  bool min_exclusive = false;             // e.g. dt > 0
-  std::vector<std::string> choices;       // allowed strings (empty: any)
+  double min = -1e300, max = 1e300;  // inclusive range for numbers
+  bool min_exclusive = false;        // e.g. dt > 0
+  std::vector<std::string> choices;  // allowed strings (empty: any)
 
   std::string describe() const;  // "name (float, default 1, in (0, inf)): doc"
 };
@@ -33,10 +33,10 @@ struct OptionSpec {
 // Builder used by plugins to declare their options in one readable list.
 class OptionSchema {
  public:
-  OptionSchema& add_int(const std::string& name, int64_t def, const std::string& doc,
-                        int64_t min = INT64_MIN / 2, int64_t max = INT64_MAX / 2);
-  OptionSchema& add_float(const std::string& name, double def, const std::string& doc,
-                          double min = -1e300, double max = 1e300, bool min_exclusive = false);
+  OptionSchema& add_int(const std::string& name, int64_t def, const std::string& doc, int64_t min = INT64_MIN / 2,
+                        int64_t max = INT64_MAX / 2);
+  OptionSchema& add_float(const std::string& name, double def, const std::string& doc, double min = -1e300,
+                          double max = 1e300, bool min_exclusive = false);
   OptionSchema& add_bool(const std::string& name, bool def, const std::string& doc);
   OptionSchema& add_string(const std::string& name, const std::string& def, const std::string& doc,
                            std::vector<std::string> choices = {});
@@ -56,8 +56,8 @@ class Options {
   explicit Options(const OptionSchema& schema, SourcePosition where = {});
 
   // Sets a value after checking type and range; `where` is used in the error.
-  void set(const OptionSchema& schema, const std::string& name, const OptionValue& v,
-           const SourcePosition& where, const std::string& owner);
+  void set(const OptionSchema& schema, const std::string& name, const OptionValue& v, const SourcePosition& where,
+           const std::string& owner);
 
   int64_t get_int(const std::string& name) const;
   double get_float(const std::string& name) const;

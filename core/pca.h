@@ -7,10 +7,10 @@
 namespace biornn {
 
 struct Pca {
-  Eigen::VectorXd mean;          // [D]
-  Eigen::MatrixXd components;    // [k, D]: unit vectors, by decreasing variance
-  Eigen::VectorXd variance;      // [k]: the variance along each component
-  double total_variance = 0;     // the sum over all D directions
+  Eigen::VectorXd mean;        // [D]
+  Eigen::MatrixXd components;  // [k, D]: unit vectors, by decreasing variance
+  Eigen::VectorXd variance;    // [k]: the variance along each component
+  double total_variance = 0;   // the sum over all D directions
 
   // Coordinates of `n` rows of `x` ([n, D]) on the components: [n, k].
   Eigen::MatrixXd project(const float* x, int64_t n) const;

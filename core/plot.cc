@@ -169,8 +169,8 @@ void FigureRenderer::collect_ranges() {
 void FigureRenderer::collect_legend() {
   for (const auto& m : f_.marks_)
     if (!m.name.empty() && m.condition.empty())
-      legend_.push_back({m.name, m.color, m.kind == Figure::Mark::Kind::line,
-                         m.markers || m.kind == Figure::Mark::Kind::points});
+      legend_.push_back(
+          {m.name, m.color, m.kind == Figure::Mark::Kind::line, m.markers || m.kind == Figure::Mark::Kind::points});
   if (!scale_.discrete) return;
   const bool lines = std::any_of(f_.marks_.begin(), f_.marks_.end(), [](const Figure::Mark& m) {
     return !m.condition.empty() && m.kind == Figure::Mark::Kind::line;
@@ -258,7 +258,8 @@ void FigureRenderer::lay_out(cairo_t* cr) {
     if (categorical_) {
       // Every category needs at least a line of text's height, or labels overlap even at 90 degrees.
       const double least = f_.categories_.size() * (tick_h + 8);
-      if (right_ - left_ < least) width_ = static_cast<int>(std::ceil(least + left_ + right_room)), right_ = width_ - right_room;
+      if (right_ - left_ < least)
+        width_ = static_cast<int>(std::ceil(least + left_ + right_room)), right_ = width_ - right_room;
     }
     choose_x_ticks(cr);
     if (categorical_) {
@@ -290,19 +291,22 @@ void FigureRenderer::draw(cairo_t* cr) const {
 void FigureRenderer::draw_grid(cairo_t* cr) const {
   cairo_set_line_width(cr, 1);
   cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);  // light horizontal lines at the y ticks, under the data
-  for (double y : yt_.values) cairo_move_to(cr, left_, std::round(py(y)) + 0.5), cairo_line_to(cr, right_, std::round(py(y)) + 0.5);
+  for (double y : yt_.values)
+    cairo_move_to(cr, left_, std::round(py(y)) + 0.5), cairo_line_to(cr, right_, std::round(py(y)) + 0.5);
   cairo_stroke(cr);
 }
 
 void FigureRenderer::draw_axes(cairo_t* cr) const {
   cairo_set_line_width(cr, 1);
   cairo_set_source_rgb(cr, 0, 0, 0);
-  cairo_rectangle(cr, std::round(left_) + 0.5, std::round(top_) + 0.5, std::round(right_ - left_), std::round(bottom_ - top_));
+  cairo_rectangle(cr, std::round(left_) + 0.5, std::round(top_) + 0.5, std::round(right_ - left_),
+                  std::round(bottom_ - top_));
   for (double x : xt_.values) cairo_move_to(cr, px(x), bottom_), cairo_line_to(cr, px(x), bottom_ + kTickLength);
   for (double y : yt_.values) cairo_move_to(cr, left_, py(y)), cairo_line_to(cr, left_ - kTickLength, py(y));
   cairo_stroke(cr);
   set_font(cr, kTickFont);
-  for (size_t i = 0; i < yt_.values.size(); ++i) draw_text(cr, yt_.labels[i], left_ - kTickLength - 3, py(yt_.values[i]), 1, 0.5);
+  for (size_t i = 0; i < yt_.values.size(); ++i)
+    draw_text(cr, yt_.labels[i], left_ - kTickLength - 3, py(yt_.values[i]), 1, 0.5);
   const double label_top = bottom_ + kTickLength + 3;
   if (!categorical_)
     for (size_t i = 0; i < xt_.values.size(); ++i) draw_text(cr, xt_.labels[i], px(xt_.values[i]), label_top, 0.5, 0);
@@ -521,7 +525,8 @@ Figure& Figure::histogram(const std::vector<double>& values, int bins) {
     if (std::isfinite(v)) count[std::min(bins - 1, static_cast<int>((v - lo) / (hi - lo) * bins))] += 1;
   Mark m;
   m.kind = Mark::Kind::rects, m.y = count, m.color = palette_color(next_color_++);
-  for (int b = 0; b < bins; ++b) m.x.push_back(lo + (hi - lo) * b / bins), m.x_end.push_back(lo + (hi - lo) * (b + 1) / bins);
+  for (int b = 0; b < bins; ++b)
+    m.x.push_back(lo + (hi - lo) * b / bins), m.x_end.push_back(lo + (hi - lo) * (b + 1) / bins);
   // A hair of white between bins, as matplotlib's edges would show.
   for (int b = 0; b < bins; ++b) m.x_end[b] -= (hi - lo) / bins * 0.04;
   marks_.push_back(std::move(m));
@@ -609,7 +614,8 @@ std::string Figure::svg() const {
     renderer.draw(cr.get());
     cairo_surface_finish(surface.get());
     if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS)
-      throw std::runtime_error(std::string("plot: cairo SVG: ") + cairo_status_to_string(cairo_surface_status(surface.get())));
+      throw std::runtime_error(std::string("plot: cairo SVG: ") +
+                               cairo_status_to_string(cairo_surface_status(surface.get())));
   }
   return out;
 }

@@ -78,10 +78,10 @@ class Figure {
   // One drawn element, kept until rendering.
   struct Mark {
     enum class Kind { line, points, rects, circles } kind = Kind::line;
-    std::string name;                // legend entry when not empty
+    std::string name;                 // legend entry when not empty
     std::vector<double> x, y, x_end;  // rects span [x, x_end] x [0, y]
-    std::vector<double> errors;      // vertical error bars (empty: none)
-    std::vector<double> condition;   // colour by condition: one value per point (points) or one (line)
+    std::vector<double> errors;       // vertical error bars (empty: none)
+    std::vector<double> condition;    // colour by condition: one value per point (points) or one (line)
     std::vector<std::string> labels;  // text beside each point (markers)
     Color color;
     double opacity = 1, line_width = 1.6;

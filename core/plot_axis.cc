@@ -176,8 +176,10 @@ bool boxes_overlap(const Quad& a, const Quad& b) {
       const auto& r = (*q)[(e + 1) % 4];
       const double nx = r[1] - p[1], ny = p[0] - r[0];  // normal of edge p -> r
       double a_lo = 1e300, a_hi = -1e300, b_lo = 1e300, b_hi = -1e300;
-      for (const auto& c : a) a_lo = std::min(a_lo, c[0] * nx + c[1] * ny), a_hi = std::max(a_hi, c[0] * nx + c[1] * ny);
-      for (const auto& c : b) b_lo = std::min(b_lo, c[0] * nx + c[1] * ny), b_hi = std::max(b_hi, c[0] * nx + c[1] * ny);
+      for (const auto& c : a)
+        a_lo = std::min(a_lo, c[0] * nx + c[1] * ny), a_hi = std::max(a_hi, c[0] * nx + c[1] * ny);
+      for (const auto& c : b)
+        b_lo = std::min(b_lo, c[0] * nx + c[1] * ny), b_hi = std::max(b_hi, c[0] * nx + c[1] * ny);
       if (a_hi <= b_lo || b_hi <= a_lo) return false;  // a separating axis: touching is not overlapping
     }
   return true;

@@ -31,11 +31,11 @@ bool all_integers(const std::vector<double>& values);
 // How category labels under a horizontal axis are drawn: the first of horizontal, wrapped onto lines at
 // '/', '_' or ' ', rotated by 45 degrees, rotated by 90 degrees, whose boxes do not overlap.
 struct CategoryLayout {
-  double angle_degrees = 0;              // 0, 45 or 90 (counter-clockwise; text ends at its tick)
+  double angle_degrees = 0;                     // 0, 45 or 90 (counter-clockwise; text ends at its tick)
   std::vector<std::vector<std::string>> lines;  // each label's lines (more than one only when wrapped)
-  double line_height = 0;                // pixels per line of text
-  double height = 0;                     // vertical room the labels need below the axis, in pixels
-  double overhang_left = 0;              // how far the first label reaches left of its tick
+  double line_height = 0;                       // pixels per line of text
+  double height = 0;                            // vertical room the labels need below the axis, in pixels
+  double overhang_left = 0;                     // how far the first label reaches left of its tick
 };
 
 // The text extent of a string at the plot's tick font: width and height in pixels.

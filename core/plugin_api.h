@@ -17,38 +17,36 @@ extern "C" {
 // What a plugin was compiled against: the sizes of the structs that cross the boundary and
 // a hash of the interface headers (core/BUILD INTERFACE_HEADERS), computed at build time.
 struct BiornnAbiFingerprint {
-  uint32_t sizes[8];            // see BIORNN_ABI_SIZES for the order
-  char interface_hash[17];      // 16 hex digits of sha256 over the interface headers
+  uint32_t sizes[8];        // see BIORNN_ABI_SIZES for the order
+  char interface_hash[17];  // 16 hex digits of sha256 over the interface headers
 };
 
 struct BiornnPluginInfo {
   int api_version;  // BIORNN_PLUGIN_API_VERSION; FIRST, the loader reads nothing else before it
   const BiornnAbiFingerprint* abi;
-  const char* name;     // plugin package name, e.g. "rate"
-  const char* version;  // the plugin's own version string
+  const char* name;                                      // plugin package name, e.g. "rate"
+  const char* version;                                   // the plugin's own version string
   void (*register_plugins)(biornn::Registry* registry);  // adds factories; may throw biornn::Error
 };
 }
 
 // The interface structs' sizes as this translation unit sees them.
-#define BIORNN_ABI_SIZES                                                                          \
-  {                                                                                               \
-    uint32_t(sizeof(biornn::CellForward)), uint32_t(sizeof(biornn::CellBackward)),                \
-        uint32_t(sizeof(biornn::GateForward)), uint32_t(sizeof(biornn::GateBackward)),            \
-        uint32_t(sizeof(biornn::LinearBlock)), uint32_t(sizeof(biornn::Parameter)),               \
-        uint32_t(sizeof(biornn::PluginInfo)), uint32_t(sizeof(BiornnPluginInfo))                  \
+#define BIORNN_ABI_SIZES                                                               \
+  {                                                                                    \
+    uint32_t(sizeof(biornn::CellForward)), uint32_t(sizeof(biornn::CellBackward)),     \
+        uint32_t(sizeof(biornn::GateForward)), uint32_t(sizeof(biornn::GateBackward)), \
+        uint32_t(sizeof(biornn::LinearBlock)), uint32_t(sizeof(biornn::Parameter)),    \
+        uint32_t(sizeof(biornn::PluginInfo)), uint32_t(sizeof(BiornnPluginInfo))       \
   }
 
 #define BIORNN_PLUGIN_ENTRY_SYMBOL "biornn_plugin_entry"
 
 // Defines the entry point: BIORNN_PLUGIN("rate", "1.0", &register_rate);
-#define BIORNN_PLUGIN(NAME, VERSION, REGISTER_FN)                                           \
-  extern "C" __attribute__((visibility("default"))) const BiornnPluginInfo*                 \
-  biornn_plugin_entry() {                                                                   \
-    static const BiornnAbiFingerprint abi{BIORNN_ABI_SIZES, BIORNN_INTERFACE_HASH};         \
-    static const BiornnPluginInfo info{BIORNN_PLUGIN_API_VERSION, &abi, NAME, VERSION,      \
-                                       REGISTER_FN};                                        \
-    return &info;                                                                           \
+#define BIORNN_PLUGIN(NAME, VERSION, REGISTER_FN)                                                    \
+  extern "C" __attribute__((visibility("default"))) const BiornnPluginInfo* biornn_plugin_entry() {  \
+    static const BiornnAbiFingerprint abi{BIORNN_ABI_SIZES, BIORNN_INTERFACE_HASH};                  \
+    static const BiornnPluginInfo info{BIORNN_PLUGIN_API_VERSION, &abi, NAME, VERSION, REGISTER_FN}; \
+    return &info;                                                                                    \
   }
 
 namespace biornn {

@@ -33,10 +33,9 @@ TEST(PluginGradientCheck, EveryCombinationMatchesFiniteDifferences) {
     }
     ++checked;
     worst = std::max(worst, r.worst_relative_error);
-    std::printf("checked %-60s %4d entries, worst relative error %.2e (%s)\n", c.str().c_str(),
-                r.entries_checked, r.worst_relative_error, r.worst_entry.c_str());
-    EXPECT_LT(r.worst_relative_error, biornn::GradientCheckSettings().tolerance)
-        << c.str() << ": " << r.worst_entry;
+    std::printf("checked %-60s %4d entries, worst relative error %.2e (%s)\n", c.str().c_str(), r.entries_checked,
+                r.worst_relative_error, r.worst_entry.c_str());
+    EXPECT_LT(r.worst_relative_error, biornn::GradientCheckSettings().tolerance) << c.str() << ": " << r.worst_entry;
   }
   std::printf("%s: %d combinations checked, worst relative error %.2e\n", g_plugin.c_str(), checked, worst);
   EXPECT_GT(checked, 0) << "no combination involving " << g_plugin << " could be built";

@@ -40,26 +40,26 @@ void PluginLoader::load(const std::string& path) {
   try {
     lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
-    throw Error("cannot load plugin " + path + ": " + e.what() +
-                " (is it a shared library built for this machine?)");
+    throw Error("cannot load plugin " + path + ": " + e.what() + " (is it a shared library built for this machine?)");
   }
   if (!lib.has(BIORNN_PLUGIN_ENTRY_SYMBOL))
-    throw Error("plugin " + path + " has no entry point '" BIORNN_PLUGIN_ENTRY_SYMBOL
+    throw Error("plugin " + path +
+                " has no entry point '" BIORNN_PLUGIN_ENTRY_SYMBOL
                 "' (declare one with BIORNN_PLUGIN(...) from core/plugin_api.h)");
   auto entry = lib.get<const BiornnPluginInfo*()>(BIORNN_PLUGIN_ENTRY_SYMBOL);
   const BiornnPluginInfo* info = entry();
   if (!info) throw Error("plugin " + path + " returned an empty plugin description");
   // The version first: the rest of the struct is only known to be laid out as here once it matches.
   if (info->api_version != BIORNN_PLUGIN_API_VERSION)
-    throw Error("plugin " + path + " was built for plugin API version " +
-                std::to_string(info->api_version) + ", this framework supports version " +
-                std::to_string(BIORNN_PLUGIN_API_VERSION) + ": rebuild it against this core/");
+    throw Error("plugin " + path + " was built for plugin API version " + std::to_string(info->api_version) +
+                ", this framework supports version " + std::to_string(BIORNN_PLUGIN_API_VERSION) +
+                ": rebuild it against this core/");
   const BiornnAbiFingerprint& mine = core_abi_fingerprint();
   if (!info->abi || std::memcmp(info->abi->sizes, mine.sizes, sizeof mine.sizes) != 0 ||
       std::strncmp(info->abi->interface_hash, mine.interface_hash, sizeof mine.interface_hash) != 0)
     throw Error("plugin " + path + " was built against other interface headers (plugin: " +
-                (info->abi ? describe(*info->abi) : std::string("no fingerprint")) + "; this core: " +
-                describe(mine) + "): rebuild it against this core/");
+                (info->abi ? describe(*info->abi) : std::string("no fingerprint")) + "; this core: " + describe(mine) +
+                "): rebuild it against this core/");
   if (!info->register_plugins)
     throw Error("plugin " + path + " returned an empty plugin description (no register function)");
   registry_.set_origin(path);
@@ -87,16 +87,13 @@ std::vector<std::string> PluginLoader::load_directory(const std::string& dir) {
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     const std::string name = it->path().filename().string();
-    if (name.size() > 10 && name.compare(name.size() - 10, 10, "_plugin.so") == 0)
-      files.push_back(it->path().string());
+    if (name.size() > 10 && name.compare(name.size() - 10, 10, "_plugin.so") == 0) files.push_back(it->path().string());
   }
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
     try {
       load(f);
-    } catch (const Error& e) {
-      errors.push_back(e.what());
-    }
+    } catch (const Error& e) { errors.push_back(e.what()); }
   }
   return errors;
 }

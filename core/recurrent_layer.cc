@@ -42,9 +42,8 @@ void for_each_chunk(int chunks, Body&& body) {
 }
 }  // namespace
 
-RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
-                               std::unique_ptr<Cell> cell, std::unique_ptr<Gate> gate,
-                               std::unique_ptr<Scaling> scaling,
+RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features, std::unique_ptr<Cell> cell,
+                               std::unique_ptr<Gate> gate, std::unique_ptr<Scaling> scaling,
                                std::vector<ConstrainedParameter> constraints, Rng& rng)
     : name_(std::move(name)),
       hidden_(hidden),
@@ -60,7 +59,8 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
   if (seq_ && gate_)
     throw Error("layer '" + name_ + "': this cell runs its own gates; remove the layer's gate (gate = \"none\")");
   if (gate_ && !step_->reads_gate())
-    throw Error("layer '" + name_ + "': its cell does not read a gate's z, so the gate's parameters would "
+    throw Error("layer '" + name_ +
+                "': its cell does not read a gate's z, so the gate's parameters would "
                 "never learn; remove the layer's gate (gate = \"none\")");
   if (!gate_) gate_ = std::make_unique<ConstantGate>();
   {
@@ -71,8 +71,8 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
     ParameterSet::Scope scope(params_, "cell");
     Parameter& p = params_.get(u, "layer '" + name_ + "' cell's unit_parameters()");
     if (p.raw.rows() != 1 || p.raw.cols() != hidden)
-      throw Error("layer '" + name_ + "': per-unit parameter '" + u + "' is [" + std::to_string(p.raw.rows()) +
-                  ", " + std::to_string(p.raw.cols()) + "], expected [1, " + std::to_string(hidden) + "]");
+      throw Error("layer '" + name_ + "': per-unit parameter '" + u + "' is [" + std::to_string(p.raw.rows()) + ", " +
+                  std::to_string(p.raw.cols()) + "], expected [1, " + std::to_string(hidden) + "]");
     unit_params_.push_back(&p);
   }
   {
@@ -88,7 +88,8 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
   if (gate_->uses_scaling() && !scaling_)
     throw Error("layer '" + name_ + "': its gate needs a scaling A (add scaling = { plugin = ... })");
   if (!gate_->uses_scaling() && scaling_)
-    throw Error("layer '" + name_ + "': a scaling A is given but its gate does not use one "
+    throw Error("layer '" + name_ +
+                "': a scaling A is given but its gate does not use one "
                 "(only the conductance gate scales |W| by A)");
   if (scaling_) {
     std::vector<float> signs;
@@ -110,8 +111,10 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features,
 
 void RecurrentLayer::prepare() {
   for (Parameter* p : params_.all()) {
-    if (p->constraint) p->constraint->apply(p->raw, p->value);
-    else p->value = p->raw;
+    if (p->constraint)
+      p->constraint->apply(p->raw, p->value);
+    else
+      p->value = p->raw;
     p->grad.setZero();
   }
   if (scaling_) {
@@ -167,7 +170,8 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
   const size_t rows = size_t(steps) * batch;
   if (seq_) {
     if (initial_state)
-      throw Error("layer '" + name_ + "': its cell runs the whole sequence itself and always starts "
+      throw Error("layer '" + name_ +
+                  "': its cell runs the whole sequence itself and always starts "
                   "from its own zero state; a given initial state needs a per-step cell");
     r_.resize((rows + batch) * H);
     std::fill(r_.begin(), r_.begin() + size_t(batch) * H, 0.0f);
@@ -196,8 +200,10 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
     const Chunk& ch = chunks_[c];
     const int lo = ch.lo, b = ch.rows;
     const size_t h0 = size_t(lo) * H, s0 = size_t(lo) * S;
-    if (initial_state) std::copy(initial_state + s0, initial_state + s0 + size_t(b) * S, s_.data() + s0);
-    else step_->initial(view(s_.data() + s0, b, S, S));
+    if (initial_state)
+      std::copy(initial_state + s0, initial_state + s0 + size_t(b) * S, s_.data() + s0);
+    else
+      step_->initial(view(s_.data() + s0, b, S, S));
     step_->rate(view(static_cast<const float*>(s_.data()) + s0, b, S, S), view(r_.data() + h0, b, H, H));
     for (int t = 0; t < steps; ++t) {
       const size_t off = size_t(t) * batch;
@@ -222,7 +228,8 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
       GateForward g{view(cpre + cw, b, gw, Wd), view(z, b, H, H)};
       gate_->forward(g);
       CellForward cf{view(cpre, b, cw, Wd), view(static_cast<const float*>(z), b, H, H),
-                     view(s_prev, b, S, S), view(s, b, S, S), view(r, b, H, H), unit};
+                     view(s_prev, b, S, S), view(s, b, S, S),
+                     view(r, b, H, H),      unit};
       step_->forward(cf);
     }
   });
@@ -256,8 +263,7 @@ int RecurrentLayer::plan_chunks(int batch, bool backward) {
     // Forward only: pre[b, input width] = x_t[b, F] P_cat^T.
     ch.in_shape = GemmShape{false, true, ch.rows, input_width_, F, F, F, Wd, false, true};
     if (recurrent_width_ > 0) pack(c, &Chunk::shape, &Chunk::packed, w_cat_.data(), packed_[2 * c]);
-    if (!backward && input_width_ > 0)
-      pack(c, &Chunk::in_shape, &Chunk::in_packed, p_cat_.data(), packed_[2 * c + 1]);
+    if (!backward && input_width_ > 0) pack(c, &Chunk::in_shape, &Chunk::in_packed, p_cat_.data(), packed_[2 * c + 1]);
   }
   return n;
 }
@@ -265,8 +271,7 @@ int RecurrentLayer::plan_chunks(int batch, bool backward) {
 const float* RecurrentLayer::outputs() const { return r_.data() + size_t(batch_) * hidden_; }
 
 const float* RecurrentLayer::final_state() const {
-  if (seq_)
-    throw Error("layer '" + name_ + "': its cell runs the whole sequence and keeps its state to itself");
+  if (seq_) throw Error("layer '" + name_ + "': its cell runs the whole sequence and keeps its state to itself");
   return s_.data() + size_t(steps_) * batch_ * state_size_;
 }
 
@@ -288,22 +293,27 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
   const size_t rows = size_t(T) * B;
   if (seq_) {
     if (ends.d_final || ends.d_initial)
-      throw Error("layer '" + name_ + "': its cell runs the whole sequence itself; gradients at the "
+      throw Error("layer '" + name_ +
+                  "': its cell runs the whole sequence itself; gradients at the "
                   "ends of the state need a per-step cell");
     {
       ParameterSet::Scope scope(params_, "cell");
       seq_->backward_sequence(params_, x, d_out, d_x);
     }
     for (Parameter* p : params_.all()) {
-      if (p->constraint) p->constraint->backward(p->raw, p->value, p->grad, p->raw_grad);
-      else p->raw_grad = p->grad;
+      if (p->constraint)
+        p->constraint->backward(p->raw, p->value, p->grad, p->raw_grad);
+      else
+        p->raw_grad = p->grad;
     }
     return;
   }
   d_pre_.resize(rows * Wd);
   d_r_.resize(size_t(B) * H);
-  if (ends.d_final) d_s_.assign(ends.d_final, ends.d_final + size_t(B) * S);
-  else d_s_.assign(size_t(B) * S, 0.0f);
+  if (ends.d_final)
+    d_s_.assign(ends.d_final, ends.d_final + size_t(B) * S);
+  else
+    d_s_.assign(size_t(B) * S, 0.0f);
   d_z_.resize(size_t(B) * H);
   const int cw = cell_blocks_ * H, gw = gate_blocks_ * H, U = int(unit_params_.size()) * H;
   d_unit_.resize(size_t(B) * U);
@@ -321,29 +331,34 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
     Vector& d_b = d_b_part[c];
     for (int t = T - 1; t >= 0; --t) {
       const size_t off = size_t(t) * B;
-      if (t >= d_out_from) std::copy(d_out + off * H + h0, d_out + off * H + h0 + size_t(b) * H, d_r);
-      else std::fill(d_r, d_r + size_t(b) * H, 0.0f);
-      if (t + 1 < T && recurrent_width_ > 0)
-        gemm_serial(ch.shape, d_pre_.data() + (off + B + lo) * Wd, ch.packed, d_r);
+      if (t >= d_out_from)
+        std::copy(d_out + off * H + h0, d_out + off * H + h0 + size_t(b) * H, d_r);
+      else
+        std::fill(d_r, d_r + size_t(b) * H, 0.0f);
+      if (t + 1 < T && recurrent_width_ > 0) gemm_serial(ch.shape, d_pre_.data() + (off + B + lo) * Wd, ch.packed, d_r);
       const float* pre = pre_.data() + (off + lo) * Wd;
       float* d_pre = d_pre_.data() + (off + lo) * Wd;
       const float* z = z_.data() + off * H + h0;
       const float* s_prev = s_.data() + off * S + s0;
       const float* s = s_.data() + (off + B) * S + s0;
       const float* r = r_.data() + (off + B) * H + h0;
-      CellBackward cb{view(pre, b, cw, Wd),      view(z, b, H, H),
-                      view(s_prev, b, S, S),     view(s, b, S, S),
-                      view(r, b, H, H),          view(static_cast<const float*>(d_r), b, H, H),
-                      view(d_s_.data() + s0, b, S, S), view(d_pre, b, cw, Wd),
+      CellBackward cb{view(pre, b, cw, Wd),
+                      view(z, b, H, H),
+                      view(s_prev, b, S, S),
+                      view(s, b, S, S),
+                      view(r, b, H, H),
+                      view(static_cast<const float*>(d_r), b, H, H),
+                      view(d_s_.data() + s0, b, S, S),
+                      view(d_pre, b, cw, Wd),
                       view(d_z_.data() + h0, b, H, H),
-                      unit,                      view(d_unit_.data() + size_t(lo) * U, b, U, U)};
+                      unit,
+                      view(d_unit_.data() + size_t(lo) * U, b, U, U)};
       step_->backward(cb);
       if (U > 0)
         for (int i = 0; i < b; ++i) d_unit_part[c] += Eigen::Map<const Vector>(d_unit_.data() + size_t(lo + i) * U, U);
       if (gw > 0) {
         GateBackward g{view(pre + cw, b, gw, Wd), view(z, b, H, H),
-                       view(static_cast<const float*>(d_z_.data()) + h0, b, H, H),
-                       view(d_pre + cw, b, gw, Wd)};
+                       view(static_cast<const float*>(d_z_.data()) + h0, b, H, H), view(d_pre + cw, b, gw, Wd)};
         gate_->backward(g);
       }
       for (int i = 0; i < b; ++i) d_b += Eigen::Map<const Vector>(d_pre + size_t(i) * Wd, Wd);
@@ -364,8 +379,7 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
   Matrix d_w, d_p;
   if (recurrent_width_ > 0) {
     d_w.resize(recurrent_width_, H);
-    gemm(true, false, recurrent_width_, H, int(rows), d_pre_.data(), Wd, r_.data(), H, d_w.data(),
-         H, false);
+    gemm(true, false, recurrent_width_, H, int(rows), d_pre_.data(), Wd, r_.data(), H, d_w.data(), H, false);
   }
   if (input_width_ > 0) {
     // As dP^T = x^T d_pre: oneDNN then transposes the narrow x, not d_pre (~1.4x faster here).
@@ -400,8 +414,10 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
     scaling_->accumulate(scaling_grad_, params_);
   }
   for (Parameter* p : params_.all()) {
-    if (p->constraint) p->constraint->backward(p->raw, p->value, p->grad, p->raw_grad);
-    else p->raw_grad = p->grad;
+    if (p->constraint)
+      p->constraint->backward(p->raw, p->value, p->grad, p->raw_grad);
+    else
+      p->raw_grad = p->grad;
   }
 }
 

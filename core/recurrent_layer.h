@@ -33,9 +33,8 @@ class RecurrentLayer {
   // each constraint re-initialise the parameter it names. Errors name `name`.
   // A null gate means z = 1 at every step (rate cell: vanilla RNN); whole-sequence cells
   // (gru, lstm) take no gate.
-  RecurrentLayer(std::string name, int hidden, int features, std::unique_ptr<Cell> cell,
-                 std::unique_ptr<Gate> gate, std::unique_ptr<Scaling> scaling,
-                 std::vector<ConstrainedParameter> constraints, Rng& rng);
+  RecurrentLayer(std::string name, int hidden, int features, std::unique_ptr<Cell> cell, std::unique_ptr<Gate> gate,
+                 std::unique_ptr<Scaling> scaling, std::vector<ConstrainedParameter> constraints, Rng& rng);
 
   const std::string& name() const { return name_; }
   int hidden() const { return hidden_; }
@@ -62,8 +61,7 @@ class RecurrentLayer {
   // read (a readout of the last step fills only that one; d_out_from = T reads none and
   // d_out may be null). Adds dLoss/d x to d_x ([T, B, F]) when non-null. Leaves dLoss/d raw
   // in every parameter's raw_grad. `ends` adds dLoss/d s_T and returns dLoss/d s_0.
-  void backward(const float* x, const float* d_out, float* d_x, int d_out_from = 0,
-                const StateGradients& ends = {});
+  void backward(const float* x, const float* d_out, float* d_x, int d_out_from = 0, const StateGradients& ends = {});
   // One step F(s, x) on a batch of states: s_prev [B, state_size], x [B, F] ->
   // s_next [B, state_size] (and r_next [B, H] when non-null). Call prepare() first.
   void step(const float* s_prev, const float* x, int batch, float* s_next, float* r_next = nullptr);
@@ -107,15 +105,15 @@ class RecurrentLayer {
   std::vector<ConstrainedParameter> constraints_;
   ParameterSet params_;
 
-  int state_size_ = 0;                                  // k*H
+  int state_size_ = 0;                                 // k*H
   int cell_blocks_ = 0, gate_blocks_ = 0, width_ = 0;  // width_ = (cell+gate blocks) * H
-  int recurrent_width_ = 0, input_width_ = 0;           // columns that have W / P terms
+  int recurrent_width_ = 0, input_width_ = 0;          // columns that have W / P terms
   std::vector<LinearBlock> blocks_;
   Matrix scaling_a_, scaling_grad_;
-  Matrix w_cat_, p_cat_;  // [width, H], [width, F]
+  Matrix w_cat_, p_cat_;                 // [width, H], [width, F]
   std::vector<Parameter*> unit_params_;  // the cell's unit_parameters(), each [1, H]
   Matrix unit_values_;                   // [n, H]: their effective values
-  Vector b_cat_;          // [width]
+  Vector b_cat_;                         // [width]
 
   // The batch rows one thread runs through the whole sequence, and its recurrent product.
   struct Chunk {

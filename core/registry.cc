@@ -28,12 +28,10 @@ std::string Registry::known(const std::string& kind) const {
   return r.empty() ? "(none loaded)" : r;
 }
 
-const PluginInfo& Registry::get(const std::string& kind, const std::string& name,
-                                const SourcePosition& where) const {
+const PluginInfo& Registry::get(const std::string& kind, const std::string& name, const SourcePosition& where) const {
   const PluginInfo* p = find(kind, name);
   if (!p)
-    throw Error(where, "unknown " + kind + " plugin '" + name + "' (known " + kind +
-                           " plugins: " + known(kind) + ")");
+    throw Error(where, "unknown " + kind + " plugin '" + name + "' (known " + kind + " plugins: " + known(kind) + ")");
   return *p;
 }
 
@@ -47,8 +45,7 @@ std::vector<const PluginInfo*> Registry::list(const std::string& kind) const {
 
 void Registry::remove_origin(const std::string& origin) {
   for (auto& [k, m] : entries_)
-    for (auto it = m.begin(); it != m.end();)
-      it = it->second.origin == origin ? m.erase(it) : std::next(it);
+    for (auto it = m.begin(); it != m.end();) it = it->second.origin == origin ? m.erase(it) : std::next(it);
 }
 
 Registry& global_registry() {

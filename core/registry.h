@@ -19,7 +19,7 @@ struct PluginInfo {
   std::string doc;     // one line
   std::string origin;  // the .so file it came from, or "core"
   OptionSchema schema;
-  std::any factory;    // std::function<std::unique_ptr<T>(const Options&)>
+  std::any factory;  // std::function<std::unique_ptr<T>(const Options&)>
 };
 
 class Registry {
@@ -34,8 +34,7 @@ class Registry {
   }
 
   // The entry, or an Error at `where` listing the known names of that kind.
-  const PluginInfo& get(const std::string& kind, const std::string& name,
-                        const SourcePosition& where = {}) const;
+  const PluginInfo& get(const std::string& kind, const std::string& name, const SourcePosition& where = {}) const;
   const PluginInfo* find(const std::string& kind, const std::string& name) const;
   std::vector<const PluginInfo*> list(const std::string& kind = "") const;
   std::string known(const std::string& kind) const;  // "a, b, c"

@@ -21,11 +21,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kBase[] = {"epoch",           "train_loss",   "train_accuracy", "validation_accuracy",
-                       "validation_loss", "test_accuracy", "test_loss",     "learning_rate",
+const char* kBase[] = {"epoch",           "train_loss",         "train_accuracy", "validation_accuracy",
+                       "validation_loss", "test_accuracy",      "test_loss",      "learning_rate",
                        "gradient_norm",   "samples_per_second", "seconds"};
-const char* kLayerColumns[] = {"spectral_radius", "svd_entropy", "excitatory_input", "inhibitory_input",
-                               "z_mean",          "z_p10",       "z_p50",            "z_p90"};
+const char* kLayerColumns[] = {
+    "spectral_radius", "svd_entropy", "excitatory_input", "inhibitory_input", "z_mean", "z_p10", "z_p50", "z_p90"};
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> r;
@@ -70,7 +70,7 @@ void MetricsTable::append(const EpochMetrics& m, const std::vector<LayerDiagnost
                                     {"seconds", m.seconds}};
   const double nan = std::nan("");
   for (const auto& d : diags) {
-    const double values[] = {d.has_w ? d.spectral_radius : nan,  d.has_w ? d.svd_entropy : nan,
+    const double values[] = {d.has_w ? d.spectral_radius : nan,   d.has_w ? d.svd_entropy : nan,
                              d.has_ei ? d.excitatory_input : nan, d.has_ei ? d.inhibitory_input : nan,
                              d.has_gates ? d.z_mean : nan,        d.has_gates ? d.z_p10 : nan,
                              d.has_gates ? d.z_p50 : nan,         d.has_gates ? d.z_p90 : nan};
@@ -96,7 +96,7 @@ std::string MetricsTable::csv() const {
 }
 
 std::pair<std::vector<double>, std::vector<double>> MetricsTable::series(const std::string& column,
-                                                                          bool is_signed) const {
+                                                                         bool is_signed) const {
   std::pair<std::vector<double>, std::vector<double>> s;
   for (const auto& r : rows_) {
     const auto it = r.find(column);
@@ -113,40 +113,40 @@ void write_plots(const RunDirectory& run, const MetricsTable& metrics, const std
     auto [x, y] = metrics.series(col, is_signed);
     return Series{name, x, y};
   };
-  write_figure(run, "loss", line_plot("Loss", "epoch", "loss",
-                                           {series("train_loss", "train"), series("validation_loss", "validation"),
-                                            series("test_loss", "test")}));
-  write_figure(run, "accuracy", line_plot("Accuracy", "epoch", "accuracy",
-                                               {series("train_accuracy", "train"),
-                                                series("validation_accuracy", "validation"),
-                                                series("test_accuracy", "test")}));
+  write_figure(
+      run, "loss",
+      line_plot("Loss", "epoch", "loss",
+                {series("train_loss", "train"), series("validation_loss", "validation"), series("test_loss", "test")}));
+  write_figure(run, "accuracy",
+               line_plot("Accuracy", "epoch", "accuracy",
+                         {series("train_accuracy", "train"), series("validation_accuracy", "validation"),
+                          series("test_accuracy", "test")}));
   for (const auto& d : last) {
     const std::string& l = d.layer;
     if (d.has_w) {
-      write_figure(run, "spectrum_" + l,
-                     line_plot("Layer " + l + ": spectral radius and SVD entropy of W", "epoch", "",
-                                   {series(l + ".spectral_radius", "spectral radius"),
-                                    series(l + ".svd_entropy", "SVD entropy")}));
+      write_figure(
+          run, "spectrum_" + l,
+          line_plot("Layer " + l + ": spectral radius and SVD entropy of W", "epoch", "",
+                    {series(l + ".spectral_radius", "spectral radius"), series(l + ".svd_entropy", "SVD entropy")}));
       write_figure(run, "eigenvalues_" + l,
-                     scatter_plot("Layer " + l + ": eigenvalues of effective W", d.eigen_real, d.eigen_imag, true,
-                                 "real", "imaginary"));
-      write_figure(run, "singular_values_" + l,
-                     histogram_plot("Layer " + l + ": singular values of effective W", d.singular_values, 30,
-                                   "singular value"));
+                   scatter_plot("Layer " + l + ": eigenvalues of effective W", d.eigen_real, d.eigen_imag, true, "real",
+                                "imaginary"));
+      write_figure(
+          run, "singular_values_" + l,
+          histogram_plot("Layer " + l + ": singular values of effective W", d.singular_values, 30, "singular value"));
     }
     if (d.has_gates)
-      write_figure(run, "gates_" + l,
-                     line_plot("Layer " + l + ": gate z (10th, 50th, 90th percentile)", "epoch", "z",
-                                   {series(l + ".z_p10", "p10"), series(l + ".z_p50", "median"),
-                                    series(l + ".z_p90", "p90")}));
+      write_figure(
+          run, "gates_" + l,
+          line_plot("Layer " + l + ": gate z (10th, 50th, 90th percentile)", "epoch", "z",
+                    {series(l + ".z_p10", "p10"), series(l + ".z_p50", "median"), series(l + ".z_p90", "p90")}));
     if (d.has_ei)
       write_figure(run, "ei_balance_" + l,
-                     line_plot("Layer " + l + ": mean E and I input per unit", "epoch", "input",
-                                   {series(l + ".excitatory_input", "excitatory", true),
-                                    series(l + ".inhibitory_input", "inhibitory", true)}));
+                   line_plot("Layer " + l + ": mean E and I input per unit", "epoch", "input",
+                             {series(l + ".excitatory_input", "excitatory", true),
+                              series(l + ".inhibitory_input", "inhibitory", true)}));
   }
 }
-
 
 namespace {
 
@@ -186,12 +186,12 @@ class RecordingObserver : public TrainingObserver {
     return x_.data();
   }
   static std::string describe(const LayerDiagnostics& d) {
-    return fmt::format("{}: spectral radius {:.3f}, SVD entropy {:.3f}{}{}", d.layer, d.spectral_radius,
-                       d.svd_entropy,
-                       d.has_gates ? fmt::format(", z median {:.3f} (p10 {:.3f}, p90 {:.3f})", d.z_p50, d.z_p10, d.z_p90)
-                                   : std::string(),
-                       d.has_ei ? fmt::format(", E input {:.3f} / I input {:.3f}", d.excitatory_input, d.inhibitory_input)
-                                : std::string());
+    return fmt::format(
+        "{}: spectral radius {:.3f}, SVD entropy {:.3f}{}{}", d.layer, d.spectral_radius, d.svd_entropy,
+        d.has_gates ? fmt::format(", z median {:.3f} (p10 {:.3f}, p90 {:.3f})", d.z_p50, d.z_p10, d.z_p90)
+                    : std::string(),
+        d.has_ei ? fmt::format(", E input {:.3f} / I input {:.3f}", d.excitatory_input, d.inhibitory_input)
+                 : std::string());
   }
   Experiment& e_;
   const RunDirectory& run_;
@@ -266,10 +266,10 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
   } catch (const TrainingDiverged& e) {
     out.result.epochs = state.history;
     out.status = "diverged";
-    out.message = std::string(e.what()) +
-                  (fs::exists(run.file("checkpoint.bin"))
-                       ? " (the last good checkpoint is kept in " + run.file("checkpoint.bin") + ")"
-                       : " (no checkpoint was written: it diverged before the first epoch ended)");
+    out.message =
+        std::string(e.what()) + (fs::exists(run.file("checkpoint.bin"))
+                                     ? " (the last good checkpoint is kept in " + run.file("checkpoint.bin") + ")"
+                                     : " (no checkpoint was written: it diverged before the first epoch ended)");
     spdlog::error("{}", out.message);
     write_summary();
     return out;

@@ -64,9 +64,9 @@ struct RunOutcome {
 };
 
 struct RunOptions {
-  bool resume = false;                // continue from the run's checkpoint.bin
-  StopToken* stop = nullptr;          // e.g. set by the runner's SIGINT/SIGTERM handler
-  Collective* collective = nullptr;   // data-parallel ranks; only rank 0 writes files
+  bool resume = false;               // continue from the run's checkpoint.bin
+  StopToken* stop = nullptr;         // e.g. set by the runner's SIGINT/SIGTERM handler
+  Collective* collective = nullptr;  // data-parallel ranks; only rank 0 writes files
 };
 
 // Trains `graph` into `run` (graph.toml, train.log, metrics.csv, plots, checkpoints,

@@ -4,7 +4,6 @@
 
 #include <string>
 
-
 namespace biornn {
 
 class RunDirectory {

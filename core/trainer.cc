@@ -26,11 +26,14 @@ std::unique_ptr<Readout> make_readout(const Graph& g, const Dataset& data, const
   const bool per_step = data.target_kind() != TargetKind::kSequenceClass;
   const SourcePosition at = g.readout.where("pooling");
   if (per_step && pooling_name != "all")
-    throw Error(at, "the dataset '" + g.dataset.name + "' has a target at every step: set pooling = \"all\" on the readout");
+    throw Error(
+        at, "the dataset '" + g.dataset.name + "' has a target at every step: set pooling = \"all\" on the readout");
   if (!per_step && pooling_name == "all")
     throw Error(at, "pooling = \"all\" needs a dataset with per-step targets ('" + g.dataset.name +
                         "' has one label per sequence): use \"last\" or \"mean\"");
-  const Pooling pooling = pooling_name == "all" ? Pooling::kAll : pooling_name == "mean" ? Pooling::kMean : Pooling::kLast;
+  const Pooling pooling = pooling_name == "all"    ? Pooling::kAll
+                          : pooling_name == "mean" ? Pooling::kMean
+                                                   : Pooling::kLast;
   const Loss loss = data.target_kind() == TargetKind::kStepValue ? Loss::kSquaredError : Loss::kCrossEntropy;
   const RecurrentLayer& top = *model.layers().back();
   auto readout = std::make_unique<Readout>(g.readout_node, top.hidden(), data.classes(), pooling, loss, rng);
@@ -191,9 +194,9 @@ class ProgressLog : public TrainingObserver {
     scored_ += r.score.counted > 0 ? r.score.counted : r.loss.counted;
     if (ev.minibatch % log_every_ != 0 && ev.minibatch != ev.minibatches) return;
     if (!quiet_)
-      spdlog::info("epoch {}/{} [{:>5}/{}] loss {:.4f} acc {:.2f}% {:.0f} samples/s", ev.epoch, epochs_,
-                   ev.minibatch, ev.minibatches, loss_ / std::max(1e-12, counted_),
-                   100.0 * right_ / std::max(1.0, scored_), rows_since(ev) / since(start_));
+      spdlog::info("epoch {}/{} [{:>5}/{}] loss {:.4f} acc {:.2f}% {:.0f} samples/s", ev.epoch, epochs_, ev.minibatch,
+                   ev.minibatches, loss_ / std::max(1e-12, counted_), 100.0 * right_ / std::max(1.0, scored_),
+                   rows_since(ev) / since(start_));
     loss_ = counted_ = right_ = scored_ = 0;
     start_ = Clock::now();
     seen_at_log_ = ev.state->seen;
@@ -202,11 +205,12 @@ class ProgressLog : public TrainingObserver {
     seen_at_log_ = 0;
     start_ = Clock::now();
     if (quiet_) return;
-    spdlog::info("epoch {}/{}: train loss {:.4f} acc {:.2f}% | validation acc {} | test acc {:.2f}% | "
-                 "{:.0f} samples/s | {:.1f} s",
-                 m.epoch, epochs_, m.train_loss, 100 * m.train_accuracy,
-                 m.validation_accuracy < 0 ? std::string("n/a") : fmt::format("{:.2f}%", 100 * m.validation_accuracy),
-                 100 * m.test_accuracy, m.samples_per_second, m.seconds);
+    spdlog::info(
+        "epoch {}/{}: train loss {:.4f} acc {:.2f}% | validation acc {} | test acc {:.2f}% | "
+        "{:.0f} samples/s | {:.1f} s",
+        m.epoch, epochs_, m.train_loss, 100 * m.train_accuracy,
+        m.validation_accuracy < 0 ? std::string("n/a") : fmt::format("{:.2f}%", 100 * m.validation_accuracy),
+        100 * m.test_accuracy, m.samples_per_second, m.seconds);
   }
   void on_start(const TrainState& st) override {
     seen_at_log_ = st.seen;
@@ -238,10 +242,15 @@ std::string rng_text(const Rng& rng) {
 class Loop {
  public:
   Loop(Experiment& e, const Graph& g, TrainState& st, const TrainContext& ctx)
-      : e_(e), o_(g.train), st_(st), ctx_(ctx), c_(ctx.collective ? *ctx.collective : one_process()),
+      : e_(e),
+        o_(g.train),
+        st_(st),
+        ctx_(ctx),
+        c_(ctx.collective ? *ctx.collective : one_process()),
         step_(e.model, *e.optimizer, c_, StepOptions::from(g.train)),
         schedule_(g.train, e.optimizer->learning_rate()),
-        epochs_(int(o_.get_int("epochs"))), batch_(int(o_.get_int("batch_size"))),
+        epochs_(int(o_.get_int("epochs"))),
+        batch_(int(o_.get_int("batch_size"))),
         progress_(epochs_, int(o_.get_int("log_every")), !c_.is_root()),
         buffers_(*e.dataset, batch_) {
     observers_.push_back(&progress_);
@@ -396,8 +405,7 @@ class Loop {
 void log_start(const Experiment& e, const Graph& g, const SplitIndices& s, const TrainState& st) {
   const Options& o = g.train;
   spdlog::info("model: {} parameters in {} layer(s); training on {} examples, validating on {}, testing on {}",
-               e.model.parameter_count(), e.model.layers().size(), s.train.size(), s.validation.size(),
-               s.test.size());
+               e.model.parameter_count(), e.model.layers().size(), s.train.size(), s.validation.size(), s.test.size());
   spdlog::info("optimizer: {} (learning rate {}), batch {}, {} epochs, {} threads, seed {}", g.optimizer.name,
                e.optimizer->learning_rate(), o.get_int("batch_size"), o.get_int("epochs"), compute_threads(),
                o.get_int("seed"));

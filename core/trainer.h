@@ -50,7 +50,7 @@ struct TrainState {
   std::vector<int64_t> order;  // that epoch's shuffled training indices; empty between epochs
   std::string shuffle_rng;     // the shuffling generator's state (std::mt19937_64 text form)
   int64_t global_step = 0;
-  double learning_rate = -1;   // < 0: not started (take the optimizer's)
+  double learning_rate = -1;  // < 0: not started (take the optimizer's)
   double best_score = -1e300;
   int since_best = 0;
   // The partial epoch's running sums: loss over `counted` (examples, or masked steps),
@@ -99,12 +99,15 @@ class TrainingObserver {
   virtual void on_start(const TrainState& state) { (void)state; }
   virtual void on_step(const StepEvent& event) { (void)event; }
   // After each epoch's evaluation; `state` is positioned at the next epoch.
-  virtual void on_epoch(const EpochMetrics& metrics, const TrainState& state) { (void)metrics; (void)state; }
+  virtual void on_epoch(const EpochMetrics& metrics, const TrainState& state) {
+    (void)metrics;
+    (void)state;
+  }
 };
 
 struct TrainContext {
-  StopToken* stop = nullptr;              // null: never stopped from outside
-  Collective* collective = nullptr;       // null: one process
+  StopToken* stop = nullptr;         // null: never stopped from outside
+  Collective* collective = nullptr;  // null: one process
   std::vector<TrainingObserver*> observers;
 };
 
@@ -145,8 +148,8 @@ class LearningRateSchedule {
 
 // Accuracy (the dataset's own measure for per-step datasets) and mean loss of the model on
 // `indices` of `split`; with several ranks each evaluates its share and the sums are reduced.
-std::pair<double, double> evaluate(Experiment& e, Split split, const std::vector<int64_t>& indices,
-                                   int batch_size, Collective* collective = nullptr);
+std::pair<double, double> evaluate(Experiment& e, Split split, const std::vector<int64_t>& indices, int batch_size,
+                                   Collective* collective = nullptr);
 
 // Thrown by train() when the loss or the gradient stops being finite.
 class TrainingDiverged : public Error {

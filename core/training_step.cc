@@ -41,8 +41,7 @@ LossScale TrainingStep::global_scale(const Minibatch& b, int64_t global_rows) {
   LossScale s;
   s.rows = global_rows;
   if (model_.readout().pooling() == Pooling::kAll && b.data.mask) {
-    double counted =
-        Eigen::Map<const Eigen::ArrayXf>(b.data.mask, Eigen::Index(b.steps) * b.rows).cast<double>().sum();
+    double counted = Eigen::Map<const Eigen::ArrayXf>(b.data.mask, Eigen::Index(b.steps) * b.rows).cast<double>().sum();
     collective_.sum(&counted, 1);
     s.counted = counted;
   } else {
@@ -79,8 +78,8 @@ void TrainingStep::add_weight_penalties() {
   }
 }
 
-StepResult TrainingStep::run(const Minibatch& batch, int64_t global_rows, double learning_rate,
-                             const Dataset* dataset, PhaseTimer* timer) {
+StepResult TrainingStep::run(const Minibatch& batch, int64_t global_rows, double learning_rate, const Dataset* dataset,
+                             PhaseTimer* timer) {
   StepResult r;
   r.loss = model_.run(batch, true, global_scale(batch, global_rows), timer);
   if (dataset && model_.readout().pooling() == Pooling::kAll)
@@ -92,8 +91,8 @@ StepResult TrainingStep::run(const Minibatch& batch, int64_t global_rows, double
     timer->add(phase, std::chrono::duration<double>(now - t).count());
     t = now;
   };
-  double sums[6] = {r.loss.loss, r.loss.counted, r.loss.penalty, double(r.loss.correct), r.score.correct,
-                    r.score.counted};
+  double sums[6] = {r.loss.loss,     r.loss.counted, r.loss.penalty, double(r.loss.correct),
+                    r.score.correct, r.score.counted};
   collective_.sum(sums, 6);
   r.loss = {sums[0], sums[1], sums[2], int64_t(sums[3])};
   r.score = {sums[4], sums[5]};

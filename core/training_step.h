@@ -37,8 +37,8 @@ class TrainingStep {
 
   // One step on this rank's share `batch` of a global minibatch of `global_rows` examples.
   // `dataset` (may be null for pooled classification) scores per-step outputs.
-  StepResult run(const Minibatch& batch, int64_t global_rows, double learning_rate,
-                 const Dataset* dataset = nullptr, PhaseTimer* timer = nullptr);
+  StepResult run(const Minibatch& batch, int64_t global_rows, double learning_rate, const Dataset* dataset = nullptr,
+                 PhaseTimer* timer = nullptr);
 
   // The parameters the optimizer updates, in its fixed order (every parameter; frozen ones
   // are skipped by the optimizer and by the norm).

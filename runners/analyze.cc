@@ -39,10 +39,9 @@ NpyArray floats(const std::string& name, std::vector<int64_t> shape, std::vector
 
 void write_activity(const std::string& path, const Activity& a, const Dataset& d) {
   const int64_t T = a.steps, n = a.trials;
-  std::vector<NpyArray> arrays = {
-      floats("inputs", {T, n, a.features}, a.x), floats("rates", {T, n, a.hidden}, a.rates),
-      floats("outputs", {T, n, a.output_size}, a.outputs), floats("mask", {T, n}, a.mask),
-      floats("correct", {n}, a.correct)};
+  std::vector<NpyArray> arrays = {floats("inputs", {T, n, a.features}, a.x), floats("rates", {T, n, a.hidden}, a.rates),
+                                  floats("outputs", {T, n, a.output_size}, a.outputs), floats("mask", {T, n}, a.mask),
+                                  floats("correct", {n}, a.correct)};
   if (!a.gates.empty()) arrays.push_back(floats("gates", {T, n, a.hidden}, a.gates));
   if (!a.states.empty()) arrays.push_back(floats("states", {T, n, a.state_size}, a.states));
   if (d.target_kind() == TargetKind::kStepClass) {
@@ -123,9 +122,7 @@ std::vector<Trajectory> trajectories(const Activity& a, const Eigen::MatrixXd& p
   return out;
 }
 
-std::string axis(const Pca& p, int k) {
-  return fmt::format("PC{} ({:.1f}% of variance)", k + 1, 100 * p.explained(k));
-}
+std::string axis(const Pca& p, int k) { return fmt::format("PC{} ({:.1f}% of variance)", k + 1, 100 * p.explained(k)); }
 
 // Choice tasks: P(choice 2) against each condition that is not "context", one curve per context
 // when there is one (Mante et al. 2013), else one curve.
@@ -149,7 +146,10 @@ void psychometric_plots(const Activity& a, const std::vector<std::string>& names
     std::vector<Series> series;
     for (const auto& [ctx, by_value] : counts) {
       Series s;
-      s.name = context < 0 ? "network" : (ctx == 0 ? "context: motion" : ctx == 1 ? "context: colour" : fmt::format("context {:g}", ctx));
+      s.name = context < 0 ? "network"
+                           : (ctx == 0   ? "context: motion"
+                              : ctx == 1 ? "context: colour"
+                                         : fmt::format("context {:g}", ctx));
       for (const auto& [v, k] : by_value) {
         s.x.push_back(v);
         s.y.push_back(100.0 * k.first / k.second);
@@ -157,8 +157,8 @@ void psychometric_plots(const Activity& a, const std::vector<std::string>& names
       series.push_back(s);
     }
     const std::string file = "psychometric_" + names[c] + ".svg";
-    out.write_text(file, line_plot_svg("psychometric curve: choices against " + names[c], names[c] + " (signed: > 0 favours choice 2)",
-                                       "% choice 2", series));
+    out.write_text(file, line_plot_svg("psychometric curve: choices against " + names[c],
+                                       names[c] + " (signed: > 0 favours choice 2)", "% choice 2", series));
     std::cout << "analyze: " << out.file(file) << "\n";
   }
 }
@@ -186,7 +186,8 @@ void performance_plot(const Activity& a, const std::vector<std::string>& names, 
   }
   std::string joined;
   for (size_t c = 0; c < C; ++c) joined += (c ? ", " : "") + names[c];
-  out.write_text("performance.svg", bar_chart_svg("task score per condition (" + joined + ")", labels, values, {}, "% correct"));
+  out.write_text("performance.svg",
+                 bar_chart_svg("task score per condition (" + joined + ")", labels, values, {}, "% correct"));
   std::cout << "analyze: " << out.file("performance.svg") << "\n";
 }
 
@@ -239,7 +240,8 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
   std::map<int, int> saddles;
   for (const FixedPoint& p : found.points) p.stable() ? ++stable : ++saddles[p.unstable];
   std::string saddle_text;
-  for (const auto& [k, count] : saddles) saddle_text += fmt::format(", {} with {} unstable mode{}", count, k, k > 1 ? "s" : "");
+  for (const auto& [k, count] : saddles)
+    saddle_text += fmt::format(", {} with {} unstable mode{}", count, k, k > 1 ? "s" : "");
   std::cout << fmt::format("analyze: fixed points: {} of {} starts converged (q < {:g}); {} distinct: {} stable{}\n",
                            found.converged, set.starts, set.fixed_points.tolerance, found.points.size(), stable,
                            saddle_text);
@@ -258,12 +260,12 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
     dynamic_cast<const StepCell&>(layer.cell())  // a per-step layer: checked before the search
         .rate(ConstMatrixMap(states.data(), P, S, Eigen::OuterStride<>(S)),
               MatrixMap(rates.data(), P, H, Eigen::OuterStride<>(H)));
-  write_npz(out.file("fixed_points.npz"),
-            {floats("states", {P, S}, states), floats("rates", {P, H}, rates), floats("q", {P}, q),
-             floats("unstable_modes", {P}, unstable), floats("starts", {P}, counts),
-             floats("eigenvalues_real", {P, S}, real), floats("eigenvalues_imag", {P, S}, imag),
-             floats("input", {int64_t(input.size())}, input), floats("final_q", {set.starts},
-                                                                     std::vector<float>(found.final_q.begin(), found.final_q.end()))});
+  write_npz(
+      out.file("fixed_points.npz"),
+      {floats("states", {P, S}, states), floats("rates", {P, H}, rates), floats("q", {P}, q),
+       floats("unstable_modes", {P}, unstable), floats("starts", {P}, counts), floats("eigenvalues_real", {P, S}, real),
+       floats("eigenvalues_imag", {P, S}, imag), floats("input", {int64_t(input.size())}, input),
+       floats("final_q", {set.starts}, std::vector<float>(found.final_q.begin(), found.final_q.end()))});
   std::vector<Marker> markers;
   if (P > 0) {
     const Eigen::MatrixXd xy = pca.project(rates.data(), P);
@@ -271,10 +273,11 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
       markers.push_back({xy(k, 0), xy(k, 1), found.points[size_t(k)].stable(),
                          found.points[size_t(k)].stable() ? "" : std::to_string(found.points[size_t(k)].unstable)});
   }
-  out.write_text("fixed_points.svg",
-                 trajectories_svg(fmt::format("fixed points: {} stable (filled), {} unstable (open, number = unstable modes)",
-                                              stable, P - stable),
-                                  axis(pca, 0), axis(pca, 1), trajectories(a, pc, group), group_names, markers));
+  out.write_text(
+      "fixed_points.svg",
+      trajectories_svg(fmt::format("fixed points: {} stable (filled), {} unstable (open, number = unstable modes)",
+                                   stable, P - stable),
+                       axis(pca, 0), axis(pca, 1), trajectories(a, pc, group), group_names, markers));
   std::cout << "analyze: " << out.file("fixed_points.svg") << "\n";
 }
 
@@ -286,7 +289,8 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   const std::string ckpt_name = set.checkpoint == "best" ? "checkpoint_best.bin" : "checkpoint.bin";
   for (const std::string f : {"graph.toml", ckpt_name.c_str()})
     if (!fs::exists(fs::path(dir) / f))
-      throw Error(dir + " has no " + f + ": analyze reads a run directory that train wrote (e.g. runs/flip_flop_gru/001)");
+      throw Error(dir + " has no " + f +
+                  ": analyze reads a run directory that train wrote (e.g. runs/flip_flop_gru/001)");
   const RunDirectory run = RunDirectory::at(dir);
   Graph graph = parse_graph_file(run.file("graph.toml"), {}, registry);
   auto e = build_experiment(graph, registry);
@@ -295,7 +299,8 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   e->dataset->load();
   set_compute_threads(int(graph.train.get_int("threads")));
   set_flush_denormals(graph.train.get_bool("flush_denormals"));
-  const RunDirectory out = RunDirectory::at(set.out_dir.empty() ? run.file("analysis") : resolve_user_path(set.out_dir));
+  const RunDirectory out =
+      RunDirectory::at(set.out_dir.empty() ? run.file("analysis") : resolve_user_path(set.out_dir));
 
   const int64_t available = e->dataset->size(Split::kTest);
   std::vector<int64_t> indices;
@@ -336,7 +341,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000));
   app.add_option("--start-noise", set.start_noise, "standard deviation of the noise added to each start")
       ->check(CLI::Range(0.0, 100.0));
-  app.add_option("--iterations", set.fixed_points.iterations, "optimiser steps at most")->check(CLI::Range(1, 10000000));
+  app.add_option("--iterations", set.fixed_points.iterations, "optimiser steps at most")
+      ->check(CLI::Range(1, 10000000));
   app.add_option("--learning-rate", set.fixed_points.learning_rate, "initial step size of the search")
       ->check(CLI::Range(1e-9, 10.0));
   app.add_option("--tolerance", set.fixed_points.tolerance, "q = 1/2 |F(h) - h|^2 below this is a fixed point")

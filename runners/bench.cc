@@ -38,7 +38,6 @@
 #include "core/trainer.h"
 #include "core/training_step.h"
 
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -85,9 +84,9 @@ std::string graph_text(const std::string& model, int hidden, int features, int b
   g << "description = \"bench " << model << "\"\n"
     << "[train]\nbatch_size = " << batch << "\nseed = 1\nclip_grad_norm = 1.0\nthreads = " << threads << "\n"
     << "[optimizer]\nplugin = \"adam\"\nlearning_rate = 1e-3\n"
-    << "[nodes.data]\n" << dataset_node(features)
-    << "[nodes.rnn]\ninput = \"data\"\nhidden = " << hidden << "\n" << it->second
-    << "[nodes.readout]\nplugin = \"readout\"\ninput = \"rnn\"\n";
+    << "[nodes.data]\n"
+    << dataset_node(features) << "[nodes.rnn]\ninput = \"data\"\nhidden = " << hidden << "\n"
+    << it->second << "[nodes.readout]\nplugin = \"readout\"\ninput = \"rnn\"\n";
   return g.str();
 }
 
@@ -115,8 +114,7 @@ double matmul_peak_gflops(int n = 1024, int reps = 12, int windows = 3) {
   double best = 0;
   for (int w = 0; w < windows; ++w) {
     const auto t0 = Clock::now();
-    for (int i = 0; i < reps; ++i)
-      biornn::gemm(false, false, n, n, n, a.data(), n, b.data(), n, c.data(), n, false);
+    for (int i = 0; i < reps; ++i) biornn::gemm(false, false, n, n, n, a.data(), n, b.data(), n, c.data(), n, false);
     best = std::max(best, 2.0 * n * n * n * reps / since(t0) / 1e9);
   }
   return best;
@@ -262,8 +260,10 @@ void gemm_probe(int T, int B, int F, int H, int k) {
       {"dW_cat^T          [H,T*B]x[T*B,kH] (r as A^T)", true, false, H, W, R, 0, false},
       {"dP_cat^T          [F,T*B]x[T*B,kH] (x as A^T)", true, false, F, W, R, 0, false},
   };
-  std::printf("gemm-probe: T=%d B=%d F=%d H=%d k=%d threads=%d (GFLOP/s of each call shape alone; "
-              "calls = per training step in core)\n", T, B, F, H, k, biornn::compute_threads());
+  std::printf(
+      "gemm-probe: T=%d B=%d F=%d H=%d k=%d threads=%d (GFLOP/s of each call shape alone; "
+      "calls = per training step in core)\n",
+      T, B, F, H, k, biornn::compute_threads());
   for (const Row& r : rows) {
     const double g = probe(r.ta, r.tb, r.m, r.n, r.kk, r.acc);
     const double flop = 2.0 * r.m * r.n * r.kk;
@@ -282,8 +282,8 @@ void gemm_probe(int T, int B, int F, int H, int k) {
   for (const auto& r : serial) {
     const double g = probe_serial(r.tb, B, r.n, r.kk);
     const double flop = 2.0 * B * r.n * r.kk;
-    std::printf("gemm-probe: %-58s m=%-6d n=%-5d k=%-6d %8.1f GFLOP/s %9.4f ms/call x%-4d = %8.3f ms/step\n",
-                r.what, B, r.n, r.kk, g, 1e3 * flop / g / 1e9, r.calls, 1e3 * flop * r.calls / g / 1e9);
+    std::printf("gemm-probe: %-58s m=%-6d n=%-5d k=%-6d %8.1f GFLOP/s %9.4f ms/call x%-4d = %8.3f ms/step\n", r.what, B,
+                r.n, r.kk, g, 1e3 * flop / g / 1e9, r.calls, 1e3 * flop * r.calls / g / 1e9);
   }
   // Fixed cost of one call (tiny shape): the std::map lookup, three dnnl::memory objects and
   // stream.wait() per call, which the per-step GEMMs pay T times forward and T-1 times backward.
@@ -321,7 +321,8 @@ int run_bench(const Args& a, const std::string& argv0) {
   if (F != a.features) throw biornn::Error("internal: dataset features " + std::to_string(F));
   if (a.gemm_probe) {
     const int k = count_flops(e->model, T, B).k_rec;
-    if (k == 0) throw biornn::Error("--gemm-probe: this model's cell runs the whole sequence itself (no per-step GEMMs)");
+    if (k == 0)
+      throw biornn::Error("--gemm-probe: this model's cell runs the whole sequence itself (no per-step GEMMs)");
     gemm_probe(T, B, F, a.hidden, k);
     return 0;
   }
@@ -406,10 +407,15 @@ double field(const std::string& line, const std::string& key) {
 int run_memory(const Args& a, const std::string& argv0) {
   std::vector<double> ts, mbs;
   for (int T : a.memory_steps) {
-    std::vector<std::string> args = {"--model", a.model, "--hidden", std::to_string(a.hidden), "--steps",
-                                     std::to_string(T), "--features", std::to_string(a.features), "--batch",
-                                     std::to_string(a.batch), "--batches", "2", "--warmup", "1", "--threads",
-                                     std::to_string(a.threads), "--no-peak"};
+    std::vector<std::string> args = {"--model",    a.model,
+                                     "--hidden",   std::to_string(a.hidden),
+                                     "--steps",    std::to_string(T),
+                                     "--features", std::to_string(a.features),
+                                     "--batch",    std::to_string(a.batch),
+                                     "--batches",  "2",
+                                     "--warmup",   "1",
+                                     "--threads",  std::to_string(a.threads),
+                                     "--no-peak"};
     for (auto& d : a.plugin_dirs) args.insert(args.end(), {"--plugin-dir", d});
     for (auto& o : a.overrides) args.insert(args.end(), {"--set", o});
     if (a.ftz >= 0) args.push_back(a.ftz ? "--ftz" : "--no-ftz");
@@ -420,12 +426,12 @@ int run_memory(const Args& a, const std::string& argv0) {
     const std::string& out = run.out;
     const auto at = out.find("bench: ");
     if (run.exit_code != 0 || at == std::string::npos)
-      throw biornn::Error("bench --memory: the run at T=" + std::to_string(T) + " failed: " + run.failure + "\n" +
-                          out + run.err);
+      throw biornn::Error("bench --memory: the run at T=" + std::to_string(T) + " failed: " + run.failure + "\n" + out +
+                          run.err);
     const std::string line = out.substr(at, out.find('\n', at) - at);
     const double mb = field(line, "peak_rss_mb"), sps = field(line, "samples_per_second");
-    std::printf("memory: model=%s hidden=%d batch=%d T=%d peak_rss_mb=%.1f samples_per_second=%.1f\n",
-                a.model.c_str(), a.hidden, a.batch, T, mb, sps);
+    std::printf("memory: model=%s hidden=%d batch=%d T=%d peak_rss_mb=%.1f samples_per_second=%.1f\n", a.model.c_str(),
+                a.hidden, a.batch, T, mb, sps);
     std::fflush(stdout);
     ts.push_back(T);
     mbs.push_back(mb);
@@ -462,7 +468,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--batch", a.batch, "minibatch size B")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--batches", a.batches, "timed minibatches")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--warmup", a.warmup, "untimed minibatches first")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--warmup", a.warmup, "untimed minibatches first")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--threads", a.threads, "compute threads (0 = all cores)")->capture_default_str();
   app.add_flag("--memory", a.memory, "peak RSS at each of --memory-steps (a fresh process each), then a linear fit");
   app.add_option("--memory-steps", a.memory_steps, "the T values of --memory (e.g. 28,56,112)")

@@ -67,5 +67,4 @@ void MpiCollective::broadcast(std::string& text) {
   check(MPI_Bcast(text.data(), int(n), MPI_CHAR, 0, MPI_COMM_WORLD), rank_, "MPI_Bcast");
 }
 
-
 }  // namespace biornn

@@ -108,8 +108,9 @@ int collect(const biornn::SweepPlan& plan, const fs::path& root_dir, bool resubm
   if (!bad.empty()) std::cout << bad.size() << " combination(s) failed or missing:\n";
   for (size_t i : bad) {
     const auto& r = rows[i];
-    std::cout << "  " << r.label << ": " << r.status << (r.summary.message.empty() ? "" : " (" + r.summary.message + ")")
-              << "; log " << biornn::task_log(array, i) << ", run " << r.run_dir << "\n";
+    std::cout << "  " << r.label << ": " << r.status
+              << (r.summary.message.empty() ? "" : " (" + r.summary.message + ")") << "; log "
+              << biornn::task_log(array, i) << ", run " << r.run_dir << "\n";
   }
   if (resubmit && !bad.empty()) {
     std::cout << "resubmitted as job " << biornn::submit(array, biornn::sbatch_command(array, bad)) << " ("
@@ -133,9 +134,12 @@ int main(int argc, char** argv) {
   app.add_option("--plugin-dir", plugin_dirs, "also load *_plugin.so from this directory");
   app.add_flag("--dry-run", dry, "validate every combination and list them, train nothing");
   app.add_flag("--keep-completed", keep, "reuse runs that completed in an earlier invocation of this sweep");
-  auto* slurm = app.add_flag("--slurm", sf.slurm, "write runs/<sweep>/slurm/: a Slurm job array, one task per combination");
-  app.add_flag("--submit", sf.submit, "with --slurm: submit the array with sbatch (else print the command)")->needs(slurm);
-  auto* coll = app.add_flag("--collect", sf.collect, "write the table from the Slurm tasks' finished runs; list the others");
+  auto* slurm =
+      app.add_flag("--slurm", sf.slurm, "write runs/<sweep>/slurm/: a Slurm job array, one task per combination");
+  app.add_flag("--submit", sf.submit, "with --slurm: submit the array with sbatch (else print the command)")
+      ->needs(slurm);
+  auto* coll =
+      app.add_flag("--collect", sf.collect, "write the table from the Slurm tasks' finished runs; list the others");
   app.add_flag("--resubmit-failed", sf.resubmit, "like --collect, then submit the failed and missing tasks again");
   app.add_option("--partition", sf.partition, "Slurm partition (overrides [sweep.slurm] partition)")->needs(slurm);
   app.add_option("--time", sf.time, "Slurm time limit per task, e.g. 02:00:00")->needs(slurm);

@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 struct Axis {
   std::string key;
   std::vector<std::string> values;  // TOML text of each value
+  std::vector<std::string> names;   // [sweep.names]: a readable name per value, or empty
 };
 
 std::string toml_text(const toml::node& n) {
@@ -27,7 +28,8 @@ std::string toml_text(const toml::node& n) {
 }
 
 std::string unquote(const std::string& v) {
-  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) return v.substr(1, v.size() - 2);
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+    return v.substr(1, v.size() - 2);
   return v;
 }
 
@@ -72,7 +74,9 @@ SlurmResources read_slurm(const std::string& path, const toml::table* t) {
                                          "' in [sweep.slurm] (known: partition, time, cpus_per_task, memory, account)");
     if (!v.is_string())
       throw Error(where_in(path, v), "[sweep.slurm] " + key + " must be a string, e.g. " +
-                                         (key == "time" ? "\"02:00:00\"" : key == "memory" ? "\"4G\"" : "\"name\""));
+                                         (key == "time"     ? "\"02:00:00\""
+                                          : key == "memory" ? "\"4G\""
+                                                            : "\"name\""));
     *field = *v.value<std::string>();
     if (field->find_first_of("\n\r'\"\\ ") != std::string::npos)
       throw Error(where_in(path, v), "[sweep.slurm] " + key + " must not contain spaces, quotes or newlines");
@@ -97,6 +101,27 @@ std::vector<std::vector<size_t>> cross_product(const std::vector<Axis>& axes) {
 
 }  // namespace
 
+// [sweep.names] "<vary key>" = ["short", "names", ...]: one readable name per value of that
+// axis, used in labels, run directories and the summary instead of the value's text (long
+// values such as a list of constraints). Empty when the axis has none.
+static std::vector<std::string> read_names(const std::string& path, const toml::table* names, const Axis& axis) {
+  std::vector<std::string> r;
+  if (!names) return r;
+  const toml::node* n = names->get(axis.key);
+  if (!n) return r;
+  const toml::array* arr = n->as_array();
+  if (!arr || arr->size() != axis.values.size())
+    throw Error(where_in(path, *n), "[sweep.names] '" + axis.key + "' must be an array of " +
+                                        std::to_string(axis.values.size()) + " strings, one per value in [sweep.vary]");
+  for (const toml::node& x : *arr) {
+    const auto v = x.value<std::string>();
+    if (!v || v->empty())
+      throw Error(where_in(path, x), "[sweep.names] '" + axis.key + "': names are non-empty strings");
+    r.push_back(*v);
+  }
+  return r;
+}
+
 SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& extra, const Registry& registry) {
   toml::table root;
   try {
@@ -109,8 +134,10 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
   if (!sweep) throw Error(SourcePosition{path, 1, 1}, "no [sweep] table");
   for (auto&& [k, v] : *sweep) {
     const std::string key(k.str());
-    if (key != "graph" && key != "name" && key != "metric" && key != "set" && key != "vary" && key != "slurm")
-      throw Error(where_in(path, v), "unknown key '" + key + "' in [sweep] (known: graph, name, metric, set, vary, slurm)");
+    if (key != "graph" && key != "name" && key != "metric" && key != "set" && key != "vary" && key != "slurm" &&
+        key != "names")
+      throw Error(where_in(path, v),
+                  "unknown key '" + key + "' in [sweep] (known: graph, name, metric, set, vary, names, slurm)");
   }
   SweepPlan plan;
   plan.path = path;
@@ -142,6 +169,7 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
         throw Error(where_in(path, v), "[sweep.vary] '" + std::string(k.str()) + "' must be a non-empty array");
       Axis a{std::string(k.str()), {}};
       for (const toml::node& x : *arr) a.values.push_back(toml_text(x));
+      a.names = read_names(path, (*sweep)["names"].as_table(), a);
       axes.push_back(a);
     }
 
@@ -157,7 +185,8 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
         part = fs::path(unquote(axes[i].values[c[i]])).stem().string();
       } else {
         overrides.push_back(axes[i].key + "=" + axes[i].values[c[i]]);
-        part = short_key(axes[i].key) + "=" + label_value(axes[i].values[c[i]]);
+        const std::string& shown = axes[i].names.empty() ? axes[i].values[c[i]] : axes[i].names[c[i]];
+        part = short_key(axes[i].key) + "=" + label_value(shown);
       }
       j.label += (j.label.empty() ? "" : ",") + part;
       if (axes[i].key != "train.seed") j.group += (j.group.empty() ? "" : ", ") + part;

@@ -60,8 +60,7 @@ std::string write_sweep_report(const SweepPlan& plan, const std::vector<SweepRow
   std::vector<std::string> group_order;
   for (const auto& r : rows) {
     if (r.summary.status.empty()) continue;  // no summary.json yet
-    const double value =
-        plan.metric == "test_accuracy" ? r.summary.test_accuracy : r.summary.validation_accuracy;
+    const double value = plan.metric == "test_accuracy" ? r.summary.test_accuracy : r.summary.validation_accuracy;
     const double speed = std::isfinite(r.summary.samples_per_second) ? r.summary.samples_per_second : 0.0;
     if (!by_group.count(r.group)) group_order.push_back(r.group);
     by_group[r.group].push_back(value);

@@ -56,8 +56,9 @@ std::unique_ptr<biornn::Collective> make_collective(int* argc, char*** argv) {
   (void)argv;
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
     if (std::getenv(v))
-      throw biornn::Error("this train binary has no MPI, so every rank would train alone; build the MPI one: "
-                          "bazel build //runners:train_mpi, then mpirun ... bazel-bin/runners/train_mpi");
+      throw biornn::Error(
+          "this train binary has no MPI, so every rank would train alone; build the MPI one: "
+          "bazel build //runners:train_mpi, then mpirun ... bazel-bin/runners/train_mpi");
 #endif
   return std::make_unique<biornn::Collective>();
 }
@@ -133,14 +134,16 @@ int main(int argc, char** argv) {
     std::string path;
     if (!resume.empty()) {
       path = biornn::resolve_user_path(resume);
-      graph = biornn::parse_graph_file(biornn::RunDirectory::open_existing(path).file("graph.toml"), overrides, registry);
+      graph =
+          biornn::parse_graph_file(biornn::RunDirectory::open_existing(path).file("graph.toml"), overrides, registry);
     } else {
       graph = biornn::parse_graph_file(biornn::resolve_user_path(graph_path), overrides, registry);
       if (!run_dir.empty()) {
         path = biornn::resolve_user_path(run_dir);
       } else if (c.is_root()) {
-        const std::string root = runs_root.empty() ? (std::filesystem::path(biornn::workspace_directory()) / "runs").string()
-                                                   : biornn::resolve_user_path(runs_root);
+        const std::string root = runs_root.empty()
+                                     ? (std::filesystem::path(biornn::workspace_directory()) / "runs").string()
+                                     : biornn::resolve_user_path(runs_root);
         path = biornn::RunDirectory::create(root, graph.name).path();
       }
       path = from_rank_0(c, path);

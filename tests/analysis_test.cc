@@ -174,7 +174,8 @@ std::unique_ptr<RecurrentLayer> layer_of(const std::string& cell, const std::str
 // A trained layer's step map: its Jacobian (from the engine's step_backward) against finite
 // differences of its step, for the simple GRU and the conductance cell.
 TEST(LayerStepMap, JacobianOfATrainedLayersStepMatchesFiniteDifferences) {
-  for (const auto& [cell, gate] : {std::pair<std::string, std::string>{"rate", "learned"}, {"conductance", "learned"}}) {
+  for (const auto& [cell, gate] :
+       {std::pair<std::string, std::string>{"rate", "learned"}, {"conductance", "learned"}}) {
     Rng rng(7);
     auto layer = layer_of(cell, gate, 6, 3, rng);
     LayerStepMap map(*layer, {0.5f, -0.2f, 0.1f});
@@ -206,9 +207,7 @@ TEST(LayerStepMap, WholeSequenceCellsSayWhyNot) {
   try {
     LayerStepMap map(*layer, {0, 0});
     ADD_FAILURE() << "a gru layer gave a step map";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("oneDNN"), std::string::npos) << e.what();
-  }
+  } catch (const Error& e) { EXPECT_NE(std::string(e.what()).find("oneDNN"), std::string::npos) << e.what(); }
   auto rate = layer_of("rate", "learned", 4, 2, rng);
   EXPECT_EQ(why_no_step_map(*rate), "");
   EXPECT_THROW(LayerStepMap(*rate, {0, 0, 0}), Error);

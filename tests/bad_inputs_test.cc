@@ -57,9 +57,7 @@ Registry& registry() {
 std::string parse_error(const std::string& text, const std::vector<std::string>& overrides = {}) {
   try {
     parse_graph_text(text, "g.toml", overrides, registry());
-  } catch (const Error& e) {
-    return e.what();
-  }
+  } catch (const Error& e) { return e.what(); }
   return "(no error)";
 }
 
@@ -68,9 +66,7 @@ std::string build_error(const std::string& text) {
   Graph g = parse_graph_text(text, "g.toml", {}, registry());
   try {
     build_experiment(g, registry());
-  } catch (const Error& e) {
-    return e.what();
-  }
+  } catch (const Error& e) { return e.what(); }
   return "(no error)";
 }
 
@@ -137,9 +133,7 @@ std::string load_error(const std::string& name, const std::string& dir) {
   auto data = registry().create<Dataset>(name, options);
   try {
     data->load();
-  } catch (const Error& e) {
-    return e.what();
-  }
+  } catch (const Error& e) { return e.what(); }
   return "(no error)";
 }
 
@@ -231,15 +225,17 @@ TEST(BadGraph, NegativeDtOfConductanceCell) {
 }
 
 TEST(BadGraph, ExcitatoryFractionOutsideZeroOne) {
-  EXPECT_EQ(parse_error(graph_with("hidden = 16", "hidden = 16\nconstraints = [ { plugin = \"dale\", parameter = \"W\", "
-                                                  "excitatory_fraction = 1.5 } ]")),
+  EXPECT_EQ(parse_error(graph_with("hidden = 16",
+                                   "hidden = 16\nconstraints = [ { plugin = \"dale\", parameter = \"W\", "
+                                   "excitatory_fraction = 1.5 } ]")),
             "g.toml:9:75: option 'excitatory_fraction' of node 'rnn' constraint (constraint 'dale') is 1.5, "
             "allowed in [0, 1]");
 }
 
 TEST(BadGraph, ConstraintOnAParameterTheCellDoesNotHave) {
-  EXPECT_EQ(build_error(graph_with("hidden = 16", "hidden = 16\nconstraints = [ { plugin = \"dale\", parameter = \"Q\" } ]")),
-            "g.toml:5:8: layer 'rnn' constraint: no parameter 'Q' in this layer (parameters: W, P, b, W_z, P_z, b_z)");
+  EXPECT_EQ(
+      build_error(graph_with("hidden = 16", "hidden = 16\nconstraints = [ { plugin = \"dale\", parameter = \"Q\" } ]")),
+      "g.toml:5:8: layer 'rnn' constraint: no parameter 'Q' in this layer (parameters: W, P, b, W_z, P_z, b_z)");
 }
 
 TEST(BadGraph, ScalingWithAGateThatHasNoConductance) {
@@ -262,21 +258,24 @@ TEST(BadGraph, InputCycle) {
   // Two layers reading each other, one of them also feeding the readout.
   std::string g2 = graph_with("input = \"data\"", "input = \"rnn2\"");
   g2 += "[nodes.rnn2]\nplugin = \"rate\"\ninput = \"rnn\"\nhidden = 8\n";
-  EXPECT_EQ(parse_error(g2),
-            "g.toml:15:9: node 'rnn' feeds both 'out' and 'rnn2'; a graph is one chain from the dataset to the readout");
+  EXPECT_EQ(
+      parse_error(g2),
+      "g.toml:15:9: node 'rnn' feeds both 'out' and 'rnn2'; a graph is one chain from the dataset to the readout");
 }
 
 TEST(BadGraph, DuplicateNodeName) {
   std::string g = kGraph;
   g += "[nodes.rnn]\nplugin = \"rate\"\ninput = \"data\"\nhidden = 8\n";
-  EXPECT_EQ(parse_error(g),
-            "g.toml:13:1: malformed TOML: Error while parsing table header: cannot redefine existing table 'nodes.rnn'");
+  EXPECT_EQ(
+      parse_error(g),
+      "g.toml:13:1: malformed TOML: Error while parsing table header: cannot redefine existing table 'nodes.rnn'");
 }
 
 TEST(BadGraph, UnknownKey) {
-  EXPECT_EQ(parse_error(graph_with("hidden = 16", "hidden = 16\nhiden_size = 4")),
-            "g.toml:9:1: unknown key 'hiden_size' in node 'rnn' (cell 'rate') (known keys: phi, init_scale, "
-            "constraints, gate, hidden, input, noise_alpha, noise_in_evaluation, noise_seed, noise_std, plugin, scaling)");
+  EXPECT_EQ(
+      parse_error(graph_with("hidden = 16", "hidden = 16\nhiden_size = 4")),
+      "g.toml:9:1: unknown key 'hiden_size' in node 'rnn' (cell 'rate') (known keys: phi, init_scale, "
+      "constraints, gate, hidden, input, noise_alpha, noise_in_evaluation, noise_seed, noise_std, plugin, scaling)");
 }
 
 TEST(BadGraph, WrongType) {
@@ -290,14 +289,17 @@ TEST(BadGraph, UnknownPlugin) {
   EXPECT_EQ(parse_error(graph_with("\"learned\"", "\"learnt\"")),
             "g.toml:9:19: unknown gate plugin 'learnt' (known gate plugins: conductance, fixed, learned)");
   EXPECT_EQ(parse_error(graph_with("\"rate\"", "\"rnn\"")),
-            "g.toml:6:10: unknown plugin 'rnn' for node 'rnn' (known cells: adaptive_rate, conductance, gru, leaky, lstm, rate, "
-            "vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, flip_flop, mnist, perceptual_decision, working_memory; and \"readout\")");
+            "g.toml:6:10: unknown plugin 'rnn' for node 'rnn' (known cells: adaptive_rate, conductance, gru, leaky, "
+            "lstm, rate, "
+            "vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, flip_flop, mnist, "
+            "perceptual_decision, working_memory; and \"readout\")");
 }
 
 TEST(BadGraph, SetWithABadValue) {
   EXPECT_EQ(parse_error(kGraph, {"train.epochs=many"}),
             "--set train.epochs=many: option 'epochs' of [train] must be an integer, got \"many\"");
-  EXPECT_EQ(parse_error(kGraph, {"nodes.rnn.hidden=0"}), "--set nodes.rnn.hidden=0: 'hidden' of node 'rnn' is 0, allowed [1, 65536]");
+  EXPECT_EQ(parse_error(kGraph, {"nodes.rnn.hidden=0"}),
+            "--set nodes.rnn.hidden=0: 'hidden' of node 'rnn' is 0, allowed [1, 65536]");
   EXPECT_EQ(parse_error(kGraph, {"nodes.rnn.gate.plugin=lerned"}),
             "--set nodes.rnn.gate.plugin=lerned: unknown gate plugin 'lerned' (known gate plugins: conductance, fixed, "
             "learned)");
@@ -315,8 +317,9 @@ TEST(BadGraph, SetWithAControlCharacter) {
   ASSERT_FALSE(crashes([&] { parse_graph_text(kGraph, "g.toml", not_utf8, registry()); }));
   // A control character is escaped: the value is the string it was.
   EXPECT_EQ(parse_graph_text(kGraph, "g.toml", control, registry()).description, "two\nlines");
-  EXPECT_EQ(parse_error(kGraph, not_utf8), "--set description=bad\xff utf-8: the value is neither TOML nor a valid "
-                                           "string (Encountered invalid utf-8 sequence)");
+  EXPECT_EQ(parse_error(kGraph, not_utf8),
+            "--set description=bad\xff utf-8: the value is neither TOML nor a valid "
+            "string (Encountered invalid utf-8 sequence)");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -329,7 +332,9 @@ TEST(BadDataset, TheBaseDatasetsAreValid) {
 
 TEST(BadDataset, BadMagic) {
   const std::string dir = mnist_dir({{"train-labels-idx1-ubyte", idx_images(20)}});
-  EXPECT_EQ(load_error("mnist", dir), "mnist: " + dir + "/train-labels-idx1-ubyte: bad magic number 2051, expected 2049 (IDX file of byte labels)");
+  EXPECT_EQ(
+      load_error("mnist", dir),
+      "mnist: " + dir + "/train-labels-idx1-ubyte: bad magic number 2051, expected 2049 (IDX file of byte labels)");
 }
 
 TEST(BadDataset, HeaderSizesDisagreeWithTheFile) {
@@ -337,33 +342,37 @@ TEST(BadDataset, HeaderSizesDisagreeWithTheFile) {
   EXPECT_EQ(load_error("mnist", dir), "mnist: " + dir + "/t10k-images-idx3-ubyte: images are 32x32, expected 28x28");
   const std::string dir2 = mnist_dir({{"train-images-idx3-ubyte", idx_images(60000, 28, 28, 20 * 784)}});
   EXPECT_EQ(load_error("mnist", dir2), "mnist: " + dir2 +
-                                          "/train-images-idx3-ubyte: truncated: header declares 60000 images of 28x28 "
-                                          "(47040000 pixel bytes), file has 15680");
+                                           "/train-images-idx3-ubyte: truncated: header declares 60000 images of 28x28 "
+                                           "(47040000 pixel bytes), file has 15680");
 }
 
 TEST(BadDataset, TruncatedFile) {
   const std::string dir = mnist_dir({{"train-images-idx3-ubyte", idx_images(20, 28, 28, 20 * 784 - 1)}});
   EXPECT_EQ(load_error("mnist", dir), "mnist: " + dir +
-                                         "/train-images-idx3-ubyte: truncated: header declares 20 images of 28x28 "
-                                         "(15680 pixel bytes), file has 15679");
+                                          "/train-images-idx3-ubyte: truncated: header declares 20 images of 28x28 "
+                                          "(15680 pixel bytes), file has 15679");
   const std::string dir2 = mnist_dir({{"t10k-labels-idx1-ubyte", idx_labels(10, 7)}});
-  EXPECT_EQ(load_error("mnist", dir2), "mnist: " + dir2 + "/t10k-labels-idx1-ubyte: truncated: header declares 10 labels, file has 7");
+  EXPECT_EQ(load_error("mnist", dir2),
+            "mnist: " + dir2 + "/t10k-labels-idx1-ubyte: truncated: header declares 10 labels, file has 7");
   const std::string dir3 = mnist_dir({{"train-labels-idx1-ubyte", std::string("\0\0\x08", 3)}});
-  EXPECT_EQ(load_error("mnist", dir3), "mnist: " + dir3 + "/train-labels-idx1-ubyte: too short for an IDX label header (3 bytes, need 8)");
+  EXPECT_EQ(load_error("mnist", dir3),
+            "mnist: " + dir3 + "/train-labels-idx1-ubyte: too short for an IDX label header (3 bytes, need 8)");
 }
 
 TEST(BadDataset, OverLongFile) {
   const std::string dir = mnist_dir({{"train-labels-idx1-ubyte", idx_labels(20, 21)}});
   EXPECT_EQ(load_error("mnist", dir), "mnist: " + dir +
-                                         "/train-labels-idx1-ubyte: file is longer than its header declares (20 "
-                                         "labels): extra bytes after the data");
+                                          "/train-labels-idx1-ubyte: file is longer than its header declares (20 "
+                                          "labels): extra bytes after the data");
 }
 
 TEST(BadDataset, LabelOutOfRange) {
   const std::string dir = mnist_dir({{"train-labels-idx1-ubyte", idx_labels(20, 20, 10)}});
-  EXPECT_EQ(load_error("mnist", dir), "mnist: " + dir + "/train-labels-idx1-ubyte: label 10 at index 5 is outside 0..9");
+  EXPECT_EQ(load_error("mnist", dir),
+            "mnist: " + dir + "/train-labels-idx1-ubyte: label 10 at index 5 is outside 0..9");
   const std::string dir2 = cifar_dir({{"data_batch_3.bin", cifar_records(1) + cifar_records(1, char(200))}});
-  EXPECT_EQ(load_error("cifar10", dir2), "cifar10: " + dir2 + "/data_batch_3.bin: label 200 of record 1 is outside 0..9");
+  EXPECT_EQ(load_error("cifar10", dir2),
+            "cifar10: " + dir2 + "/data_batch_3.bin: label 200 of record 1 is outside 0..9");
 }
 
 TEST(BadDataset, ImageCountDiffersFromLabelCount) {
@@ -382,20 +391,20 @@ TEST(BadDataset, CorruptGzip) {
   const std::string cut = whole.substr(0, whole.size() - 12);
   const std::string dir2 = mnist_dir({{"train-images-idx3-ubyte.gz", cut}});
   EXPECT_EQ(load_error("mnist", dir2), "mnist: " + dir2 +
-                                          "/train-images-idx3-ubyte.gz: gzip data ends early (truncated .gz file) "
-                                          "(zlib: unexpected end of file)");
+                                           "/train-images-idx3-ubyte.gz: gzip data ends early (truncated .gz file) "
+                                           "(zlib: unexpected end of file)");
   // A gzip magic number followed by garbage.
   const std::string dir3 = mnist_dir({{"train-images-idx3-ubyte.gz", "\x1f\x8b not really gzip"}});
   EXPECT_EQ(load_error("mnist", dir3), "mnist: " + dir3 +
-                                          "/train-images-idx3-ubyte.gz: corrupt gzip data (zlib: unknown compression "
-                                          "method)");
+                                           "/train-images-idx3-ubyte.gz: corrupt gzip data (zlib: unknown compression "
+                                           "method)");
 }
 
 TEST(BadDataset, CifarSizeNotAMultipleOf3073) {
   const std::string dir = cifar_dir({{"test_batch.bin", cifar_records(2).substr(0, 3073 * 2 - 10)}});
   EXPECT_EQ(load_error("cifar10", dir), "cifar10: " + dir +
-                                           "/test_batch.bin: size 6136 is not a multiple of the 3073-byte record (1 "
-                                           "label byte + 3072 image bytes): truncated or not a CIFAR-10 binary file");
+                                            "/test_batch.bin: size 6136 is not a multiple of the 3073-byte record (1 "
+                                            "label byte + 3072 image bytes): truncated or not a CIFAR-10 binary file");
   const std::string dir2 = cifar_dir({{"data_batch_2.bin", ""}});
   EXPECT_EQ(load_error("cifar10", dir2), "cifar10: " + dir2 + "/data_batch_2.bin: file is empty");
 }
@@ -416,9 +425,7 @@ std::string plugin_error(const std::string& path, Registry* r = nullptr) {
   PluginLoader loader(r ? *r : own);
   try {
     loader.load(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
+  } catch (const Error& e) { return e.what(); }
   return "(no error)";
 }
 std::string test_plugin(const std::string& name) {
@@ -464,9 +471,11 @@ TEST(BadPlugin, DuplicateName) {
     loader.load(dup);
     FAIL() << "loaded";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "plugin " + dup + " failed while registering: plugin name clash: constraint "
-                                      "'test_identity' from " + dup + " is already registered by " + good +
-                                      "; remove one of the two files from the plugin directories");
+    EXPECT_EQ(std::string(e.what()), "plugin " + dup +
+                                         " failed while registering: plugin name clash: constraint "
+                                         "'test_identity' from " +
+                                         dup + " is already registered by " + good +
+                                         "; remove one of the two files from the plugin directories");
   }
 }
 
@@ -499,9 +508,7 @@ std::string train_error(const std::string& text) {
   auto e = build_experiment(g, registry());
   try {
     train(*e, g);
-  } catch (const TrainingDiverged& err) {
-    return err.what();
-  }
+  } catch (const TrainingDiverged& err) { return err.what(); }
   return "(no error)";
 }
 
@@ -527,9 +534,10 @@ TEST(BadNumbers, ExplodingInitialisationStopsTrainingNamingEpochAndStep) {
                         "[nodes.out]\nplugin = \"readout\"\ninput = \"rnn\"\n"
                         "[train]\nvalidation_size = 0\nbatch_size = 8\nepochs = 2\nclip_grad_norm = 0\n";
   const std::string e = train_error(g);  // the first forward pass overflows: NaN, signed by rounding
-  EXPECT_TRUE(std::regex_match(e, std::regex("training diverged: the loss is -?nan at epoch 1, minibatch 1 \\(step 1\\); "
-                                             "lower the learning rate, set train.clip_grad_norm, or check the data "
-                                             "for NaN")))
+  EXPECT_TRUE(
+      std::regex_match(e, std::regex("training diverged: the loss is -?nan at epoch 1, minibatch 1 \\(step 1\\); "
+                                     "lower the learning rate, set train.clip_grad_norm, or check the data "
+                                     "for NaN")))
       << e;
 }
 
@@ -537,7 +545,9 @@ TEST(BadNumbers, ExplodingInitialisationStopsTrainingNamingEpochAndStep) {
 // conductance cell with relu rates (unbounded) and no gradient clipping.
 std::string diverging_graph(const std::string& dir) {
   return "[optimizer]\nplugin = \"sgd\"\nlearning_rate = 100\n"
-         "[nodes.data]\nplugin = \"mnist\"\npath = \"" + dir + "\"\n"
+         "[nodes.data]\nplugin = \"mnist\"\npath = \"" +
+         dir +
+         "\"\n"
          "[nodes.rnn]\nplugin = \"conductance\"\nphi = \"relu\"\ninput = \"data\"\nhidden = 16\n"
          "[nodes.out]\nplugin = \"readout\"\ninput = \"rnn\"\n"
          "[train]\nvalidation_size = 0\nbatch_size = 8\nepochs = 5\nclip_grad_norm = 0\n";
@@ -574,7 +584,8 @@ TEST(BadNumbers, DivergedRunNamesOnlyACheckpointThatExists) {
 
 TEST(BadTask, OptionOutOfRange) {
   const std::string g = graph_with("plugin = \"mnist\"", "plugin = \"flip_flop\"\npulse_probability = 1.5");
-  EXPECT_EQ(parse_error(g), "g.toml:5:21: option 'pulse_probability' of node 'data' (dataset 'flip_flop') is 1.5, allowed in [0, 1]");
+  EXPECT_EQ(parse_error(g),
+            "g.toml:5:21: option 'pulse_probability' of node 'data' (dataset 'flip_flop') is 1.5, allowed in [0, 1]");
 }
 
 TEST(BadTask, CoherenceOutsideZeroOne) {
@@ -584,8 +595,10 @@ TEST(BadTask, CoherenceOutsideZeroOne) {
 
 TEST(BadTask, ResponseNotLongerThanGrace) {
   const std::string g = graph_with("plugin = \"mnist\"", "plugin = \"working_memory\"\nresponse_ms = 60.0");
-  EXPECT_EQ(build_error(g), "g.toml:5:15: working_memory: the response period (3 steps) must be longer than grace_ms (5 steps at dt_ms 20): "
-                           "lengthen it or lower grace_ms");
+  EXPECT_EQ(
+      build_error(g),
+      "g.toml:5:15: working_memory: the response period (3 steps) must be longer than grace_ms (5 steps at dt_ms 20): "
+      "lengthen it or lower grace_ms");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -619,9 +632,11 @@ TEST(TrainRunner, UnknownPlugin) {
   Outcome o = train(graph_with("plugin = \"rate\"", "plugin = \"rnn\""), {}, &path);
   EXPECT_EQ(o.exit_code, 1) << o.out << o.err;
   EXPECT_EQ(o.err_lines(), 1) << o.err;
-  EXPECT_EQ(o.last_err_line(), "error: " + path +
-                                   ":6:10: unknown plugin 'rnn' for node 'rnn' (known cells: adaptive_rate, conductance, gru, leaky, "
-                                   "lstm, rate, vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, flip_flop, mnist, perceptual_decision, working_memory; and \"readout\")");
+  EXPECT_EQ(o.last_err_line(),
+            "error: " + path +
+                ":6:10: unknown plugin 'rnn' for node 'rnn' (known cells: adaptive_rate, conductance, gru, leaky, "
+                "lstm, rate, vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, flip_flop, mnist, "
+                "perceptual_decision, working_memory; and \"readout\")");
 }
 
 TEST(TrainRunner, TruncatedDatasetFile) {
@@ -674,10 +689,12 @@ TEST(TrainRunner, BadPluginInPluginDir) {
             std::string::npos)
       << o.out;
   EXPECT_EQ(o.err_lines(), 1) << o.err;
-  EXPECT_EQ(o.last_err_line(), "error: " + path +
-                                   ":6:10: unknown plugin 'test_identity' for node 'rnn' (known cells: adaptive_rate, conductance, "
-                                   "gru, leaky, lstm, rate, vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, flip_flop, mnist, perceptual_decision, working_memory; and "
-                                   "\"readout\")");
+  EXPECT_EQ(o.last_err_line(),
+            "error: " + path +
+                ":6:10: unknown plugin 'test_identity' for node 'rnn' (known cells: adaptive_rate, conductance, "
+                "gru, leaky, lstm, rate, vanilla; datasets: adding, cifar10, context_integration, fashion_mnist, "
+                "flip_flop, mnist, perceptual_decision, working_memory; and "
+                "\"readout\")");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -706,9 +723,7 @@ std::string replay_graph(const std::string& text) {
   Graph g;
   try {
     g = parse_graph_text(text, "fuzz.toml", overrides, registry());
-  } catch (const Error& e) {
-    return e.what();
-  }
+  } catch (const Error& e) { return e.what(); }
   Graph again = parse_graph_text(g.resolved_toml, "resolved.toml", {}, registry());
   EXPECT_EQ(again.resolved_toml, g.resolved_toml);
   return "";
@@ -759,8 +774,10 @@ TEST(FuzzRegressions, EveryFindingIsAnErrorNotACrash) {
       if (crashes([&] { replay(); })) {
         const auto known_crashes = needs_fix();
         auto known = known_crashes.find(key);
-        if (known == known_crashes.end()) ADD_FAILURE() << f << " crashes the Bazel-built code";
-        else skipped.push_back(key + " (needs fix: " + known->second + ")");
+        if (known == known_crashes.end())
+          ADD_FAILURE() << f << " crashes the Bazel-built code";
+        else
+          skipped.push_back(key + " (needs fix: " + known->second + ")");
         continue;
       }
       const std::string e = replay();

@@ -71,7 +71,8 @@ TEST(Gemm, SerialAndPackedFromTwoThreadsMatchEigen) {
           if (rep == 19) c[i] = out;
         }
       for (int i = 0; i < 2; ++i)
-        EXPECT_LT((c[i] - expect[i]).cwiseAbs().maxCoeff(), 1e-4) << "packed " << packed << " acc " << acc << " rows " << rows[i];
+        EXPECT_LT((c[i] - expect[i]).cwiseAbs().maxCoeff(), 1e-4)
+            << "packed " << packed << " acc " << acc << " rows " << rows[i];
     }
 }
 
@@ -190,8 +191,8 @@ TEST_F(PluginsLoaded, ChunkedRecurrenceMatchesOneChunk) {
   EXPECT_NEAR(one.first, two.first, 1e-5 * std::abs(one.first));
   ASSERT_EQ(one.second.size(), two.second.size());
   for (size_t i = 0; i < one.second.size(); ++i)
-    EXPECT_LT((one.second[i] - two.second[i]).cwiseAbs().maxCoeff(),
-              1e-5 * (1 + one.second[i].cwiseAbs().maxCoeff())) << "parameter " << i;
+    EXPECT_LT((one.second[i] - two.second[i]).cwiseAbs().maxCoeff(), 1e-5 * (1 + one.second[i].cwiseAbs().maxCoeff()))
+        << "parameter " << i;
 
   set_compute_threads(2);
   GradientCheckSettings s;
@@ -225,9 +226,7 @@ TEST_F(PluginsLoaded, AnErrorInsideTheParallelRecurrenceIsRethrown) {
   try {
     layer.forward(x.data(), T, B);
     ADD_FAILURE() << "no exception";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("failed on purpose"), std::string::npos);
-  }
+  } catch (const Error& e) { EXPECT_NE(std::string(e.what()).find("failed on purpose"), std::string::npos); }
   set_compute_threads(0);
 }
 
@@ -292,8 +291,8 @@ TEST_F(PluginsLoaded, LastPoolingReadsOnlyTheLastStepsGradient) {
 }
 
 // A layer of one combination with default options (a conductance gate gets a constant A).
-std::unique_ptr<RecurrentLayer> make_combination(const Registry& r, const std::string& cell,
-                                                 const std::string& gate, int h, int f, Rng& rng) {
+std::unique_ptr<RecurrentLayer> make_combination(const Registry& r, const std::string& cell, const std::string& gate,
+                                                 int h, int f, Rng& rng) {
   auto make_gate = [&]() -> std::unique_ptr<Gate> {
     if (gate.empty()) return nullptr;
     return r.create<Gate>(gate, Options(r.get("gate", gate).schema));

@@ -22,9 +22,7 @@ class GraphParser : public ::testing::Test {
   std::string error(const std::string& text, const std::vector<std::string>& overrides = {}) {
     try {
       parse(text, overrides);
-    } catch (const Error& e) {
-      return e.what();
-    }
+    } catch (const Error& e) { return e.what(); }
     return "(no error)";
   }
   Registry registry_;
@@ -123,8 +121,7 @@ TEST_F(GraphParser, UnknownKeyNamesPosition) {
 TEST_F(GraphParser, WrongTypeAndRangeNamePosition) {
   std::string t = kValid;
   t.replace(t.find("epochs = 3"), 10, "epochs = \"3\"");
-  EXPECT_NE(error(t).find("g.toml:3:10: option 'epochs' of [train] must be an integer"), std::string::npos)
-      << error(t);
+  EXPECT_NE(error(t).find("g.toml:3:10: option 'epochs' of [train] must be an integer"), std::string::npos) << error(t);
   std::string t2 = kValid;
   t2.replace(t2.find("hidden = 16"), 11, "hidden = -4");
   EXPECT_NE(error(t2).find("g.toml:12:10: 'hidden' of node 'rnn' is -4"), std::string::npos) << error(t2);

@@ -13,7 +13,8 @@ namespace {
 
 void expect_ticks(const Ticks& t, const std::vector<double>& expected) {
   ASSERT_EQ(t.values.size(), expected.size()) << "first tick " << (t.values.empty() ? NAN : t.values[0]);
-  for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(t.values[i], expected[i], 1e-12 * std::abs(expected[i]) + 1e-300);
+  for (size_t i = 0; i < expected.size(); ++i)
+    EXPECT_NEAR(t.values[i], expected[i], 1e-12 * std::abs(expected[i]) + 1e-300);
   EXPECT_LE(t.lo, t.values.front());
   EXPECT_GE(t.hi, t.values.back());
 }
@@ -53,8 +54,8 @@ TEST(NiceTicks, StepsAreOneTwoFive) {
   for (double hi : {0.013, 0.7, 3.3, 47.0, 1234.0, 9.9e5}) {
     const Ticks t = nice_ticks(0, hi);
     const double mantissa = t.step / std::pow(10.0, std::floor(std::log10(t.step) + 1e-9));
-    EXPECT_TRUE(std::abs(mantissa - 1) < 1e-9 || std::abs(mantissa - 2) < 1e-9 ||
-                std::abs(mantissa - 2.5) < 1e-9 || std::abs(mantissa - 5) < 1e-9)
+    EXPECT_TRUE(std::abs(mantissa - 1) < 1e-9 || std::abs(mantissa - 2) < 1e-9 || std::abs(mantissa - 2.5) < 1e-9 ||
+                std::abs(mantissa - 5) < 1e-9)
         << "hi " << hi << " step " << t.step;
     EXPECT_GE(t.values.size(), 3u) << "hi " << hi;
     EXPECT_LE(t.values.size(), 8u) << "hi " << hi;
@@ -77,7 +78,8 @@ TextSize monospace(const std::string& s) { return {7.0 * s.size(), 13}; }
 std::vector<std::string> sweep_labels() {
   std::vector<std::string> labels;
   for (const char* mode : {"fixed_dale", "soft_dale", "no_dale", "varying_dale", "learned"})
-    for (const char* lambda : {"0.01", "0.1"}) labels.push_back(std::string("varying_dale/") + mode + "_lambda_" + lambda);
+    for (const char* lambda : {"0.01", "0.1"})
+      labels.push_back(std::string("varying_dale/") + mode + "_lambda_" + lambda);
   return labels;
 }
 
@@ -123,12 +125,11 @@ TEST(CategoryLayout, OverlapTestDetectsOverlap) {
 std::string xml_error(const std::string& svg) {
   const std::string path = testing::temp_dir("plot_test") + "/figure.svg";
   testing::write_file(path, svg);
-  const auto outcome = testing::run(
-      {"/usr/bin/python3", "-c",
-       "import sys, xml.dom.minidom\n"
-       "d = xml.dom.minidom.parse(sys.argv[1])\n"
-       "assert d.documentElement.tagName == 'svg', d.documentElement.tagName\n",
-       path});
+  const auto outcome = testing::run({"/usr/bin/python3", "-c",
+                                     "import sys, xml.dom.minidom\n"
+                                     "d = xml.dom.minidom.parse(sys.argv[1])\n"
+                                     "assert d.documentElement.tagName == 'svg', d.documentElement.tagName\n",
+                                     path});
   return outcome.exit_code == 0 ? "" : outcome.err;
 }
 
@@ -148,7 +149,8 @@ void expect_png(const std::string& png, uint32_t width, uint32_t height) {
 
 Figure learning_curve() {
   Figure f("Accuracy", "epoch", "accuracy");
-  f.line({"train", {1, 2, 3, 4, 5}, {0.37, 0.61, 0.74, 0.85, 0.93}}).line({"test", {1, 2, 3, 4, 5}, {0.35, 0.58, 0.7, 0.8, 0.88}});
+  f.line({"train", {1, 2, 3, 4, 5}, {0.37, 0.61, 0.74, 0.85, 0.93}})
+      .line({"test", {1, 2, 3, 4, 5}, {0.35, 0.58, 0.7, 0.8, 0.88}});
   return f;
 }
 
@@ -199,7 +201,8 @@ TEST(Figure, MismatchedCategoriesAreRefused) {
 }
 
 TEST(LegacyPlots, ReturnWellFormedSvg) {
-  EXPECT_EQ(xml_error(line_plot_svg("Loss <&>", "epoch", "loss", {{"train", {1, 2}, {0.5, 0.4}}, {"test", {}, {}}})), "");
+  EXPECT_EQ(xml_error(line_plot_svg("Loss <&>", "epoch", "loss", {{"train", {1, 2}, {0.5, 0.4}}, {"test", {}, {}}})),
+            "");
   EXPECT_EQ(xml_error(scatter_svg("eig", {0.5, -0.2}, {0.1, 0.3}, true, "real", "imaginary")), "");
   EXPECT_EQ(xml_error(histogram_svg("sv", {1, 2, 2, 3, 3, 3}, 30, "singular value")), "");
   EXPECT_EQ(xml_error(bar_chart_svg("Sweep", sweep_labels(), std::vector<double>(10, 90), std::vector<double>(10, 1),
@@ -230,8 +233,11 @@ TEST(Figure, Gallery) {
   dots.category_points(sweep_labels(), means, errors);
   gallery.emplace_back("sweep_points", dots);
   std::vector<double> re, im;
-  for (int k = 0; k < 200; ++k) re.push_back(0.9 * std::cos(k * 2.4) * std::sqrt(k / 200.0)), im.push_back(0.9 * std::sin(k * 2.4) * std::sqrt(k / 200.0));
-  gallery.emplace_back("eigenvalues", scatter_plot("Layer rnn: eigenvalues of effective W", re, im, true, "real", "imaginary"));
+  for (int k = 0; k < 200; ++k)
+    re.push_back(0.9 * std::cos(k * 2.4) * std::sqrt(k / 200.0)),
+        im.push_back(0.9 * std::sin(k * 2.4) * std::sqrt(k / 200.0));
+  gallery.emplace_back("eigenvalues",
+                       scatter_plot("Layer rnn: eigenvalues of effective W", re, im, true, "real", "imaginary"));
   std::vector<double> singular;
   for (int k = 0; k < 128; ++k) singular.push_back(1.5 * std::exp(-k / 40.0));
   gallery.emplace_back("singular_values", histogram_plot("Layer rnn: singular values", singular, 30, "singular value"));
@@ -240,7 +246,8 @@ TEST(Figure, Gallery) {
   for (int k = 0; k < 24; ++k) {
     Series s;
     const double c = -0.5 + k / 23.0;
-    for (int t = 0; t < 40; ++t) s.x.push_back(c * (1 - std::exp(-t / 10.0))), s.y.push_back(0.3 * std::sin(t / 12.0) + 0.02 * k);
+    for (int t = 0; t < 40; ++t)
+      s.x.push_back(c * (1 - std::exp(-t / 10.0))), s.y.push_back(0.3 * std::sin(t / 12.0) + 0.02 * k);
     paths.push_back(s);
     coherence.push_back(c);
   }
@@ -256,11 +263,15 @@ TEST(Figure, Gallery) {
   for (int k = 0; k < 16; ++k) {
     Trajectory t;
     t.group = k % 2;
-    for (int step = 0; step < 30; ++step) t.x.push_back((k % 2 ? 1 : -1) * (1 - std::exp(-step / 8.0)) + 0.03 * k), t.y.push_back(0.5 * std::sin(step / 9.0) + 0.02 * k);
+    for (int step = 0; step < 30; ++step)
+      t.x.push_back((k % 2 ? 1 : -1) * (1 - std::exp(-step / 8.0)) + 0.03 * k),
+          t.y.push_back(0.5 * std::sin(step / 9.0) + 0.02 * k);
     grouped.push_back(t);
   }
-  gallery.emplace_back("fixed_points", trajectories_plot("fixed points: 2 stable (filled), 1 unstable (open)", "PC 1", "PC 2", grouped,
-                                                         {"choice 1", "choice 2"}, {{-1, 0.3, true, ""}, {1.1, 0.4, true, ""}, {0, 0.2, false, "1"}}));
+  gallery.emplace_back(
+      "fixed_points",
+      trajectories_plot("fixed points: 2 stable (filled), 1 unstable (open)", "PC 1", "PC 2", grouped,
+                        {"choice 1", "choice 2"}, {{-1, 0.3, true, ""}, {1.1, 0.4, true, ""}, {0, 0.2, false, "1"}}));
   for (const auto& [name, figure] : gallery) {
     figure.write(dir + "/" + name);
     EXPECT_EQ(xml_error(testing::read_file(dir + "/" + name + ".svg")), "") << name;

@@ -15,9 +15,7 @@ std::string plugin(const std::string& name) { return testing::runfile("tests/plu
 std::string load_error(PluginLoader& loader, const std::string& path) {
   try {
     loader.load(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
+  } catch (const Error& e) { return e.what(); }
   return "";
 }
 

@@ -112,9 +112,7 @@ TEST_F(Resume, WithRecurrentNoiseResumedMatchesUninterrupted) {
 
 // Stopped right after an epoch's shuffle, before its first minibatch: the resumed run must
 // keep that epoch's order, not shuffle again (a bug found by interrupting the train runner).
-TEST_F(Resume, StoppedAtAnEpochBoundaryAndResumedMatchesUninterrupted) {
-  check_resume(registry_, graph_, 20, 1, 0);
-}
+TEST_F(Resume, StoppedAtAnEpochBoundaryAndResumedMatchesUninterrupted) { check_resume(registry_, graph_, 20, 1, 0); }
 
 // A hard kill (no chance to save anything) loses at most train.checkpoint_every minibatches:
 // the periodic checkpoint inside the epoch resumes to the uninterrupted run's numbers.
@@ -194,11 +192,15 @@ TEST_F(Resume, NpzIsAZipOfNpyFiles) {
        path});
   ASSERT_EQ(zip.exit_code, 0) << zip.err;
   EXPECT_EQ(zip.out, std::to_string(2 * e->model.layer(0).parameters().all().size() +
-                                    e->model.readout().parameters().all().size()) + "\n");
+                                    e->model.readout().parameters().all().size()) +
+                         "\n");
   // A flipped data byte is caught by the same reader.
   bytes[bytes.find("\x93NUMPY") + 200] ^= 0x01;
   testing::write_file(path, bytes);
-  EXPECT_NE(testing::run({"/usr/bin/python3", "-c", "import sys, zipfile\nsys.exit(zipfile.ZipFile(sys.argv[1]).testzip() is not None)", path}).exit_code, 0);
+  EXPECT_NE(testing::run({"/usr/bin/python3", "-c",
+                          "import sys, zipfile\nsys.exit(zipfile.ZipFile(sys.argv[1]).testzip() is not None)", path})
+                .exit_code,
+            0);
 }
 
 TEST(Npz, RefusesWhatItsZipFieldsCannotHold) {

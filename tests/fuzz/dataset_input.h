@@ -37,9 +37,8 @@ inline const std::vector<std::string>& idx_files() {
   return f;
 }
 inline const std::vector<std::string>& cifar10_files() {
-  static const std::vector<std::string> f = {"data_batch_1.bin", "data_batch_2.bin",
-                                             "data_batch_3.bin", "data_batch_4.bin",
-                                             "data_batch_5.bin", "test_batch.bin"};
+  static const std::vector<std::string> f = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+                                             "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"};
   return f;
 }
 
@@ -55,8 +54,7 @@ struct DatasetInput {
   std::vector<DatasetFile> files;  // only the files present
 };
 
-inline DatasetInput decode_dataset_input(const uint8_t* data, size_t size,
-                                         const std::vector<std::string>& names) {
+inline DatasetInput decode_dataset_input(const uint8_t* data, size_t size, const std::vector<std::string>& names) {
   DatasetInput in;
   auto byte = [&](size_t i) { return i < size ? data[i] : uint8_t(0); };
   static const char* const kSequences[] = {"rows", "pixels", "permuted_pixels", "rows"};
@@ -68,23 +66,21 @@ inline DatasetInput decode_dataset_input(const uint8_t* data, size_t size,
   size_t at = 4;
   for (size_t k = 0; k < names.size(); ++k) {
     if (at + 4 > size) break;
-    const uint32_t length = uint32_t(data[at]) | uint32_t(data[at + 1]) << 8 |
-                            uint32_t(data[at + 2]) << 16 | uint32_t(data[at + 3]) << 24;
+    const uint32_t length =
+        uint32_t(data[at]) | uint32_t(data[at + 1]) << 8 | uint32_t(data[at + 2]) << 16 | uint32_t(data[at + 3]) << 24;
     at += 4;
     const size_t n = std::min<size_t>(length, size - at);
     const bool gz = k < 4 && (byte(0) >> (4 + k) & 1);
-    in.files.push_back({names[k] + (gz ? ".gz" : ""),
-                        std::string(reinterpret_cast<const char*>(data + at), n)});
+    in.files.push_back({names[k] + (gz ? ".gz" : ""), std::string(reinterpret_cast<const char*>(data + at), n)});
     at += n;
   }
   return in;
 }
 
 // The inverse, for writing seeds and tests: `files` in the order of `names` (all present).
-inline std::string encode_dataset_input(const std::vector<std::string>& files,
-                                        const std::string& sequence = "rows",
-                                        bool per_channel = false, int train_limit = 0,
-                                        int test_limit = 0, unsigned gz_mask = 0) {
+inline std::string encode_dataset_input(const std::vector<std::string>& files, const std::string& sequence = "rows",
+                                        bool per_channel = false, int train_limit = 0, int test_limit = 0,
+                                        unsigned gz_mask = 0) {
   std::string s;
   const int seq = sequence == "pixels" ? 1 : sequence == "permuted_pixels" ? 2 : 0;
   s += char(seq | (per_channel ? 4 : 0) | int(gz_mask << 4));
@@ -115,8 +111,8 @@ inline void write_dataset_input(const std::string& dir, const DatasetInput& in) 
 // Error is the only acceptable failure: anything else escapes). Aborts (a finding) when a
 // loaded dataset breaks its contract: labels outside 0..classes-1, non-finite inputs, or
 // out-of-range indices accepted.
-inline std::string load_dataset_input(const Registry& registry, const std::string& name,
-                                      const std::string& dir, const DatasetInput& in) {
+inline std::string load_dataset_input(const Registry& registry, const std::string& name, const std::string& dir,
+                                      const DatasetInput& in) {
   const OptionSchema& schema = registry.get("dataset", name).schema;
   Options options(schema, SourcePosition{"fuzz.toml", 1, 1});
   options.set(schema, "path", dir, {}, "fuzz");
@@ -128,9 +124,7 @@ inline std::string load_dataset_input(const Registry& registry, const std::strin
   std::unique_ptr<Dataset> data = registry.create<Dataset>(name, options);
   try {
     data->load();
-  } catch (const Error& e) {
-    return e.what();
-  }
+  } catch (const Error& e) { return e.what(); }
   const int T = data->steps(), F = data->features(), classes = data->classes();
   for (Split split : {Split::kTrain, Split::kTest}) {
     const int64_t n = data->size(split);
@@ -151,8 +145,7 @@ inline std::string load_dataset_input(const Registry& registry, const std::strin
     try {
       data->batch(split, &outside, 1, x.data(), y.data());
       std::abort();
-    } catch (const Error&) {
-    }
+    } catch (const Error&) {}
   }
   if (data->describe().empty()) std::abort();
   return "";

@@ -6,6 +6,7 @@ void register_nothing(biornn::Registry*) {}
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) const BiornnPluginInfo* biornn_plugin_entry() {
-  static const BiornnPluginInfo info{BIORNN_PLUGIN_API_VERSION + 41, nullptr, "wrong_version", "0.1", &register_nothing};
+  static const BiornnPluginInfo info{BIORNN_PLUGIN_API_VERSION + 41, nullptr, "wrong_version", "0.1",
+                                     &register_nothing};
   return &info;
 }

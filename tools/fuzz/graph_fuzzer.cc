@@ -69,22 +69,21 @@ Registry& registry() {
                        .add_float("init_scale", 1.0, "weights", 0, 100)
                        .add_float("forget_bias", 0.0, "forget gate bias", -100, 100));
     // Gates.
-    stand_in<Gate>(*reg, "learned",
-                   OptionSchema()
-                       .add_float("bias_init", 0.0, "initial b_z")
-                       .add_float("init_scale", 1.0, "weights", 0, 100));
+    stand_in<Gate>(
+        *reg, "learned",
+        OptionSchema().add_float("bias_init", 0.0, "initial b_z").add_float("init_scale", 1.0, "weights", 0, 100));
     stand_in<Gate>(*reg, "fixed",
                    OptionSchema()
                        .add_float("dt", 1.0, "time step", 0, 1, true)
                        .add_float("G_b", 0.0, "initial G_b")
                        .add_bool("learnable", true, "train G_b"));
-    stand_in<Gate>(*reg, "conductance",
-                   OptionSchema()
-                       .add_float("dt", 1.0, "time step", 0, 1, true)
-                       .add_string("phi_z", "sigmoid", "conductance nonlinearity",
-                                   {"sigmoid", "softplus", "relu", "tanh"})
-                       .add_float("G_b", -2.0, "initial baseline")
-                       .add_float("init_scale", 1.0, "P_in", 0, 100));
+    stand_in<Gate>(
+        *reg, "conductance",
+        OptionSchema()
+            .add_float("dt", 1.0, "time step", 0, 1, true)
+            .add_string("phi_z", "sigmoid", "conductance nonlinearity", {"sigmoid", "softplus", "relu", "tanh"})
+            .add_float("G_b", -2.0, "initial baseline")
+            .add_float("init_scale", 1.0, "P_in", 0, 100));
     // Scalings.
     for (const char* name : {"constant", "presynaptic", "postsynaptic", "full", "ei"})
       stand_in<Scaling>(*reg, name, scaling_schema());
@@ -96,8 +95,7 @@ Registry& registry() {
                              .add_string("mode", "abs", "enforcement", {"abs", "clip", "frozen_signs"})
                              .add_float("spectral_radius", 1.0, "radius", 0, 1e3, true)
                              .add_bool("balanced", true, "balanced initialisation"));
-    stand_in<Constraint>(*reg, "nonnegative",
-                         OptionSchema().add_string("mode", "abs", "enforcement", {"abs", "clip"}));
+    stand_in<Constraint>(*reg, "nonnegative", OptionSchema().add_string("mode", "abs", "enforcement", {"abs", "clip"}));
     // Datasets: the real schema.
     for (const char* name : {"mnist", "fashion_mnist", "cifar10"})
       stand_in<Dataset>(*reg, name, datasets::image_sequence_schema());
@@ -118,15 +116,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   biornn::Graph g;
   try {
     g = biornn::parse_graph_text(text, "fuzz.toml", overrides, biornn::registry());
-  } catch (const biornn::Error&) {
-    return 0;
-  }
+  } catch (const biornn::Error&) { return 0; }
   // The resolved graph must be a valid graph that resolves to itself.
   try {
     biornn::Graph again = biornn::parse_graph_text(g.resolved_toml, "resolved.toml", {}, biornn::registry());
     if (again.resolved_toml != g.resolved_toml) {
-      std::fprintf(stderr, "resolved graph changes when parsed again:\n%s\n---\n%s\n",
-                   g.resolved_toml.c_str(), again.resolved_toml.c_str());
+      std::fprintf(stderr, "resolved graph changes when parsed again:\n%s\n---\n%s\n", g.resolved_toml.c_str(),
+                   again.resolved_toml.c_str());
       std::abort();
     }
   } catch (const biornn::Error& e) {

@@ -23,8 +23,8 @@ class AdaptiveRateCell : public StepCell {
         tau_a_(float(o.get_float("tau_a"))),
         beta_(float(o.get_float("beta"))) {}
 
-  bool reads_gate() const override { return true; }  // z = 1 without a gate
-  int state_variables() const override { return 2; }   // h and a
+  bool reads_gate() const override { return true; }   // z = 1 without a gate
+  int state_variables() const override { return 2; }  // h and a
   std::vector<std::string> unit_parameters() const override { return {"log_tau_a", "log_beta"}; }
 
   void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
@@ -65,8 +65,7 @@ class AdaptiveRateCell : public StepCell {
     const auto da = s.d_s.rightCols(h).array();  // dLoss/d a_t through step t+1
     // Per-unit parameters: a_t depends on alpha = 1/tau_a and beta.
     // d alpha / d log_tau_a = -alpha (1 - alpha); d beta / d log_beta = beta.
-    s.d_unit.leftCols(h).array() =
-        (da * (h_now.rowwise() * m.beta - a_prev)).rowwise() * (-m.alpha * (1.0f - m.alpha));
+    s.d_unit.leftCols(h).array() = (da * (h_now.rowwise() * m.beta - a_prev)).rowwise() * (-m.alpha * (1.0f - m.alpha));
     s.d_unit.rightCols(h).array() = (da * h_now).rowwise() * (m.alpha * m.beta);
     // Everything that reaches h_t: the rate, h_{t+1}, and a_t = ... + alpha beta h_t.
     m.dh = s.d_r.array() + s.d_s.leftCols(h).array() + da.rowwise() * (m.alpha * m.beta);

@@ -24,7 +24,6 @@ OnednnRnnCell::OnednnRnnCell(std::string name, int gates, int bias_rows, bool ce
       engine_(dnnl::engine::kind::cpu, 0),
       stream_(engine_) {}
 
-
 void OnednnRnnCell::set_shape(int hidden, int features) {
   hidden_ = hidden;
   features_ = features;
@@ -85,8 +84,7 @@ OnednnRnnCell::Plan& OnednnRnnCell::plan(int steps, int batch) {
   return plans_.emplace(key, std::move(p)).first->second;
 }
 
-void OnednnRnnCell::forward_sequence(const ParameterSet& params, const float* x, int steps, int batch,
-                                     float* r) {
+void OnednnRnnCell::forward_sequence(const ParameterSet& params, const float* x, int steps, int batch, float* r) {
   try {
     Plan& p = plan(steps, batch);
     to_plain(params, data(wl_plain_), data(wi_plain_), data(bias_plain_));
@@ -95,21 +93,16 @@ void OnednnRnnCell::forward_sequence(const ParameterSet& params, const float* x,
     reorder(bias_plain_, p.fwd_bias);
     memory src(p.fwd_pd.src_layer_desc(), engine_, const_cast<float*>(x));
     memory dst(p.fwd_pd.dst_layer_desc(), engine_, p.dst.data());
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC_LAYER, src},
-                                         {DNNL_ARG_SRC_ITER, p.src_iter},
-                                         {DNNL_ARG_WEIGHTS_LAYER, p.fwd_wl},
-                                         {DNNL_ARG_WEIGHTS_ITER, p.fwd_wi},
-                                         {DNNL_ARG_BIAS, p.fwd_bias},
-                                         {DNNL_ARG_DST_LAYER, dst},
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC_LAYER, src},          {DNNL_ARG_SRC_ITER, p.src_iter},
+                                         {DNNL_ARG_WEIGHTS_LAYER, p.fwd_wl}, {DNNL_ARG_WEIGHTS_ITER, p.fwd_wi},
+                                         {DNNL_ARG_BIAS, p.fwd_bias},        {DNNL_ARG_DST_LAYER, dst},
                                          {DNNL_ARG_WORKSPACE, p.workspace}};
     if (cell_state_) args.insert({DNNL_ARG_SRC_ITER_C, p.src_iter_c});
     p.fwd.execute(stream_, args);
     stream_.wait();
     std::copy(p.dst.begin(), p.dst.end(), r);
     last_ = &p;
-  } catch (const dnnl::error& e) {
-    throw Error("cell " + name_ + ": oneDNN forward failed: " + e.what());
-  }
+  } catch (const dnnl::error& e) { throw Error("cell " + name_ + ": oneDNN forward failed: " + e.what()); }
 }
 
 void OnednnRnnCell::backward_sequence(ParameterSet& params, const float* x, const float* d_r, float* d_x) {
@@ -151,9 +144,7 @@ void OnednnRnnCell::backward_sequence(ParameterSet& params, const float* x, cons
     from_plain(data(dwl_plain_), data(dwi_plain_), data(dbias_plain_), params);
     if (d_x)
       for (size_t i = 0; i < p.diff_src.size(); ++i) d_x[i] += p.diff_src[i];
-  } catch (const dnnl::error& e) {
-    throw Error("cell " + name_ + ": oneDNN backward failed: " + e.what());
-  }
+  } catch (const dnnl::error& e) { throw Error("cell " + name_ + ": oneDNN backward failed: " + e.what()); }
 }
 
 }  // namespace biornn

@@ -21,7 +21,6 @@ namespace biornn {
 
 class OnednnRnnCell : public SequenceCell {
  public:
-
   void forward_sequence(const ParameterSet& params, const float* x, int steps, int batch, float* r) override;
   void backward_sequence(ParameterSet& params, const float* x, const float* d_r, float* d_x) override;
 
@@ -43,8 +42,7 @@ class OnednnRnnCell : public SequenceCell {
   };
   virtual Descriptors make_descriptors(const Descs& d, const dnnl::engine& engine) const = 0;
   // Effective parameters -> plain ldigo weights [F][gates*H], [H][gates*H] and the ldgo bias.
-  virtual void to_plain(const ParameterSet& params, float* weights_layer, float* weights_iter,
-                        float* bias) const = 0;
+  virtual void to_plain(const ParameterSet& params, float* weights_layer, float* weights_iter, float* bias) const = 0;
   // Plain gradients -> added to the parameters' grad.
   virtual void from_plain(const float* d_weights_layer, const float* d_weights_iter, const float* d_bias,
                           ParameterSet& params) const = 0;

@@ -157,19 +157,22 @@ void register_conductance(Registry* r) {
       "voltage cell, implicit Euler: V = (V + dt (W r + P x + b)) / (1 + dt z), r = phi(V); "
       "optional reversal-potential drive g_E (E_E - V) + g_I (E_I - V)",
       OptionSchema()
-          .add_float("dt", 1.0, "integration time step (the leak/gate term z is implicit, so any dt > 0 is stable)",
-                     0, 100, true)
-          .add_string("phi", "tanh", "rate nonlinearity r = phi(V) (with reversal = true use sigmoid, "
-                      "softplus or relu so conductances stay >= 0)", activation_names())
+          .add_float("dt", 1.0, "integration time step (the leak/gate term z is implicit, so any dt > 0 is stable)", 0,
+                     100, true)
+          .add_string("phi", "tanh",
+                      "rate nonlinearity r = phi(V) (with reversal = true use sigmoid, "
+                      "softplus or relu so conductances stay >= 0)",
+                      activation_names())
           .add_float("init_scale", 1.0, "W, P, b start U(-s/sqrt(H), s/sqrt(H))", 0, 100)
           .add_bool("reversal", false,
                     "reversal-potential form: recurrent drive g_E (E_E - V) + g_I (E_I - V) with "
                     "g_E = max(W,0) r, g_I = max(-W,0) r (W's sign gives the synapse type; use a dale "
                     "constraint on W for per-sender types)")
-          .add_string("reversal_scheme", "implicit",
-                      "implicit: conductances at t, V = (V + dt (g_E E_E + g_I E_I + I)) / (1 + dt (z + g_E + g_I)), "
-                      "stable for any dt; explicit: drive g (E - V) at V_{t-1}, unstable once dt (g_E + g_I) > 2 + dt z",
-                      {"implicit", "explicit"})
+          .add_string(
+              "reversal_scheme", "implicit",
+              "implicit: conductances at t, V = (V + dt (g_E E_E + g_I E_I + I)) / (1 + dt (z + g_E + g_I)), "
+              "stable for any dt; explicit: drive g (E - V) at V_{t-1}, unstable once dt (g_E + g_I) > 2 + dt z",
+              {"implicit", "explicit"})
           .add_float("E_E", 1.0, "excitatory reversal potential (reversal = true only)", -100, 100)
           .add_float("E_I", -1.0, "inhibitory reversal potential (reversal = true only)", -100, 100),
       [](const Options& o) { return std::make_unique<ConductanceCell>(o); });

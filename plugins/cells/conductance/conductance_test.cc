@@ -92,12 +92,17 @@ double forward_difference(const Settings& s, bool fixed_gate) {
         for (int f = 0; f < F; ++f) in += P(i, f) * x(t * B + n, f);
         for (int j = 0; j < H; ++j) {
           rec += W(i, j) * r[j];
-          if (W(i, j) > 0) ge += W(i, j) * r[j];
-          else gi += -W(i, j) * r[j];
+          if (W(i, j) > 0)
+            ge += W(i, j) * r[j];
+          else
+            gi += -W(i, j) * r[j];
         }
-        if (!rev) nv[i] = (v[i] + dt * (rec + in)) / (1.0f + dt * z[i]);
-        else if (implicit) nv[i] = (v[i] + dt * (ge * ee + gi * ei + in)) / (1.0f + dt * (z[i] + ge + gi));
-        else nv[i] = (v[i] + dt * (ge * (ee - v[i]) + gi * (ei - v[i]) + in)) / (1.0f + dt * z[i]);
+        if (!rev)
+          nv[i] = (v[i] + dt * (rec + in)) / (1.0f + dt * z[i]);
+        else if (implicit)
+          nv[i] = (v[i] + dt * (ge * ee + gi * ei + in)) / (1.0f + dt * (z[i] + ge + gi));
+        else
+          nv[i] = (v[i] + dt * (ge * (ee - v[i]) + gi * (ei - v[i]) + in)) / (1.0f + dt * z[i]);
         nr[i] = phi(ph, nv[i]);
         worst = std::max(worst, double(std::abs(nr[i] - out[(size_t(t) * B + n) * H + i])));
       }
@@ -116,7 +121,8 @@ TEST(ConductanceCell, ForwardMatchesTheUpdateEquations) {
   EXPECT_LT(forward_difference({{"reversal", true}, {"dt", 0.5}, {"E_E", 2.0}, {"E_I", -0.5}}, true), 1e-5);
   const OptionValue explicit_scheme = std::string("explicit");
   EXPECT_LT(forward_difference({{"reversal", true}, {"reversal_scheme", explicit_scheme}, {"phi", std::string("relu")}},
-                               false), 1e-5);
+                               false),
+            1e-5);
   EXPECT_LT(forward_difference({{"reversal", true}, {"reversal_scheme", explicit_scheme}, {"dt", 0.5}}, true), 1e-5);
 }
 

@@ -54,9 +54,9 @@ class GruCell : public OnednnRnnCell {
                                     d.weights_iter, d.bias, d.dst, none),
         engine);
     dnnl::lbr_gru_backward::primitive_desc bwd(
-        dnnl::lbr_gru_backward::desc(dnnl::prop_kind::backward, dir, d.src, d.iter, d.weights_layer,
-                                     d.weights_iter, d.bias, d.dst, none, d.src, d.iter, d.weights_layer,
-                                     d.weights_iter, d.bias, d.dst, none),
+        dnnl::lbr_gru_backward::desc(dnnl::prop_kind::backward, dir, d.src, d.iter, d.weights_layer, d.weights_iter,
+                                     d.bias, d.dst, none, d.src, d.iter, d.weights_layer, d.weights_iter, d.bias, d.dst,
+                                     none),
         engine, fwd);
     return {fwd, bwd};
   }

@@ -124,8 +124,8 @@ void check_parity(SequenceCell& cell, ParameterSet& ps, int T, int B, int F, int
   EXPECT_LT(relative(ps.get("b_ih").grad.row(0).transpose().cast<double>(), ref.d_bih), tol) << "b_ih";
   EXPECT_LT(relative(ps.get("b_hh").grad.row(0).transpose().cast<double>(), ref.d_bhh), tol) << "b_hh";
   EXPECT_LT(relative(d_x.cast<double>(), dx_ref), tol) << "d_x";
-  std::printf("T=%d B=%d F=%d H=%d: outputs %.1e  W_ih %.1e  W_hh %.1e  b_ih %.1e  b_hh %.1e  d_x %.1e\n", T, B,
-              F, H, relative(out.cast<double>(), h_ref), relative(ps.get("W_ih").grad.cast<double>(), ref.d_wih),
+  std::printf("T=%d B=%d F=%d H=%d: outputs %.1e  W_ih %.1e  W_hh %.1e  b_ih %.1e  b_hh %.1e  d_x %.1e\n", T, B, F, H,
+              relative(out.cast<double>(), h_ref), relative(ps.get("W_ih").grad.cast<double>(), ref.d_wih),
               relative(ps.get("W_hh").grad.cast<double>(), ref.d_whh),
               relative(ps.get("b_ih").grad.row(0).transpose().cast<double>(), ref.d_bih),
               relative(ps.get("b_hh").grad.row(0).transpose().cast<double>(), ref.d_bhh),

@@ -47,8 +47,8 @@ class LeakyCell : public StepCell {
     activate_derivative(phi_, s.pre.array(), y, dy);
     dh = s.d_r.array() + s.d_s.array();  // everything that reaches h_t
     s.d_pre.array() = dh * alpha_ * dy;
-    s.d_z.setZero();                             // z is not used
-    s.d_s.array() = dh * (1 - alpha_);           // what flows on to h_{t-1}
+    s.d_z.setZero();                    // z is not used
+    s.d_s.array() = dh * (1 - alpha_);  // what flows on to h_{t-1}
   }
 
  private:

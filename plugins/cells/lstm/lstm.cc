@@ -58,8 +58,8 @@ class LstmCell : public OnednnRnnCell {
         engine);
     dnnl::lstm_backward::primitive_desc bwd(
         dnnl::lstm_backward::desc(dnnl::prop_kind::backward, dir, d.src, d.iter, d.iter, d.weights_layer,
-                                  d.weights_iter, d.bias, d.dst, none, none, d.src, d.iter, d.iter,
-                                  d.weights_layer, d.weights_iter, d.bias, d.dst, none, none),
+                                  d.weights_iter, d.bias, d.dst, none, none, d.src, d.iter, d.iter, d.weights_layer,
+                                  d.weights_iter, d.bias, d.dst, none, none),
         engine, fwd);
     return {fwd, bwd};
   }
@@ -97,16 +97,17 @@ class LstmCell : public OnednnRnnCell {
 };
 
 void register_lstm(Registry* r) {
-  r->add<Cell>("lstm",
-               "standard LSTM (PyTorch equations, gate order i, f, g, o) on oneDNN's LSTM primitives; "
-               "takes no gate",
-               OptionSchema()
-                   .add_float("init_scale", 1.0, "every parameter starts U(-s/sqrt(H), s/sqrt(H)) (1 = PyTorch)",
-                              0, 100)
-                   .add_float("forget_bias", 0.0,
-                              "added to the forget gate's b_ih at initialisation (PyTorch: 0; 1 is a common "
-                              "choice for long sequences)", -100, 100),
-               [](const Options& o) { return std::make_unique<LstmCell>(o); });
+  r->add<Cell>(
+      "lstm",
+      "standard LSTM (PyTorch equations, gate order i, f, g, o) on oneDNN's LSTM primitives; "
+      "takes no gate",
+      OptionSchema()
+          .add_float("init_scale", 1.0, "every parameter starts U(-s/sqrt(H), s/sqrt(H)) (1 = PyTorch)", 0, 100)
+          .add_float("forget_bias", 0.0,
+                     "added to the forget gate's b_ih at initialisation (PyTorch: 0; 1 is a common "
+                     "choice for long sequences)",
+                     -100, 100),
+      [](const Options& o) { return std::make_unique<LstmCell>(o); });
 }
 
 }  // namespace

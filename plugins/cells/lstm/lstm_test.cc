@@ -51,8 +51,7 @@ Reference reference(const ParameterSet& ps, const std::vector<MatD>& x, const st
   ref.h.assign(1, MatD::Zero(B, H));
   std::vector<MatD> c(1, MatD::Zero(B, H)), is, fs, gs, os;
   for (int t = 0; t < T; ++t) {
-    const MatD a = ((x[t] * wih.transpose() + ref.h[t] * whh.transpose()).rowwise() +
-                    (bih + bhh).transpose());
+    const MatD a = ((x[t] * wih.transpose() + ref.h[t] * whh.transpose()).rowwise() + (bih + bhh).transpose());
     const MatD i = a.leftCols(H).unaryExpr(&sigmoid), f = a.middleCols(H, H).unaryExpr(&sigmoid);
     const MatD g = a.middleCols(2 * H, H).array().tanh().matrix(), o = a.rightCols(H).unaryExpr(&sigmoid);
     c.push_back((f.array() * c[t].array() + i.array() * g.array()).matrix());
@@ -74,8 +73,8 @@ Reference reference(const ParameterSet& ps, const std::vector<MatD>& x, const st
     const Eigen::ArrayXXd tc = c[t + 1].array().tanh();
     const Eigen::ArrayXXd dc = dc_next.array() + dh.array() * o * (1 - tc * tc);
     MatD da(B, 4 * H);
-    da << (dc * g * i * (1 - i)).matrix(), (dc * c[t].array() * f * (1 - f)).matrix(),
-        (dc * i * (1 - g * g)).matrix(), (dh.array() * tc * o * (1 - o)).matrix();
+    da << (dc * g * i * (1 - i)).matrix(), (dc * c[t].array() * f * (1 - f)).matrix(), (dc * i * (1 - g * g)).matrix(),
+        (dh.array() * tc * o * (1 - o)).matrix();
     ref.d_wih += da.transpose() * x[t];
     ref.d_whh += da.transpose() * ref.h[t];
     ref.d_bih += da.colwise().sum().transpose();
@@ -122,8 +121,8 @@ void check_parity(SequenceCell& cell, ParameterSet& ps, int T, int B, int F, int
   EXPECT_LT(relative(ps.get("b_ih").grad.row(0).transpose().cast<double>(), ref.d_bih), tol) << "b_ih";
   EXPECT_LT(relative(ps.get("b_hh").grad.row(0).transpose().cast<double>(), ref.d_bhh), tol) << "b_hh";
   EXPECT_LT(relative(d_x.cast<double>(), dx_ref), tol) << "d_x";
-  std::printf("T=%d B=%d F=%d H=%d: outputs %.1e  W_ih %.1e  W_hh %.1e  b_ih %.1e  b_hh %.1e  d_x %.1e\n", T, B,
-              F, H, relative(out.cast<double>(), h_ref), relative(ps.get("W_ih").grad.cast<double>(), ref.d_wih),
+  std::printf("T=%d B=%d F=%d H=%d: outputs %.1e  W_ih %.1e  W_hh %.1e  b_ih %.1e  b_hh %.1e  d_x %.1e\n", T, B, F, H,
+              relative(out.cast<double>(), h_ref), relative(ps.get("W_ih").grad.cast<double>(), ref.d_wih),
               relative(ps.get("W_hh").grad.cast<double>(), ref.d_whh),
               relative(ps.get("b_ih").grad.row(0).transpose().cast<double>(), ref.d_bih),
               relative(ps.get("b_hh").grad.row(0).transpose().cast<double>(), ref.d_bhh),

@@ -55,8 +55,7 @@ class VanillaCell : public StepCell {
 };
 
 void register_vanilla(Registry* r) {
-  r->add<Cell>("vanilla",
-               "plain RNN: h = phi(W h + P x + b); ignores z, so give the layer no gate",
+  r->add<Cell>("vanilla", "plain RNN: h = phi(W h + P x + b); ignores z, so give the layer no gate",
                OptionSchema()
                    .add_string("phi", "tanh", "nonlinearity", activation_names())
                    .add_float("init_scale", 1.0, "W, P, b start U(-s/sqrt(H), s/sqrt(H))", 0, 100),

@@ -70,8 +70,9 @@ class DaleConstraint : public Constraint {
         transplant_(o.get_string("spectrum") == "standard"),
         mode_(o.get_string("mode") == "clip" ? Mode::kClip : Mode::kAbs) {
     if (transplant_ && mode_ != Mode::kClip)
-      throw Error("constraint dale: spectrum = \"standard\" needs mode = \"clip\" (the transplanted W has mixed "
-                  "signs in a column; abs would fold |W| into its spectrum at once)");
+      throw Error(
+          "constraint dale: spectrum = \"standard\" needs mode = \"clip\" (the transplanted W has mixed "
+          "signs in a column; abs would fold |W| into its spectrum at once)");
   }
 
   void initialize(Parameter& p, Rng& rng) override {
@@ -85,23 +86,31 @@ class DaleConstraint : public Constraint {
 
   void apply(const Matrix& raw, Matrix& value) const override {
     check(raw);
-    if (mode_ == Mode::kClip) value = raw;
-    else if (all_obey_) value = raw.cwiseAbs() * diagonal(obeying_signs_);
-    else value = raw.cwiseAbs() * diagonal(obeying_signs_) + raw * diagonal(free_);
+    if (mode_ == Mode::kClip)
+      value = raw;
+    else if (all_obey_)
+      value = raw.cwiseAbs() * diagonal(obeying_signs_);
+    else
+      value = raw.cwiseAbs() * diagonal(obeying_signs_) + raw * diagonal(free_);
   }
 
   void backward(const Matrix& raw, const Matrix&, const Matrix& grad, Matrix& raw_grad) const override {
-    if (mode_ == Mode::kClip) raw_grad = grad;
-    else if (all_obey_) raw_grad = grad.cwiseProduct(raw.cwiseSign()) * diagonal(obeying_signs_);
-    else raw_grad = grad.cwiseProduct(raw.cwiseSign()) * diagonal(obeying_signs_) + grad * diagonal(free_);
+    if (mode_ == Mode::kClip)
+      raw_grad = grad;
+    else if (all_obey_)
+      raw_grad = grad.cwiseProduct(raw.cwiseSign()) * diagonal(obeying_signs_);
+    else
+      raw_grad = grad.cwiseProduct(raw.cwiseSign()) * diagonal(obeying_signs_) + grad * diagonal(free_);
   }
 
   void project(Matrix& raw) const override {
     if (mode_ != Mode::kClip) return;
     check(raw);
     for (int j = 0; j < int(raw.cols()); ++j) {
-      if (obeying_signs_[j] > 0) raw.col(j) = raw.col(j).cwiseMax(0.0f);
-      else if (obeying_signs_[j] < 0) raw.col(j) = raw.col(j).cwiseMin(0.0f);
+      if (obeying_signs_[j] > 0)
+        raw.col(j) = raw.col(j).cwiseMax(0.0f);
+      else if (obeying_signs_[j] < 0)
+        raw.col(j) = raw.col(j).cwiseMin(0.0f);
     }
   }
 
@@ -176,8 +185,8 @@ void register_dale(Registry* r) {
       "Dale's law on a square W: sender j excitatory (W_eff column >= 0) for j < round(f_E H), "
       "inhibitory (<= 0) otherwise; balanced initialisation with a chosen spectral radius",
       OptionSchema()
-          .add_float("excitatory_fraction", 0.8, "fraction f_E of excitatory units (the first round(f_E H) units)",
-                     0, 1)
+          .add_float("excitatory_fraction", 0.8, "fraction f_E of excitatory units (the first round(f_E H) units)", 0,
+                     1)
           .add_string("mode", "abs",
                       "abs: W_eff = |W_raw| s_j; clip: W_eff = W_raw, clipped to the column's sign after each "
                       "optimizer step (per-synapse frozen signs: the synapse_signs constraint)",

@@ -214,9 +214,7 @@ TEST(Dale, TransplantedSpectrumHasTheStandardSingularValues) {
   try {
     loaded().make_relaxed("abs", 1.0, "standard");
     FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("mode = \"clip\""), std::string::npos) << e.what();
-  }
+  } catch (const Error& e) { EXPECT_NE(std::string(e.what()).find("mode = \"clip\""), std::string::npos) << e.what(); }
 }
 
 }  // namespace

@@ -64,14 +64,17 @@ Matrix read_npy_mask(const std::string& path) {
   std::stringstream ss(shape);
   for (std::string d; std::getline(ss, d, ',');)
     if (d.find_first_of("0123456789") != std::string::npos) dims.push_back(std::stoll(d));
-  if (dims.size() != 2)
-    throw Error("constraint mask: '" + path + "' has shape (" + shape + "); a mask must be 2-D");
+  if (dims.size() != 2) throw Error("constraint mask: '" + path + "' has shape (" + shape + "); a mask must be 2-D");
   const size_t n = size_t(dims[0] * dims[1]);
   int width = 0;
-  if (descr == "<f4" || descr == "<i4") width = 4;
-  else if (descr == "<f8" || descr == "<i8") width = 8;
-  else if (descr == "|b1" || descr == "|u1" || descr == "|i1") width = 1;
-  else throw Error("constraint mask: '" + path + "' has dtype " + descr + " (use float32/64, int8/32/64, uint8 or bool)");
+  if (descr == "<f4" || descr == "<i4")
+    width = 4;
+  else if (descr == "<f8" || descr == "<i8")
+    width = 8;
+  else if (descr == "|b1" || descr == "|u1" || descr == "|i1")
+    width = 1;
+  else
+    throw Error("constraint mask: '" + path + "' has dtype " + descr + " (use float32/64, int8/32/64, uint8 or bool)");
   std::vector<unsigned char> bytes(n * width);
   in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(bytes.size()));
   if (!in) throw Error("constraint mask: '" + path + "' is truncated (expected " + std::to_string(n) + " entries)");
@@ -102,16 +105,14 @@ std::vector<int> parse_areas(const std::string& text, int h) {
     int v = 0;
     try {
       v = std::stoi(part);
-    } catch (const std::exception&) {
-      v = 0;
-    }
+    } catch (const std::exception&) { v = 0; }
     if (v <= 0) throw Error("constraint mask: areas = \"" + text + "\": each area size must be a positive integer");
     sizes.push_back(v);
     total += v;
   }
   if (total != h)
-    throw Error("constraint mask: areas = \"" + text + "\" sum to " + std::to_string(total) + " units but the layer has " +
-                std::to_string(h));
+    throw Error("constraint mask: areas = \"" + text + "\" sum to " + std::to_string(total) +
+                " units but the layer has " + std::to_string(h));
   return sizes;
 }
 
@@ -175,7 +176,8 @@ class MaskConstraint : public Constraint {
     if (p.raw.rows() != h) throw Error("constraint mask on '" + p.name + "': areas need a square parameter");
     const std::vector<float> signs = p.constraint ? p.constraint->column_signs() : std::vector<float>{};
     if (int(signs.size()) != h)
-      throw Error("constraint mask on '" + p.name + "': areas need sender types (only excitatory units project "
+      throw Error("constraint mask on '" + p.name +
+                  "': areas need sender types (only excitatory units project "
                   "between areas): put a dale constraint before the mask on the same parameter");
     const std::vector<int> sizes = parse_areas(areas_, h);
     std::vector<int> area(h);

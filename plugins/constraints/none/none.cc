@@ -8,9 +8,7 @@ namespace {
 class NoConstraint : public Constraint {
  public:
   void apply(const Matrix& raw, Matrix& value) const override { value = raw; }
-  void backward(const Matrix&, const Matrix&, const Matrix& grad, Matrix& raw_grad) const override {
-    raw_grad = grad;
-  }
+  void backward(const Matrix&, const Matrix&, const Matrix& grad, Matrix& raw_grad) const override { raw_grad = grad; }
 };
 
 void register_none(Registry* r) {

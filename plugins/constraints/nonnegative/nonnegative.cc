@@ -19,13 +19,17 @@ class NonnegativeConstraint : public Constraint {
   void initialize(Parameter& p, Rng&) override { p.raw = p.raw.cwiseAbs(); }
 
   void apply(const Matrix& raw, Matrix& value) const override {
-    if (clip_) value = raw;
-    else value = raw.cwiseAbs();
+    if (clip_)
+      value = raw;
+    else
+      value = raw.cwiseAbs();
   }
 
   void backward(const Matrix& raw, const Matrix&, const Matrix& grad, Matrix& raw_grad) const override {
-    if (clip_) raw_grad = grad;
-    else raw_grad = grad.cwiseProduct(raw.cwiseSign());
+    if (clip_)
+      raw_grad = grad;
+    else
+      raw_grad = grad.cwiseProduct(raw.cwiseSign());
   }
 
   void project(Matrix& raw) const override {

@@ -71,8 +71,8 @@ void register_soft_dale(Registry* r) {
       "Dale's law as a loss penalty lambda * sum(max(0, -s_j W_ij)^2) on a square W (lambda = 0 is none, large "
       "lambda approaches dale); W keeps the owner's initialisation",
       OptionSchema()
-          .add_float("excitatory_fraction", 0.8, "fraction f_E of excitatory units (the first round(f_E H) units)",
-                     0, 1)
+          .add_float("excitatory_fraction", 0.8, "fraction f_E of excitatory units (the first round(f_E H) units)", 0,
+                     1)
           .add_float("lambda", 1.0, "penalty weight (0: no constraint at all)", 0, 1e9),
       [](const Options& o) { return std::make_unique<SoftDaleConstraint>(o); });
 }

@@ -44,14 +44,16 @@ plugin = "adam"
 learning_rate = 0.01
 [nodes.data]
 plugin = "mnist"
-train_limit = )" + std::to_string(train_limit) + R"(
+train_limit = )" + std::to_string(train_limit) +
+                           R"(
 test_limit = 100
 [nodes.rnn]
 plugin = "rate"
 input = "data"
 hidden = 16
 gate = { plugin = "learned" }
-constraints = [ )" + constraint + R"( ]
+constraints = [ )" + constraint +
+                           R"( ]
 [nodes.out]
 plugin = "readout"
 input = "rnn"

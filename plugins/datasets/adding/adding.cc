@@ -35,9 +35,7 @@ class Adding : public TaskDataset {
     return s;
   }
 
-  std::string describe() const override {
-    return "adding: T = " + std::to_string(steps_) + " steps";
-  }
+  std::string describe() const override { return "adding: T = " + std::to_string(steps_) + " steps"; }
 
  protected:
   void generate(TrialRandom& rng, const TrialWriter& w, float* conditions) const override {
@@ -62,18 +60,16 @@ OptionSchema schema() {
   OptionSchema s;
   add_task_options(s, 0.0);
   s.add_int("steps", 100, "T, the sequence length (one marked number in each half)", 2, 100000)
-      .add_float("tolerance", 0.04,
-                 "a trial counts as right in the score when its squared error is below this", 0,
-                 100, true);
+      .add_float("tolerance", 0.04, "a trial counts as right in the score when its squared error is below this", 0, 100,
+                 true);
   return s;
 }
 
 void register_adding(Registry* registry) {
-  registry->add<Dataset>(
-      "adding",
-      "adding problem: output the sum of the two marked numbers of a sequence at its end "
-      "(continuous target)",
-      schema(), [](const Options& o) { return std::make_unique<Adding>(o); });
+  registry->add<Dataset>("adding",
+                         "adding problem: output the sum of the two marked numbers of a sequence at its end "
+                         "(continuous target)",
+                         schema(), [](const Options& o) { return std::make_unique<Adding>(o); });
 }
 
 }  // namespace

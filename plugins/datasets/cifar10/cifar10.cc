@@ -20,8 +20,8 @@ constexpr int kChannels = 3;
 constexpr int64_t kImageBytes = kSide * kSide * kChannels;  // R plane, G plane, B plane
 constexpr int64_t kRecordBytes = 1 + kImageBytes;           // label byte, then the image
 
-const char* const kTrainFiles[] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
-                                   "data_batch_4.bin", "data_batch_5.bin"};
+const char* const kTrainFiles[] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
+                                   "data_batch_5.bin"};
 const char* const kTestFile = "test_batch.bin";
 
 // Number of records in `path`; its size must be a positive multiple of 3073 bytes.
@@ -40,11 +40,9 @@ int64_t count_records(const std::string& dataset, const std::string& path) {
 }
 
 // Appends the first `n` records of `path` to `split`, checking each label.
-void read_records(const std::string& dataset, const std::string& path, int64_t n,
-                  ImageSplit* split) {
+void read_records(const std::string& dataset, const std::string& path, int64_t n, ImageSplit* split) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(file_error(dataset, path, std::string("cannot open: ") + std::strerror(errno)));
+  if (!in) throw Error(file_error(dataset, path, std::string("cannot open: ") + std::strerror(errno)));
   std::vector<uint8_t> records(size_t(n * kRecordBytes));
   in.read(reinterpret_cast<char*>(records.data()), std::streamsize(records.size()));
   if (in.gcount() != std::streamsize(records.size()))
@@ -58,19 +56,18 @@ void read_records(const std::string& dataset, const std::string& path, int64_t n
   for (int64_t r = 0; r < n; ++r) {
     const uint8_t* record = records.data() + r * kRecordBytes;
     if (record[0] > 9)
-      throw Error(file_error(dataset, path,
-                             "label " + std::to_string(record[0]) + " of record " +
-                                 std::to_string(r) + " is outside 0..9"));
+      throw Error(
+          file_error(dataset, path,
+                     "label " + std::to_string(record[0]) + " of record " + std::to_string(r) + " is outside 0..9"));
     split->labels[first + size_t(r)] = record[0];
-    std::memcpy(split->images.data() + (first + size_t(r)) * size_t(kImageBytes), record + 1,
-                size_t(kImageBytes));
+    std::memcpy(split->images.data() + (first + size_t(r)) * size_t(kImageBytes), record + 1, size_t(kImageBytes));
   }
 }
 
 // Reads `files` in order into `split`, stopping after `limit` records (0: all). The size of
 // every file is checked even when the limit stops reading early.
-void read_split(const std::string& dataset, const std::string& dir,
-                const std::vector<std::string>& files, int64_t limit, ImageSplit* split) {
+void read_split(const std::string& dataset, const std::string& dir, const std::vector<std::string>& files,
+                int64_t limit, ImageSplit* split) {
   std::vector<int64_t> counts;
   int64_t total = 0;
   for (const auto& f : files) {
@@ -91,9 +88,9 @@ void read_split(const std::string& dataset, const std::string& dir,
 class Cifar10Dataset : public ImageSequenceDataset {
  public:
   explicit Cifar10Dataset(const Options& options)
-      : ImageSequenceDataset(DatasetSource{"cifar10", data_search_paths("cifar-10-batches-bin"),
-                                           "tools/fetch_cifar10.sh"},
-                             ImageShape{kSide, kSide, kChannels}, options) {}
+      : ImageSequenceDataset(
+            DatasetSource{"cifar10", data_search_paths("cifar-10-batches-bin"), "tools/fetch_cifar10.sh"},
+            ImageShape{kSide, kSide, kChannels}, options) {}
 
  private:
   static std::vector<std::string> train_files() {
@@ -117,10 +114,9 @@ class Cifar10Dataset : public ImageSequenceDataset {
 };
 
 void register_cifar10(Registry* registry) {
-  registry->add<Dataset>(
-      "cifar10", "CIFAR-10, 32x32 RGB in 10 classes, 50000 train / 10000 test (binary version)",
-      image_sequence_schema(),
-      [](const Options& options) { return std::make_unique<Cifar10Dataset>(options); });
+  registry->add<Dataset>("cifar10", "CIFAR-10, 32x32 RGB in 10 classes, 50000 train / 10000 test (binary version)",
+                         image_sequence_schema(),
+                         [](const Options& options) { return std::make_unique<Cifar10Dataset>(options); });
 }
 
 }  // namespace

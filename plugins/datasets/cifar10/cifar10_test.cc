@@ -57,8 +57,7 @@ std::string write_dataset(const std::string& tag = "cifar") {
   std::string dir = testing::temp_dir(tag);
   int first = 0;
   for (int b = 0; b < 5; ++b) {
-    testing::write_file(dir + "/data_batch_" + std::to_string(b + 1) + ".bin",
-                        records(first, kTrainCounts[b]));
+    testing::write_file(dir + "/data_batch_" + std::to_string(b + 1) + ".bin", records(first, kTrainCounts[b]));
     first += kTrainCounts[b];
   }
   testing::write_file(dir + "/test_batch.bin", records(100, kTest));
@@ -93,8 +92,7 @@ std::string load_error(const std::map<std::string, OptionValue>& values) {
   return "";
 }
 
-std::vector<float> all_of(const Dataset& d, Split split, std::vector<int64_t> indices,
-                          std::vector<int32_t>* labels) {
+std::vector<float> all_of(const Dataset& d, Split split, std::vector<int64_t> indices, std::vector<int32_t>* labels) {
   std::vector<float> x(size_t(d.steps()) * indices.size() * d.features());
   labels->resize(indices.size());
   d.batch(split, indices.data(), int(indices.size()), x.data(), labels->data());
@@ -110,8 +108,7 @@ void find_source_tree() {
     std::error_code ec;
     fs::path tree = fs::canonical(testing::runfile("WORKSPACE"), ec).parent_path();
     if (!ec) setenv("BIORNN_WORKSPACE", tree.c_str(), 1);
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
 }
 
 float input(int64_t k, int c, int p) { return float(pixel(k, c, p) / 255.0); }
@@ -158,9 +155,7 @@ TEST(Cifar10, TrainBatchesInOrderAndRowsInterleaveRgb) {
 TEST(Cifar10, PixelsAndPermutedPixelsCarryRgbPerStep) {
   const std::string dir = write_dataset();
   auto pixels = make({{"path", dir}, {"sequence", std::string("pixels")}});
-  auto permuted = make({{"path", dir},
-                        {"sequence", std::string("permuted_pixels")},
-                        {"permutation_seed", int64_t(3)}});
+  auto permuted = make({{"path", dir}, {"sequence", std::string("permuted_pixels")}, {"permutation_seed", int64_t(3)}});
   pixels->load();
   permuted->load();
   std::vector<int32_t> order(kPlane);
@@ -181,9 +176,8 @@ TEST(Cifar10, PixelsAndPermutedPixelsCarryRgbPerStep) {
 }
 
 TEST(Cifar10, PerChannelNormalization) {
-  auto d = make({{"path", write_dataset()},
-                 {"sequence", std::string("pixels")},
-                 {"normalize", std::string("per_channel")}});
+  auto d =
+      make({{"path", write_dataset()}, {"sequence", std::string("pixels")}, {"normalize", std::string("per_channel")}});
   d->load();
   std::vector<int64_t> all(kTrain);
   std::iota(all.begin(), all.end(), 0);
@@ -191,16 +185,14 @@ TEST(Cifar10, PerChannelNormalization) {
   std::vector<float> x = all_of(*d, Split::kTrain, all, &labels);
   for (int c = 0; c < 3; ++c) {
     double sum = 0, sum_sq = 0, count = 0;
-    for (size_t j = size_t(c); j < x.size(); j += 3)
-      sum += x[j], sum_sq += double(x[j]) * x[j], ++count;
+    for (size_t j = size_t(c); j < x.size(); j += 3) sum += x[j], sum_sq += double(x[j]) * x[j], ++count;
     EXPECT_NEAR(sum / count, 0.0, 1e-5) << c;
     EXPECT_NEAR(sum_sq / count - (sum / count) * (sum / count), 1.0, 1e-4) << c;
   }
 }
 
 TEST(Cifar10, LimitsSpanBatchFiles) {
-  auto d =
-      make({{"path", write_dataset()}, {"train_limit", int64_t(3)}, {"test_limit", int64_t(2)}});
+  auto d = make({{"path", write_dataset()}, {"train_limit", int64_t(3)}, {"test_limit", int64_t(2)}});
   d->load();
   EXPECT_EQ(d->size(Split::kTrain), 3);
   EXPECT_EQ(d->size(Split::kTest), 2);
@@ -222,20 +214,14 @@ TEST(Cifar10, EveryCorruptionIsAnErrorNamingTheFile) {
   bad_label[3073] = 10;  // label of record 1
   std::vector<Corruption> cases = {
       {"size not a multiple of 3073",
-       [](const std::string& dir) {
-         testing::write_file(dir + "/data_batch_3.bin", records(3, 1) + "x");
-       },
+       [](const std::string& dir) { testing::write_file(dir + "/data_batch_3.bin", records(3, 1) + "x"); },
        "data_batch_3.bin", "size 3074 is not a multiple of the 3073-byte record"},
       {"truncated record",
-       [](const std::string& dir) {
-         testing::write_file(dir + "/data_batch_1.bin", records(0, 2).substr(0, 5000));
-       },
+       [](const std::string& dir) { testing::write_file(dir + "/data_batch_1.bin", records(0, 2).substr(0, 5000)); },
        "data_batch_1.bin", "size 5000 is not a multiple"},
-      {"bad label",
-       [&](const std::string& dir) { testing::write_file(dir + "/test_batch.bin", bad_label); },
+      {"bad label", [&](const std::string& dir) { testing::write_file(dir + "/test_batch.bin", bad_label); },
        "test_batch.bin", "label 10 of record 1 is outside 0..9"},
-      {"empty file",
-       [](const std::string& dir) { testing::write_file(dir + "/data_batch_2.bin", ""); },
+      {"empty file", [](const std::string& dir) { testing::write_file(dir + "/data_batch_2.bin", ""); },
        "data_batch_2.bin", "file is empty"},
       {"missing file", [](const std::string& dir) { fs::remove(dir + "/data_batch_5.bin"); }, "",
        "(missing data_batch_5.bin)"},
@@ -282,8 +268,7 @@ TEST(Cifar10, RealData) {
   EXPECT_EQ(labels, (std::vector<int32_t>{6, 9, 9, 4, 1, 1, 2, 7, 8, 3}));
   all_of(*d, Split::kTest, indices, &labels);
   EXPECT_EQ(labels, (std::vector<int32_t>{3, 8, 8, 0, 6, 6, 1, 6, 3, 1}));
-  EXPECT_NE(d->describe().find("(mean 0.4914 0.4822 0.4465, std 0.2470 0.2435 0.2616)"),
-            std::string::npos)
+  EXPECT_NE(d->describe().find("(mean 0.4914 0.4822 0.4465, std 0.2470 0.2435 0.2616)"), std::string::npos)
       << d->describe();
   std::cout << d->describe() << "\n";
 
@@ -293,10 +278,8 @@ TEST(Cifar10, RealData) {
   std::vector<float> xs(size_t(32) * 256 * 96);
   std::vector<int32_t> ys(256);
   const auto start = std::chrono::steady_clock::now();
-  for (int repeat = 0; repeat < 20; ++repeat)
-    d->batch(Split::kTrain, picks.data(), 256, xs.data(), ys.data());
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (int repeat = 0; repeat < 20; ++repeat) d->batch(Split::kTrain, picks.data(), 256, xs.data(), ys.data());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "batch(): " << 20 * xs.size() / seconds / 1e6 << " M inputs/s\n";
 
   // Rows layout on the real bytes: example 10000 is the first record of data_batch_2.bin.
@@ -311,8 +294,7 @@ TEST(Cifar10, RealData) {
   for (int t = 0; t < 32; ++t)
     for (int column = 0; column < 32; ++column)
       for (int c = 0; c < 3; ++c)
-        ASSERT_EQ(x[size_t(t * 96 + 3 * column + c)],
-                  float(record[size_t(1 + c * 1024 + t * 32 + column)] / 255.0));
+        ASSERT_EQ(x[size_t(t * 96 + 3 * column + c)], float(record[size_t(1 + c * 1024 + t * 32 + column)] / 255.0));
 }
 
 }  // namespace

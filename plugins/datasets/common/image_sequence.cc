@@ -34,13 +34,11 @@ OptionSchema image_sequence_schema() {
   return s;
 }
 
-std::string file_error(const std::string& dataset, const std::string& file,
-                       const std::string& what) {
+std::string file_error(const std::string& dataset, const std::string& file, const std::string& what) {
   return dataset + ": " + file + ": " + what;
 }
 
-ImageSequenceDataset::ImageSequenceDataset(DatasetSource source, ImageShape shape,
-                                           const Options& options)
+ImageSequenceDataset::ImageSequenceDataset(DatasetSource source, ImageShape shape, const Options& options)
     : source_(std::move(source)), shape_(shape) {
   where_path_ = options.where("path");
   path_option_ = options.get_string("path");
@@ -153,8 +151,7 @@ void ImageSequenceDataset::compute_normalization() {
   value_table_.assign(size_t(c_count) * 256, 0.0f);
   for (int c = 0; c < c_count; ++c)
     for (int v = 0; v < 256; ++v)
-      value_table_[size_t(c) * 256 + size_t(v)] =
-          float((v / 255.0 - mean[size_t(c)]) / stddev[size_t(c)]);
+      value_table_[size_t(c) * 256 + size_t(v)] = float((v / 255.0 - mean[size_t(c)]) / stddev[size_t(c)]);
   channel_mean_ = mean;
   channel_std_ = stddev;
 }
@@ -165,16 +162,14 @@ const ImageSplit& ImageSequenceDataset::split_data(Split split) const {
 
 int64_t ImageSequenceDataset::size(Split split) const { return split_data(split).size(); }
 
-void ImageSequenceDataset::batch(Split split, const int64_t* indices, int n, float* x,
-                                 int32_t* labels) const {
+void ImageSequenceDataset::batch(Split split, const int64_t* indices, int n, float* x, int32_t* labels) const {
   if (!loaded_) throw Error(source_.name + ": batch() called before load()");
   const ImageSplit& data = split_data(split);
   const int64_t count = data.size();
   for (int i = 0; i < n; ++i) {
     if (indices[i] < 0 || indices[i] >= count)
-      throw Error(source_.name + ": example index " + std::to_string(indices[i]) +
-                  " is outside the " + (split == Split::kTrain ? "train" : "test") + " split (" +
-                  std::to_string(count) + " examples)");
+      throw Error(source_.name + ": example index " + std::to_string(indices[i]) + " is outside the " +
+                  (split == Split::kTrain ? "train" : "test") + " split (" + std::to_string(count) + " examples)");
     labels[i] = data.labels[size_t(indices[i])];
   }
   const int64_t image_bytes = shape_.bytes();
@@ -194,8 +189,7 @@ void ImageSequenceDataset::batch(Split split, const int64_t* indices, int n, flo
 }
 
 std::string ImageSequenceDataset::describe() const {
-  std::string layout =
-      sequence_ + " (T=" + std::to_string(steps_) + ", F=" + std::to_string(features_) + ")";
+  std::string layout = sequence_ + " (T=" + std::to_string(steps_) + ", F=" + std::to_string(features_) + ")";
   if (sequence_ == "permuted_pixels") layout += " seed " + std::to_string(permutation_seed_);
   if (!loaded_) return source_.name + ": not loaded yet, " + layout;
   std::string norm;
@@ -213,8 +207,8 @@ std::string ImageSequenceDataset::describe() const {
     }
     norm += ")";
   }
-  return source_.name + ": " + std::to_string(train_.size()) + " train / " +
-         std::to_string(test_.size()) + " test, " + layout + norm + ", from " + directory_;
+  return source_.name + ": " + std::to_string(train_.size()) + " train / " + std::to_string(test_.size()) + " test, " +
+         layout + norm + ", from " + directory_;
 }
 
 }  // namespace biornn::datasets

@@ -66,8 +66,8 @@ class ImageSequenceDataset : public Dataset {
   virtual std::vector<std::string> missing_files(const std::string& dir) const = 0;
   // Reads both splits from `dir`, checking every file; throws Error naming the file.
   // A positive limit lets the reader stop after that many examples of a split.
-  virtual void read(const std::string& dir, int64_t train_limit, int64_t test_limit,
-                    ImageSplit* train, ImageSplit* test) const = 0;
+  virtual void read(const std::string& dir, int64_t train_limit, int64_t test_limit, ImageSplit* train,
+                    ImageSplit* test) const = 0;
 
   const DatasetSource& source() const { return source_; }
   const ImageShape& shape() const { return shape_; }
@@ -91,14 +91,13 @@ class ImageSequenceDataset : public Dataset {
   bool loaded_ = false;
   std::string directory_;
   ImageSplit train_, test_;
-  std::vector<int32_t> gather_;  // [T, F]: byte offset inside one image of feature (t, f)
+  std::vector<int32_t> gather_;                     // [T, F]: byte offset inside one image of feature (t, f)
   std::vector<int32_t> channel_of_feature_;         // [F]: the channel feature f reads
   std::vector<float> value_table_;                  // [C, 256]: input value of a byte in channel c
   std::vector<double> channel_mean_, channel_std_;  // [C], of byte/255 (0 and 1 for none)
 };
 
 // Single-line context for messages: "<dataset>: <file>: <what>".
-std::string file_error(const std::string& dataset, const std::string& file,
-                       const std::string& what);
+std::string file_error(const std::string& dataset, const std::string& file, const std::string& what);
 
 }  // namespace biornn::datasets

@@ -57,16 +57,12 @@ double TrialRandom::normal() {
 int TrialRandom::choice(int n) { return int(uniform() * n); }
 
 OptionSchema& add_task_options(OptionSchema& schema, double input_noise) {
-  return schema
-      .add_int("seed", 1, "seed of the trials: trial k of a split is the same for the same seed", 0)
-      .add_int("train_trials", 8192,
-               "trials in the training split (train.validation_size of them validate)", 1,
+  return schema.add_int("seed", 1, "seed of the trials: trial k of a split is the same for the same seed", 0)
+      .add_int("train_trials", 8192, "trials in the training split (train.validation_size of them validate)", 1,
                100000000)
-      .add_int("test_trials", 2048, "trials in the test split (drawn apart from the training ones)",
-               1, 100000000)
+      .add_int("test_trials", 2048, "trials in the test split (drawn apart from the training ones)", 1, 100000000)
       .add_float("input_noise", input_noise,
-                 "standard deviation of the Gaussian noise added to the stimulus inputs at each step",
-                 0, 100);
+                 "standard deviation of the Gaussian noise added to the stimulus inputs at each step", 0, 100);
 }
 
 TaskDataset::TaskDataset(std::string name, const Options& options, TargetKind kind)
@@ -78,7 +74,8 @@ TaskDataset::TaskDataset(std::string name, const Options& options, TargetKind ki
       input_noise_(options.get_float("input_noise")) {}
 
 void TaskDataset::batch(Split, const int64_t*, int, float*, int32_t*) const {
-  throw Error(name_ + " has targets at every step (one label per sequence is not defined): "
+  throw Error(name_ +
+              " has targets at every step (one label per sequence is not defined): "
               "read it with fill(), which the trainer does for per-step datasets");
 }
 
@@ -86,8 +83,8 @@ void TaskDataset::check_indices(Split split, const int64_t* indices, int n) cons
   for (int i = 0; i < n; ++i)
     if (indices[i] < 0 || indices[i] >= size(split))
       throw Error(name_ + ": trial index " + std::to_string(indices[i]) + " outside the " +
-                  (split == Split::kTrain ? "training" : "test") + " split of " +
-                  std::to_string(size(split)) + " trials");
+                  (split == Split::kTrain ? "training" : "test") + " split of " + std::to_string(size(split)) +
+                  " trials");
 }
 
 void TaskDataset::fill(Split split, const int64_t* indices, int n, const BatchData& out) const {
@@ -95,8 +92,7 @@ void TaskDataset::fill(Split split, const int64_t* indices, int n, const BatchDa
   const size_t rows = size_t(steps_) * n;
   std::fill(out.x, out.x + rows * features_, 0.0f);
   if (out.labels && kind_ == TargetKind::kStepClass) std::fill(out.labels, out.labels + rows, 0);
-  if (out.targets && kind_ == TargetKind::kStepValue)
-    std::fill(out.targets, out.targets + rows * outputs_, 0.0f);
+  if (out.targets && kind_ == TargetKind::kStepValue) std::fill(out.targets, out.targets + rows * outputs_, 0.0f);
   std::fill(out.mask, out.mask + rows, 0.0f);
   for (int i = 0; i < n; ++i) {
     TrialRandom rng(seed_, split, indices[i]);
@@ -121,28 +117,22 @@ void TaskDataset::conditions(Split split, const int64_t* indices, int n, float* 
   }
 }
 
-void TaskDataset::add_noise(TrialRandom& rng, const TrialWriter& w, int begin, int end,
-                            int f) const {
+void TaskDataset::add_noise(TrialRandom& rng, const TrialWriter& w, int begin, int end, int f) const {
   if (input_noise_ <= 0) return;
   for (int t = begin; t < end; ++t) w.x(t, f) += float(input_noise_ * rng.normal());
 }
 
 // ---- Timing ------------------------------------------------------------------------------
 
-OptionSchema& add_timing_options(OptionSchema& schema, const std::vector<PeriodSpec>& periods,
-                                 double dt_ms) {
+OptionSchema& add_timing_options(OptionSchema& schema, const std::vector<PeriodSpec>& periods, double dt_ms) {
   schema.add_float("dt_ms", dt_ms, "duration of one step in ms", 0, 10000, true);
   for (const PeriodSpec& p : periods) {
     schema.add_float(p.name + "_ms", p.ms, "duration of the " + p.name + " period in ms", 0, 1e6);
     schema.add_float(p.name + "_jitter_ms", p.jitter_ms,
-                     "the " + p.name + " period lasts up to this much longer, uniformly at random",
-                     0, 1e6);
+                     "the " + p.name + " period lasts up to this much longer, uniformly at random", 0, 1e6);
   }
-  schema.add_float("response_weight", 1.0,
-                   "weight in the loss of a response step (fixation steps weigh 1)", 0, 1000);
-  schema.add_float("grace_ms", 100,
-                   "the first ms of the response period are not in the loss (time to answer)", 0,
-                   1e6);
+  schema.add_float("response_weight", 1.0, "weight in the loss of a response step (fixation steps weigh 1)", 0, 1000);
+  schema.add_float("grace_ms", 100, "the first ms of the response period are not in the loss (time to answer)", 0, 1e6);
   return schema;
 }
 
@@ -156,18 +146,16 @@ Timing::Timing(const std::vector<PeriodSpec>& periods, const Options& o, const s
   }
   const double steps = std::ceil(longest / dt_ms_ - 1e-9);
   if (steps > kMaxSteps)
-    throw Error(o.where("dt_ms"), task + ": trials of up to " + number(longest) +
-                                      " ms at dt_ms " + number(dt_ms_) + " are " +
-                                      std::to_string(int64_t(steps)) + " steps, more than " +
+    throw Error(o.where("dt_ms"), task + ": trials of up to " + number(longest) + " ms at dt_ms " + number(dt_ms_) +
+                                      " are " + std::to_string(int64_t(steps)) + " steps, more than " +
                                       std::to_string(kMaxSteps) + ": raise dt_ms or shorten periods");
   steps_ = int(steps);
   grace_steps_ = steps_of(o.get_float("grace_ms"));
   const std::string& last = periods.back().name;
   if (steps_of(ms_.back()) <= grace_steps_)
-    throw Error(o.where(last + "_ms"),
-                task + ": the " + last + " period (" + std::to_string(steps_of(ms_.back())) +
-                    " steps) must be longer than grace_ms (" + std::to_string(grace_steps_) +
-                    " steps at dt_ms " + number(dt_ms_) + "): lengthen it or lower grace_ms");
+    throw Error(o.where(last + "_ms"), task + ": the " + last + " period (" + std::to_string(steps_of(ms_.back())) +
+                                           " steps) must be longer than grace_ms (" + std::to_string(grace_steps_) +
+                                           " steps at dt_ms " + number(dt_ms_) + "): lengthen it or lower grace_ms");
 }
 
 int Timing::steps_of(double ms) const { return int(std::lround(ms / dt_ms_)); }
@@ -186,8 +174,7 @@ Timeline Timing::draw(TrialRandom& rng) const {
 
 // ---- Decisions ----------------------------------------------------------------------------
 
-void write_choice_targets(const TrialWriter& w, const Timing& timing, int response_begin, int steps,
-                          int choice) {
+void write_choice_targets(const TrialWriter& w, const Timing& timing, int response_begin, int steps, int choice) {
   for (int t = 0; t < response_begin; ++t) {
     w.label(t) = 0;
     w.mask(t) = 1;
@@ -209,8 +196,7 @@ Score decision_score(const float* outputs, int steps, int n, int classes, const 
   return s;
 }
 
-ChoiceTask::ChoiceTask(const std::string& name, const Options& options,
-                       const std::vector<PeriodSpec>& periods)
+ChoiceTask::ChoiceTask(const std::string& name, const Options& options, const std::vector<PeriodSpec>& periods)
     : TaskDataset(name, options, TargetKind::kStepClass), timing_(periods, options, name) {
   steps_ = timing_.steps();
   outputs_ = 3;
@@ -220,8 +206,8 @@ Score ChoiceTask::score(const float* outputs, int steps, int n, const BatchData&
   return decision_score(outputs, steps, n, outputs_, batch);
 }
 
-void ChoiceTask::write_evidence(TrialRandom& rng, const TrialWriter& w, int begin, int end,
-                                double c, int toward1, int toward2) const {
+void ChoiceTask::write_evidence(TrialRandom& rng, const TrialWriter& w, int begin, int end, double c, int toward1,
+                                int toward2) const {
   for (int t = begin; t < end; ++t) {
     w.x(t, toward2) = float((1 + c) / 2);
     w.x(t, toward1) = float((1 - c) / 2);
@@ -230,14 +216,12 @@ void ChoiceTask::write_evidence(TrialRandom& rng, const TrialWriter& w, int begi
   add_noise(rng, w, begin, end, toward2);
 }
 
-void ChoiceTask::write_fixation_and_choice(const TrialWriter& w, int fixation, int response_begin,
-                                           int choice) const {
+void ChoiceTask::write_fixation_and_choice(const TrialWriter& w, int fixation, int response_begin, int choice) const {
   for (int t = 0; t < response_begin; ++t) w.x(t, fixation) = 1;
   write_choice_targets(w, timing_, response_begin, steps_, choice);
 }
 
-std::vector<double> number_list(const Options& options, const std::string& name, double min,
-                                double max) {
+std::vector<double> number_list(const Options& options, const std::string& name, double min, double max) {
   std::vector<double> values;
   std::stringstream in(options.get_string(name));
   std::string item;
@@ -250,12 +234,10 @@ std::vector<double> number_list(const Options& options, const std::string& name,
                                            "' is not a number (write comma-separated numbers, "
                                            "e.g. \"0.05, 0.15, 0.5\")");
     if (v < min || v > max)
-      throw Error(options.where(name),
-                  name + ": " + item + " is outside [" + number(min) + ", " + number(max) + "]");
+      throw Error(options.where(name), name + ": " + item + " is outside [" + number(min) + ", " + number(max) + "]");
     values.push_back(v);
   }
-  if (values.empty())
-    throw Error(options.where(name), name + ": give at least one number");
+  if (values.empty()) throw Error(options.where(name), name + ": give at least one number");
   return values;
 }
 

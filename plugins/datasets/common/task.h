@@ -17,10 +17,10 @@ class TrialRandom {
  public:
   TrialRandom(uint64_t seed, Split split, int64_t index);
   uint64_t next();
-  double uniform();                          // [0, 1)
-  double uniform(double low, double high);   // [low, high)
-  double normal();                           // mean 0, standard deviation 1
-  int choice(int n);                         // 0 .. n-1, each equally likely
+  double uniform();                         // [0, 1)
+  double uniform(double low, double high);  // [low, high)
+  double normal();                          // mean 0, standard deviation 1
+  int choice(int n);                        // 0 .. n-1, each equally likely
   bool coin() { return choice(2) == 1; }
 
  private:
@@ -100,8 +100,7 @@ struct PeriodSpec {
 
 // Adds dt_ms and, for each period, <name>_ms and <name>_jitter_ms (range-checked), plus
 // response_weight and grace_ms of the response period.
-OptionSchema& add_timing_options(OptionSchema& schema, const std::vector<PeriodSpec>& periods,
-                                 double dt_ms);
+OptionSchema& add_timing_options(OptionSchema& schema, const std::vector<PeriodSpec>& periods, double dt_ms);
 
 // The step ranges of one trial's periods: period k covers steps [begin(k), end(k)).
 struct Timeline {
@@ -133,8 +132,7 @@ class Timing {
 
 // Class targets of a choice trial: fixate (class 0, mask 1) until `response_begin`, then `choice`
 // with mask 0 for the first grace steps and response_weight after them.
-void write_choice_targets(const TrialWriter& w, const Timing& timing, int response_begin, int steps,
-                          int choice);
+void write_choice_targets(const TrialWriter& w, const Timing& timing, int response_begin, int steps, int choice);
 
 // Score of a choice task: trials whose decision (core/analysis.h's decision()) equals the label
 // of their response steps.
@@ -150,12 +148,11 @@ class ChoiceTask : public TaskDataset {
  protected:
   // Evidence of signed coherence c over steps [begin, end): channel `toward2` carries
   // (1 + c)/2 and `toward1` (1 - c)/2, each with input noise.
-  void write_evidence(TrialRandom& rng, const TrialWriter& w, int begin, int end, double c,
-                      int toward1, int toward2) const;
+  void write_evidence(TrialRandom& rng, const TrialWriter& w, int begin, int end, double c, int toward1,
+                      int toward2) const;
   // Fixation input (channel `fixation` = 1) and class targets for a trial whose response
   // period starts at `response_begin`.
-  void write_fixation_and_choice(const TrialWriter& w, int fixation, int response_begin,
-                                 int choice) const;
+  void write_fixation_and_choice(const TrialWriter& w, int fixation, int response_begin, int choice) const;
 
   Timing timing_;
 };
@@ -165,7 +162,6 @@ std::string number(double v);
 
 // Comma-separated numbers of a string option, each checked in [min, max]; errors at the option's
 // position in the graph file.
-std::vector<double> number_list(const Options& options, const std::string& name, double min,
-                                double max);
+std::vector<double> number_list(const Options& options, const std::string& name, double min, double max);
 
 }  // namespace biornn::datasets

@@ -30,8 +30,7 @@ std::unique_ptr<Dataset> make_task(const std::string& so, const std::string& nam
   const OptionSchema& schema = r.get("dataset", name).schema;
   Options options(schema, SourcePosition{"task.toml", 3, 1});
   int line = 4;
-  for (const auto& [key, value] : values)
-    options.set(schema, key, value, SourcePosition{"task.toml", line++, 1}, name);
+  for (const auto& [key, value] : values) options.set(schema, key, value, SourcePosition{"task.toml", line++, 1}, name);
   return r.create<Dataset>(name, options);
 }
 
@@ -39,9 +38,7 @@ std::string option_error(const std::string& so, const std::string& name,
                          const std::map<std::string, OptionValue>& values) {
   try {
     make_task(so, name, values);
-  } catch (const Error& e) {
-    return e.what();
-  }
+  } catch (const Error& e) { return e.what(); }
   return "";
 }
 
@@ -76,8 +73,7 @@ std::vector<float> constant_outputs(const Batch& b, float value) {
 
 std::vector<float> opposite_choices(const std::vector<float>& outputs, const Batch& b) {
   std::vector<float> out = outputs;
-  for (size_t row = 0; row < size_t(b.T) * b.n; ++row)
-    std::swap(out[row * b.O + 1], out[row * b.O + 2]);
+  for (size_t row = 0; row < size_t(b.T) * b.n; ++row) std::swap(out[row * b.O + 1], out[row * b.O + 2]);
   return out;
 }
 
@@ -149,9 +145,7 @@ void expect_task_contract(const Dataset& d) {
   try {
     d.batch(Split::kTrain, indices.data(), 1, b.x.data(), &label);
     ADD_FAILURE() << "batch() of a per-step task did not throw";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("fill()"), std::string::npos) << e.what();
-  }
+  } catch (const Error& e) { EXPECT_NE(std::string(e.what()).find("fill()"), std::string::npos) << e.what(); }
   const int64_t outside = d.size(Split::kTest);
   EXPECT_THROW(draw(d, Split::kTest, {outside}), Error);
 }

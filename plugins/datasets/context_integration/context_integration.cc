@@ -17,21 +17,17 @@ enum Input { kFixation, kMotion1, kMotion2, kColour1, kColour2, kContextMotion, 
 class ContextIntegration : public ChoiceTask {
  public:
   explicit ContextIntegration(const Options& o)
-      : ChoiceTask("context_integration", o, kPeriods),
-        coherences_(number_list(o, "coherences", 0, 1)) {
+      : ChoiceTask("context_integration", o, kPeriods), coherences_(number_list(o, "coherences", 0, 1)) {
     features_ = kInputs;
   }
 
   // context: 0 = integrate motion, 1 = integrate colour; motion, colour: signed coherences,
   // > 0 when that stimulus favours choice 2.
-  std::vector<std::string> condition_names() const override {
-    return {"context", "motion", "colour"};
-  }
+  std::vector<std::string> condition_names() const override { return {"context", "motion", "colour"}; }
 
   std::string describe() const override {
-    return "context_integration: " + std::to_string(coherences_.size()) +
-           " coherence levels per stimulus, " + std::to_string(steps_) + " steps of " +
-           number(timing_.dt_ms()) + " ms";
+    return "context_integration: " + std::to_string(coherences_.size()) + " coherence levels per stimulus, " +
+           std::to_string(steps_) + " steps of " + number(timing_.dt_ms()) + " ms";
   }
 
  protected:
@@ -73,11 +69,10 @@ OptionSchema schema() {
 }
 
 void register_context_integration(Registry* registry) {
-  registry->add<Dataset>(
-      "context_integration",
-      "context-dependent integration (Mante et al. 2013): integrate the stimulus the context cue "
-      "names, ignore the other (classes 0 fixate, 1, 2)",
-      schema(), [](const Options& o) { return std::make_unique<ContextIntegration>(o); });
+  registry->add<Dataset>("context_integration",
+                         "context-dependent integration (Mante et al. 2013): integrate the stimulus the context cue "
+                         "names, ignore the other (classes 0 fixate, 1, 2)",
+                         schema(), [](const Options& o) { return std::make_unique<ContextIntegration>(o); });
 }
 
 }  // namespace

@@ -9,9 +9,7 @@ namespace {
 
 const char* const kSo = "plugins/datasets/context_integration/context_integration_plugin.so";
 
-TEST(ContextIntegration, KeepsTheTaskContract) {
-  expect_task_contract(*make_task(kSo, "context_integration"));
-}
+TEST(ContextIntegration, KeepsTheTaskContract) { expect_task_contract(*make_task(kSo, "context_integration")); }
 
 TEST(ContextIntegration, TheCuedStimulusDecides) {
   auto d = make_task(kSo, "context_integration", {{"input_noise", 0.0}});

@@ -81,11 +81,10 @@ OptionSchema schema() {
 }
 
 void register_flip_flop(Registry* registry) {
-  registry->add<Dataset>(
-      "flip_flop",
-      "N-bit flip-flop (Sussillo & Barak 2013): each output holds the sign of its input's last "
-      "pulse (continuous targets)",
-      schema(), [](const Options& o) { return std::make_unique<FlipFlop>(o); });
+  registry->add<Dataset>("flip_flop",
+                         "N-bit flip-flop (Sussillo & Barak 2013): each output holds the sign of its input's last "
+                         "pulse (continuous targets)",
+                         schema(), [](const Options& o) { return std::make_unique<FlipFlop>(o); });
 }
 
 }  // namespace

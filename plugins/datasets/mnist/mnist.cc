@@ -24,14 +24,12 @@ constexpr uint32_t kLabelsMagic = 2049;  // 0x00000801: unsigned bytes, 1 dimens
 // Every failure is an Error naming the file.
 class CompressedFile {
  public:
-  CompressedFile(std::string dataset, std::string path)
-      : dataset_(std::move(dataset)), path_(std::move(path)) {
+  CompressedFile(std::string dataset, std::string path) : dataset_(std::move(dataset)), path_(std::move(path)) {
     errno = 0;
     file_ = gzopen(path_.c_str(), "rb");
     if (!file_)
-      throw Error(file_error(
-          dataset_, path_,
-          std::string("cannot open: ") + (errno ? std::strerror(errno) : "out of memory")));
+      throw Error(
+          file_error(dataset_, path_, std::string("cannot open: ") + (errno ? std::strerror(errno) : "out of memory")));
     gzbuffer(file_, 1 << 18);
   }
   ~CompressedFile() { gzclose(file_); }
@@ -70,9 +68,7 @@ class CompressedFile {
     if (detail.rfind(path_ + ": ", 0) == 0) detail.erase(0, path_.size() + 2);  // zlib adds it
     got_error(what + " (zlib: " + detail + ")");
   }
-  [[noreturn]] void got_error(const std::string& what) {
-    throw Error(file_error(dataset_, path_, what));
-  }
+  [[noreturn]] void got_error(const std::string& what) { throw Error(file_error(dataset_, path_, what)); }
 
   std::string dataset_, path_;
   gzFile file_ = nullptr;
@@ -87,32 +83,28 @@ void expect_end(CompressedFile& file, const std::string& dataset, const std::str
                 const std::string& declared) {
   std::vector<uint8_t> extra;
   if (file.read(1, &extra) != 0)
-    throw Error(file_error(
-        dataset, path,
-        "file is longer than its header declares (" + declared + "): extra bytes after the data"));
+    throw Error(file_error(dataset, path,
+                           "file is longer than its header declares (" + declared + "): extra bytes after the data"));
 }
 
 // IDX image file: magic 2051, dims N x 28 x 28, then N*28*28 bytes. Returns N; pixels appended.
-int64_t read_idx_images(const std::string& dataset, const std::string& path,
-                        std::vector<uint8_t>* pixels) {
+int64_t read_idx_images(const std::string& dataset, const std::string& path, std::vector<uint8_t>* pixels) {
   CompressedFile file(dataset, path);
   std::vector<uint8_t> header;
   if (file.read(16, &header) < 16)
     throw Error(file_error(dataset, path,
-                           "too short for an IDX image header (" + std::to_string(header.size()) +
-                               " bytes, need 16)"));
+                           "too short for an IDX image header (" + std::to_string(header.size()) + " bytes, need 16)"));
   const uint32_t magic = big_endian_u32(&header[0]);
   if (magic != kImagesMagic)
     throw Error(file_error(dataset, path,
-                           "bad magic number " + std::to_string(magic) + ", expected " +
-                               std::to_string(kImagesMagic) + " (IDX file of byte images)"));
+                           "bad magic number " + std::to_string(magic) + ", expected " + std::to_string(kImagesMagic) +
+                               " (IDX file of byte images)"));
   const int64_t count = big_endian_u32(&header[4]);
   const uint32_t rows = big_endian_u32(&header[8]), columns = big_endian_u32(&header[12]);
   if (rows != kSide || columns != kSide)
     throw Error(file_error(dataset, path,
-                           "images are " + std::to_string(rows) + "x" + std::to_string(columns) +
-                               ", expected " + std::to_string(kSide) + "x" +
-                               std::to_string(kSide)));
+                           "images are " + std::to_string(rows) + "x" + std::to_string(columns) + ", expected " +
+                               std::to_string(kSide) + "x" + std::to_string(kSide)));
   const std::string declared = std::to_string(count) + " images of 28x28";
   const int64_t want = count * kSide * kSide;
   const int64_t got = file.read(want, pixels);
@@ -125,34 +117,30 @@ int64_t read_idx_images(const std::string& dataset, const std::string& path,
 }
 
 // IDX label file: magic 2049, dim N, then N bytes in 0..9.
-void read_idx_labels(const std::string& dataset, const std::string& path,
-                     std::vector<int32_t>* labels) {
+void read_idx_labels(const std::string& dataset, const std::string& path, std::vector<int32_t>* labels) {
   CompressedFile file(dataset, path);
   std::vector<uint8_t> bytes;
   if (file.read(8, &bytes) < 8)
-    throw Error(file_error(
-        dataset, path,
-        "too short for an IDX label header (" + std::to_string(bytes.size()) + " bytes, need 8)"));
+    throw Error(file_error(dataset, path,
+                           "too short for an IDX label header (" + std::to_string(bytes.size()) + " bytes, need 8)"));
   const uint32_t magic = big_endian_u32(&bytes[0]);
   if (magic != kLabelsMagic)
     throw Error(file_error(dataset, path,
-                           "bad magic number " + std::to_string(magic) + ", expected " +
-                               std::to_string(kLabelsMagic) + " (IDX file of byte labels)"));
+                           "bad magic number " + std::to_string(magic) + ", expected " + std::to_string(kLabelsMagic) +
+                               " (IDX file of byte labels)"));
   const int64_t count = big_endian_u32(&bytes[4]);
   const std::string declared = std::to_string(count) + " labels";
   bytes.clear();
   const int64_t got = file.read(count, &bytes);
   if (got < count)
     throw Error(
-        file_error(dataset, path,
-                   "truncated: header declares " + declared + ", file has " + std::to_string(got)));
+        file_error(dataset, path, "truncated: header declares " + declared + ", file has " + std::to_string(got)));
   expect_end(file, dataset, path, declared);
   labels->resize(bytes.size());
   for (size_t i = 0; i < bytes.size(); ++i) {
     if (bytes[i] > 9)
-      throw Error(file_error(dataset, path,
-                             "label " + std::to_string(bytes[i]) + " at index " +
-                                 std::to_string(i) + " is outside 0..9"));
+      throw Error(file_error(
+          dataset, path, "label " + std::to_string(bytes[i]) + " at index " + std::to_string(i) + " is outside 0..9"));
     (*labels)[i] = bytes[i];
   }
 }
@@ -183,39 +171,34 @@ class IdxDataset : public ImageSequenceDataset {
     return missing;
   }
 
-  void read(const std::string& dir, int64_t, int64_t, ImageSplit* train,
-            ImageSplit* test) const override {
+  void read(const std::string& dir, int64_t, int64_t, ImageSplit* train, ImageSplit* test) const override {
     read_split(locate(dir, kStems[0]), locate(dir, kStems[1]), train);
     read_split(locate(dir, kStems[2]), locate(dir, kStems[3]), test);
   }
 
-  void read_split(const std::string& images_path, const std::string& labels_path,
-                  ImageSplit* split) const {
+  void read_split(const std::string& images_path, const std::string& labels_path, ImageSplit* split) const {
     const std::string& name = source().name;
     const int64_t images = read_idx_images(name, images_path, &split->images);
     read_idx_labels(name, labels_path, &split->labels);
     if (images != split->size())
-      throw Error(name + ": " + images_path + " holds " + std::to_string(images) + " images but " +
-                  labels_path + " holds " + std::to_string(split->size()) + " labels");
+      throw Error(name + ": " + images_path + " holds " + std::to_string(images) + " images but " + labels_path +
+                  " holds " + std::to_string(split->size()) + " labels");
   }
 };
 
 void register_mnist(Registry* registry) {
+  registry->add<Dataset>("mnist", "MNIST handwritten digits, 28x28 grey, 60000 train / 10000 test (IDX, plain or .gz)",
+                         image_sequence_schema(), [](const Options& options) {
+                           return std::make_unique<IdxDataset>(
+                               DatasetSource{"mnist", data_search_paths("mnist"), "sudo tools/setup.sh"}, options);
+                         });
   registry->add<Dataset>(
-      "mnist", "MNIST handwritten digits, 28x28 grey, 60000 train / 10000 test (IDX, plain or .gz)",
-      image_sequence_schema(), [](const Options& options) {
-        return std::make_unique<IdxDataset>(
-            DatasetSource{"mnist", data_search_paths("mnist"), "sudo tools/setup.sh"}, options);
-      });
-  registry->add<Dataset>(
-      "fashion_mnist",
-      "Fashion-MNIST clothing images, 28x28 grey, 60000 train / 10000 test (IDX, plain or .gz)",
+      "fashion_mnist", "Fashion-MNIST clothing images, 28x28 grey, 60000 train / 10000 test (IDX, plain or .gz)",
       image_sequence_schema(), [](const Options& options) {
         std::vector<std::string> dirs = data_search_paths("fashion-mnist");
         dirs.push_back("/usr/share/datasets/fashion-mnist");  // Debian's dataset-fashion-mnist
         return std::make_unique<IdxDataset>(
-            DatasetSource{"fashion_mnist", dirs,
-                          "sudo tools/setup.sh (installs Debian's dataset-fashion-mnist)"},
+            DatasetSource{"fashion_mnist", dirs, "sudo tools/setup.sh (installs Debian's dataset-fashion-mnist)"},
             options);
       });
 }

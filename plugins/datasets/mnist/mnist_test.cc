@@ -45,8 +45,8 @@ int32_t label_of(int64_t k, bool test) { return int32_t((k * 3 + (test ? 1 : 0))
 std::string big_endian(uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
 
 std::string idx_images(int count, int first_example, int rows = kSide, int columns = kSide) {
-  std::string s = big_endian(2051) + big_endian(uint32_t(count)) + big_endian(uint32_t(rows)) +
-                  big_endian(uint32_t(columns));
+  std::string s =
+      big_endian(2051) + big_endian(uint32_t(count)) + big_endian(uint32_t(rows)) + big_endian(uint32_t(columns));
   for (int k = 0; k < count; ++k)
     for (int p = 0; p < rows * columns; ++p) s += char(pixel(first_example + k, p));
   return s;
@@ -59,7 +59,6 @@ std::string idx_labels(int count, bool test) {
 }
 
 using testing::gzip;
-
 
 constexpr int kTrain = 5, kTest = 3;  // test examples are numbered from 100
 
@@ -88,8 +87,7 @@ LoadedPlugin& plugin() {
   return *p;
 }
 
-std::unique_ptr<Dataset> make(const std::string& name,
-                              const std::map<std::string, OptionValue>& values) {
+std::unique_ptr<Dataset> make(const std::string& name, const std::map<std::string, OptionValue>& values) {
   const OptionSchema& schema = plugin().registry.get("dataset", name).schema;
   Options options(schema);
   for (const auto& [key, value] : values) options.set(schema, key, value, {}, "test");
@@ -108,8 +106,7 @@ std::string load_error(const std::string& name, const std::map<std::string, Opti
   return "";
 }
 
-std::vector<float> all_of(const Dataset& d, Split split, std::vector<int64_t> indices,
-                          std::vector<int32_t>* labels) {
+std::vector<float> all_of(const Dataset& d, Split split, std::vector<int64_t> indices, std::vector<int32_t>* labels) {
   std::vector<float> x(size_t(d.steps()) * indices.size() * d.features());
   labels->resize(indices.size());
   d.batch(split, indices.data(), int(indices.size()), x.data(), labels->data());
@@ -137,8 +134,7 @@ TEST(Mnist, LoadsThroughThePluginLoaderLikeARunner) {
     d->load();
     EXPECT_EQ(d->size(Split::kTrain), kTrain);
     EXPECT_EQ(d->size(Split::kTest), kTest);
-    EXPECT_EQ(d->describe(),
-              std::string(name) + ": 5 train / 3 test, rows (T=28, F=28), from " + dir);
+    EXPECT_EQ(d->describe(), std::string(name) + ": 5 train / 3 test, rows (T=28, F=28), from " + dir);
   }
 }
 
@@ -148,8 +144,7 @@ TEST(Mnist, ShapesAreKnownBeforeLoad) {
     int steps, features;
   };
   for (Case c : {Case{"rows", 28, 28}, Case{"pixels", 784, 1}, Case{"permuted_pixels", 784, 1}}) {
-    auto d =
-        make("mnist", {{"sequence", std::string(c.sequence)}, {"path", std::string("/nowhere")}});
+    auto d = make("mnist", {{"sequence", std::string(c.sequence)}, {"path", std::string("/nowhere")}});
     EXPECT_EQ(d->steps(), c.steps) << c.sequence;
     EXPECT_EQ(d->features(), c.features) << c.sequence;
     EXPECT_EQ(d->classes(), 10);
@@ -172,8 +167,7 @@ TEST(Mnist, RowsLayoutFromPlainAndGzipFiles) {
       EXPECT_EQ(labels[size_t(i)], label_of(indices[size_t(i)], false));
       for (int t = 0; t < 28; ++t)
         for (int f = 0; f < 28; ++f)
-          ASSERT_EQ(x[size_t((t * n + i) * 28 + f)],
-                    float(pixel(indices[size_t(i)], t * 28 + f) / 255.0))
+          ASSERT_EQ(x[size_t((t * n + i) * 28 + f)], float(pixel(indices[size_t(i)], t * 28 + f) / 255.0))
               << "gz " << gz << " i " << i << " t " << t << " f " << f;
     }
     std::vector<int64_t> test_indices = {2, 1};
@@ -186,9 +180,8 @@ TEST(Mnist, RowsLayoutFromPlainAndGzipFiles) {
 TEST(Mnist, PixelsAndPermutedPixels) {
   const std::string dir = write_dataset(true);
   auto pixels = make("mnist", {{"path", dir}, {"sequence", std::string("pixels")}});
-  auto permuted = make("mnist", {{"path", dir},
-                                 {"sequence", std::string("permuted_pixels")},
-                                 {"permutation_seed", int64_t(7)}});
+  auto permuted =
+      make("mnist", {{"path", dir}, {"sequence", std::string("permuted_pixels")}, {"permutation_seed", int64_t(7)}});
   pixels->load();
   permuted->load();
   std::vector<int64_t> indices = {1, 3};
@@ -213,9 +206,9 @@ TEST(Mnist, PixelsAndPermutedPixels) {
 }
 
 TEST(Mnist, PerChannelNormalizationUsesTrainingStatistics) {
-  auto d = make("mnist", {{"path", write_dataset(false)},
-                          {"sequence", std::string("pixels")},
-                          {"normalize", std::string("per_channel")}});
+  auto d = make(
+      "mnist",
+      {{"path", write_dataset(false)}, {"sequence", std::string("pixels")}, {"normalize", std::string("per_channel")}});
   d->load();
   std::vector<int64_t> all(kTrain);
   std::iota(all.begin(), all.end(), 0);
@@ -241,9 +234,7 @@ TEST(Mnist, PerChannelNormalizationUsesTrainingStatistics) {
 }
 
 TEST(Mnist, LimitsKeepTheFirstExamples) {
-  auto d = make(
-      "mnist",
-      {{"path", write_dataset(false)}, {"train_limit", int64_t(2)}, {"test_limit", int64_t(1)}});
+  auto d = make("mnist", {{"path", write_dataset(false)}, {"train_limit", int64_t(2)}, {"test_limit", int64_t(1)}});
   d->load();
   EXPECT_EQ(d->size(Split::kTrain), 2);
   EXPECT_EQ(d->size(Split::kTest), 1);
@@ -282,9 +273,7 @@ struct Corruption {
 
 TEST(Mnist, EveryCorruptionIsAnErrorNamingTheFile) {
   auto replace = [](const std::string& file, std::string bytes, bool gz) {
-    return [=](const std::string& dir) {
-      testing::write_file(dir + "/" + file, gz ? gzip(bytes) : bytes);
-    };
+    return [=](const std::string& dir) { testing::write_file(dir + "/" + file, gz ? gzip(bytes) : bytes); };
   };
   std::string labels_with_10 = idx_labels(kTrain, false);
   labels_with_10[8 + 3] = 10;
@@ -292,33 +281,29 @@ TEST(Mnist, EveryCorruptionIsAnErrorNamingTheFile) {
   short_images.pop_back();
   std::string fewer_labels = idx_labels(kTest - 1, true);
   std::vector<Corruption> cases = {
-      {"bad image magic", false,
-       replace(kTrainImages, big_endian(2052) + idx_images(kTrain, 0).substr(4), false),
+      {"bad image magic", false, replace(kTrainImages, big_endian(2052) + idx_images(kTrain, 0).substr(4), false),
        kTrainImages, "bad magic number 2052, expected 2051"},
       {"bad label magic", true,
-       replace(std::string(kTestLabels) + ".gz",
-               big_endian(2051) + idx_labels(kTest, true).substr(4), true),
+       replace(std::string(kTestLabels) + ".gz", big_endian(2051) + idx_labels(kTest, true).substr(4), true),
        kTestLabels, "bad magic number 2051, expected 2049"},
       {"truncated images", false, replace(kTrainImages, short_images, false), kTrainImages,
        "truncated: header declares 5 images of 28x28 (3920 pixel bytes), file has 3919"},
-      {"truncated images, gz", true, replace(std::string(kTrainImages) + ".gz", short_images, true),
-       kTrainImages, "truncated"},
-      {"over-long images", false,
-       replace(kTestImages, idx_images(kTest, 100) + std::string(1, '\0'), false), kTestImages,
-       "longer than its header declares"},
+      {"truncated images, gz", true, replace(std::string(kTrainImages) + ".gz", short_images, true), kTrainImages,
+       "truncated"},
+      {"over-long images", false, replace(kTestImages, idx_images(kTest, 100) + std::string(1, '\0'), false),
+       kTestImages, "longer than its header declares"},
       {"over-long labels, gz", true,
-       replace(std::string(kTrainLabels) + ".gz", idx_labels(kTrain, false) + "xyz", true),
-       kTrainLabels, "longer than its header declares"},
+       replace(std::string(kTrainLabels) + ".gz", idx_labels(kTrain, false) + "xyz", true), kTrainLabels,
+       "longer than its header declares"},
       {"label 10", false, replace(kTrainLabels, labels_with_10, false), kTrainLabels,
        "label 10 at index 3 is outside 0..9"},
-      {"count mismatch", false, replace(kTestLabels, fewer_labels, false), kTestLabels,
-       "holds 3 images but"},
-      {"wrong image size", false, replace(kTrainImages, idx_images(kTrain, 0, 27, 28), false),
-       kTrainImages, "images are 27x28, expected 28x28"},
+      {"count mismatch", false, replace(kTestLabels, fewer_labels, false), kTestLabels, "holds 3 images but"},
+      {"wrong image size", false, replace(kTrainImages, idx_images(kTrain, 0, 27, 28), false), kTrainImages,
+       "images are 27x28, expected 28x28"},
       {"header too short", false, replace(kTestLabels, "\0\0\x08", false), kTestLabels,
        "too short for an IDX label header"},
-      {"missing file", false, [](const std::string& dir) { fs::remove(dir + "/" + kTestLabels); },
-       "", "(missing t10k-labels-idx1-ubyte[.gz])"},
+      {"missing file", false, [](const std::string& dir) { fs::remove(dir + "/" + kTestLabels); }, "",
+       "(missing t10k-labels-idx1-ubyte[.gz])"},
       {"corrupt gzip", true,
        [](const std::string& dir) {
          const std::string path = dir + "/" + kTrainImages + ".gz";
@@ -350,8 +335,7 @@ TEST(Mnist, EveryCorruptionIsAnErrorNamingTheFile) {
 TEST(Mnist, MissingDatasetListsEveryPlaceAndTheFetchCommand) {
   const std::string empty = testing::temp_dir("empty");
   std::string message = load_error("mnist", {{"path", empty}});
-  EXPECT_NE(message.find(empty + " (missing train-images-idx3-ubyte[.gz]"), std::string::npos)
-      << message;
+  EXPECT_NE(message.find(empty + " (missing train-images-idx3-ubyte[.gz]"), std::string::npos) << message;
   EXPECT_NE(message.find("sudo tools/setup.sh"), std::string::npos) << message;
 
   // Default search: every directory of data_search_paths, and for fashion_mnist Debian's too.
@@ -366,9 +350,7 @@ TEST(Mnist, MissingDatasetListsEveryPlaceAndTheFetchCommand) {
     std::string m;
     try {
       dataset->load();
-    } catch (const Error& e) {
-      m = e.what();
-    }
+    } catch (const Error& e) { m = e.what(); }
     if (std::string(name) == "fashion_mnist" && m.empty()) continue;  // Debian's copy found
     for (const std::string& dir : data_search_paths(subdir))
       EXPECT_NE(m.find(dir + " (no such directory)"), std::string::npos) << m;
@@ -394,8 +376,7 @@ void find_source_tree() {
     std::error_code ec;
     fs::path tree = fs::canonical(testing::runfile("WORKSPACE"), ec).parent_path();
     if (!ec) setenv("BIORNN_WORKSPACE", tree.c_str(), 1);
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
 }
 
 // "a, b, c": for skip messages.
@@ -413,9 +394,8 @@ std::string first_existing(const std::vector<std::string>& dirs) {
 }
 
 // Loads the real dataset through the default search (no path option) and checks it.
-void expect_real(const std::string& name, const std::string& dir,
-                 const std::vector<int32_t>& first_train, const std::vector<int32_t>& first_test,
-                 const std::string& statistics) {
+void expect_real(const std::string& name, const std::string& dir, const std::vector<int32_t>& first_train,
+                 const std::vector<int32_t>& first_test, const std::string& statistics) {
   auto d = make(name, {{"normalize", std::string("per_channel")}});
   d->load();
   EXPECT_NE(d->describe().find("from " + dir), std::string::npos) << d->describe();

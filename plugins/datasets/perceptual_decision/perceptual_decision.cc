@@ -10,15 +10,13 @@
 namespace biornn::datasets {
 namespace {
 
-const std::vector<PeriodSpec> kPeriods = {
-    {"fixation", 100, 0}, {"stimulus", 600, 0}, {"response", 300, 0}};
+const std::vector<PeriodSpec> kPeriods = {{"fixation", 100, 0}, {"stimulus", 600, 0}, {"response", 300, 0}};
 enum Input { kFixation, kEvidence1, kEvidence2, kInputs };
 
 class PerceptualDecision : public ChoiceTask {
  public:
   explicit PerceptualDecision(const Options& o)
-      : ChoiceTask("perceptual_decision", o, kPeriods),
-        coherences_(number_list(o, "coherences", 0, 1)) {
+      : ChoiceTask("perceptual_decision", o, kPeriods), coherences_(number_list(o, "coherences", 0, 1)) {
     features_ = kInputs;
   }
 
@@ -37,8 +35,7 @@ class PerceptualDecision : public ChoiceTask {
     const Timeline line = timing_.draw(rng);
     const int stimulus = 1, response = 2;
     const double signed_c = choice == 2 ? c : -c;
-    write_evidence(rng, w, line.begin(stimulus), line.end(stimulus), signed_c, kEvidence1,
-                   kEvidence2);
+    write_evidence(rng, w, line.begin(stimulus), line.end(stimulus), signed_c, kEvidence1, kEvidence2);
     write_fixation_and_choice(w, kFixation, line.begin(response), choice);
     if (conditions) conditions[0] = float(signed_c);
   }
@@ -57,11 +54,10 @@ OptionSchema schema() {
 }
 
 void register_perceptual_decision(Registry* registry) {
-  registry->add<Dataset>(
-      "perceptual_decision",
-      "random-dots two-alternative choice: fixate, integrate two noisy channels, report the "
-      "stronger one (classes 0 fixate, 1, 2)",
-      schema(), [](const Options& o) { return std::make_unique<PerceptualDecision>(o); });
+  registry->add<Dataset>("perceptual_decision",
+                         "random-dots two-alternative choice: fixate, integrate two noisy channels, report the "
+                         "stronger one (classes 0 fixate, 1, 2)",
+                         schema(), [](const Options& o) { return std::make_unique<PerceptualDecision>(o); });
 }
 
 }  // namespace

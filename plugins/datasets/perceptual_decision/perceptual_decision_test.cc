@@ -11,13 +11,11 @@ namespace {
 
 const char* const kSo = "plugins/datasets/perceptual_decision/perceptual_decision_plugin.so";
 
-TEST(PerceptualDecision, KeepsTheTaskContract) {
-  expect_task_contract(*make_task(kSo, "perceptual_decision"));
-}
+TEST(PerceptualDecision, KeepsTheTaskContract) { expect_task_contract(*make_task(kSo, "perceptual_decision")); }
 
 TEST(PerceptualDecision, ShapesFollowTheTiming) {
-  auto d = make_task(kSo, "perceptual_decision",
-                     {{"dt_ms", 10.0}, {"stimulus_ms", 500.0}, {"stimulus_jitter_ms", 200.0}});
+  auto d =
+      make_task(kSo, "perceptual_decision", {{"dt_ms", 10.0}, {"stimulus_ms", 500.0}, {"stimulus_jitter_ms", 200.0}});
   EXPECT_EQ(d->steps(), (100 + 500 + 200 + 300) / 10);
   EXPECT_EQ(d->features(), 3);
   EXPECT_EQ(d->classes(), 3);
@@ -44,10 +42,8 @@ TEST(PerceptualDecision, TrialsMatchTheirConditions) {
     EXPECT_EQ(b.labels[size_t(response - 1) * 64 + i], 0);
     const int choice = b.labels[size_t(response) * 64 + i];
     EXPECT_TRUE(choice == 1 || choice == 2);
-    if (coherence[size_t(i)] != 0) {
-      EXPECT_EQ(choice == 2, coherence[size_t(i)] > 0);
-    }
-    EXPECT_EQ(b.mask[size_t(response) * 64 + i], 0.0f);           // grace: 100 ms
+    if (coherence[size_t(i)] != 0) { EXPECT_EQ(choice == 2, coherence[size_t(i)] > 0); }
+    EXPECT_EQ(b.mask[size_t(response) * 64 + i], 0.0f);  // grace: 100 ms
     EXPECT_EQ(b.mask[size_t(response + 5) * 64 + i], 1.0f);
   }
   EXPECT_GE(seen.size(), 5u);  // most of the 6 default levels in 64 trials

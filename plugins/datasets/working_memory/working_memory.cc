@@ -11,9 +11,8 @@
 namespace biornn::datasets {
 namespace {
 
-const std::vector<PeriodSpec> kPeriods = {{"fixation", 100, 0}, {"f1", 200, 0},
-                                          {"delay", 600, 200},  {"f2", 200, 0},
-                                          {"response", 300, 0}};
+const std::vector<PeriodSpec> kPeriods = {
+    {"fixation", 100, 0}, {"f1", 200, 0}, {"delay", 600, 200}, {"f2", 200, 0}, {"response", 300, 0}};
 enum Input { kFixation, kFrequency, kInputs };
 constexpr double kPairs[][2] = {{18, 10}, {22, 14}, {26, 18}, {30, 22}, {34, 26}};
 constexpr double kLowest = 10, kHighest = 34;
@@ -21,15 +20,13 @@ constexpr double kLowest = 10, kHighest = 34;
 // Choices: 1 = f1 > f2, 2 = f1 < f2.
 class WorkingMemory : public ChoiceTask {
  public:
-  explicit WorkingMemory(const Options& o) : ChoiceTask("working_memory", o, kPeriods) {
-    features_ = kInputs;
-  }
+  explicit WorkingMemory(const Options& o) : ChoiceTask("working_memory", o, kPeriods) { features_ = kInputs; }
 
   std::vector<std::string> condition_names() const override { return {"f1", "f2"}; }
 
   std::string describe() const override {
-    return "working_memory: Romo et al. frequency pairs, " + std::to_string(steps_) +
-           " steps of " + number(timing_.dt_ms()) + " ms";
+    return "working_memory: Romo et al. frequency pairs, " + std::to_string(steps_) + " steps of " +
+           number(timing_.dt_ms()) + " ms";
   }
 
  protected:
@@ -49,8 +46,7 @@ class WorkingMemory : public ChoiceTask {
   }
 
  private:
-  void write_frequency(TrialRandom& rng, const TrialWriter& w, const Timeline& line, int period,
-                       double f) const {
+  void write_frequency(TrialRandom& rng, const TrialWriter& w, const Timeline& line, int period, double f) const {
     const float value = float((1 + (f - kLowest) / (kHighest - kLowest)) / 2);
     for (int t = line.begin(period); t < line.end(period); ++t) w.x(t, kFrequency) = value;
     add_noise(rng, w, line.begin(period), line.end(period), kFrequency);
@@ -65,11 +61,10 @@ OptionSchema schema() {
 }
 
 void register_working_memory(Registry* registry) {
-  registry->add<Dataset>(
-      "working_memory",
-      "parametric working memory (Romo et al. 1999): is f1 > f2 across a delay? "
-      "(classes 0 fixate, 1 f1 > f2, 2 f1 < f2)",
-      schema(), [](const Options& o) { return std::make_unique<WorkingMemory>(o); });
+  registry->add<Dataset>("working_memory",
+                         "parametric working memory (Romo et al. 1999): is f1 > f2 across a delay? "
+                         "(classes 0 fixate, 1 f1 > f2, 2 f1 < f2)",
+                         schema(), [](const Options& o) { return std::make_unique<WorkingMemory>(o); });
 }
 
 }  // namespace

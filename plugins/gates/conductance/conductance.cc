@@ -1,9 +1,9 @@
 // Gate `conductance`: the varying-conductance model of the note's section 3,
 //     z_t = dt * phi_z(G_b + (|W| (.) A) r_{t-1} + |P_in| x_t)
-// W is the CELL's recurrent weight (found by its role, ParameterRole::kRecurrent; its effective value, after any constraint such as
-// Dale's law), A the effective scaling (a `scaling` plugin, [H, H], >= 0), P_in [H, F] and
-// G_b [1, H] the gate's own parameters. Gradients: W gets dRec (.) A (.) sign(W), A gets
-// dRec (.) |W|, P_in gets dIn (.) sign(P_in), where dRec, dIn are dLoss/d(|W| (.) A), dLoss/d|P_in|.
+// W is the CELL's recurrent weight (found by its role, ParameterRole::kRecurrent; its effective value, after any
+// constraint such as Dale's law), A the effective scaling (a `scaling` plugin, [H, H], >= 0), P_in [H, F] and G_b [1,
+// H] the gate's own parameters. Gradients: W gets dRec (.) A (.) sign(W), A gets dRec (.) |W|, P_in gets dIn (.)
+// sign(P_in), where dRec, dIn are dLoss/d(|W| (.) A), dLoss/d|P_in|.
 //
 // Range of z: only phi_z = sigmoid keeps z in [0, dt] (what the rate cell's convex update
 // needs: z <= 1). softplus and relu give z in [0, inf) (fine for the conductance cell, whose
@@ -38,9 +38,12 @@ class ConductanceGate : public Gate {
   void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
     const Parameter* w = params.find_role(ParameterRole::kRecurrent);
     if (!w)
-      throw Error("gate 'conductance' scales the cell's recurrent weight |W|, but this cell declares "
-                  "none (parameters: " + params.names() + "); use a cell with a recurrent weight "
-                  "such as rate or conductance");
+      throw Error(
+          "gate 'conductance' scales the cell's recurrent weight |W|, but this cell declares "
+          "none (parameters: " +
+          params.names() +
+          "); use a cell with a recurrent weight "
+          "such as rate or conductance");
     if (w->raw.rows() != hidden || w->raw.cols() != hidden)
       throw Error("gate 'conductance': the cell's recurrent weight '" + w->name + "' is not [H, H]");
     const float k = init_scale_ / std::sqrt(float(features));
@@ -100,8 +103,8 @@ void register_conductance(Registry* r) {
       "varying conductance: z = dt * phi_z(G_b + (|W| (.) A) r + |P_in| x), W the cell's recurrent "
       "weight, A from the layer's scaling",
       OptionSchema()
-          .add_float("dt", 1.0, "time step: z = dt * phi_z(...) (with sigmoid z <= dt; the rate cell needs z <= 1)",
-                     0, 1, true)
+          .add_float("dt", 1.0, "time step: z = dt * phi_z(...) (with sigmoid z <= dt; the rate cell needs z <= 1)", 0,
+                     1, true)
           .add_string("phi_z", "sigmoid",
                       "conductance nonlinearity; only sigmoid keeps z in [0, dt] (softplus, relu: z >= 0 "
                       "unbounded; tanh: z may be negative)",

@@ -21,8 +21,8 @@ inline float softplus_inverse(float y) { return y > 20.0f ? y : std::log(std::ex
 inline OptionSchema schema() {
   return OptionSchema()
       .add_bool("learnable", true, "train A (false: A stays at init)")
-      .add_float("init", 1.0, "initial value of every A entry (A = softplus(A_raw), A_raw = softplus^-1(init))",
-                 0, 1e6, true);
+      .add_float("init", 1.0, "initial value of every A entry (A = softplus(A_raw), A_raw = softplus^-1(init))", 0, 1e6,
+                 true);
 }
 
 }  // namespace biornn::scaling

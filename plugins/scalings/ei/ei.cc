@@ -15,14 +15,13 @@ namespace {
 
 class EiScaling : public Scaling {
  public:
-  explicit EiScaling(const Options& o)
-      : learnable_(o.get_bool("learnable")), init_(float(o.get_float("init"))) {}
+  explicit EiScaling(const Options& o) : learnable_(o.get_bool("learnable")), init_(float(o.get_float("init"))) {}
 
-  void create_parameters(ParameterSet& params, int hidden, const std::vector<float>& column_signs,
-                         Rng&) override {
+  void create_parameters(ParameterSet& params, int hidden, const std::vector<float>& column_signs, Rng&) override {
     if (column_signs.empty())
-      throw Error("scaling ei needs a dale constraint on W (it reads which senders are excitatory "
-                  "and which inhibitory from it): add constraints = [{ plugin = \"dale\", parameter = \"W\" }]");
+      throw Error(
+          "scaling ei needs a dale constraint on W (it reads which senders are excitatory "
+          "and which inhibitory from it): add constraints = [{ plugin = \"dale\", parameter = \"W\" }]");
     if (int(column_signs.size()) != hidden)
       throw Error("scaling ei: the Dale constraint on W gives " + std::to_string(column_signs.size()) +
                   " column signs for " + std::to_string(hidden) + " units");
@@ -62,8 +61,8 @@ void register_ei(Registry* r) {
       "constraint on W; kept >= 0 by softplus)",
       OptionSchema()
           .add_bool("learnable", true, "train a_E and a_I (false: they stay at init)")
-          .add_float("init", 1.0, "initial a_E and a_I (A = scaling::softplus(A_raw), A_raw = softplus^-1(init))",
-                     0, 1e6, true),
+          .add_float("init", 1.0, "initial a_E and a_I (A = scaling::softplus(A_raw), A_raw = softplus^-1(init))", 0,
+                     1e6, true),
       [](const Options& o) { return std::make_unique<EiScaling>(o); });
 }
 

@@ -12,7 +12,8 @@ namespace {
 
 class PostsynapticScaling : public Scaling {
  public:
-  explicit PostsynapticScaling(const Options& o) : learnable_(o.get_bool("learnable")), init_(float(o.get_float("init"))) {}
+  explicit PostsynapticScaling(const Options& o)
+      : learnable_(o.get_bool("learnable")), init_(float(o.get_float("init"))) {}
 
   void create_parameters(ParameterSet& params, int hidden, const std::vector<float>&, Rng&) override {
     Parameter& p = params.add("A_raw", hidden, 1);
@@ -38,8 +39,8 @@ class PostsynapticScaling : public Scaling {
 };
 
 void register_postsynaptic(Registry* r) {
-  r->add<Scaling>("postsynaptic", "one A per postsynaptic unit (receiver, row i): A_ij = a_i (kept >= 0 by softplus)", scaling::schema(),
-                  [](const Options& o) { return std::make_unique<PostsynapticScaling>(o); });
+  r->add<Scaling>("postsynaptic", "one A per postsynaptic unit (receiver, row i): A_ij = a_i (kept >= 0 by softplus)",
+                  scaling::schema(), [](const Options& o) { return std::make_unique<PostsynapticScaling>(o); });
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ namespace {
 
 class PresynapticScaling : public Scaling {
  public:
-  explicit PresynapticScaling(const Options& o) : learnable_(o.get_bool("learnable")), init_(float(o.get_float("init"))) {}
+  explicit PresynapticScaling(const Options& o)
+      : learnable_(o.get_bool("learnable")), init_(float(o.get_float("init"))) {}
 
   void create_parameters(ParameterSet& params, int hidden, const std::vector<float>&, Rng&) override {
     Parameter& p = params.add("A_raw", 1, hidden);
@@ -40,8 +41,8 @@ class PresynapticScaling : public Scaling {
 };
 
 void register_presynaptic(Registry* r) {
-  r->add<Scaling>("presynaptic", "one A per presynaptic unit (sender, column j): A_ij = a_j (kept >= 0 by softplus)", scaling::schema(),
-                  [](const Options& o) { return std::make_unique<PresynapticScaling>(o); });
+  r->add<Scaling>("presynaptic", "one A per presynaptic unit (sender, column j): A_ij = a_j (kept >= 0 by softplus)",
+                  scaling::schema(), [](const Options& o) { return std::make_unique<PresynapticScaling>(o); });
 }
 
 }  // namespace
