@@ -150,9 +150,11 @@ TEST(FixedPoints, RefusesStartsOfTheWrongSize) {
 
 // The cells and gates a trained layer may use, loaded once.
 Registry& plugins() {
+  // Both live until exit (reachable from these statics): the plugins' factories must outlive
+  // every object they made.
   static Registry* r = [] {
     auto* registry = new Registry;
-    auto* loader = new PluginLoader(*registry);
+    static PluginLoader* loader = new PluginLoader(*registry);
     for (const char* so : {"plugins/cells/rate/rate_plugin.so", "plugins/cells/conductance/conductance_plugin.so",
                            "plugins/cells/gru/gru_plugin.so", "plugins/gates/learned/learned_plugin.so",
                            "plugins/gates/conductance/conductance_plugin.so"})
