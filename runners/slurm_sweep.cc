@@ -127,6 +127,25 @@ std::string submit(const SlurmArray& array, const std::string& command) {
   return id;
 }
 
+// Adds the array task indices of one squeue id: "<job>_<task>", or a still-unsplit pending
+// array "<job>_[2]", "<job>_[0-3,5%2]" (ranges, lists, an optional %limit).
+void add_array_tasks(const std::string& id, std::set<size_t>& tasks) {
+  const size_t u = id.find('_');
+  if (u == std::string::npos || u + 1 >= id.size()) return;
+  std::string list = id.substr(u + 1);
+  if (list.front() == '[') list = list.substr(1, list.find(']') - 1);
+  list = list.substr(0, list.find('%'));
+  std::istringstream parts(list);
+  for (std::string part; std::getline(parts, part, ',');) {
+    const size_t dash = part.find('-');
+    const std::string lo = part.substr(0, dash), hi = dash == std::string::npos ? lo : part.substr(dash + 1);
+    if (lo.empty() || hi.empty() || lo.find_first_not_of("0123456789") != std::string::npos ||
+        hi.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    for (size_t t = std::stoul(lo); t <= std::stoul(hi); ++t) tasks.insert(t);
+  }
+}
+
 std::set<size_t> queued_tasks(const SlurmArray& array) {
   std::ifstream f(array.dir + "/job_ids");
   std::set<size_t> queued;
@@ -139,12 +158,7 @@ std::set<size_t> queued_tasks(const SlurmArray& array) {
     const auto [status, out] = run_command("squeue -h -r -o %i -j " + id);
     if (status != 0) continue;
     std::istringstream in(out);
-    for (std::string task; in >> task;) {
-      const size_t u = task.find('_');
-      if (u != std::string::npos && u + 1 < task.size() &&
-          task.find_first_not_of("0123456789", u + 1) == std::string::npos)
-        queued.insert(std::stoul(task.substr(u + 1)));
-    }
+    for (std::string task; in >> task;) add_array_tasks(task, queued);
   }
   return queued;
 }

@@ -103,11 +103,15 @@ class SlurmCluster : public ::testing::Test {
   bool started_ = false;
 };
 
+// --collect until nothing is queued or running, and (for 30 s after a submission, while
+// slurmctld may not list a just-submitted task yet) nothing is missing.
 testing::Outcome collect_when_done(const std::string& sweep, const std::string& file, const std::string& root) {
   testing::Outcome r;
   for (int i = 0; i < 240; ++i) {  // 2 minutes at most
     r = testing::run({sweep, file, "--runs-root", root, "--collect"});
-    if (r.out.find("still queued or running") == std::string::npos) break;
+    const bool running = r.out.find("still queued or running") != std::string::npos;
+    const bool missing = r.out.find(": missing;") != std::string::npos;
+    if (!running && !(missing && i < 60)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   return r;
