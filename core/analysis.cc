@@ -218,4 +218,3 @@ std::vector<std::string> accuracy_by_magnitude(const Activity& a, const std::vec
 }
 
 }  // namespace biornn
-

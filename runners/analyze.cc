@@ -133,10 +133,10 @@ void psychometric_plots(const Activity& a, const std::vector<std::string>& names
   std::string csv = "condition,context,value,trials,percent_choice_2,percent_correct\n";
   std::map<std::string, std::map<float, Series>> curves;  // condition -> context -> curve
   for (const ChoiceRow& r : rows) {
-    csv += fmt::format("{},{:g},{:g},{},{:.2f},{:.2f}\n", r.condition, r.context, r.value, r.trials, r.choice2,
-                       r.correct);
+    csv +=
+        fmt::format("{},{:g},{:g},{},{:.2f},{:.2f}\n", r.condition, r.context, r.value, r.trials, r.choice2, r.correct);
     Series& s = curves[r.condition][r.context];
-    s.name = !has_context ? "network"
+    s.name = !has_context     ? "network"
              : r.context == 0 ? "context: motion"
              : r.context == 1 ? "context: colour"
                               : fmt::format("context {:g}", r.context);

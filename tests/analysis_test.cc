@@ -229,7 +229,7 @@ Activity context_trials() {
 TEST(ChoiceTable, CountsChoicesAndScoresPerContextAndValue) {
   const std::vector<std::string> names = {"context", "motion", "colour"};
   const std::vector<ChoiceRow> rows = choice_table(context_trials(), names);
-  ASSERT_EQ(rows.size(), 8u);  // 2 conditions x 2 contexts x 2 values
+  ASSERT_EQ(rows.size(), 8u);    // 2 conditions x 2 contexts x 2 values
   const ChoiceRow& m = rows[1];  // motion, context 0, +0.5: trials 0 and 2, both chose 2
   EXPECT_EQ(m.condition, "motion");
   EXPECT_EQ(m.context, 0);
