@@ -20,8 +20,8 @@ const Parameter& term_parameter(const BlockTerm& t, const ParameterSet& params, 
   if (!t.name.empty()) return params.get(t.name, who);
   const Parameter* p = params.find_role(t.role);
   if (!p)
-    throw Error(who + ": no parameter with the " + role_name(t.role) + " role in this layer (parameters: " +
-                params.names() + ")");
+    throw Error(who + ": no parameter with the " + role_name(t.role) +
+                " role in this layer (parameters: " + params.names() + ")");
   return *p;
 }
 

@@ -97,13 +97,15 @@ Matrix reference_transform(Transform t, const Matrix& w) {
   Matrix r(w.rows(), w.cols());
   for (int i = 0; i < w.size(); ++i) {
     const float v = w.data()[i];
-    r.data()[i] = t == Transform::kCopy ? v : t == Transform::kAbs ? std::abs(v) : t == Transform::kPositivePart ? (v > 0 ? v : 0) : (v < 0 ? -v : 0);
+    r.data()[i] = t == Transform::kCopy           ? v
+                  : t == Transform::kAbs          ? std::abs(v)
+                  : t == Transform::kPositivePart ? (v > 0 ? v : 0)
+                                                  : (v < 0 ? -v : 0);
   }
   return r;
 }
 
-const Transform kTransforms[] = {Transform::kCopy, Transform::kAbs, Transform::kPositivePart,
-                                 Transform::kNegativePart};
+const Transform kTransforms[] = {Transform::kCopy, Transform::kAbs, Transform::kPositivePart, Transform::kNegativePart};
 
 // Every transform on every term, the recurrent one also times A: the block equals the
 // written-out reference, and the derived gradients (to W, P, b and A) equal finite differences.
@@ -146,7 +148,8 @@ TEST(Block, MatchesTheFormerHandWrittenGradients) {
   const Matrix& w = f.params.get("W").value;
   const Matrix& pin = f.params.get("P").value;
 
-  const BlockSpec gate{BlockTerm(ParameterRole::kRecurrent, Transform::kAbs).scaled_by_a(), {"P", Transform::kAbs}, "b"};
+  const BlockSpec gate{
+      BlockTerm(ParameterRole::kRecurrent, Transform::kAbs).scaled_by_a(), {"P", Transform::kAbs}, "b"};
   Matrix d_a = Matrix::Zero(kH, kH);
   accumulate_blocks({gate}, &up.g, f.params, &f.a, &d_a, "test");
   EXPECT_EQ(f.params.get("W").grad, Matrix(up.g.recurrent.array() * f.a.array() * w.array().sign()));
@@ -184,9 +187,7 @@ TEST(Block, PlainBlockIsCopies) {
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
-  } catch (const Error& e) {
-    return e.what();
-  }
+  } catch (const Error& e) { return e.what(); }
   return "(no error)";
 }
 
@@ -196,18 +197,24 @@ TEST(Block, ErrorsSayWhatIsWrong) {
   const BlockTerm scaled_w = BlockTerm("W", Transform::kAbs).scaled_by_a();
   EXPECT_EQ(error_of([&] { prepare_blocks({{scaled_w}}, f.params, nullptr, &b, "gate"); }),
             "gate block 0: a block term is scaled by A, but the layer has no scaling (add scaling = { plugin = ... })");
-  EXPECT_EQ(error_of([&] { prepare_blocks({{{}, BlockTerm("P").scaled_by_a()}}, f.params, &f.a, &b, "gate"); }),
+  EXPECT_EQ(error_of([&] {
+              prepare_blocks({{{}, BlockTerm("P").scaled_by_a()}}, f.params, &f.a, &b, "gate");
+            }),
             "gate block 0: the input term of a block cannot be scaled by A (only the recurrent term, [H, H])");
   EXPECT_EQ(error_of([&] { prepare_blocks({{"V"}}, f.params, nullptr, &b, "cell"); }),
             "cell block 0: no parameter 'V' in this layer (parameters: W, P, b)");
   ParameterSet no_w;
   EXPECT_EQ(error_of([&] { prepare_blocks({{ParameterRole::kRecurrent}}, no_w, nullptr, &b, "gate"); }),
             "gate block 0: no parameter with the recurrent role in this layer (parameters: (none))");
-  EXPECT_EQ(error_of([&] { prepare_blocks({{{}, {}, "W"}}, f.params, nullptr, &b, "cell"); }),
+  EXPECT_EQ(error_of([&] {
+              prepare_blocks({{{}, {}, "W"}}, f.params, nullptr, &b, "cell");
+            }),
             "cell block 0: the bias term's parameter must be [1, H]");
   EXPECT_EQ(error_of([&] { checked_specs({}, 1, "cell"); }),
             "the cell neither describes its linear blocks (block_specs()) nor overrides prepare() and accumulate()");
-  EXPECT_EQ(error_of([&] { checked_specs({{"W"}, {"W"}}, 1, "cell"); }),
+  EXPECT_EQ(error_of([&] {
+              checked_specs({{"W"}, {"W"}}, 1, "cell");
+            }),
             "the cell describes 2 blocks (block_specs()) but declares num_blocks() = 1");
 }
 
@@ -247,7 +254,7 @@ TEST(Block, CellAndGateDefaultsDeriveFromTheDescription) {
   cell.accumulate(cg, f.params);
   const Matrix& wc = f.params.get("W").value;
   EXPECT_EQ(f.params.get("W").grad, Matrix(u0.g.recurrent.array() * (wc.array() > 0.0f).cast<float>() -
-                                            u1.g.recurrent.array() * (wc.array() < 0.0f).cast<float>()));
+                                           u1.g.recurrent.array() * (wc.array() < 0.0f).cast<float>()));
   EXPECT_EQ(f.params.get("P").grad, u1.g.input);
   EXPECT_EQ(f.params.get("b").grad, Matrix(u1.g.bias));
 
