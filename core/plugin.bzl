@@ -43,6 +43,7 @@ def biornn_plugin(name, srcs, deps = [], test_srcs = [], test_data = [], test_de
 # refused even when nobody bumped BIORNN_PLUGIN_API_VERSION.
 INTERFACE_HEADERS = [
     "activation.h",
+    "block.h",
     "cell.h",
     "constraint.h",
     "dataset.h",
