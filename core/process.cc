@@ -1,10 +1,12 @@
 #include "core/process.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -29,20 +31,25 @@ std::string scratch_directory() {
   if (!mkdtemp(pattern.data())) return "";
   return pattern;
 }
+
+int wait_for_exit_code(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 }  // namespace
 
-ProcessResult run_process(const std::vector<std::string>& args, const std::string& executable) {
-  ProcessResult r;
+ChildProcess::ChildProcess(const std::vector<std::string>& args, const std::string& executable) {
   if (args.empty()) {
-    r.failure = "no program given";
-    return r;
+    failure_ = "no program given";
+    return;
   }
-  const std::string dir = scratch_directory();
-  if (dir.empty()) {
-    r.failure = std::string("cannot create a temporary directory: ") + std::strerror(errno);
-    return r;
+  directory_ = scratch_directory();
+  if (directory_.empty()) {
+    failure_ = std::string("cannot create a temporary directory: ") + std::strerror(errno);
+    return;
   }
-  const std::string out = dir + "/stdout", err = dir + "/stderr";
+  const std::string out = directory_ + "/stdout", err = directory_ + "/stderr";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -55,18 +62,39 @@ ProcessResult run_process(const std::vector<std::string>& args, const std::strin
   pid_t pid = 0;
   const int started = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (started != 0) {
-    r.failure = "cannot start " + program + ": " + std::strerror(started);
-  } else {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(out);
-    r.err = slurp(err);
+  if (started != 0)
+    failure_ = "cannot start " + program + ": " + std::strerror(started);
+  else
+    pid_ = pid;
+}
+
+ChildProcess::~ChildProcess() {
+  if (running()) {
+    kill(pid_, SIGKILL);
+    wait_for_exit_code(pid_);
   }
   std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  if (!directory_.empty()) std::filesystem::remove_all(directory_, ec);
+}
+
+bool ChildProcess::send_signal(int signal) const { return running() && kill(pid_, signal) == 0; }
+
+ProcessResult ChildProcess::wait() {
+  ProcessResult r;
+  r.failure = failure_;
+  if (!running()) {
+    if (r.failure.empty()) r.failure = "the child was already waited for";
+    return r;
+  }
+  r.exit_code = wait_for_exit_code(pid_);
+  pid_ = -1;
+  r.out = slurp(directory_ + "/stdout");
+  r.err = slurp(directory_ + "/stderr");
   return r;
+}
+
+ProcessResult run_process(const std::vector<std::string>& args, const std::string& executable) {
+  return ChildProcess(args, executable).wait();
 }
 
 }  // namespace biornn

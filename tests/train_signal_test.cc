@@ -2,19 +2,14 @@
 // save a checkpoint (as Ctrl-C does); `train --run-dir D --continue` then resumes it, and the
 // run ends with the numbers of one that was never stopped.
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
+#include "core/process.h"
 #include "core/summary_json.h"
 #include "core/testing.h"
-
-extern char** environ;
 
 namespace biornn {
 namespace {
@@ -49,42 +44,22 @@ plugin = "readout"
 input = "rnn"
 )";
 
-pid_t spawn(const std::vector<std::string>& args, const std::string& output) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 TEST(TrainSignal, SigtermSavesACheckpointAndContinueResumesToTheSameResult) {
   const std::string dir = testing::temp_dir("sigterm"), train = testing::runfile("runners/train");
   testing::write_file(dir + "/graph.toml", kGraph);
   const std::string reference = dir + "/reference", stopped = dir + "/stopped";
   ASSERT_EQ(testing::run({train, dir + "/graph.toml", "--run-dir", reference}).exit_code, 0);
 
-  const pid_t pid = spawn({train, dir + "/graph.toml", "--run-dir", stopped, "--continue"}, dir + "/first.out");
-  ASSERT_GT(pid, 0);
+  ChildProcess child({train, dir + "/graph.toml", "--run-dir", stopped, "--continue"});
+  ASSERT_TRUE(child.running()) << child.failure();
   // Signal once the first minibatch is logged: 128 of them per epoch remain.
   for (int i = 0; i < 600 && testing::read_file(stopped + "/train.log").find("epoch 1/2 [    1/") == std::string::npos;
        ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  kill(pid, SIGTERM);
-  const int code = wait_exit(pid);
-  const std::string first = testing::read_file(dir + "/first.out");
-  ASSERT_EQ(code, 130) << first;
+  ASSERT_TRUE(child.send_signal(SIGTERM));
+  const ProcessResult run = child.wait();
+  const std::string first = run.out + run.err;
+  ASSERT_EQ(run.exit_code, 130) << first;
   EXPECT_NE(first.find("stopping on request at epoch"), std::string::npos) << first;
   const auto interrupted = read_summary_json(stopped + "/summary.json");
   ASSERT_TRUE(interrupted.has_value());
@@ -101,6 +76,28 @@ TEST(TrainSignal, SigtermSavesACheckpointAndContinueResumesToTheSameResult) {
   EXPECT_EQ(a->test_loss, b->test_loss);
   EXPECT_EQ(a->test_accuracy, b->test_accuracy);
   EXPECT_EQ(a->validation_accuracy, b->validation_accuracy);
+}
+
+TEST(ChildProcess, ASignalledChildEndsWithTheSignalsCode) {
+  ChildProcess child({"/bin/sh", "-c", "exec sleep 30"});
+  ASSERT_TRUE(child.running()) << child.failure();
+  ASSERT_TRUE(child.send_signal(SIGTERM));
+  EXPECT_EQ(child.wait().exit_code, 128 + SIGTERM);
+  EXPECT_FALSE(child.running());
+  EXPECT_FALSE(child.send_signal(SIGTERM));
+}
+
+TEST(ChildProcess, RunToTheEndCapturesBothStreamsAndTheExitCode) {
+  const ProcessResult r = run_process({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+}
+
+TEST(ChildProcess, AProgramThatCannotStartSaysWhy) {
+  const ProcessResult r = run_process({"/nonexistent/program"});
+  EXPECT_EQ(r.exit_code, -1);
+  EXPECT_NE(r.failure.find("/nonexistent/program"), std::string::npos) << r.failure;
 }
 
 TEST(TrainSignal, ContinueStartsAFreshRunWhenThereIsNoCheckpoint) {
