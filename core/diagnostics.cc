@@ -66,6 +66,37 @@ std::string describe(const ConstraintMetrics& m) {
       100 * m.negative_rate_fraction);
 }
 
+namespace {
+
+// Why a layer has no square recurrent weight to diagnose, or "" when it has one.
+std::string missing_w_reason(const Parameter* w, int hidden) {
+  if (!w)
+    return "its cell declares no recurrent weight (no parameter with the recurrent role; whole-sequence cells "
+           "such as gru and lstm keep theirs inside)";
+  if (w->value.rows() != hidden || w->value.cols() != hidden)
+    return fmt::format("its recurrent weight {} is [{}, {}], not [H, H] = [{}, {}]", w->name, w->value.rows(),
+                       w->value.cols(), hidden, hidden);
+  return "";
+}
+
+void note_unavailable(LayerDiagnostics& d, const char* what, const std::string& why) {
+  d.unavailable.push_back(fmt::format("diagnostic {} not available for layer {}: {}", what, d.layer, why));
+}
+
+// The reasons for every diagnostic `d` lacks (called once its has_* flags are set).
+void explain_unavailable(LayerDiagnostics& d, const std::string& missing_w) {
+  if (!d.has_w) {
+    note_unavailable(d, "spectral radius, SVD entropy, eigenvalues and sign violations", missing_w);
+    note_unavailable(d, "E/I input", missing_w);
+  } else if (!d.has_ei) {
+    note_unavailable(d, "E/I input", "W's constraint does not type its senders as E or I (dale, soft_dale do)");
+  }
+  if (!d.has_gates)
+    note_unavailable(d, "gate z percentiles", "the layer has no gate (z = 1) or keeps its gates inside the cell");
+}
+
+}  // namespace
+
 std::vector<LayerDiagnostics> diagnose(Experiment& e, const float* x, int steps, int batch) {
   e.model.forward(x, steps, batch);
   std::vector<LayerDiagnostics> out;
@@ -120,6 +151,7 @@ std::vector<LayerDiagnostics> diagnose(Experiment& e, const float* x, int steps,
         d.inhibitory_input = i_in / H;
       }
     }
+    explain_unavailable(d, missing_w_reason(w, H));
     out.push_back(d);
   }
   return out;

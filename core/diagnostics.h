@@ -22,6 +22,10 @@ struct LayerDiagnostics {
   double inhibitory_input = 0;  // same over I senders (<= 0 when rates are >= 0)
   bool has_gates = false;
   double z_mean = 0, z_p10 = 0, z_p50 = 0, z_p90 = 0;  // distribution of z over units, steps, examples
+  // One line per diagnostic that cannot run for this layer, saying why, e.g. "diagnostic
+  // E/I input not available for layer rnn: W's constraint does not type its senders as E or I
+  // (dale, soft_dale do)". Its metrics.csv columns are left out, never written as nan.
+  std::vector<std::string> unavailable;
 };
 
 // Runs the model forward on `x` ([T, B, F]; rates and gates from this batch) and diagnoses

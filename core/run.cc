@@ -44,17 +44,22 @@ void MetricsTable::load(const std::string& path, int keep_through_epoch) {
   while (std::getline(in, line)) {
     const auto v = split(line, ',');
     std::map<std::string, double> row;
-    for (size_t i = 0; i < columns_.size() && i < v.size(); ++i) row[columns_[i]] = std::strtod(v[i].c_str(), nullptr);
+    for (size_t i = 0; i < columns_.size() && i < v.size(); ++i)
+      if (!v[i].empty()) row[columns_[i]] = std::strtod(v[i].c_str(), nullptr);  // empty: not measured
     if (!row.empty() && row["epoch"] <= keep_through_epoch) rows_.push_back(row);
   }
 }
 
 void MetricsTable::append(const EpochMetrics& m, const std::vector<LayerDiagnostics>& diags,
                           const std::map<std::string, double>& extra) {
+  const auto available = [](const LayerDiagnostics& d, size_t column) {
+    return column < 2 ? d.has_w : column < 4 ? d.has_ei : d.has_gates;  // the order of kLayerColumns
+  };
   if (columns_.empty()) {
     columns_.assign(std::begin(kBase), std::end(kBase));
     for (const auto& d : diags)
-      for (const char* c : kLayerColumns) columns_.push_back(d.layer + "." + c);
+      for (size_t i = 0; i < std::size(kLayerColumns); ++i)
+        if (available(d, i)) columns_.push_back(d.layer + "." + kLayerColumns[i]);
     for (const auto& [name, value] : extra) columns_.push_back(name);
   }
   std::map<std::string, double> row{{"epoch", m.epoch},
@@ -68,13 +73,11 @@ void MetricsTable::append(const EpochMetrics& m, const std::vector<LayerDiagnost
                                     {"gradient_norm", m.gradient_norm},
                                     {"samples_per_second", m.samples_per_second},
                                     {"seconds", m.seconds}};
-  const double nan = std::nan("");
   for (const auto& d : diags) {
-    const double values[] = {d.has_w ? d.spectral_radius : nan,   d.has_w ? d.svd_entropy : nan,
-                             d.has_ei ? d.excitatory_input : nan, d.has_ei ? d.inhibitory_input : nan,
-                             d.has_gates ? d.z_mean : nan,        d.has_gates ? d.z_p10 : nan,
-                             d.has_gates ? d.z_p50 : nan,         d.has_gates ? d.z_p90 : nan};
-    for (size_t i = 0; i < std::size(kLayerColumns); ++i) row[d.layer + "." + kLayerColumns[i]] = values[i];
+    const double values[] = {
+        d.spectral_radius, d.svd_entropy, d.excitatory_input, d.inhibitory_input, d.z_mean, d.z_p10, d.z_p50, d.z_p90};
+    for (size_t i = 0; i < std::size(kLayerColumns); ++i)
+      if (available(d, i)) row[d.layer + "." + kLayerColumns[i]] = values[i];
   }
   for (const auto& [name, value] : extra) row[name] = value;
   rows_.push_back(std::move(row));
@@ -88,7 +91,8 @@ std::string MetricsTable::csv() const {
   for (const auto& row : rows_) {
     for (size_t i = 0; i < columns_.size(); ++i) {
       const auto it = row.find(columns_[i]);
-      f << (i ? "," : "") << (it == row.end() ? std::nan("") : it->second);
+      f << (i ? "," : "");
+      if (it != row.end()) f << it->second;  // a value not measured in this row stays empty
     }
     f << "\n";
   }
@@ -160,6 +164,11 @@ class RecordingObserver : public TrainingObserver {
   void on_epoch(const EpochMetrics& m, const TrainState&) override {
     const float* x = diagnostic_inputs();  // sets rows_: read it only after this call
     const auto diags = diagnose(e_, x, e_.dataset->steps(), rows_);
+    if (!explained_) {  // the run's first epoch here: each diagnostic that cannot run says why, once
+      for (const auto& d : diags)
+        for (const auto& line : d.unavailable) spdlog::info("  {}", line);
+      explained_ = true;
+    }
     for (const auto& d : diags)
       if (d.has_w) spdlog::info("  {}", describe(d));
     std::map<std::string, double> extra;
@@ -198,6 +207,7 @@ class RecordingObserver : public TrainingObserver {
   MetricsTable metrics_;
   AlignedBuffer x_;
   int rows_ = 0;
+  bool explained_ = false;
 };
 
 }  // namespace

@@ -1,0 +1,119 @@
+// Diagnostics that cannot run for a layer say so once, naming the layer and why, and leave
+// their metrics.csv columns out instead of writing nan (issue 12): a gru keeps its recurrent
+// weights inside the cell (no spectrum, no sign violations, no E/I input, no gate z), a rate
+// cell without Dale has a spectrum but no E/I typing of its senders.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/data_paths.h"
+#include "core/graph.h"
+#include "core/plugin_loader.h"
+#include "core/run.h"
+#include "core/testing.h"
+
+namespace biornn {
+namespace {
+
+const char* kGraph = R"(
+[train]
+epochs = 2
+max_batches = 2
+batch_size = 20
+validation_size = 40
+threads = 1
+[optimizer]
+plugin = "adam"
+[nodes.data]
+plugin = "synthetic"
+train = 200
+test = 40
+[nodes.rnn]
+input = "data"
+hidden = 8
+LAYER
+[nodes.out]
+plugin = "readout"
+input = "rnn"
+)";
+
+class Diagnostics : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    register_builtins(registry_);
+    testing::register_synthetic_dataset(registry_);
+    for (const auto& d : default_plugin_directories(""))
+      for (const auto& e : loader_.load_directory(d)) ADD_FAILURE() << e;
+  }
+  // Trains the graph with `layer` as the layer's plugin lines into a fresh run directory.
+  std::string run(const std::string& layer) {
+    std::string text = kGraph;
+    text.replace(text.find("LAYER"), 5, layer);
+    const Graph g = parse_graph_text(text, "diagnostics.toml", {}, registry_);
+    const std::string dir = testing::temp_dir("diagnostics");
+    EXPECT_EQ(execute_run(g, registry_, RunDirectory::at(dir), false).status, "completed");
+    return dir;
+  }
+  Registry registry_;
+  PluginLoader loader_{registry_};
+};
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(Diagnostics, AWholeSequenceCellSaysOnceWhichDiagnosticsCannotRunAndWritesNoNan) {
+  const std::string dir = run("plugin = \"gru\"");
+  const std::string log = testing::read_file(dir + "/train.log"), csv = testing::read_file(dir + "/metrics.csv");
+  EXPECT_EQ(count(log,
+                  "diagnostic spectral radius, SVD entropy, eigenvalues and sign violations not available for "
+                  "layer rnn: its cell declares no recurrent weight"),
+            1u)
+      << log;
+  EXPECT_EQ(count(log, "diagnostic E/I input not available for layer rnn"), 1u) << log;
+  EXPECT_EQ(count(log, "diagnostic gate z percentiles not available for layer rnn"), 1u) << log;
+  EXPECT_EQ(csv.find("nan"), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("rnn."), std::string::npos) << csv;  // no column of a diagnostic that did not run
+  EXPECT_EQ(count(csv, "\n"), 3u) << csv;                 // the header and two epochs
+}
+
+TEST_F(Diagnostics, ARateCellWithoutDaleHasItsSpectrumButNoEIInput) {
+  const std::string dir = run("plugin = \"rate\"\ngate = { plugin = \"learned\" }");
+  const std::string log = testing::read_file(dir + "/train.log"), csv = testing::read_file(dir + "/metrics.csv");
+  EXPECT_EQ(count(log, "diagnostic E/I input not available for layer rnn: W's constraint does not type its senders"),
+            1u)
+      << log;
+  EXPECT_EQ(count(log, "not available"), 1u) << log;
+  const std::string header = csv.substr(0, csv.find('\n'));
+  EXPECT_NE(header.find("rnn.spectral_radius"), std::string::npos) << header;
+  EXPECT_NE(header.find("rnn.z_p50"), std::string::npos) << header;
+  EXPECT_EQ(header.find("rnn.excitatory_input"), std::string::npos) << header;
+  EXPECT_EQ(csv.find("nan"), std::string::npos) << csv;
+}
+
+TEST(MetricsTableCells, AValueNotMeasuredIsAnEmptyCellAndStaysUnmeasuredAfterLoading) {
+  MetricsTable t;
+  EpochMetrics m;
+  m.epoch = 1;
+  t.append(m, {}, {{"rnn.violating_fraction", 0.25}});
+  m.epoch = 2;
+  t.append(m, {}, {});  // the extra column has no value in this row
+  const std::string csv = t.csv();
+  EXPECT_EQ(csv.find("nan"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("0.25\n"), std::string::npos) << csv;
+  EXPECT_EQ(csv.back(), '\n');
+  EXPECT_EQ(csv[csv.size() - 2], ',') << csv;  // the last cell of epoch 2 is empty
+  const std::string path = testing::temp_dir("metrics") + "/metrics.csv";
+  testing::write_file(path, csv);
+  MetricsTable loaded;
+  loaded.load(path, 2);
+  ASSERT_EQ(loaded.rows().size(), 2u);
+  EXPECT_EQ(loaded.rows()[0].at("rnn.violating_fraction"), 0.25);
+  EXPECT_EQ(loaded.rows()[1].count("rnn.violating_fraction"), 0u);
+  EXPECT_EQ(loaded.csv(), csv);
+}
+
+}  // namespace
+}  // namespace biornn
