@@ -2,10 +2,12 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -129,15 +131,57 @@ PluginRef plugin_ref(const toml::table& t, const std::string& kind, const std::s
   return r;
 }
 
-void apply_override(toml::table& root, const std::string& kv) {
+// `value` escaped into a TOML basic string (for a bare value that is not TOML, e.g. a path).
+std::string quoted_string(const std::string& value) {
+  std::string quoted = "\"";
+  for (unsigned char c : value) {
+    if (c == '"' || c == '\\') {
+      quoted += '\\';
+      quoted += char(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      quoted += buf;
+    } else {
+      quoted += char(c);
+    }
+  }
+  return quoted + "\"";
+}
+
+// Parses one override's value into the key "v" of the table returned, with the value's source
+// where it was written: "--set KEY=VALUE" (no line) for the command line, or the sweep file's
+// line and column. TOML++ gives a parsed node no other way to carry a position, so that value
+// is parsed as the one element of an array that starts, after padding, at exactly that line
+// and column, and moved out (a move keeps the source; a copy would drop it).
+toml::table parse_value(const std::string& text, const std::string& kv, const SourcePosition& at) {
+  if (at.path.empty()) return toml::parse("v = " + text, "--set " + kv);
+  const int line = std::max(at.line, 1), column = std::max(at.column, 1);
+  std::string padded = "v = [";  // 5 columns
+  if (line > 1)
+    padded += std::string(size_t(line - 1), '\n') + std::string(size_t(column - 1), ' ');
+  else
+    padded += std::string(size_t(std::max(column - 6, 0)), ' ');
+  toml::table array = toml::parse(padded + text + "\n]", at.path);
+  toml::table r;
+  r.insert_or_assign("v", std::move(*array.get("v")->as_array()->get(0)));
+  return r;
+}
+
+void apply_override(toml::table& root, const PlacedOverride& o) {
+  const std::string& kv = o.key_value;
+  // Errors about the override itself: at the sweep file's position, or naming "--set KEY=VALUE".
+  const auto fail = [&](const std::string& what) {
+    if (o.value_at.path.empty()) throw Error("--set " + kv + ": " + what);
+    throw Error(o.key_at.path.empty() ? o.value_at : o.key_at, kv + ": " + what);
+  };
   const auto eq = kv.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw Error("--set " + kv + ": expected key=value, e.g. --set train.epochs=1");
+  if (eq == std::string::npos || eq == 0) fail("expected key=value, e.g. --set train.epochs=1");
   const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
   std::vector<std::string> parts;
   std::stringstream ss(key);
   for (std::string p; std::getline(ss, p, '.');) {
-    if (p.empty()) throw Error("--set " + kv + ": empty part in key '" + key + "'");
+    if (p.empty()) fail("empty part in key '" + key + "'");
     parts.push_back(p);
   }
   toml::table* t = &root;
@@ -148,35 +192,25 @@ void apply_override(toml::table& root, const std::string& kv) {
       n = t->get(parts[i]);
     }
     t = n->as_table();
-    if (!t) throw Error("--set " + kv + ": '" + parts[i] + "' is not a table");
+    if (!t) fail("'" + parts[i] + "' is not a table");
   }
-  // The value's source is named "--set KEY=VALUE" so errors about it point at the override.
-  const std::string source = "--set " + kv;
   toml::table parsed;
   try {
-    parsed = toml::parse("v = " + value, source);
+    parsed = parse_value(value, kv, o.value_at);
   } catch (const toml::parse_error&) {
-    // Not TOML (e.g. a bare path): take it as a string, with control characters escaped.
-    std::string quoted = "\"";
-    for (unsigned char c : value) {
-      if (c == '"' || c == '\\') {
-        quoted += '\\';
-        quoted += char(c);
-      } else if (c < 0x20 || c == 0x7f) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        quoted += buf;
-      } else {
-        quoted += char(c);
-      }
-    }
-    try {
-      parsed = toml::parse("v = " + quoted + "\"", source);
+    try {  // not TOML (e.g. a bare path): take it as a string, with control characters escaped
+      parsed = parse_value(quoted_string(value), kv, o.value_at);
     } catch (const toml::parse_error& e) {
-      throw Error(source + ": the value is neither TOML nor a valid string (" + std::string(e.description()) + ")");
+      fail("the value is neither TOML nor a valid string (" + std::string(e.description()) + ")");
     }
   }
-  t->insert_or_assign(parts.back(), std::move(*parsed.get("v")));
+  toml::source_region key_region;
+  if (!o.key_at.path.empty()) {
+    key_region.path = std::make_shared<const std::string>(o.key_at.path);
+    key_region.begin = {toml::source_index(o.key_at.line), toml::source_index(o.key_at.column)};
+    key_region.end = key_region.begin;
+  }
+  t->insert_or_assign(toml::key(parts.back(), std::move(key_region)), std::move(*parsed.get("v")));
 }
 
 void to_toml(toml::table& t, const Options& o) {
@@ -199,9 +233,9 @@ toml::table plugin_table(const PluginRef& r) {
   return t;
 }
 
-Graph build(toml::table& root, const std::string& file, const std::vector<std::string>& overrides,
+Graph build(toml::table& root, const std::string& file, const std::vector<PlacedOverride>& overrides,
             const Registry& registry) {
-  for (const auto& kv : overrides) apply_override(root, kv);
+  for (const auto& o : overrides) apply_override(root, o);
   Graph g;
   g.path = file;
   g.name = std::filesystem::path(file).stem().string();
@@ -461,23 +495,46 @@ const OptionSchema& readout_schema() {
   return s;
 }
 
-Graph parse_graph_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides,
-                       const Registry& registry) {
-  toml::table root;
+namespace {
+
+toml::table parse_root(const std::string& text, const std::string& path) {
   try {
-    root = toml::parse(text, path);
+    return toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     throw Error(pos(e.source(), path), "malformed TOML: " + std::string(e.description()));
   }
-  return build(root, path, overrides, registry);
 }
 
-Graph parse_graph_file(const std::string& path, const std::vector<std::string>& overrides, const Registry& registry) {
+std::string read_graph_file(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw Error("cannot open graph file " + path + " (check the path; graphs live in graphs/)");
   std::stringstream ss;
   ss << f.rdbuf();
-  return parse_graph_text(ss.str(), path, overrides, registry);
+  return ss.str();
+}
+
+std::vector<PlacedOverride> from_command_line(const std::vector<std::string>& overrides) {
+  std::vector<PlacedOverride> r;
+  for (const auto& kv : overrides) r.push_back({kv, {}, {}});
+  return r;
+}
+
+}  // namespace
+
+Graph parse_graph_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides,
+                       const Registry& registry) {
+  toml::table root = parse_root(text, path);
+  return build(root, path, from_command_line(overrides), registry);
+}
+
+Graph parse_graph_file(const std::string& path, const std::vector<std::string>& overrides, const Registry& registry) {
+  return parse_graph_text(read_graph_file(path), path, overrides, registry);
+}
+
+Graph parse_graph_file_with_positions(const std::string& path, const std::vector<PlacedOverride>& overrides,
+                                      const Registry& registry) {
+  toml::table root = parse_root(read_graph_file(path), path);
+  return build(root, path, overrides, registry);
 }
 
 }  // namespace biornn

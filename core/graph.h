@@ -54,6 +54,14 @@ const OptionSchema& layer_noise_schema();
 // and validates every node against the registry's plugins and their option schemas.
 // Every error is an Error carrying file:line:column (or "--set ..." for an override).
 Graph parse_graph_file(const std::string& path, const std::vector<std::string>& overrides, const Registry& registry);
+// One override "a.b.c=value" with where its key and value were written (a sweep file's line
+// and column): errors about them name those positions instead of "--set a.b.c=value".
+struct PlacedOverride {
+  std::string key_value;
+  SourcePosition key_at, value_at;
+};
+Graph parse_graph_file_with_positions(const std::string& path, const std::vector<PlacedOverride>& overrides,
+                                      const Registry& registry);
 // Same, from text (for tests); `path` is only used in messages.
 Graph parse_graph_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides,
                        const Registry& registry);

@@ -17,7 +17,9 @@ namespace fs = std::filesystem;
 
 struct Axis {
   std::string key;
+  SourcePosition key_at;            // where the key is written in the sweep file
   std::vector<std::string> values;  // TOML text of each value
+  std::vector<SourcePosition> at;   // where each value is written
   std::vector<std::string> names;   // [sweep.names]: a readable name per value, or empty
 };
 
@@ -48,9 +50,11 @@ std::string short_key(const std::string& key) {
   return key;
 }
 
-SourcePosition where_in(const std::string& path, const toml::node& n) {
-  return SourcePosition{path, int(n.source().begin.line), int(n.source().begin.column)};
+SourcePosition where_in(const std::string& path, const toml::source_region& r) {
+  return SourcePosition{path, int(r.begin.line), int(r.begin.column)};
 }
+SourcePosition where_in(const std::string& path, const toml::node& n) { return where_in(path, n.source()); }
+SourcePosition where_in(const std::string& path, const toml::key& k) { return where_in(path, k.source()); }
 
 SlurmResources read_slurm(const std::string& path, const toml::table* t) {
   SlurmResources r;
@@ -157,18 +161,23 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
     plan.slurm = read_slurm(path, s->as_table());
   }
 
-  std::vector<std::string> fixed;
+  // Overrides carry their positions in the sweep file, so errors about a value name its line.
+  std::vector<PlacedOverride> fixed;
   if (const toml::table* set = (*sweep)["set"].as_table())
-    for (auto&& [k, v] : *set) fixed.push_back(std::string(k.str()) + "=" + toml_text(v));
-  for (const auto& e : extra) fixed.push_back(e);
+    for (auto&& [k, v] : *set)
+      fixed.push_back({std::string(k.str()) + "=" + toml_text(v), where_in(path, k), where_in(path, v)});
+  for (const auto& e : extra) fixed.push_back({e, {}, {}});  // --set: named as such in errors
   std::vector<Axis> axes;
   if (const toml::table* vary = (*sweep)["vary"].as_table())
     for (auto&& [k, v] : *vary) {
       const toml::array* arr = v.as_array();
       if (!arr || arr->empty())
         throw Error(where_in(path, v), "[sweep.vary] '" + std::string(k.str()) + "' must be a non-empty array");
-      Axis a{std::string(k.str()), {}};
-      for (const toml::node& x : *arr) a.values.push_back(toml_text(x));
+      Axis a{std::string(k.str()), where_in(path, k), {}, {}, {}};
+      for (const toml::node& x : *arr) {
+        a.values.push_back(toml_text(x));
+        a.at.push_back(where_in(path, x));
+      }
       a.names = read_names(path, (*sweep)["names"].as_table(), a);
       axes.push_back(a);
     }
@@ -176,7 +185,7 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
   // Every combination, validated before anything trains.
   for (const auto& c : cross_product(axes)) {
     SweepJob j;
-    std::vector<std::string> overrides = fixed;
+    std::vector<PlacedOverride> overrides = fixed;
     std::string file = plan.graph_file;
     for (size_t i = 0; i < axes.size(); ++i) {
       std::string part;
@@ -184,7 +193,7 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
         file = (fs::path(path).parent_path() / unquote(axes[i].values[c[i]])).lexically_normal().string();
         part = fs::path(unquote(axes[i].values[c[i]])).stem().string();
       } else {
-        overrides.push_back(axes[i].key + "=" + axes[i].values[c[i]]);
+        overrides.push_back({axes[i].key + "=" + axes[i].values[c[i]], axes[i].key_at, axes[i].at[c[i]]});
         const std::string& shown = axes[i].names.empty() ? axes[i].values[c[i]] : axes[i].names[c[i]];
         part = short_key(axes[i].key) + "=" + label_value(shown);
       }
@@ -193,7 +202,7 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
     }
     if (j.label.empty()) j.label = "base";
     if (j.group.empty()) j.group = "base";
-    j.graph = parse_graph_file(file, overrides, registry);
+    j.graph = parse_graph_file_with_positions(file, overrides, registry);
     plan.jobs.push_back(std::move(j));
   }
   return plan;

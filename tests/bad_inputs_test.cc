@@ -23,6 +23,7 @@
 #include "core/run.h"
 #include "core/testing.h"
 #include "core/trainer.h"
+#include "runners/sweep_plan.h"
 #include "tests/fuzz/dataset_input.h"
 
 extern char** environ;
@@ -320,6 +321,39 @@ TEST(BadGraph, SetWithAControlCharacter) {
   EXPECT_EQ(parse_error(kGraph, not_utf8),
             "--set description=bad\xff utf-8: the value is neither TOML nor a valid "
             "string (Encountered invalid utf-8 sequence)");
+}
+
+// The message of the Error that reading sweep file `sweep` (beside kGraph as g.toml) raises.
+std::string sweep_error(const std::string& sweep, const std::vector<std::string>& extra = {}) {
+  const std::string dir = testing::temp_dir("bad_sweep");
+  testing::write_file(dir + "/g.toml", kGraph);
+  testing::write_file(dir + "/s.toml", sweep);
+  try {
+    read_sweep(dir + "/s.toml", extra, registry());
+  } catch (const Error& e) {
+    std::string m = e.what();
+    return m.rfind(dir + "/", 0) == 0 ? m.substr(dir.size() + 1) : m;
+  }
+  return "(no error)";
+}
+
+// A value from a sweep file is reported at its line and column in the sweep file, not as a
+// "--set" without a position; --set on the sweep runner's command line still says --set.
+TEST(BadSweep, AValueNamesItsPositionInTheSweepFile) {
+  const std::string head = "[sweep]\ngraph = \"g.toml\"\n\n";
+  EXPECT_EQ(sweep_error(head + "[sweep.vary]\n\"nodes.rnn.hidden\" = [8, -3]\n"),
+            "s.toml:5:26: 'hidden' of node 'rnn' is -3, allowed [1, 65536]");
+  EXPECT_EQ(sweep_error(head + "[sweep.vary]\n\"nodes.rnn.phi\" = [\"tanh\", \"rleu\"]\n"),
+            "s.toml:5:28: option 'phi' of node 'rnn' (cell 'rate') is \"rleu\", allowed one of tanh, relu, softplus, "
+            "sigmoid, rectified_tanh");
+  EXPECT_EQ(sweep_error(head + "[sweep.set]\n\"train.epochs\" = 0\n"),
+            "s.toml:5:18: option 'epochs' of [train] is 0, allowed in [1, 100000]");
+  EXPECT_EQ(sweep_error(head + "[sweep.vary]\n\"nodes.rnn.hiden\" = [8]\n").substr(0, 52),
+            "s.toml:5:1: unknown key 'hiden' in node 'rnn' (cell ");
+  EXPECT_EQ(sweep_error(head + "[sweep.vary]\n\"nodes.rnn.plugin.x\" = [1]\n"),
+            "s.toml:5:1: nodes.rnn.plugin.x=1: 'plugin' is not a table");
+  EXPECT_EQ(sweep_error(head, {"nodes.rnn.hidden=0"}),
+            "--set nodes.rnn.hidden=0: 'hidden' of node 'rnn' is 0, allowed [1, 65536]");
 }
 
 // ---------------------------------------------------------------------------------------
