@@ -149,10 +149,11 @@ void psychometric_plots(const Activity& a, const std::vector<std::string>& names
   for (const auto& [condition, by_context] : curves) {
     std::vector<Series> series;
     for (const auto& entry : by_context) series.push_back(entry.second);
-    const std::string file = "psychometric_" + condition + ".svg";
-    out.write_text(file, line_plot_svg("psychometric curve: choices against " + condition,
-                                       condition + " (signed: > 0 favours choice 2)", "% choice 2", series));
-    std::cout << "analyze: " << out.file(file) << "\n";
+    const std::string stem = "psychometric_" + condition;
+    write_figure(out, stem,
+                 line_plot("psychometric curve: choices against " + condition,
+                           condition + " (signed: > 0 favours choice 2)", "% choice 2", series));
+    std::cout << "analyze: " << out.file(stem) << ".svg, .png\n";
   }
 }
 
@@ -179,9 +180,9 @@ void performance_plot(const Activity& a, const std::vector<std::string>& names, 
   }
   std::string joined;
   for (size_t c = 0; c < C; ++c) joined += (c ? ", " : "") + names[c];
-  out.write_text("performance.svg",
-                 bar_chart_svg("task score per condition (" + joined + ")", labels, values, {}, "% correct"));
-  std::cout << "analyze: " << out.file("performance.svg") << "\n";
+  write_figure(out, "performance",
+               bar_chart("task score per condition (" + joined + ")", labels, values, {}, "% correct"));
+  std::cout << "analyze: " << out.file("performance") << ".svg, .png\n";
 }
 
 // x*: zeros, or the mean input over every recorded step, or comma-separated values.
@@ -266,12 +267,12 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
       markers.push_back({xy(k, 0), xy(k, 1), found.points[size_t(k)].stable(),
                          found.points[size_t(k)].stable() ? "" : std::to_string(found.points[size_t(k)].unstable)});
   }
-  out.write_text(
-      "fixed_points.svg",
-      trajectories_svg(fmt::format("fixed points: {} stable (filled), {} unstable (open, number = unstable modes)",
-                                   stable, P - stable),
-                       axis(pca, 0), axis(pca, 1), trajectories(a, pc, group), group_names, markers));
-  std::cout << "analyze: " << out.file("fixed_points.svg") << "\n";
+  write_figure(
+      out, "fixed_points",
+      trajectories_plot(fmt::format("fixed points: {} stable (filled), {} unstable (open, number = unstable modes)",
+                                    stable, P - stable),
+                        axis(pca, 0), axis(pca, 1), trajectories(a, pc, group), group_names, markers));
+  std::cout << "analyze: " << out.file("fixed_points") << ".svg, .png\n";
 }
 
 int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, const char* argv0) {
@@ -310,9 +311,10 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   const Pca pca = fit_pca(a.rates.data(), int64_t(a.steps) * a.trials, a.hidden, std::min(3, a.hidden));
   const Eigen::MatrixXd pc = pca.project(a.rates.data(), int64_t(a.steps) * a.trials);
   const auto [group, group_names] = groups(a, names);
-  out.write_text("pca.svg", trajectories_svg("rates r_t on their first two principal components", axis(pca, 0),
-                                             axis(pca, 1), trajectories(a, pc, group), group_names, {}));
-  std::cout << "analyze: " << out.file("pca.svg") << "\n";
+  write_figure(out, "pca",
+               trajectories_plot("rates r_t on their first two principal components", axis(pca, 0), axis(pca, 1),
+                                 trajectories(a, pc, group), group_names, {}));
+  std::cout << "analyze: " << out.file("pca") << ".svg, .png\n";
   if (!a.decisions.empty()) psychometric_plots(a, names, out);
   performance_plot(a, names, out);
   find_and_plot_fixed_points(*e, a, pca, pc, group, group_names, set, out);

@@ -302,5 +302,42 @@ TEST(Npz, WritesNpyHeadersNumpyReads) {
   EXPECT_NE(zip.find("b.npy"), std::string::npos);
 }
 
+// The analyze runner on a (barely) trained task run writes every plot as SVG and as PNG.
+TEST(AnalyzeRunner, WritesEveryPlotAsSvgAndPng) {
+  const std::string dir = testing::temp_dir("analyze");
+  testing::write_file(dir + "/g.toml", R"([train]
+epochs = 1
+max_batches = 4
+batch_size = 32
+validation_size = 64
+threads = 1
+[optimizer]
+plugin = "adam"
+[nodes.data]
+plugin = "perceptual_decision"
+[nodes.rnn]
+plugin = "rate"
+input = "data"
+hidden = 12
+gate = { plugin = "learned" }
+[nodes.readout]
+plugin = "readout"
+input = "rnn"
+pooling = "all"
+)");
+  const auto trained = testing::run({testing::runfile("runners/train"), dir + "/g.toml", "--run-dir", dir + "/run"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err << trained.out;
+  const auto analyzed = testing::run(
+      {testing::runfile("runners/analyze"), dir + "/run", "--trials", "32", "--starts", "8", "--iterations", "200"});
+  ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err << analyzed.out;
+  for (const std::string stem : {"pca", "psychometric_coherence", "performance", "fixed_points"}) {
+    const std::string svg = testing::read_file(dir + "/run/analysis/" + stem + ".svg");
+    const std::string png = testing::read_file(dir + "/run/analysis/" + stem + ".png");
+    EXPECT_NE(svg.find("<svg"), std::string::npos) << stem;
+    EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << stem;
+    EXPECT_NE(analyzed.out.find(stem + ".svg, .png"), std::string::npos) << analyzed.out;
+  }
+}
+
 }  // namespace
 }  // namespace biornn
