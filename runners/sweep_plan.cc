@@ -187,11 +187,13 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
     SweepJob j;
     std::vector<PlacedOverride> overrides = fixed;
     std::string file = plan.graph_file;
+    SourcePosition file_at = graph_rel ? where_in(path, *sweep->get("graph")) : SourcePosition{};
     for (size_t i = 0; i < axes.size(); ++i) {
       std::string part;
       if (axes[i].key == "graph") {  // the graph file itself varies (relative to the sweep file)
         file = (fs::path(path).parent_path() / unquote(axes[i].values[c[i]])).lexically_normal().string();
         part = fs::path(unquote(axes[i].values[c[i]])).stem().string();
+        file_at = axes[i].at[c[i]];
       } else {
         overrides.push_back({axes[i].key + "=" + axes[i].values[c[i]], axes[i].key_at, axes[i].at[c[i]]});
         const std::string& shown = axes[i].names.empty() ? axes[i].values[c[i]] : axes[i].names[c[i]];
@@ -202,6 +204,8 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
     }
     if (j.label.empty()) j.label = "base";
     if (j.group.empty()) j.group = "base";
+    if (!fs::is_regular_file(file))
+      throw Error(file_at, "graph file " + file + " not found (a graph's path is relative to the sweep file)");
     j.graph = parse_graph_file_with_positions(file, overrides, registry);
     plan.jobs.push_back(std::move(j));
   }

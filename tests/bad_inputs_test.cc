@@ -331,8 +331,9 @@ std::string sweep_error(const std::string& sweep, const std::vector<std::string>
   try {
     read_sweep(dir + "/s.toml", extra, registry());
   } catch (const Error& e) {
-    std::string m = e.what();
-    return m.rfind(dir + "/", 0) == 0 ? m.substr(dir.size() + 1) : m;
+    std::string m = e.what();  // paths relative to the sweep's directory
+    for (size_t at = m.find(dir + "/"); at != std::string::npos; at = m.find(dir + "/")) m.erase(at, dir.size() + 1);
+    return m;
   }
   return "(no error)";
 }
@@ -352,6 +353,8 @@ TEST(BadSweep, AValueNamesItsPositionInTheSweepFile) {
             "s.toml:5:1: unknown key 'hiden' in node 'rnn' (cell ");
   EXPECT_EQ(sweep_error(head + "[sweep.vary]\n\"nodes.rnn.plugin.x\" = [1]\n"),
             "s.toml:5:1: nodes.rnn.plugin.x=1: 'plugin' is not a table");
+  EXPECT_EQ(sweep_error("[sweep]\ngraph = \"g.toml\"\n[sweep.vary]\ngraph = [\"g.toml\", \"h.toml\"]\n"),
+            "s.toml:4:20: graph file h.toml not found (a graph's path is relative to the sweep file)");
   EXPECT_EQ(sweep_error(head, {"nodes.rnn.hidden=0"}),
             "--set nodes.rnn.hidden=0: 'hidden' of node 'rnn' is 0, allowed [1, 65536]");
 }
