@@ -64,7 +64,7 @@ class Reader {
   }
   void raw(void* p, size_t n) {
     need(n);
-    std::memcpy(p, data_.data() + pos_, n);
+    if (n > 0) std::memcpy(p, data_.data() + pos_, n);  // an empty matrix's data() is null
     pos_ += n;
   }
   [[noreturn]] void fail(const std::string& what) const {
