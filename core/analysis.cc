@@ -1,6 +1,12 @@
 #include "core/analysis.h"
 
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
 #include <vector>
+
+#include <spdlog/fmt/fmt.h>
 
 #include "core/error.h"
 
@@ -142,6 +148,73 @@ void LayerStepMap::vector_jacobian(const float* v, int n, float* g) {
   if (x_.size() != size_t(n) * input_.size())
     throw Error("fixed points: vector_jacobian() on " + std::to_string(n) + " rows after apply() on another number");
   layer_.step_backward(x_.data(), v, g);
+}
+
+namespace {
+
+int context_column(const std::vector<std::string>& names) {
+  const auto at = std::find(names.begin(), names.end(), "context");
+  return at == names.end() ? -1 : int(at - names.begin());
+}
+
+struct Tally {
+  int trials = 0, choice2 = 0;
+  double correct = 0;
+};
+
+// Tallies of condition c per (context, key(value)) over every trial.
+template <class Key>
+std::map<float, std::map<float, Tally>> tally(const Activity& a, size_t C, size_t c, int context, Key key) {
+  std::map<float, std::map<float, Tally>> by;
+  for (int i = 0; i < a.trials; ++i) {
+    const float ctx = context < 0 ? 0 : a.conditions[size_t(i) * C + size_t(context)];
+    Tally& t = by[ctx][key(a.conditions[size_t(i) * C + c])];
+    t.trials += 1;
+    t.choice2 += a.decisions[size_t(i)] == 2;
+    t.correct += a.correct[size_t(i)];
+  }
+  return by;
+}
+
+size_t distinct_values(const Activity& a, size_t C, size_t c) {
+  std::set<float> values;
+  for (int i = 0; i < a.trials; ++i) values.insert(a.conditions[size_t(i) * C + c]);
+  return values.size();
+}
+
+}  // namespace
+
+std::vector<ChoiceRow> choice_table(const Activity& a, const std::vector<std::string>& names, size_t max_values) {
+  if (a.decisions.empty()) throw Error("a psychometric table needs a choice task (trials with decisions)");
+  const size_t C = names.size();
+  const int context = context_column(names);
+  std::vector<ChoiceRow> rows;
+  for (size_t c = 0; c < C; ++c) {
+    if (int(c) == context || distinct_values(a, C, c) > max_values) continue;
+    for (const auto& [ctx, by_value] : tally(a, C, c, context, [](float v) { return v; }))
+      for (const auto& [v, t] : by_value)
+        rows.push_back({names[c], ctx, v, t.trials, 100.0 * t.choice2 / t.trials, 100.0 * t.correct / t.trials});
+  }
+  return rows;
+}
+
+std::vector<std::string> accuracy_by_magnitude(const Activity& a, const std::vector<std::string>& names) {
+  const size_t C = names.size();
+  const int context = context_column(names);
+  std::vector<std::string> lines;
+  for (size_t c = 0; c < C; ++c) {
+    if (int(c) == context || a.decisions.empty() || distinct_values(a, C, c) > 24) continue;
+    for (const auto& [ctx, by_value] : tally(a, C, c, context, [](float v) { return std::fabs(v); })) {
+      std::string line = "% correct by |" + names[c] + "|";
+      if (context >= 0) line += fmt::format(" in context {:g}", ctx);
+      line += ":";
+      for (const auto& [v, t] : by_value)
+        line += fmt::format(" {:g} {:.1f}% ({}),", v, 100.0 * t.correct / t.trials, t.trials);
+      line.pop_back();
+      lines.push_back(line);
+    }
+  }
+  return lines;
 }
 
 }  // namespace biornn

@@ -38,6 +38,26 @@ struct Activity {
   BatchData batch() { return {x.data(), labels.data(), targets.data(), mask.data()}; }
 };
 
+// One row of a choice task's psychometric table: the trials with one value of one condition,
+// within one context when the task has a condition named "context" (Mante et al. 2013).
+struct ChoiceRow {
+  std::string condition;
+  float context = 0;  // the context's value (0 when the task has none)
+  float value = 0;    // the condition's value
+  int trials = 0;
+  double choice2 = 0;  // % of these trials that chose 2
+  double correct = 0;  // % scored correct by the task
+};
+
+// The table of every condition but "context" that takes at most `max_values` distinct values
+// (continuous conditions are left out), rows ordered by condition, context, value. Needs
+// decisions (a choice task).
+std::vector<ChoiceRow> choice_table(const Activity& a, const std::vector<std::string>& names, size_t max_values = 24);
+
+// % correct against |value| (both signs pooled) per condition and context, as console lines
+// such as "% correct by |motion| in context 0: 0.05 73.7% (726), 0.15 97.7% (655), ...".
+std::vector<std::string> accuracy_by_magnitude(const Activity& a, const std::vector<std::string>& names);
+
 // Runs `e`'s model with its readout at every step (noise off, as in evaluation) on trials
 // `indices` of `split` and records its activity. States come from the last layer's step(),
 // one step at a time from the cell's initial state (per-step cells; for whole-sequence cells

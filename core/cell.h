@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/block.h"
 #include "core/parameter_set.h"
 
 namespace biornn {
@@ -60,12 +61,25 @@ class StepCell : public Cell {
   // a learnable time constant. forward/backward see their effective values as `unit` and
   // write dLoss/d unit per row; the engine reduces it into the parameters' grad.
   virtual std::vector<std::string> unit_parameters() const { return {}; }
-  // How many H-wide linear blocks the cell reads each step (usually 1).
-  virtual int num_blocks() const { return 1; }
+  // The cell's H-wide linear blocks, described term by term (core/block.h): each term a copy,
+  // |.|, positive or negative part of one parameter, e.g. {{"W", "P", "b"}} for
+  // u = W r + P x + b. From it the defaults below compute the blocks and derive their
+  // gradients. A cell whose blocks are no such transform leaves this empty and overrides
+  // num_blocks(), prepare() and accumulate() instead.
+  virtual std::vector<BlockSpec> block_specs() const { return {}; }
+  // How many linear blocks the cell reads each step (default: as many as block_specs(), or 1).
+  virtual int num_blocks() const { return described_block_count(block_specs()); }
   // Writes its blocks from the parameters' effective values. Once per minibatch.
-  virtual void prepare(const ParameterSet& params, LinearBlock* blocks) const = 0;
+  // Default: from block_specs().
+  virtual void prepare(const ParameterSet& params, LinearBlock* blocks) const {
+    prepare_blocks(checked_specs(block_specs(), num_blocks(), "cell"), params, nullptr, blocks, "cell");
+  }
   // Adds dLoss/d(block) to the matching parameters' `grad`. Once per minibatch.
-  virtual void accumulate(const LinearBlock* block_grads, ParameterSet& params) const = 0;
+  // Default: the gradients derived from block_specs().
+  virtual void accumulate(const LinearBlock* block_grads, ParameterSet& params) const {
+    accumulate_blocks(checked_specs(block_specs(), num_blocks(), "cell"), block_grads, params, nullptr, nullptr,
+                      "cell");
+  }
   // The state before the first step, [b, k*H] (default: zeros). The engine then sets
   // r_0 = rate(s_0).
   virtual void initial(MatrixMap s0) const { s0.setZero(); }

@@ -1,6 +1,9 @@
 // Gate: how the update gate / conductance z_t of a layer is computed.
 #pragma once
 
+#include <vector>
+
+#include "core/block.h"
 #include "core/parameter_set.h"
 
 namespace biornn {
@@ -21,21 +24,42 @@ class Gate {
   static constexpr const char* kKind = "gate";
   virtual ~Gate() = default;
 
-  // Adds the gate's own parameters (names must not clash with the cell's). Called
-  // after the cell's, so the gate may read the cell's "W".
+  // Adds the gate's own parameters (in the gate's own namespace: a name the cell also uses is
+  // stored as "gate.<name>"). Called after the cell's, so the gate may read the cell's
+  // recurrent weight (ParameterSet::find_role(ParameterRole::kRecurrent)).
   virtual void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) = 0;
+  // The gate's linear blocks, described term by term (core/block.h), e.g. the conductance
+  // gate's {|W| (.) A, |P_in|, G_b}. From it the defaults below compute the blocks and derive
+  // the gradients, to the parameters and to A. A gate whose blocks are no such transform leaves
+  // this empty and overrides num_blocks(), prepare() and accumulate() (and uses_scaling()).
+  virtual std::vector<BlockSpec> block_specs() const { return {}; }
   // Linear blocks the gate reads per step (a constant-in-time gate uses one bias-only block).
-  virtual int num_blocks() const { return 1; }
+  // Default: as many as block_specs(), or 1.
+  virtual int num_blocks() const { return described_block_count(block_specs()); }
   // True if the gate reads a scaling A (the conductance gate); the layer then requires one.
-  virtual bool uses_scaling() const { return false; }
+  // Default: whether a term of block_specs() is scaled by A.
+  virtual bool uses_scaling() const { return blocks_use_scaling(block_specs()); }
   // Writes its blocks from effective parameter values. `scaling` is the effective A
   // ([H, H], >= 0) when uses_scaling(), else null. Once per minibatch.
-  virtual void prepare(const ParameterSet& params, const Matrix* scaling, LinearBlock* blocks) const = 0;
+  // Default: from block_specs() (keeping a copy of A for accumulate() when a term uses it).
+  virtual void prepare(const ParameterSet& params, const Matrix* scaling, LinearBlock* blocks) const {
+    const std::vector<BlockSpec> specs = block_specs();
+    prepare_blocks(checked_specs(specs, num_blocks(), "gate"), params, scaling, blocks, "gate");
+    if (scaling && blocks_use_scaling(specs)) prepared_scaling_ = *scaling;
+  }
   // Adds dLoss/d(block) to parameters' `grad`, and dLoss/dA to `d_scaling` when used.
-  virtual void accumulate(const LinearBlock* block_grads, ParameterSet& params, Matrix* d_scaling) const = 0;
+  // Default: the gradients derived from block_specs(), with A as prepare() saw it.
+  virtual void accumulate(const LinearBlock* block_grads, ParameterSet& params, Matrix* d_scaling) const {
+    const std::vector<BlockSpec> specs = block_specs();
+    const Matrix* scaling = blocks_use_scaling(specs) ? &prepared_scaling_ : nullptr;
+    accumulate_blocks(checked_specs(specs, num_blocks(), "gate"), block_grads, params, scaling, d_scaling, "gate");
+  }
   // z_t from the blocks, for a chunk of rows; runs in parallel, touches only its views.
   virtual void forward(GateForward& step) const = 0;
   virtual void backward(GateBackward& step) const = 0;
+
+ private:
+  mutable Matrix prepared_scaling_;  // A of the last default prepare() that needed it
 };
 
 }  // namespace biornn

@@ -71,16 +71,4 @@ std::string ParameterSet::names() const {
   return r.empty() ? "(none)" : r;
 }
 
-void PlainBlock::prepare(const ParameterSet& p, LinearBlock& block) const {
-  if (!recurrent.empty()) block.recurrent = p.get(recurrent).value;
-  if (!input.empty()) block.input = p.get(input).value;
-  if (!bias.empty()) block.bias = p.get(bias).value.row(0);
-}
-
-void PlainBlock::accumulate(const LinearBlock& g, ParameterSet& p) const {
-  if (!recurrent.empty()) p.get(recurrent).grad += g.recurrent;
-  if (!input.empty()) p.get(input).grad += g.input;
-  if (!bias.empty()) p.get(bias).grad.row(0) += g.bias;
-}
-
 }  // namespace biornn

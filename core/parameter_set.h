@@ -58,21 +58,4 @@ class ParameterSet {
   mutable std::string owner_;   // the plugin being called (set by Scope)
 };
 
-// One H-wide linear term of a step: pre = r_{t-1} recurrent^T + x_t input^T + bias.
-// An empty matrix means "no such term" (the engine treats it as zero).
-struct LinearBlock {
-  Matrix recurrent;  // [H, H]
-  Matrix input;      // [H, F]
-  Vector bias;       // [H]
-};
-
-// The common block u = W r_{t-1} + P x_t + b taken as plain copies of three parameters
-// ([H, H], [H, F], [1, H]; "" for a term the block does not have), and its gradient added
-// back: a cell whose block is just that writes no gradient plumbing of its own.
-struct PlainBlock {
-  std::string recurrent = "W", input = "P", bias = "b";
-  void prepare(const ParameterSet& params, LinearBlock& block) const;
-  void accumulate(const LinearBlock& grad, ParameterSet& params) const;
-};
-
 }  // namespace biornn

@@ -325,7 +325,11 @@ void FigureRenderer::draw_axes(cairo_t* cr) const {
   draw_text(cr, f_.x_label_, (left_ + right_) / 2, height_ - 4, 0.5, 1);
   draw_text(cr, f_.y_label_, left_ - kTickLength - 3 - widest_y_label_ - kPad, (top_ + bottom_) / 2, 0.5, 1, 90);
   set_font(cr, kTitleFont);
-  draw_text(cr, f_.title_, (left_ + right_) / 2, kPad + 2, 0.5, 0);
+  // Centred over the axes, but kept inside the figure (a long title beside a legend would
+  // otherwise start left of the image).
+  const double half = measure(cr, f_.title_).width / 2;
+  const double centre = std::clamp((left_ + right_) / 2, kPad + half, std::max(kPad + half, width_ - kPad - half));
+  draw_text(cr, f_.title_, centre, kPad + 2, 0.5, 0);
 }
 
 void FigureRenderer::draw_marks(cairo_t* cr) const {

@@ -115,6 +115,7 @@ def biornn_plugins():
 # refused even when nobody bumped BIORNN_PLUGIN_API_VERSION.
 INTERFACE_HEADERS = [
     "activation.h",
+    "block.h",
     "cell.h",
     "constraint.h",
     "dataset.h",

@@ -125,40 +125,33 @@ std::vector<Trajectory> trajectories(const Activity& a, const Eigen::MatrixXd& p
 std::string axis(const Pca& p, int k) { return fmt::format("PC{} ({:.1f}% of variance)", k + 1, 100 * p.explained(k)); }
 
 // Choice tasks: P(choice 2) against each condition that is not "context", one curve per context
-// when there is one (Mante et al. 2013), else one curve.
+// when there is one (Mante et al. 2013), else one curve; the table behind the curves in
+// psychometric.csv, and % correct by the evidence's magnitude on the console.
 void psychometric_plots(const Activity& a, const std::vector<std::string>& names, const RunDirectory& out) {
-  const size_t C = names.size();
-  const auto context_at = std::find(names.begin(), names.end(), "context");
-  const int context = context_at == names.end() ? -1 : int(context_at - names.begin());
-  for (size_t c = 0; c < C; ++c) {
-    if (int(c) == context) continue;
-    std::map<float, std::map<float, std::pair<int, int>>> counts;  // context -> value -> (choice 2, trials)
-    std::set<float> values;
-    for (int i = 0; i < a.trials; ++i) {
-      const float ctx = context < 0 ? 0 : a.conditions[size_t(i) * C + size_t(context)];
-      const float v = a.conditions[size_t(i) * C + c];
-      values.insert(v);
-      auto& cell = counts[ctx][v];
-      cell.first += a.decisions[size_t(i)] == 2;
-      cell.second += 1;
-    }
-    if (values.size() > 24) continue;  // a continuous condition: no curve
+  const bool has_context = std::find(names.begin(), names.end(), "context") != names.end();
+  const std::vector<ChoiceRow> rows = choice_table(a, names);
+  std::string csv = "condition,context,value,trials,percent_choice_2,percent_correct\n";
+  std::map<std::string, std::map<float, Series>> curves;  // condition -> context -> curve
+  for (const ChoiceRow& r : rows) {
+    csv +=
+        fmt::format("{},{:g},{:g},{},{:.2f},{:.2f}\n", r.condition, r.context, r.value, r.trials, r.choice2, r.correct);
+    Series& s = curves[r.condition][r.context];
+    s.name = !has_context     ? "network"
+             : r.context == 0 ? "context: motion"
+             : r.context == 1 ? "context: colour"
+                              : fmt::format("context {:g}", r.context);
+    s.x.push_back(r.value);
+    s.y.push_back(r.choice2);
+  }
+  out.write_text("psychometric.csv", csv);
+  std::cout << "analyze: " << out.file("psychometric.csv") << "\n";
+  for (const std::string& line : accuracy_by_magnitude(a, names)) std::cout << "analyze: " << line << "\n";
+  for (const auto& [condition, by_context] : curves) {
     std::vector<Series> series;
-    for (const auto& [ctx, by_value] : counts) {
-      Series s;
-      s.name = context < 0 ? "network"
-                           : (ctx == 0   ? "context: motion"
-                              : ctx == 1 ? "context: colour"
-                                         : fmt::format("context {:g}", ctx));
-      for (const auto& [v, k] : by_value) {
-        s.x.push_back(v);
-        s.y.push_back(100.0 * k.first / k.second);
-      }
-      series.push_back(s);
-    }
-    const std::string file = "psychometric_" + names[c] + ".svg";
-    out.write_text(file, line_plot_svg("psychometric curve: choices against " + names[c],
-                                       names[c] + " (signed: > 0 favours choice 2)", "% choice 2", series));
+    for (const auto& entry : by_context) series.push_back(entry.second);
+    const std::string file = "psychometric_" + condition + ".svg";
+    out.write_text(file, line_plot_svg("psychometric curve: choices against " + condition,
+                                       condition + " (signed: > 0 favours choice 2)", "% choice 2", series));
     std::cout << "analyze: " << out.file(file) << "\n";
   }
 }

@@ -215,6 +215,47 @@ TEST(LayerStepMap, WholeSequenceCellsSayWhyNot) {
   EXPECT_THROW(LayerStepMap(*rate, {0, 0, 0}), Error);
 }
 
+// Six hand-made trials of a context task: conditions (context, motion, colour); the choice
+// follows motion in context 0 and colour in context 1, except trial 5, which chose wrongly.
+Activity context_trials() {
+  Activity a;
+  a.trials = 6;
+  a.conditions = {0, 0.5f, -0.5f, 0, -0.5f, 0.5f, 0, 0.5f, 0.5f, 1, 0.5f, -0.5f, 1, -0.5f, 0.5f, 1, 0.5f, 0.5f};
+  a.decisions = {2, 1, 2, 1, 2, 1};
+  a.correct = {1, 1, 1, 1, 1, 0};
+  return a;
+}
+
+TEST(ChoiceTable, CountsChoicesAndScoresPerContextAndValue) {
+  const std::vector<std::string> names = {"context", "motion", "colour"};
+  const std::vector<ChoiceRow> rows = choice_table(context_trials(), names);
+  ASSERT_EQ(rows.size(), 8u);    // 2 conditions x 2 contexts x 2 values
+  const ChoiceRow& m = rows[1];  // motion, context 0, +0.5: trials 0 and 2, both chose 2
+  EXPECT_EQ(m.condition, "motion");
+  EXPECT_EQ(m.context, 0);
+  EXPECT_FLOAT_EQ(m.value, 0.5f);
+  EXPECT_EQ(m.trials, 2);
+  EXPECT_DOUBLE_EQ(m.choice2, 100);
+  EXPECT_DOUBLE_EQ(m.correct, 100);
+  const ChoiceRow& c = rows[7];  // colour, context 1, +0.5: trials 4 (chose 2) and 5 (chose 1)
+  EXPECT_EQ(c.condition, "colour");
+  EXPECT_EQ(c.context, 1);
+  EXPECT_EQ(c.trials, 2);
+  EXPECT_DOUBLE_EQ(c.choice2, 50);
+  EXPECT_DOUBLE_EQ(c.correct, 50);
+}
+
+TEST(ChoiceTable, PoolsSignsByMagnitudeAndNeedsDecisions) {
+  const std::vector<std::string> names = {"context", "motion", "colour"};
+  const std::vector<std::string> lines = accuracy_by_magnitude(context_trials(), names);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "% correct by |motion| in context 0: 0.5 100.0% (3)");
+  EXPECT_EQ(lines[1], "% correct by |motion| in context 1: 0.5 66.7% (3)");
+  Activity none = context_trials();
+  none.decisions.clear();
+  EXPECT_THROW(choice_table(none, names), Error);
+}
+
 TEST(Pca, RecoversTheDirectionsOfLargestVariance) {
   // Samples 3 u e1' + 1 v e2' + 0.01 noise in 4-D, where e1', e2' are rotated axes.
   const int n = 2000, D = 4;

@@ -36,9 +36,8 @@ class AdaptiveRateCell : public StepCell {
     params.add("log_beta", 1, hidden).raw.setConstant(std::log(beta_));
   }
 
-  // u = W r + P x + b, plain copies of the parameters (PlainBlock adds the gradients back).
-  void prepare(const ParameterSet& p, LinearBlock* blocks) const override { PlainBlock().prepare(p, blocks[0]); }
-  void accumulate(const LinearBlock* g, ParameterSet& p) const override { PlainBlock().accumulate(g[0], p); }
+  // u = W r + P x + b, plain copies of the parameters (the engine derives their gradients).
+  std::vector<BlockSpec> block_specs() const override { return {{"W", "P", "b"}}; }
 
   void forward(CellForward& s) const override {
     const int h = int(s.z.cols());

@@ -62,23 +62,10 @@ class ConductanceCell : public StepCell {
 
   // Plain: block 0 = (W, P, b). Reversal: block 0 = W+ (g_E), block 1 = W- (g_I),
   // block 2 = (P, b) (recurrent blocks first, so the per-step GEMM is only 2H wide).
-  int num_blocks() const override { return reversal_ ? 3 : 1; }
-
-  void prepare(const ParameterSet& p, LinearBlock* blocks) const override {
-    if (!reversal_) return PlainBlock().prepare(p, blocks[0]);
-    const Matrix& w = p.get("W").value;
-    blocks[0].recurrent = w.cwiseMax(0.0f);
-    blocks[1].recurrent = (-w).cwiseMax(0.0f);
-    PlainBlock{"", "P", "b"}.prepare(p, blocks[2]);
-  }
-
-  void accumulate(const LinearBlock* g, ParameterSet& p) const override {
-    if (!reversal_) return PlainBlock().accumulate(g[0], p);
-    Parameter& w = p.get("W");
-    const auto pos = (w.value.array() > 0.0f).cast<float>();
-    const auto neg = (w.value.array() < 0.0f).cast<float>();
-    w.grad.array() += g[0].recurrent.array() * pos - g[1].recurrent.array() * neg;
-    PlainBlock{"", "P", "b"}.accumulate(g[2], p);
+  // The engine derives the gradients: W gets g_0 (.) [W > 0] - g_1 (.) [W < 0] in the reversal form.
+  std::vector<BlockSpec> block_specs() const override {
+    if (!reversal_) return {{"W", "P", "b"}};
+    return {{{"W", Transform::kPositivePart}}, {{"W", Transform::kNegativePart}}, {{}, "P", "b"}};
   }
 
   // r = phi(V) (V_0 = 0, the default initial(), so r_0 = phi(0)).

@@ -25,10 +25,9 @@ class LeakyCell : public StepCell {
     params.add("b", 1, hidden, ParameterRole::kBias);  // zeros
   }
 
-  // 2. The linear part, u = W r + P x + b: the engine turns it into one big GEMM. The block
-  // is a plain copy of the parameters, so PlainBlock writes it and adds its gradient back.
-  void prepare(const ParameterSet& p, LinearBlock* blocks) const override { PlainBlock().prepare(p, blocks[0]); }
-  void accumulate(const LinearBlock* g, ParameterSet& p) const override { PlainBlock().accumulate(g[0], p); }
+  // 2. The linear part, u = W r + P x + b: the engine turns it into one big GEMM. Described
+  // term by term (plain copies of W, P, b), so the engine also derives its gradients.
+  std::vector<BlockSpec> block_specs() const override { return {{"W", "P", "b"}}; }
 
   // 3. The elementwise step and its exact derivative (checked by the shared gradient check).
   // Per-step code runs in the hot loop: scratch is thread_local and sized once (no allocation).

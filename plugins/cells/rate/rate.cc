@@ -22,9 +22,8 @@ class RateCell : public StepCell {
     fill_uniform(params.add("b", 1, hidden, ParameterRole::kBias).raw, k, rng);
   }
 
-  // u = W r + P x + b, plain copies of the parameters (PlainBlock adds the gradients back).
-  void prepare(const ParameterSet& p, LinearBlock* blocks) const override { PlainBlock().prepare(p, blocks[0]); }
-  void accumulate(const LinearBlock* g, ParameterSet& p) const override { PlainBlock().accumulate(g[0], p); }
+  // u = W r + P x + b, plain copies of the parameters (the engine derives their gradients).
+  std::vector<BlockSpec> block_specs() const override { return {{"W", "P", "b"}}; }
 
   void forward(CellForward& s) const override {
     thread_local ScratchArray y;  // per-thread scratch: no allocation per step

@@ -2,8 +2,9 @@
 //     z_t = dt * phi_z(G_b + (|W| (.) A) r_{t-1} + |P_in| x_t)
 // W is the CELL's recurrent weight (found by its role, ParameterRole::kRecurrent; its effective value, after any
 // constraint such as Dale's law), A the effective scaling (a `scaling` plugin, [H, H], >= 0), P_in [H, F] and G_b [1,
-// H] the gate's own parameters. Gradients: W gets dRec (.) A (.) sign(W), A gets dRec (.) |W|, P_in gets dIn (.)
-// sign(P_in), where dRec, dIn are dLoss/d(|W| (.) A), dLoss/d|P_in|.
+// H] the gate's own parameters. The block is described (block_specs()) and the engine derives the gradients:
+// W gets dRec (.) A (.) sign(W), A gets dRec (.) |W|, P_in gets dIn (.) sign(P_in), where dRec, dIn are
+// dLoss/d(|W| (.) A), dLoss/d|P_in|.
 //
 // Range of z: only phi_z = sigmoid keeps z in [0, dt] (what the rate cell's convex update
 // needs: z <= 1). softplus and relu give z in [0, inf) (fine for the conductance cell, whose
@@ -51,24 +52,10 @@ class ConductanceGate : public Gate {
     params.add("G_b", 1, hidden).raw.setConstant(g_init_);
   }
 
-  bool uses_scaling() const override { return true; }
-
-  void prepare(const ParameterSet& p, const Matrix* a, LinearBlock* blocks) const override {
-    if (!a) throw Error("gate 'conductance' needs a scaling A (add scaling = { plugin = ... })");
-    a_ = *a;  // accumulate() needs A again and is not given it
-    blocks[0].recurrent = p.find_role(ParameterRole::kRecurrent)->value.cwiseAbs().cwiseProduct(a_);
-    blocks[0].input = p.get("P_in").value.cwiseAbs();
-    blocks[0].bias = p.get("G_b").value.row(0);
-  }
-
-  void accumulate(const LinearBlock* g, ParameterSet& p, Matrix* d_a) const override {
-    Parameter& w = *p.find_role(ParameterRole::kRecurrent);  // checked in create_parameters
-    // dLoss/dW = dRec (.) A (.) sign(W), with A as it was in prepare() (a_).
-    w.grad.array() += g[0].recurrent.array() * a_.array() * w.value.array().sign();
-    if (d_a) d_a->array() += g[0].recurrent.array() * w.value.array().abs();
-    Parameter& pin = p.get("P_in");
-    pin.grad.array() += g[0].input.array() * pin.value.array().sign();
-    p.get("G_b").grad.row(0) += g[0].bias;
+  // One block, (|W| (.) A, |P_in|, G_b): the engine derives the gradients to W, A, P_in, G_b
+  // (and the layer requires a scaling, since a term is scaled by A).
+  std::vector<BlockSpec> block_specs() const override {
+    return {{BlockTerm(ParameterRole::kRecurrent, Transform::kAbs).scaled_by_a(), {"P_in", Transform::kAbs}, "G_b"}};
   }
 
   void forward(GateForward& s) const override {
@@ -94,7 +81,6 @@ class ConductanceGate : public Gate {
   float dt_;
   Activation phi_;
   float g_init_, init_scale_;
-  mutable Matrix a_;  // the effective A of the last prepare() (one layer owns this gate)
 };
 
 void register_conductance(Registry* r) {

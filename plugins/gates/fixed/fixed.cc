@@ -17,13 +17,7 @@ class FixedGate : public Gate {
   }
 
   // One bias-only block: pre = G_b at every step.
-  void prepare(const ParameterSet& p, const Matrix*, LinearBlock* blocks) const override {
-    blocks[0].bias = p.get("G_b").value.row(0);
-  }
-
-  void accumulate(const LinearBlock* g, ParameterSet& p, Matrix*) const override {
-    p.get("G_b").grad.row(0) += g[0].bias;
-  }
+  std::vector<BlockSpec> block_specs() const override { return {{{}, {}, "G_b"}}; }
 
   void forward(GateForward& s) const override { s.z.array() = dt_ / (1.0f + (-s.pre.array()).exp()); }
 

@@ -19,17 +19,8 @@ class LearnedGate : public Gate {
     params.add("b_z", 1, hidden).raw.setConstant(bias_init_);
   }
 
-  void prepare(const ParameterSet& p, const Matrix*, LinearBlock* blocks) const override {
-    blocks[0].recurrent = p.get("W_z").value;
-    blocks[0].input = p.get("P_z").value;
-    blocks[0].bias = p.get("b_z").value.row(0);
-  }
-
-  void accumulate(const LinearBlock* g, ParameterSet& p, Matrix*) const override {
-    p.get("W_z").grad += g[0].recurrent;
-    p.get("P_z").grad += g[0].input;
-    p.get("b_z").grad.row(0) += g[0].bias;
-  }
+  // u_z = W_z r + P_z x + b_z, plain copies (the engine derives their gradients).
+  std::vector<BlockSpec> block_specs() const override { return {{"W_z", "P_z", "b_z"}}; }
 
   void forward(GateForward& s) const override { s.z.array() = 1.0f / (1.0f + (-s.pre.array()).exp()); }
 
