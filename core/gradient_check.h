@@ -6,14 +6,26 @@
 #include <utility>
 #include <vector>
 
+#include "core/options.h"
 #include "core/registry.h"
 
 namespace biornn {
 
+// One option of a plugin set to a value other than its default, and where that was written.
+struct OptionSetting {
+  std::string name;
+  OptionValue value;
+  SourcePosition where;  // gradcheck.toml:line:col
+};
+using OptionSet = std::vector<OptionSetting>;
+
 struct LayerCombination {
   std::string cell, gate, scaling;                               // scaling may be ""
   std::vector<std::pair<std::string, std::string>> constraints;  // (parameter, constraint)
-  std::string str() const;                                       // "cell=rate gate=learned constraint W:dale"
+  // The plugin (kind, name) built with `options` instead of its defaults (empty: none).
+  std::string tuned_kind, tuned_name;
+  OptionSet options;
+  std::string str() const;  // "cell=rate{phi=relu} gate=learned constraint W:dale"
 };
 
 struct GradientCheckResult {
@@ -23,6 +35,7 @@ struct GradientCheckResult {
   double worst_relative_error = 0;
   std::string worst_entry;  // "W[2,3]: analytic 0.1234 numeric 0.1236"
   int entries_checked = 0;
+  int entries_at_kinks = 0;  // checked against the one-sided difference that avoids a kink
 };
 
 struct GradientCheckSettings {
@@ -37,6 +50,23 @@ struct GradientCheckSettings {
 // with loss = sum_t sum(C_t * r_t) for a fixed random C (so every step matters).
 GradientCheckResult check_layer(const Registry& registry, const LayerCombination& c,
                                 const GradientCheckSettings& s = {});
+
+// `info`'s defaults with `set` applied; throws Error at the setting's file:line:col when the
+// plugin has no such option or the value does not fit it.
+Options options_with(const PluginInfo& info, const OptionSet& set);
+
+// What a plugin's folder may say about its generated gradient check, in gradcheck.toml:
+//   hidden = 6             (or [5, 6]): hidden sizes to check, default [5]
+//   seeds = [7, 8]         seeds of the parameter values, inputs and loss weights, default [7]
+//   [[options]]            an option set checked besides the defaults (one table each)
+//   phi = "relu"
+struct PluginCheckPlan {
+  std::vector<int> hidden = {GradientCheckSettings().hidden};
+  std::vector<uint64_t> seeds = {GradientCheckSettings().seed};
+  std::vector<OptionSet> option_sets = {{}};  // the defaults first
+};
+// Reads `path`; any bad key or value is an Error naming path:line:col.
+PluginCheckPlan read_check_plan(const std::string& path);
 
 // The combinations that exercise every registered cell, gate, scaling and constraint
 // (each cell with each gate; each scaling with each gate that uses one; each constraint on

@@ -1,42 +1,114 @@
-"""biornn_plugin: one plugin folder -> one <name>_plugin.so loaded by name at run time."""
+"""Plugin folders -> plugin .so files and their tests, with no BUILD file in any folder.
 
-load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_test")
+plugins/BUILD is the one package under plugins/ and calls biornn_plugins(), which globs
+plugins/<kind>/<name>/ and declares, per folder (target names carry the folder path, so the
+.so lands at bazel-bin/plugins/<kind>/<name>/<name>_plugin.so and the runfiles path is the
+same as the source path):
 
-def biornn_plugin(name, srcs, deps = [], test_srcs = [], test_data = [], test_deps = [], test_size = "small", gradcheck = True):
-    """Builds <name>_plugin.so against core's shared library, plus its tests.
+  //plugins:<kind>/<name>/<name>_plugin.so        every *.cc except *_test.cc, and the *.h
+  //plugins:<kind>/<name>/<name>_gradcheck_test   the shared finite-difference check of every
+                                                  layer combination that involves the plugin
+                                                  (kinds cells, gates, scalings, constraints),
+                                                  tuned by <kind>/<name>/gradcheck.toml if any
+  //plugins:<kind>/<name>/<name>_test             the folder's *_test.cc, if any
 
-    <name>_gradcheck_test: the shared finite-difference check of every layer combination
-    that involves this plugin (cells, gates, scalings, constraints; datasets set
-    gradcheck = False). <name>_test: the plugin's own tests from test_srcs, if any.
-    Tests find the .so files in their runfiles tree (//plugins:all is loaded for pairing);
-    test_deps are linked into <name>_test only (e.g. testonly helpers).
-    """
-    so = name + "_plugin.so"
+and //plugins:all, the filegroup of every plugin .so (what runners and tests ship as runfiles).
+The folder <kind>/common is not a plugin: its *.cc/*.h form //plugins:<kind>/common/common,
+linked into every plugin of that kind, and its *_testing.cc/*_testing.h form the testonly
+//plugins:<kind>/common/common_testing, linked into that kind's tests. So a new plugin is a
+new folder and nothing else: `bazel query //plugins:all` lists it at once.
+"""
+
+load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
+
+# The kinds whose plugins get the generated gradient check (a dataset has no gradients).
+GRADCHECK_KINDS = ["cells", "gates", "scalings", "constraints"]
+
+# What every plugin test links and may read: core, the test helpers, every plugin (to pair a
+# plugin with others) and WORKSPACE (tests locate ../shared/data from it).
+_TEST_DEPS = ["//core", "//core:testing", "//third_party:gtest_main"]
+_TEST_DATA = [":all", "//:WORKSPACE"]
+
+def _folders(files):
+    """The <kind>/<name> folders of `files` ("cells/rate/rate.cc" -> "cells/rate"), sorted."""
+    seen = {}
+    for f in files:
+        parts = f.split("/")
+        seen[parts[0] + "/" + parts[1]] = True
+    return sorted(seen.keys())
+
+def _common_libraries(folder):
+    """Declares the libraries of a kind's common folder; returns (plugin deps, test deps)."""
+    srcs = native.glob([folder + "/*.cc"], exclude = [folder + "/*_testing.cc", folder + "/*_test.cc"])
+    hdrs = native.glob([folder + "/*.h"], exclude = [folder + "/*_testing.h"])
+    cc_library(
+        name = folder + "/common",
+        srcs = srcs,
+        hdrs = hdrs,
+        # Linked statically into each plugin .so; hidden so no two plugins export the same symbols.
+        copts = ["-fvisibility=hidden"],
+        deps = ["//core:headers"],
+    )
+    testing_srcs = native.glob([folder + "/*_testing.cc", folder + "/*_testing.h"])
+    if not testing_srcs:
+        return [":" + folder + "/common"], []
+    cc_library(
+        name = folder + "/common_testing",
+        testonly = True,
+        srcs = [f for f in testing_srcs if f.endswith(".cc")],
+        hdrs = [f for f in testing_srcs if f.endswith(".h")],
+        deps = _TEST_DEPS[:2] + ["//third_party:gtest", ":" + folder + "/common"],
+    )
+    return [":" + folder + "/common"], [":" + folder + "/common_testing"]
+
+def _plugin(folder, deps, test_deps):
+    """Declares one plugin folder's .so and tests; returns the .so's label."""
+    kind, name = folder.split("/")
+    so = folder + "/" + name + "_plugin.so"
     cc_binary(
         name = so,
-        srcs = srcs,
+        srcs = native.glob([folder + "/*.cc", folder + "/*.h"], exclude = [folder + "/*_test.cc"]),
         linkshared = True,
         copts = ["-fvisibility=hidden", "-fopenmp"],
         linkopts = ["-fopenmp"],
         deps = ["//core"] + deps,
-        visibility = ["//visibility:public"],
     )
-    if gradcheck:
+    if kind in GRADCHECK_KINDS:
+        settings = native.glob([folder + "/gradcheck.toml"])
         cc_test(
-            name = name + "_gradcheck_test",
+            name = folder + "/" + name + "_gradcheck_test",
             size = "small",
-            args = [native.package_name() + "/" + so],
-            data = [":" + so, "//plugins:all"],
+            args = ["$(rootpath :%s)" % so] + ["$(rootpath :%s)" % f for f in settings],
+            data = [":" + so, ":all"] + settings,
             deps = ["//core:plugin_gradcheck_main"],
         )
-    if test_srcs:
+    tests = native.glob([folder + "/*_test.cc"])
+    if tests:
         cc_test(
-            name = name + "_test",
-            srcs = test_srcs,
-            size = test_size,
-            data = [":" + so] + test_data,
-            deps = ["//core", "//core:testing", "//third_party:gtest_main"] + deps + test_deps,
+            name = folder + "/" + name + "_test",
+            srcs = tests,
+            size = "medium",
+            data = _TEST_DATA,
+            deps = _TEST_DEPS + deps + test_deps,
         )
+    return ":" + so
+
+def biornn_plugins():
+    """Every plugin folder under this package (plugins/): see the file's docstring."""
+    plugins = []
+    common = {}
+    for folder in _folders(native.glob(["*/*/*"], exclude_directories = 1)):
+        if folder.endswith("/common"):
+            common[folder.split("/")[0]] = _common_libraries(folder)
+    for folder in _folders(native.glob(["*/*/*.cc"])):
+        if not folder.endswith("/common"):
+            deps, test_deps = common.get(folder.split("/")[0], ([], []))
+            plugins.append(_plugin(folder, deps, test_deps))
+    native.filegroup(
+        name = "all",
+        srcs = plugins,
+        visibility = ["//visibility:public"],
+    )
 
 # The headers a plugin compiles against: their hash is part of the ABI fingerprint
 # (core/plugin_api.h) that the loader compares, so a plugin built against other headers is
