@@ -98,7 +98,8 @@ struct ComputeContext::State {
       dnnl::matmul primitive(pd);
       omp_set_num_threads(saved);
       dnnl::reorder pack;
-      if (s.packed_b) pack = dnnl::reorder(dnnl::reorder::primitive_desc(engine, plain_b_desc(s), engine, pd.weights_desc()));
+      if (s.packed_b)
+        pack = dnnl::reorder(dnnl::reorder::primitive_desc(engine, plain_b_desc(s), engine, pd.weights_desc()));
       it = serial.emplace(key, Serial{pd, primitive, pack}).first;
       ++created;
     }

@@ -65,8 +65,8 @@ class ComputeContext {
   // Row-major C[M, N] = op(A) op(B) (+ C when accumulate). op(A) is A [M, K] (lda >= K), or
   // with trans_a the transpose of A stored [K, M] (lda >= M); likewise B [K, N] or, with
   // trans_b, B stored [N, K]. Uses threads() threads; call it outside parallel regions.
-  void gemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
-            float* c, int ldc, bool accumulate);
+  void gemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
+            int ldc, bool accumulate);
 
   // The product computed by the calling thread alone, callable by the threads of a parallel
   // region (thread number < threads()) at once, each on its own rows. The primitive of each

@@ -331,7 +331,8 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
         std::copy(d_out + off * H + h0, d_out + off * H + h0 + size_t(b) * H, d_r);
       else
         std::fill(d_r, d_r + size_t(b) * H, 0.0f);
-      if (t + 1 < T && recurrent_width_ > 0) ctx.gemm_serial(ch.shape, d_pre_.data() + (off + B + lo) * Wd, ch.packed, d_r);
+      if (t + 1 < T && recurrent_width_ > 0)
+        ctx.gemm_serial(ch.shape, d_pre_.data() + (off + B + lo) * Wd, ch.packed, d_r);
       const float* pre = pre_.data() + (off + lo) * Wd;
       float* d_pre = d_pre_.data() + (off + lo) * Wd;
       const float* z = z_.data() + off * H + h0;

@@ -2,7 +2,8 @@
 // the forward pass vs the simple GRU's equations in double precision, chunked vs one chunk,
 // the readout's and a stacked model's gradients vs finite differences, the checker catching a
 // wrong gradient, errors from inside the parallel recurrence, the same seed giving the same
-// numbers, and the gradients at the ends of the state (initial state, one step).
+// numbers, the gradients at the ends of the state (initial state, one step), and compute contexts
+// that each get their own thread count and FTZ and leave neither behind.
 #include <gtest/gtest.h>
 #include <omp.h>
 #include <xmmintrin.h>
@@ -200,7 +201,7 @@ TEST_F(PluginsLoaded, ChunkedRecurrenceMatchesOneChunk) {
         << "parameter " << i;
 
   GradientCheckSettings s;  // the layers compute in their own default context (every core)
-  s.batch = 17;  // two chunks of 8 and 9 rows
+  s.batch = 17;             // two chunks of 8 and 9 rows
   for (const LayerCombination& c : {LayerCombination{"rate", "learned", "", {}},
                                     LayerCombination{"rate", "conductance", "presynaptic", {{"W", "dale"}}}}) {
     auto res = check_layer(registry_, c, s);
@@ -267,8 +268,8 @@ Seen run_in(ComputeContext& ctx) {
   Rng rng(30);
   Model model;
   model.set_context(ctx);
-  model.add_layer(std::make_unique<RecurrentLayer>("l1", 8, 3, std::make_unique<ObservingCell>(&seen), nullptr,
-                                                   nullptr, std::vector<ConstrainedParameter>{}, rng));
+  model.add_layer(std::make_unique<RecurrentLayer>("l1", 8, 3, std::make_unique<ObservingCell>(&seen), nullptr, nullptr,
+                                                   std::vector<ConstrainedParameter>{}, rng));
   model.set_readout(std::make_unique<Readout>("out", 8, 2, Pooling::kMean, rng));
   const int T = 3, B = 16;
   Matrix x(T * B, 3);
