@@ -156,19 +156,8 @@ ComputeContext::Scope::~Scope() {
   if (saved_threads_ != context_.threads_) omp_set_num_threads(saved_threads_);
 }
 
-void ComputeContext::for_each_chunk(int chunks, const std::function<void(int)>& body) {
-  std::exception_ptr failure;
-#pragma omp parallel num_threads(std::min(chunks, threads_))
-  for (int c = omp_get_thread_num(); c < chunks; c += omp_get_num_threads()) {
-    try {
-      body(c);
-    } catch (...) {
-#pragma omp critical(biornn_chunk_failure)
-      if (!failure) failure = std::current_exception();
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
-}
+int ComputeContext::thread_number() { return omp_get_thread_num(); }
+int ComputeContext::team_size() { return omp_get_num_threads(); }
 
 void ComputeContext::gemm(bool trans_a, bool trans_b, int m, int n, int k, const float* a, int lda, const float* b,
                           int ldb, float* c, int ldc, bool accumulate) {

@@ -4,7 +4,8 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
+#include <algorithm>
+#include <exception>
 #include <memory>
 
 namespace biornn {
@@ -59,8 +60,29 @@ class ComputeContext {
 
   // Runs body(c) for every chunk c in [0, chunks), one chunk per thread of one parallel region
   // of min(chunks, threads()) threads (with more chunks, each thread takes every n-th). An
-  // exception in a chunk is rethrown here after the region.
-  void for_each_chunk(int chunks, const std::function<void(int)>& body);
+  // exception in a chunk is rethrown here after the region. In code compiled without OpenMP
+  // (-fopenmp) the chunks run one after the other in the calling thread.
+  template <class Body>
+  void for_each_chunk(int chunks, Body&& body) {
+    std::exception_ptr failure;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(std::min(chunks, threads_))
+#endif
+    for (int c = thread_number(); c < chunks; c += team_size()) {
+      try {
+        body(c);
+      } catch (...) {
+#ifdef _OPENMP
+#pragma omp critical(biornn_chunk_failure)
+#endif
+        if (!failure) failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
+  }
+  // omp_get_thread_num() and omp_get_num_threads() (0 and 1 outside a parallel region).
+  static int thread_number();
+  static int team_size();
 
   // Row-major C[M, N] = op(A) op(B) (+ C when accumulate). op(A) is A [M, K] (lda >= K), or
   // with trans_a the transpose of A stored [K, M] (lda >= M); likewise B [K, N] or, with
