@@ -35,7 +35,8 @@ class Adam : public Optimizer {
     for (size_t i = 0; i < params.size(); ++i) {
       Parameter* p = params[i];
       if (!p->trainable) continue;
-      // Elementwise, so split into chunks across the compute threads (same result for any split).
+      // Elementwise, so split into chunks across the compute threads (same result for any split):
+      // the step runs in the model's ComputeContext::Scope, which sets their number.
       const long n = long(p->raw.size()), chunk = 16384;
       float *raw = p->raw.data(), *m = m_[i].data(), *v = v_[i].data();
       const float* grad = p->raw_grad.data();

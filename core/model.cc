@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "core/gemm.h"
 
 namespace biornn {
 
@@ -117,8 +116,8 @@ void Readout::unpool(const Matrix& d_pooled, int steps, int batch, float* d_r) c
   }
 }
 
-LossSum Readout::forward_backward(const float* r, int steps, int batch, const BatchData& targets,
-                                  const LossScale& scale, float* d_r) {
+LossSum Readout::forward_backward(ComputeContext& context, const float* r, int steps, int batch,
+                                  const BatchData& targets, const LossScale& scale, float* d_r) {
   const int H = hidden_, C = outputs_;
   Parameter& wp = params_.get("W");
   Parameter& bp = params_.get("b");
@@ -127,7 +126,7 @@ LossSum Readout::forward_backward(const float* r, int steps, int batch, const Ba
   pool(r, steps, batch);
   const int rows = int(pooled_.rows());
   logits_.resize(rows, C);
-  gemm(false, true, rows, C, H, pooled_.data(), H, wp.value.data(), H, logits_.data(), C, false);
+  context.gemm(false, true, rows, C, H, pooled_.data(), H, wp.value.data(), H, logits_.data(), C, false);
   logits_.rowwise() += bp.value.row(0);
 
   if (!d_r) return loss_and_gradient(targets, rows, 1.0, nullptr);
@@ -144,16 +143,35 @@ LossSum Readout::forward_backward(const float* r, int steps, int batch, const Ba
   bp.grad = d_logits.colwise().sum();
   for (Parameter* p : params_.all()) p->raw_grad = p->grad;
   Matrix d_pooled(rows, H);
-  gemm(false, false, rows, H, C, d_logits.data(), C, wp.value.data(), H, d_pooled.data(), H, false);
+  context.gemm(false, false, rows, H, C, d_logits.data(), C, wp.value.data(), H, d_pooled.data(), H, false);
   unpool(d_pooled, steps, batch, d_r);
   return s;
 }
 
-void Model::add_layer(std::unique_ptr<RecurrentLayer> layer) { layers_.push_back(std::move(layer)); }
+void Model::set_context(ComputeContext& context) {
+  context_ = &context;
+  own_context_.reset();
+  for (auto& l : layers_) l->set_context(context);
+}
+
+ComputeContext& Model::context() {
+  if (!context_) {
+    auto own = std::make_unique<ComputeContext>();
+    set_context(*own);
+    own_context_ = std::move(own);
+  }
+  return *context_;
+}
+
+void Model::add_layer(std::unique_ptr<RecurrentLayer> layer) {
+  layer->set_context(context());
+  layers_.push_back(std::move(layer));
+}
 void Model::set_readout(std::unique_ptr<Readout> readout) { readout_ = std::move(readout); }
 
 void Model::forward(const float* x, int steps, int batch) {
   if (!readout_ || layers_.empty()) throw Error("model has no layers or no readout");
+  const ComputeContext::Scope compute(context());
   const float* input = x;
   for (auto& l : layers_) {
     l->set_training(false);
@@ -178,6 +196,7 @@ void Model::add_rate_penalty(const RecurrentLayer& l, float* d_out, double rows)
 
 LossSum Model::run(const Minibatch& b, bool train, const LossScale& scale, PhaseTimer* timer) {
   const int T = b.steps, B = b.rows;
+  const ComputeContext::Scope compute(context());
   PhaseClock clock(timer);
   for (auto& l : layers_) {
     l->set_training(train);  // recurrent noise: on in training, off in evaluation unless asked
@@ -202,7 +221,7 @@ LossSum Model::run(const Minibatch& b, bool train, const LossScale& scale, Phase
     if (from > 0 && (rate_l2_ > 0 || layers_.back()->cell().runs_whole_sequence()))
       std::fill(d_top, d_top + size_t(from) * B * h_last, 0.0f);
   }
-  LossSum s = readout_->forward_backward(input, T, B, b.data, scale, d_top);
+  LossSum s = readout_->forward_backward(context(), input, T, B, b.data, scale, d_top);
   if (rate_l2_ > 0)
     for (auto& l : layers_) s.penalty += rate_penalty(*l);
   clock.lap(Phase::kReadout);

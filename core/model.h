@@ -60,8 +60,9 @@ class Readout {
   // pooled readouts; labels [T, B] or targets [T, B, O] with mask [T, B] for kAll). When d_r
   // is non-null it receives dLoss/dr ([T, B, H]) of loss / scale.counted, written for the
   // steps from gradient_from(T) on; earlier steps are left untouched.
-  LossSum forward_backward(const float* r, int steps, int batch, const BatchData& targets, const LossScale& scale,
-                           float* d_r);
+  // Its two products run in `context`.
+  LossSum forward_backward(ComputeContext& context, const float* r, int steps, int batch, const BatchData& targets,
+                           const LossScale& scale, float* d_r);
   // [T', B, O] of the last forward_backward().
   const Matrix& outputs() const { return logits_; }
   int output_steps(int steps) const { return pooling_ == Pooling::kAll ? steps : 1; }
@@ -90,6 +91,12 @@ struct Minibatch {
 
 class Model {
  public:
+  // The context every layer and the readout compute with (threads, denormals, oneDNN state):
+  // set by whoever builds the model (the experiment), and outliving it. A model given none
+  // makes a default one of its own (every core, no flush-to-zero) on first use.
+  void set_context(ComputeContext& context);
+  ComputeContext& context();
+
   void add_layer(std::unique_ptr<RecurrentLayer> layer);
   void set_readout(std::unique_ptr<Readout> readout);
   // L2 penalty on firing rates: rate_l2 * mean over steps and units of r^2, per example,
@@ -124,6 +131,8 @@ class Model {
   std::vector<std::unique_ptr<RecurrentLayer>> layers_;
   std::unique_ptr<Readout> readout_;
   std::vector<AlignedBuffer> d_buffers_;
+  ComputeContext* context_ = nullptr;
+  std::unique_ptr<ComputeContext> own_context_;  // when nobody set one
   double rate_l2_ = 0;
 };
 

@@ -1,13 +1,9 @@
 #include "core/recurrent_layer.h"
 
-#include <omp.h>
-
 #include <algorithm>
-#include <exception>
 
 #include "core/constraint_chain.h"
 #include "core/error.h"
-#include "core/gemm.h"
 
 namespace biornn {
 
@@ -23,23 +19,6 @@ class ConstantGate : public Gate {
   void backward(GateBackward&) const override {}
 };
 
-// Runs body(c) for every chunk c, one chunk per OpenMP thread. An exception in a chunk (a
-// plugin's error, a primitive oneDNN could not build) is rethrown here after the region
-// instead of terminating the process.
-template <class Body>
-void for_each_chunk(int chunks, Body&& body) {
-  std::exception_ptr failure;
-#pragma omp parallel num_threads(chunks)
-  for (int c = omp_get_thread_num(); c < chunks; c += omp_get_num_threads()) {
-    try {
-      body(c);
-    } catch (...) {
-#pragma omp critical(biornn_chunk_failure)
-      if (!failure) failure = std::current_exception();
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
-}
 }  // namespace
 
 RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features, std::unique_ptr<Cell> cell,
@@ -109,6 +88,19 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features, std::
   blocks_.resize(cell_blocks_ + gate_blocks_);
 }
 
+void RecurrentLayer::set_context(ComputeContext& context) {
+  context_ = &context;
+  own_context_.reset();
+}
+
+ComputeContext& RecurrentLayer::context() {
+  if (!context_) {
+    own_context_ = std::make_unique<ComputeContext>();
+    context_ = own_context_.get();
+  }
+  return *context_;
+}
+
 void RecurrentLayer::prepare() {
   for (Parameter* p : params_.all()) {
     if (p->constraint)
@@ -165,6 +157,8 @@ void RecurrentLayer::prepare() {
 
 void RecurrentLayer::forward(const float* x, int steps, int batch, const float* initial_state) {
   const int H = hidden_, F = features_, Wd = width_, S = state_size_;
+  ComputeContext& ctx = context();
+  const ComputeContext::Scope compute(ctx);
   steps_ = steps;
   batch_ = batch;
   const size_t rows = size_t(steps) * batch;
@@ -196,7 +190,7 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
   const uint64_t draw = noisy ? noise_draw_++ : 0;
   const int noise_col = (cell_blocks_ - 1) * H;  // the cell's last block: its drive
   const ConstMatrixMap unit = view(static_cast<const float*>(unit_values_.data()), int(unit_values_.rows()), H, H);
-  for_each_chunk(chunks, [&](int c) {
+  ctx.for_each_chunk(chunks, [&](int c) {
     const Chunk& ch = chunks_[c];
     const int lo = ch.lo, b = ch.rows;
     const size_t h0 = size_t(lo) * H, s0 = size_t(lo) * S;
@@ -208,13 +202,13 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
     for (int t = 0; t < steps; ++t) {
       const size_t off = size_t(t) * batch;
       float* pre = pre_.data() + (off + lo) * Wd;
-      if (input_width_ > 0) gemm_serial(ch.in_shape, x + (off + lo) * F, ch.in_packed, pre);
+      if (input_width_ > 0) ctx.gemm_serial(ch.in_shape, x + (off + lo) * F, ch.in_packed, pre);
       for (int i = 0; i < b; ++i) {
         float* row = pre + size_t(i) * Wd;
         if (tail > 0) std::fill(row + input_width_, row + Wd, 0.0f);
         for (int j = 0; j < Wd; ++j) row[j] += b_cat_[j];
       }
-      if (recurrent_width_ > 0) gemm_serial(ch.shape, r_.data() + off * H + h0, ch.packed, pre);
+      if (recurrent_width_ > 0) ctx.gemm_serial(ch.shape, r_.data() + off * H + h0, ch.packed, pre);
       if (noisy)
         for (int i = 0; i < b; ++i) {
           float* drive = pre + size_t(i) * Wd + noise_col;
@@ -237,7 +231,7 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
 
 int RecurrentLayer::plan_chunks(int batch, bool backward) {
   const int H = hidden_, F = features_, Wd = width_;
-  const int n = std::max(1, std::min(compute_threads(), batch / 8));
+  const int n = std::max(1, std::min(context().threads(), batch / 8));
   chunks_.resize(n);
   packed_.resize(2 * n);
   // B of `shape` packed from `source`, shared with an earlier chunk whose layout matches.
@@ -246,10 +240,10 @@ int RecurrentLayer::plan_chunks(int batch, bool backward) {
     Chunk& ch = chunks_[c];
     ch.*packed = nullptr;
     for (int o = 0; o < c && !(ch.*packed); ++o)
-      if (same_packed_b(chunks_[o].*shape, ch.*shape)) ch.*packed = chunks_[o].*packed;
+      if (context().same_packed_b(chunks_[o].*shape, ch.*shape)) ch.*packed = chunks_[o].*packed;
     if (!(ch.*packed)) {
-      buffer.resize((packed_b_bytes(ch.*shape) + sizeof(float) - 1) / sizeof(float));
-      pack_b(ch.*shape, source, buffer.data());
+      buffer.resize((context().packed_b_bytes(ch.*shape) + sizeof(float) - 1) / sizeof(float));
+      context().pack_b(ch.*shape, source, buffer.data());
       ch.*packed = buffer.data();
     }
   };
@@ -291,6 +285,8 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
                               const StateGradients& ends) {
   const int H = hidden_, F = features_, Wd = width_, B = batch_, T = steps_, S = state_size_;
   const size_t rows = size_t(T) * B;
+  ComputeContext& ctx = context();
+  const ComputeContext::Scope compute(ctx);
   if (seq_) {
     if (ends.d_final || ends.d_initial)
       throw Error("layer '" + name_ +
@@ -323,7 +319,7 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
   // its part of the bias gradient while the rows are in its cache.
   const int chunks = plan_chunks(B, true);
   std::vector<Vector> d_b_part(chunks, Vector::Zero(Wd)), d_unit_part(chunks, Vector::Zero(U));
-  for_each_chunk(chunks, [&](int c) {
+  ctx.for_each_chunk(chunks, [&](int c) {
     const Chunk& ch = chunks_[c];
     const int lo = ch.lo, b = ch.rows;
     const size_t h0 = size_t(lo) * H, s0 = size_t(lo) * S;
@@ -335,7 +331,8 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
         std::copy(d_out + off * H + h0, d_out + off * H + h0 + size_t(b) * H, d_r);
       else
         std::fill(d_r, d_r + size_t(b) * H, 0.0f);
-      if (t + 1 < T && recurrent_width_ > 0) gemm_serial(ch.shape, d_pre_.data() + (off + B + lo) * Wd, ch.packed, d_r);
+      if (t + 1 < T && recurrent_width_ > 0)
+        ctx.gemm_serial(ch.shape, d_pre_.data() + (off + B + lo) * Wd, ch.packed, d_r);
       const float* pre = pre_.data() + (off + lo) * Wd;
       float* d_pre = d_pre_.data() + (off + lo) * Wd;
       const float* z = z_.data() + off * H + h0;
@@ -366,7 +363,7 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
     if (ends.d_initial) {
       // dLoss/d s_0 = what reached s_0 directly + rate()'s derivative of dLoss/d r_0.
       std::fill(d_r, d_r + size_t(b) * H, 0.0f);
-      if (recurrent_width_ > 0) gemm_serial(ch.shape, d_pre_.data() + size_t(lo) * Wd, ch.packed, d_r);
+      if (recurrent_width_ > 0) ctx.gemm_serial(ch.shape, d_pre_.data() + size_t(lo) * Wd, ch.packed, d_r);
       float* d_init = ends.d_initial + s0;
       std::copy(d_s_.data() + s0, d_s_.data() + s0 + size_t(b) * S, d_init);
       step_->rate_backward(view(static_cast<const float*>(s_.data()) + s0, b, S, S),
@@ -379,14 +376,14 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
   Matrix d_w, d_p;
   if (recurrent_width_ > 0) {
     d_w.resize(recurrent_width_, H);
-    gemm(true, false, recurrent_width_, H, int(rows), d_pre_.data(), Wd, r_.data(), H, d_w.data(), H, false);
+    ctx.gemm(true, false, recurrent_width_, H, int(rows), d_pre_.data(), Wd, r_.data(), H, d_w.data(), H, false);
   }
   if (input_width_ > 0) {
     // As dP^T = x^T d_pre: oneDNN then transposes the narrow x, not d_pre (~1.4x faster here).
     Matrix d_pt(F, input_width_);
-    gemm(true, false, F, input_width_, int(rows), x, F, d_pre_.data(), Wd, d_pt.data(), input_width_, false);
+    ctx.gemm(true, false, F, input_width_, int(rows), x, F, d_pre_.data(), Wd, d_pt.data(), input_width_, false);
     d_p = d_pt.transpose();
-    if (d_x) gemm(false, false, int(rows), F, input_width_, d_pre_.data(), Wd, p_cat_.data(), F, d_x, F, true);
+    if (d_x) ctx.gemm(false, false, int(rows), F, input_width_, d_pre_.data(), Wd, p_cat_.data(), F, d_x, F, true);
   }
   Vector d_b = Vector::Zero(Wd);
   for (auto& p : d_b_part) d_b += p;

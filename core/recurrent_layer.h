@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "core/cell.h"
+#include "core/compute_context.h"
 #include "core/constraint.h"
 #include "core/gate.h"
-#include "core/gemm.h"
 #include "core/recurrent_noise.h"
 #include "core/scaling.h"
 
@@ -45,6 +45,12 @@ class RecurrentLayer {
   int recurrent_blocks() const { return hidden_ ? recurrent_width_ / hidden_ : 0; }
   // Floats per batch row of the state: k*H for a cell with k state variables per unit.
   int state_size() const { return state_size_; }
+
+  // The context forward() and backward() compute with (threads, denormals, oneDNN state):
+  // the model's, which must outlive the layer. A layer given none makes a default one of its
+  // own (every core, no flush-to-zero) on first use.
+  void set_context(ComputeContext& context);
+  ComputeContext& context();
 
   // Effective parameters and concatenated weights from raw ones; clears gradients.
   // Call once per minibatch before forward().
@@ -127,6 +133,8 @@ class RecurrentLayer {
   // for the forward or backward product (and P_cat for forward). Returns the number of chunks.
   int plan_chunks(int batch, bool backward);
   std::vector<Chunk> chunks_;
+  ComputeContext* context_ = nullptr;
+  std::unique_ptr<ComputeContext> own_context_;  // when nobody set one
   std::vector<AlignedBuffer> packed_;
 
   int steps_ = 0, batch_ = 0;

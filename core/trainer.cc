@@ -11,7 +11,6 @@
 
 #include "core/cpu_load.h"
 #include "core/error.h"
-#include "core/gemm.h"
 
 namespace biornn {
 
@@ -55,6 +54,9 @@ std::unique_ptr<Readout> make_readout(const Graph& g, const Dataset& data, const
 std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& registry) {
   auto e = std::make_unique<Experiment>();
   e->dataset = registry.create<Dataset>(g.dataset.name, g.dataset.options);
+  e->compute = std::make_unique<ComputeContext>(
+      ComputeOptions{int(g.train.get_int("threads")), g.train.get_bool("flush_denormals")});
+  e->model.set_context(*e->compute);
   Rng rng(uint64_t(g.train.get_int("seed")));
   int features = e->dataset->features();
   for (const LayerSpec& l : g.layers) {
@@ -407,11 +409,11 @@ void log_start(const Experiment& e, const Graph& g, const SplitIndices& s, const
   spdlog::info("model: {} parameters in {} layer(s); training on {} examples, validating on {}, testing on {}",
                e.model.parameter_count(), e.model.layers().size(), s.train.size(), s.validation.size(), s.test.size());
   spdlog::info("optimizer: {} (learning rate {}), batch {}, {} epochs, {} threads, seed {}", g.optimizer.name,
-               e.optimizer->learning_rate(), o.get_int("batch_size"), o.get_int("epochs"), compute_threads(),
+               e.optimizer->learning_rate(), o.get_int("batch_size"), o.get_int("epochs"), e.compute->threads(),
                o.get_int("seed"));
-  if (compute_threads() > 1)
+  if (e.compute->threads() > 1)
     if (auto busy = busy_cpus_now()) {
-      const std::string warning = contention_warning(*busy, compute_threads(), omp_get_num_procs());
+      const std::string warning = contention_warning(*busy, e.compute->threads(), omp_get_num_procs());
       if (!warning.empty()) spdlog::warn("{}", warning);
     }
   if (st.epochs_done > 0 || st.next_batch > 0)
@@ -427,8 +429,7 @@ TrainResult train(Experiment& e, const Graph& g) {
 
 TrainResult train(Experiment& e, const Graph& g, TrainState& st, const TrainContext& ctx) {
   const Options& o = g.train;
-  set_compute_threads(int(o.get_int("threads")));
-  set_flush_denormals(o.get_bool("flush_denormals"));
+  const ComputeContext::Scope compute(e.model.context());  // the whole run, as [train] says
   Dataset& data = *e.dataset;
   const auto load_start = Clock::now();
   data.load();

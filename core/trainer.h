@@ -14,9 +14,11 @@
 
 namespace biornn {
 
-// Everything a graph turns into: the data, the model and its optimizer.
+// Everything a graph turns into: the data, the compute context (from [train] threads and
+// flush_denormals), the model computing in it, and its optimizer.
 struct Experiment {
   std::unique_ptr<Dataset> dataset;
+  std::unique_ptr<ComputeContext> compute;  // outlives the model (declared before it)
   Model model;
   std::unique_ptr<Optimizer> optimizer;
 };

@@ -80,6 +80,7 @@ void TrainingStep::add_weight_penalties() {
 
 StepResult TrainingStep::run(const Minibatch& batch, int64_t global_rows, double learning_rate, const Dataset* dataset,
                              PhaseTimer* timer) {
+  const ComputeContext::Scope compute(model_.context());  // the optimizer's threads too
   StepResult r;
   r.loss = model_.run(batch, true, global_scale(batch, global_rows), timer);
   if (dataset && model_.readout().pooling() == Pooling::kAll)

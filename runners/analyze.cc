@@ -12,7 +12,6 @@
 
 #include "core/analysis.h"
 #include "core/checkpoint.h"
-#include "core/gemm.h"
 #include "core/graph.h"
 #include "core/npz.h"
 #include "core/pca.h"
@@ -291,8 +290,6 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   TrainState state;
   load_checkpoint(run.file(ckpt_name), *e, state);
   e->dataset->load();
-  set_compute_threads(int(graph.train.get_int("threads")));
-  set_flush_denormals(graph.train.get_bool("flush_denormals"));
   const RunDirectory out =
       RunDirectory::at(set.out_dir.empty() ? run.file("analysis") : resolve_user_path(set.out_dir));
 

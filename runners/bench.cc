@@ -26,12 +26,11 @@
 #include <map>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/data_paths.h"
 #include "core/error.h"
-#include "core/gemm.h"
+#include "core/compute_context.h"
 #include "core/graph.h"
 #include "core/plugin_loader.h"
 #include "core/process.h"
@@ -104,17 +103,17 @@ double peak_rss_mb() {
 
 // oneDNN fp32 matmul peak through the same biornn::gemm the engine uses: C = A B, 1024^3,
 // repeated; the best of `windows` windows of `reps` products (2 n^3 FLOP each).
-double matmul_peak_gflops(int n = 1024, int reps = 12, int windows = 3) {
+double matmul_peak_gflops(biornn::ComputeContext& ctx, int n = 1024, int reps = 12, int windows = 3) {
   std::vector<float> a(size_t(n) * n), b(size_t(n) * n), c(size_t(n) * n);
   biornn::Rng rng(7);
   std::uniform_real_distribution<float> u(-1, 1);
   for (auto& v : a) v = u(rng);
   for (auto& v : b) v = u(rng);
-  for (int i = 0; i < 3; ++i) biornn::gemm(false, false, n, n, n, a.data(), n, b.data(), n, c.data(), n, false);
+  for (int i = 0; i < 3; ++i) ctx.gemm(false, false, n, n, n, a.data(), n, b.data(), n, c.data(), n, false);
   double best = 0;
   for (int w = 0; w < windows; ++w) {
     const auto t0 = Clock::now();
-    for (int i = 0; i < reps; ++i) biornn::gemm(false, false, n, n, n, a.data(), n, b.data(), n, c.data(), n, false);
+    for (int i = 0; i < reps; ++i) ctx.gemm(false, false, n, n, n, a.data(), n, b.data(), n, c.data(), n, false);
     best = std::max(best, 2.0 * n * n * n * reps / since(t0) / 1e9);
   }
   return best;
@@ -190,14 +189,15 @@ class PhaseTotals : public biornn::PhaseTimer {
 };
 
 // GFLOP/s of one biornn::gemm call shape, repeated for about `seconds`.
-double probe(bool ta, bool tb, int m, int n, int k, bool acc = false, double seconds = 0.15) {
+double probe(biornn::ComputeContext& ctx, bool ta, bool tb, int m, int n, int k, bool acc = false,
+             double seconds = 0.15) {
   const int lda = ta ? m : k, ldb = tb ? k : n;
   std::vector<float> a(size_t(m) * k, 0.5f), b(size_t(k) * n, 0.25f), c(size_t(m) * n, 0.0f);
-  for (int i = 0; i < 3; ++i) biornn::gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, acc);
+  for (int i = 0; i < 3; ++i) ctx.gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, acc);
   int reps = 0;
   const auto t0 = Clock::now();
   while (since(t0) < seconds) {
-    for (int i = 0; i < 10; ++i) biornn::gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, acc);
+    for (int i = 0; i < 10; ++i) ctx.gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, acc);
     reps += 10;
   }
   return 2.0 * m * n * k * reps / since(t0) / 1e9;
@@ -205,8 +205,8 @@ double probe(bool ta, bool tb, int m, int n, int k, bool acc = false, double sec
 
 // GFLOP/s (all threads together) of the per-step product as the engine runs it: every compute
 // thread calls gemm_serial on its own chunk of the batch rows at once, B packed by pack_b.
-double probe_serial(bool tb, int rows, int n, int k, double seconds = 0.15) {
-  const int threads = std::max(1, std::min(biornn::compute_threads(), rows / 8));
+double probe_serial(biornn::ComputeContext& ctx, bool tb, int rows, int n, int k, double seconds = 0.15) {
+  const int threads = std::max(1, std::min(ctx.threads(), rows / 8));
   std::vector<biornn::GemmShape> shapes;
   std::vector<std::vector<float>> as, cs, packed;
   const std::vector<float> b(size_t(k) * n, 0.25f);
@@ -215,23 +215,20 @@ double probe_serial(bool tb, int rows, int n, int k, double seconds = 0.15) {
     shapes.push_back(biornn::GemmShape{false, tb, m, n, k, k, tb ? k : n, n, true, true});
     as.emplace_back(size_t(m) * k, 0.5f);
     cs.emplace_back(size_t(m) * n, 0.0f);
-    packed.emplace_back(biornn::packed_b_bytes(shapes.back()) / sizeof(float) + 16);
-    biornn::pack_b(shapes.back(), b.data(), packed.back().data());
+    packed.emplace_back(ctx.packed_b_bytes(shapes.back()) / sizeof(float) + 16);
+    ctx.pack_b(shapes.back(), b.data(), packed.back().data());
   }
   std::vector<int> reps(threads, 0);
   std::vector<double> secs(threads, 0);
-  std::vector<std::thread> pool;
-  for (int c = 0; c < threads; ++c)
-    pool.emplace_back([&, c]() {
-      for (int i = 0; i < 3; ++i) biornn::gemm_serial(shapes[c], as[c].data(), packed[c].data(), cs[c].data());
-      const auto t0 = Clock::now();
-      while (since(t0) < seconds) {
-        for (int i = 0; i < 10; ++i) biornn::gemm_serial(shapes[c], as[c].data(), packed[c].data(), cs[c].data());
-        reps[c] += 10;
-      }
-      secs[c] = since(t0);
-    });
-  for (auto& t : pool) t.join();
+  ctx.for_each_chunk(threads, [&](int c) {
+    for (int i = 0; i < 3; ++i) ctx.gemm_serial(shapes[c], as[c].data(), packed[c].data(), cs[c].data());
+    const auto t0 = Clock::now();
+    while (since(t0) < seconds) {
+      for (int i = 0; i < 10; ++i) ctx.gemm_serial(shapes[c], as[c].data(), packed[c].data(), cs[c].data());
+      reps[c] += 10;
+    }
+    secs[c] = since(t0);
+  });
   double flops_per_s = 0;
   for (int c = 0; c < threads; ++c) flops_per_s += 2.0 * shapes[c].m * n * k * reps[c] / secs[c];
   return flops_per_s / 1e9;
@@ -239,7 +236,7 @@ double probe_serial(bool tb, int rows, int n, int k, double seconds = 0.15) {
 
 // The GEMMs of a per-step layer (see count_flops), each alone: how core calls it, and
 // alternatives (the transposed operand stored plainly, the whole batch in one threaded call).
-void gemm_probe(int T, int B, int F, int H, int k) {
+void gemm_probe(biornn::ComputeContext& ctx, int T, int B, int F, int H, int k) {
   const int W = k * H, R = T * B;
   struct Row {
     const char* what;
@@ -263,9 +260,9 @@ void gemm_probe(int T, int B, int F, int H, int k) {
   std::printf(
       "gemm-probe: T=%d B=%d F=%d H=%d k=%d threads=%d (GFLOP/s of each call shape alone; "
       "calls = per training step in core)\n",
-      T, B, F, H, k, biornn::compute_threads());
+      T, B, F, H, k, ctx.threads());
   for (const Row& r : rows) {
-    const double g = probe(r.ta, r.tb, r.m, r.n, r.kk, r.acc);
+    const double g = probe(ctx, r.ta, r.tb, r.m, r.n, r.kk, r.acc);
     const double flop = 2.0 * r.m * r.n * r.kk;
     std::printf("gemm-probe: %-58s m=%-6d n=%-5d k=%-6d %8.1f GFLOP/s %9.4f ms/call", r.what, r.m, r.n, r.kk, g,
                 1e3 * flop / g / 1e9);
@@ -280,14 +277,14 @@ void gemm_probe(int T, int B, int F, int H, int k) {
   } serial[] = {{"forward per step  (core: a chunk of rows per thread, packed W_cat)", true, W, H, T},
                 {"backward per step (core: a chunk of rows per thread, packed W_cat)", false, H, W, T - 1}};
   for (const auto& r : serial) {
-    const double g = probe_serial(r.tb, B, r.n, r.kk);
+    const double g = probe_serial(ctx, r.tb, B, r.n, r.kk);
     const double flop = 2.0 * B * r.n * r.kk;
     std::printf("gemm-probe: %-58s m=%-6d n=%-5d k=%-6d %8.1f GFLOP/s %9.4f ms/call x%-4d = %8.3f ms/step\n", r.what, B,
                 r.n, r.kk, g, 1e3 * flop / g / 1e9, r.calls, 1e3 * flop * r.calls / g / 1e9);
   }
   // Fixed cost of one call (tiny shape): the std::map lookup, three dnnl::memory objects and
   // stream.wait() per call, which the per-step GEMMs pay T times forward and T-1 times backward.
-  const double tiny = probe(false, false, 8, 8, 8);
+  const double tiny = probe(ctx, false, false, 8, 8, 8);
   std::printf("gemm-probe: call overhead (8x8x8) %.2f us/call\n", 1e6 * 2.0 * 512 / tiny / 1e9);
 }
 
@@ -311,23 +308,25 @@ int run_bench(const Args& a, const std::string& argv0) {
     for (const auto& err : loader.load_directory(d)) std::cerr << "warning: " << err << "\n";
 
   const std::string text = graph_text(a.model, a.hidden, a.features, a.batch, a.threads);
-  biornn::Graph graph = biornn::parse_graph_text(text, "bench", a.overrides, registry);
+  // Denormals: as the trainer does (train.flush_denormals, on by default), unless forced.
+  std::vector<std::string> overrides = a.overrides;
+  if (a.ftz >= 0) overrides.push_back(std::string("train.flush_denormals=") + (a.ftz == 1 ? "true" : "false"));
+  biornn::Graph graph = biornn::parse_graph_text(text, "bench", overrides, registry);
   auto e = biornn::build_experiment(graph, registry);
-  biornn::set_compute_threads(a.threads);
-  // Denormals: as core/trainer.cc does (train.flush_denormals, on by default), unless forced.
-  const bool ftz = a.ftz >= 0 ? a.ftz == 1 : graph.train.get_bool("flush_denormals");
-  biornn::set_flush_denormals(ftz);
+  biornn::ComputeContext& ctx = *e->compute;
+  const biornn::ComputeContext::Scope compute(ctx);  // the whole bench, as the trainer's whole run
+  const bool ftz = ctx.flush_denormals();
   const int T = a.steps, B = a.batch, F = e->dataset->features(), C = e->dataset->classes();
   if (F != a.features) throw biornn::Error("internal: dataset features " + std::to_string(F));
   if (a.gemm_probe) {
     const int k = count_flops(e->model, T, B).k_rec;
     if (k == 0)
       throw biornn::Error("--gemm-probe: this model's cell runs the whole sequence itself (no per-step GEMMs)");
-    gemm_probe(T, B, F, a.hidden, k);
+    gemm_probe(ctx, T, B, F, a.hidden, k);
     return 0;
   }
 
-  const double peak_before = a.no_peak ? 0 : matmul_peak_gflops();
+  const double peak_before = a.no_peak ? 0 : matmul_peak_gflops(ctx);
 
   // A few distinct synthetic minibatches, cycled.
   const int distinct = 4;
@@ -357,7 +356,7 @@ int run_bench(const Args& a, const std::string& argv0) {
     last_loss = r.loss.loss;
   };
   for (int i = 0; i < a.warmup; ++i) step(i);
-  const int primitives_before = biornn::gemm_primitives_created();
+  const int primitives_before = ctx.primitives_created();
   const long faults_before = minor_faults();
   std::vector<double> times;
   const auto t0 = Clock::now();
@@ -367,7 +366,7 @@ int run_bench(const Args& a, const std::string& argv0) {
     times.push_back(since(s0));
   }
   const double seconds = since(t0);
-  const int primitives_timed = biornn::gemm_primitives_created() - primitives_before;
+  const int primitives_timed = ctx.primitives_created() - primitives_before;
   const long faults_timed = minor_faults() - faults_before;  // pages first touched (or re-mapped) while timed
   if (a.breakdown) {
     PhaseTotals totals;
@@ -375,7 +374,7 @@ int run_bench(const Args& a, const std::string& argv0) {
     for (int i = 0; i < a.batches; ++i) step(a.warmup + a.batches + i, &totals);
     totals.print(since(b0), a.batches);
   }
-  const double peak_after = a.no_peak ? 0 : matmul_peak_gflops();
+  const double peak_after = a.no_peak ? 0 : matmul_peak_gflops(ctx);
   const double peak = std::max(peak_before, peak_after);
 
   std::sort(times.begin(), times.end());
@@ -391,7 +390,7 @@ int run_bench(const Args& a, const std::string& argv0) {
       "new_primitives_while_timed=%d page_faults_per_step=%.0f ftz=%d loss=%.4f\n",
       a.model.c_str(), a.hidden, T, F, B, a.batches, a.threads, (long long)e->model.parameter_count(), sps,
       1e3 * seconds / std::max(1, a.batches), 1e3 * median, flops.total() / 1e9, gflops, peak,
-      peak > 0 ? gflops / peak : 0.0, peak_rss_mb(), biornn::gemm_primitives_created(), primitives_timed,
+      peak > 0 ? gflops / peak : 0.0, peak_rss_mb(), ctx.primitives_created(), primitives_timed,
       double(faults_timed) / std::max(1, a.batches), int(ftz), last_loss / B);
   std::fflush(stdout);
   return 0;

@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include "core/checkpoint.h"
-#include "core/gemm.h"
 #include "core/graph.h"
 #include "core/run.h"
 #include "core/trainer.h"
@@ -33,8 +32,6 @@ int main(int argc, char** argv) {
     const std::string ckpt = run.file(which == "best" ? "checkpoint_best.bin" : "checkpoint.bin");
     biornn::load_checkpoint(ckpt, *e, state);
     e->dataset->load();
-    biornn::set_compute_threads(int(graph.train.get_int("threads")));
-    biornn::set_flush_denormals(graph.train.get_bool("flush_denormals"));
     const biornn::SplitIndices s = biornn::make_splits(*e->dataset, graph.train);
     const auto& idx = split == "test" ? s.test : split == "validation" ? s.validation : s.train;
     const auto [acc, loss] = biornn::evaluate(*e, split == "test" ? biornn::Split::kTest : biornn::Split::kTrain, idx,

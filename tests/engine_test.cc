@@ -2,13 +2,17 @@
 // the forward pass vs the simple GRU's equations in double precision, chunked vs one chunk,
 // the readout's and a stacked model's gradients vs finite differences, the checker catching a
 // wrong gradient, errors from inside the parallel recurrence, the same seed giving the same
-// numbers, and the gradients at the ends of the state (initial state, one step).
+// numbers, the gradients at the ends of the state (initial state, one step), and compute contexts
+// that each get their own thread count and FTZ and leave neither behind.
 #include <gtest/gtest.h>
+#include <omp.h>
+#include <xmmintrin.h>
 
+#include <atomic>
 #include <cmath>
 
+#include "core/compute_context.h"
 #include "core/error.h"
-#include "core/gemm.h"
 #include "core/gradient_check.h"
 #include "core/model.h"
 #include "core/plugin_loader.h"
@@ -17,6 +21,7 @@ namespace biornn {
 namespace {
 
 TEST(Gemm, MatchesEigenForEveryTransposeAndCachesPrimitives) {
+  ComputeContext ctx;
   Rng rng(3);
   for (bool ta : {false, true})
     for (bool tb : {false, true})
@@ -28,18 +33,19 @@ TEST(Gemm, MatchesEigenForEveryTransposeAndCachesPrimitives) {
         fill_uniform(c, 1, rng);
         Matrix opa = ta ? Matrix(a.transpose()) : a, opb = tb ? Matrix(b.transpose()) : b;
         Matrix expect = opa * opb + (acc ? c : Matrix::Zero(m, n));
-        gemm(ta, tb, m, n, k, a.data(), int(a.cols()), b.data(), int(b.cols()), c.data(), n, acc);
+        ctx.gemm(ta, tb, m, n, k, a.data(), int(a.cols()), b.data(), int(b.cols()), c.data(), n, acc);
         EXPECT_LT((c - expect).cwiseAbs().maxCoeff(), 1e-4) << ta << tb << acc;
       }
-  const int before = gemm_primitives_created();
+  const int before = ctx.primitives_created();
   Matrix a = Matrix::Ones(4, 4), c(4, 4);
-  for (int i = 0; i < 5; ++i) gemm(false, false, 4, 4, 4, a.data(), 4, a.data(), 4, c.data(), 4, false);
-  EXPECT_EQ(gemm_primitives_created(), before + 1);
+  for (int i = 0; i < 5; ++i) ctx.gemm(false, false, 4, 4, 4, a.data(), 4, a.data(), 4, c.data(), 4, false);
+  EXPECT_EQ(ctx.primitives_created(), before + 1);
   EXPECT_FLOAT_EQ(c(0, 0), 4.0f);
 }
 
 // gemm_serial (plain and packed B) from two threads at once against Eigen, with uneven rows.
 TEST(Gemm, SerialAndPackedFromTwoThreadsMatchEigen) {
+  ComputeContext ctx(ComputeOptions{2, false});
   Rng rng(4);
   const int n = 48, k = 40, ldc = 56;
   Matrix w(n, k);  // stored [N, K]: B = w^T, as the engine's forward product
@@ -59,15 +65,15 @@ TEST(Gemm, SerialAndPackedFromTwoThreadsMatchEigen) {
         expect[i].leftCols(n) = a[i] * w.transpose() + (acc ? Matrix(c[i].leftCols(n)) : Matrix::Zero(rows[i], n));
         shape[i] = GemmShape{false, true, rows[i], n, k, k, k, ldc, acc, packed};
         if (packed) {
-          wp[i].resize(packed_b_bytes(shape[i]) / sizeof(float) + 1);
-          pack_b(shape[i], w.data(), wp[i].data());
+          wp[i].resize(ctx.packed_b_bytes(shape[i]) / sizeof(float) + 1);
+          ctx.pack_b(shape[i], w.data(), wp[i].data());
         }
       }
 #pragma omp parallel for num_threads(2)
       for (int i = 0; i < 2; ++i)
         for (int rep = 0; rep < 20; ++rep) {
           Matrix out = c[i];
-          gemm_serial(shape[i], a[i].data(), packed ? wp[i].data() : w.data(), out.data());
+          ctx.gemm_serial(shape[i], a[i].data(), packed ? wp[i].data() : w.data(), out.data());
           if (rep == 19) c[i] = out;
         }
       for (int i = 0; i < 2; ++i)
@@ -171,9 +177,10 @@ TEST_F(PluginsLoaded, StackedModelWithReadoutMatchesFiniteDifferences) {
 // must give what one chunk gives (same model, same data), and pass the gradient check.
 TEST_F(PluginsLoaded, ChunkedRecurrenceMatchesOneChunk) {
   auto run = [&](int threads) {
-    set_compute_threads(threads);
+    ComputeContext ctx(ComputeOptions{threads, false});
     Rng rng(12);
     Model model;
+    model.set_context(ctx);
     model.add_layer(make_layer(registry_, "l1", 24, 5, rng));
     model.set_readout(std::make_unique<Readout>("out", 24, 4, Pooling::kMean, rng));
     const int T = 6, B = 21;
@@ -187,23 +194,20 @@ TEST_F(PluginsLoaded, ChunkedRecurrenceMatchesOneChunk) {
     return std::make_pair(loss, grads);
   };
   auto one = run(1), two = run(2);
-  set_compute_threads(0);
   EXPECT_NEAR(one.first, two.first, 1e-5 * std::abs(one.first));
   ASSERT_EQ(one.second.size(), two.second.size());
   for (size_t i = 0; i < one.second.size(); ++i)
     EXPECT_LT((one.second[i] - two.second[i]).cwiseAbs().maxCoeff(), 1e-5 * (1 + one.second[i].cwiseAbs().maxCoeff()))
         << "parameter " << i;
 
-  set_compute_threads(2);
-  GradientCheckSettings s;
-  s.batch = 17;  // two chunks of 8 and 9 rows
+  GradientCheckSettings s;  // the layers compute in their own default context (every core)
+  s.batch = 17;             // two chunks of 8 and 9 rows
   for (const LayerCombination& c : {LayerCombination{"rate", "learned", "", {}},
                                     LayerCombination{"rate", "conductance", "presynaptic", {{"W", "dale"}}}}) {
     auto res = check_layer(registry_, c, s);
     ASSERT_FALSE(res.skipped) << res.skip_reason;
     EXPECT_LT(res.worst_relative_error, 2e-2) << c.str() << " " << res.worst_entry;
   }
-  set_compute_threads(0);
 }
 
 // A cell that fails at some step: the error must come out of forward() as an exception
@@ -216,9 +220,10 @@ class FailingCell : public WrongCell {
 };
 
 TEST_F(PluginsLoaded, AnErrorInsideTheParallelRecurrenceIsRethrown) {
-  set_compute_threads(2);
+  ComputeContext ctx(ComputeOptions{2, false});
   Rng rng(14);
   RecurrentLayer layer("l1", 8, 3, std::make_unique<FailingCell>(), nullptr, nullptr, {}, rng);
+  layer.set_context(ctx);
   const int T = 3, B = 16;  // two chunks
   Matrix x(T * B, 3);
   fill_uniform(x, 1, rng);
@@ -227,7 +232,93 @@ TEST_F(PluginsLoaded, AnErrorInsideTheParallelRecurrenceIsRethrown) {
     layer.forward(x.data(), T, B);
     ADD_FAILURE() << "no exception";
   } catch (const Error& e) { EXPECT_NE(std::string(e.what()).find("failed on purpose"), std::string::npos); }
-  set_compute_threads(0);
+}
+
+constexpr unsigned kFtzDaz = 0x8040;  // MXCSR flush-to-zero and denormals-are-zero
+unsigned ftz_bits() { return _mm_getcsr() & kFtzDaz; }
+
+// What the threads of the engine's parallel recurrence saw: the region's width and whether
+// every step ran with FTZ/DAZ on.
+struct Observed {
+  std::atomic<int> width{0};
+  std::atomic<bool> ftz_everywhere{true};
+};
+
+class ObservingCell : public WrongCell {
+ public:
+  explicit ObservingCell(Observed* seen) : seen_(seen) {}
+  void forward(CellForward& s) const override {
+    seen_->width = std::max(seen_->width.load(), omp_get_num_threads());
+    if (ftz_bits() != kFtzDaz) seen_->ftz_everywhere = false;
+    WrongCell::forward(s);
+  }
+
+ private:
+  Observed* seen_;
+};
+
+struct Seen {
+  int width;
+  bool ftz_everywhere;
+};
+
+// One training-mode run of a one-layer model (ObservingCell) in `ctx`; B = 16 gives two chunks.
+Seen run_in(ComputeContext& ctx) {
+  Observed seen;
+  Rng rng(30);
+  Model model;
+  model.set_context(ctx);
+  model.add_layer(std::make_unique<RecurrentLayer>("l1", 8, 3, std::make_unique<ObservingCell>(&seen), nullptr, nullptr,
+                                                   std::vector<ConstrainedParameter>{}, rng));
+  model.set_readout(std::make_unique<Readout>("out", 8, 2, Pooling::kMean, rng));
+  const int T = 3, B = 16;
+  Matrix x(T * B, 3);
+  fill_uniform(x, 1, rng);
+  std::vector<int32_t> y(B, 1);
+  model.run(x.data(), T, B, y.data(), true, nullptr);
+  return Seen{seen.width, seen.ftz_everywhere};
+}
+
+// A context computes as it says and leaves nothing behind: inside, the recurrence's region
+// has its thread count and every thread has FTZ/DAZ as it says; after, the caller's OpenMP
+// thread count and MXCSR are what they were and later regions' threads have no FTZ. Two
+// contexts with other counts, used one after the other, each get their own count (and their
+// own cached primitives).
+TEST(ComputeContext, EachContextGetsItsOwnThreadsAndFtzAndNothingLeaks) {
+  const int threads_before = omp_get_max_threads();
+  const unsigned csr_before = _mm_getcsr();
+  ASSERT_EQ(csr_before & kFtzDaz, 0u) << "the test starts from FTZ/DAZ off";
+  {
+    ComputeContext ftz(ComputeOptions{2, true});
+    const Seen seen = run_in(ftz);
+    EXPECT_EQ(seen.width, 2);
+    EXPECT_TRUE(seen.ftz_everywhere);
+  }
+  EXPECT_EQ(omp_get_max_threads(), threads_before);
+  EXPECT_EQ(_mm_getcsr(), csr_before);
+  std::vector<unsigned> later(2, kFtzDaz);
+#pragma omp parallel num_threads(2)
+  later[omp_get_thread_num()] = ftz_bits();
+  EXPECT_EQ(later[0], 0u);
+  EXPECT_EQ(later[1], 0u);
+
+  ComputeContext one(ComputeOptions{1, true}), two(ComputeOptions{2, false});
+  for (ComputeContext* ctx : {&one, &two, &one}) {
+    const int cached = ctx->primitives_created();
+    const Seen seen = run_in(*ctx);
+    EXPECT_EQ(seen.width, ctx->threads());
+    EXPECT_EQ(seen.ftz_everywhere, ctx->flush_denormals());
+    {
+      const ComputeContext::Scope scope(*ctx);
+      EXPECT_EQ(omp_get_max_threads(), ctx->threads());  // what oneDNN's own regions read
+    }
+    EXPECT_EQ(omp_get_max_threads(), threads_before);
+    EXPECT_EQ(_mm_getcsr(), csr_before);
+    if (ctx == &one && cached > 0) {
+      EXPECT_EQ(ctx->primitives_created(), cached) << "the second run reuses the first run's primitives";
+    }
+    EXPECT_GT(ctx->primitives_created(), 0);
+  }
 }
 
 // The engine's forward pass (per-thread chunks, packed weights, per-step input projection,
@@ -235,9 +326,10 @@ TEST_F(PluginsLoaded, AnErrorInsideTheParallelRecurrenceIsRethrown) {
 //   z_t = sigmoid(W_z h_{t-1} + P_z x_t + b_z),  h_t = (1 - z_t) h_{t-1} + z_t tanh(W h_{t-1} + P x_t + b).
 TEST_F(PluginsLoaded, ForwardMatchesTheSimpleGruEquations) {
   for (int threads : {1, 2}) {
-    set_compute_threads(threads);
+    ComputeContext ctx(ComputeOptions{threads, false});
     Rng rng(15);
     auto layer = make_layer(registry_, "l1", 12, 5, rng);
+    layer->set_context(ctx);
     const int T = 7, B = 19, H = 12, F = 5;  // two uneven chunks at 2 threads
     Matrix x(T * B, F);
     fill_uniform(x, 1, rng);
@@ -263,7 +355,6 @@ TEST_F(PluginsLoaded, ForwardMatchesTheSimpleGruEquations) {
     }
     EXPECT_LT(worst, 1e-5) << threads << " threads";
   }
-  set_compute_threads(0);
 }
 
 // With last-step pooling the readout writes only the final step's gradient and the layer
@@ -330,9 +421,10 @@ const std::vector<std::pair<std::string, std::string>> kCellsAndGates = {
 TEST_F(PluginsLoaded, InitialStateGradientMatchesFiniteDifferences) {
   for (int threads : {1, 2})
     for (const auto& [cell, gate] : kCellsAndGates) {
-      set_compute_threads(threads);
+      ComputeContext ctx(ComputeOptions{threads, false});
       Rng rng(21);
       auto layer = make_combination(registry_, cell, gate, 6, 3, rng);
+      layer->set_context(ctx);
       const int T = 3, B = 17, H = 6, S = layer->state_size();
       Matrix x(T * B, 3), c(T * B, H), d(B, S);
       fill_uniform(x, 1, rng);
@@ -353,7 +445,6 @@ TEST_F(PluginsLoaded, InitialStateGradientMatchesFiniteDifferences) {
       const double worst = worst_against_finite_differences(s0, d_s0, loss);
       EXPECT_LT(worst, 2e-2) << cell << " + " << (gate.empty() ? "no gate" : gate) << ", " << threads << " threads";
     }
-  set_compute_threads(0);
 }
 
 // One step on a batch of states, as the fixed-point finder uses it: q(h) = 1/2 |F(h, x) - h|^2
@@ -391,9 +482,10 @@ TEST_F(PluginsLoaded, RecurrentNoiseIsSeededScaledAndIndependentOfThreads) {
   const int T = 10, B = 64, H = 32;
   Matrix x = Matrix::Ones(T * B, 2);
   auto run = [&](int threads, uint64_t seed, bool training, uint64_t draw) {
-    set_compute_threads(threads);
+    ComputeContext ctx(ComputeOptions{threads, false});
     Rng rng(25);
     auto layer = make_combination(registry_, "vanilla", "", H, 2, rng);
+    layer->set_context(ctx);
     for (Parameter* p : layer->parameters().all()) p->raw.setZero();
     RecurrentNoise n;
     n.std = 0.001;
@@ -407,7 +499,6 @@ TEST_F(PluginsLoaded, RecurrentNoiseIsSeededScaledAndIndependentOfThreads) {
     return std::vector<float>(layer->outputs(), layer->outputs() + size_t(T) * B * H);
   };
   const auto one = run(1, 7, true, 0), two = run(2, 7, true, 0);
-  set_compute_threads(0);
   EXPECT_TRUE(one == two);
   EXPECT_FALSE(one == run(1, 8, true, 0));
   EXPECT_FALSE(one == run(1, 7, true, 1));
