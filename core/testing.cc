@@ -1,5 +1,7 @@
 #include "core/testing.h"
 
+#include <gtest/gtest.h>
+
 #include "core/dataset.h"
 #include "core/process.h"
 
@@ -14,6 +16,12 @@
 #include <stdexcept>
 
 namespace biornn::testing {
+
+void load_all_plugins(Registry& registry, PluginLoader& loader) {
+  register_builtins(registry);
+  for (const auto& d : default_plugin_directories(""))
+    for (const auto& e : loader.load_directory(d)) ADD_FAILURE() << e;
+}
 
 namespace fs = std::filesystem;
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/plugin_loader.h"
 #include "core/registry.h"
 
 namespace biornn::testing {
@@ -18,6 +19,10 @@ void write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 // `bytes` gzip-compressed (as the .gz dataset files); throws if zlib fails.
 std::string gzip(const std::string& bytes);
+
+// Registers the built-in plugins in `loader`'s registry and loads every plugin .so of the
+// runfiles into it; a plugin that fails to load is a test failure (ADD_FAILURE).
+void load_all_plugins(Registry& registry, PluginLoader& loader);
 
 // What a child process did: its exit code (128 + signal if killed; -1 if it could not be
 // started, with the reason in `err`) and what it wrote.

@@ -16,6 +16,7 @@
 #include "core/gradient_check.h"
 #include "core/model.h"
 #include "core/plugin_loader.h"
+#include "core/testing.h"
 
 namespace biornn {
 namespace {
@@ -113,11 +114,7 @@ class WrongCell : public StepCell {
 
 class PluginsLoaded : public ::testing::Test {
  protected:
-  void SetUp() override {
-    register_builtins(registry_);
-    for (const auto& d : default_plugin_directories(""))
-      for (const auto& e : loader_.load_directory(d)) ADD_FAILURE() << e;
-  }
+  void SetUp() override { testing::load_all_plugins(registry_, loader_); }
   Registry registry_;
   PluginLoader loader_{registry_};
 };

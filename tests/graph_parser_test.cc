@@ -11,11 +11,7 @@ namespace {
 
 class GraphParser : public ::testing::Test {
  protected:
-  void SetUp() override {
-    register_builtins(registry_);
-    for (const auto& d : default_plugin_directories(""))
-      for (const auto& e : loader_.load_directory(d)) ADD_FAILURE() << e;
-  }
+  void SetUp() override { testing::load_all_plugins(registry_, loader_); }
   Graph parse(const std::string& text, const std::vector<std::string>& overrides = {}) {
     return parse_graph_text(text, "g.toml", overrides, registry_);
   }

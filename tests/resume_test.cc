@@ -45,10 +45,8 @@ input = "rnn"
 class Resume : public ::testing::Test {
  protected:
   void SetUp() override {
-    register_builtins(registry_);
+    testing::load_all_plugins(registry_, loader_);
     testing::register_synthetic_dataset(registry_);
-    for (const auto& d : default_plugin_directories(""))
-      for (const auto& e : loader_.load_directory(d)) ADD_FAILURE() << e;
     graph_ = parse_graph_text(kGraph, "resume_test.toml", {}, registry_);
   }
   Registry registry_;

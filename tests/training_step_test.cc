@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/plugin_loader.h"
+#include "core/testing.h"
 #include "core/training_step.h"
 
 namespace biornn {
@@ -13,11 +14,7 @@ namespace {
 
 class StepTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    register_builtins(registry_);
-    for (const auto& d : default_plugin_directories(""))
-      for (const auto& e : loader_.load_directory(d)) ADD_FAILURE() << e;
-  }
+  void SetUp() override { testing::load_all_plugins(registry_, loader_); }
   std::unique_ptr<Model> make_model(uint64_t seed, Pooling pooling, Loss loss, int outputs) {
     Rng rng(seed);
     auto model = std::make_unique<Model>();
