@@ -222,11 +222,20 @@ std::vector<Int> positive_integers(const toml::node& n, const std::string& key) 
   return out;
 }
 
+// A central-difference step: a number in (0, 0.1].
+double step(const toml::node& v) {
+  const auto e = v.value<double>();
+  if (!e || !(*e > 0 && *e <= 0.1)) throw Error(position(v), "'epsilon' must be a number in (0, 0.1]");
+  return *e;
+}
+
+// The plugin options of one [[options]] table (its `epsilon`, the check's step, left out).
 OptionSet option_set(const toml::node& n) {
   auto t = n.as_table();
   if (!t) throw Error(position(n), "each [[options]] must be a table of the plugin's options, as in phi = \"relu\"");
   OptionSet set;
   for (auto&& [k, v] : *t) {
+    if (k.str() == "epsilon") continue;
     OptionSetting s{std::string(k.str()), {}, position(v)};
     if (auto i = v.as_integer())
       s.value = int64_t(i->get());
@@ -257,13 +266,19 @@ PluginCheckPlan read_check_plan(const std::string& path) {
       plan.hidden = positive_integers<int>(v, key);
     } else if (key == "seeds") {
       plan.seeds = positive_integers<uint64_t>(v, key);
+    } else if (key == "epsilon") {
+      plan.epsilon = step(v);
     } else if (key == "options") {
       auto a = v.as_array();
       if (!a) throw Error(position(v), "'options' must be an array of tables: write each set as [[options]]");
-      for (const auto& set : *a) plan.option_sets.push_back(option_set(set));
+      for (const auto& set : *a) {
+        plan.option_sets.push_back(option_set(set));
+        const auto* t = set.as_table();
+        plan.set_epsilons.push_back(t && t->contains("epsilon") ? step(*t->get("epsilon")) : 0.0);
+      }
     } else {
       throw Error(position(k.source(), path),
-                  "unknown key '" + key + "' in a gradient-check file (known keys: hidden, seeds, options)");
+                  "unknown key '" + key + "' in a gradient-check file (known keys: hidden, seeds, epsilon, options)");
     }
   }
   return plan;

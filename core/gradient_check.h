@@ -58,12 +58,20 @@ Options options_with(const PluginInfo& info, const OptionSet& set);
 // What a plugin's folder may say about its generated gradient check, in gradcheck.toml:
 //   hidden = 6             (or [5, 6]): hidden sizes to check, default [5]
 //   seeds = [7, 8]         seeds of the parameter values, inputs and loss weights, default [7]
+//   epsilon = 1e-2         the central-difference step, default 3e-3 (a cell whose loss is
+//                          large, e.g. unbounded softplus rates, needs a larger step: the
+//                          float32 rounding of the loss, divided by the step, is the noise;
+//                          kinks want a small one). `epsilon` inside an [[options]] table is
+//                          the step for that set only (not a plugin option).
 //   [[options]]            an option set checked besides the defaults (one table each)
 //   phi = "relu"
 struct PluginCheckPlan {
   std::vector<int> hidden = {GradientCheckSettings().hidden};
   std::vector<uint64_t> seeds = {GradientCheckSettings().seed};
+  double epsilon = GradientCheckSettings().epsilon;
   std::vector<OptionSet> option_sets = {{}};  // the defaults first
+  std::vector<double> set_epsilons = {0};     // per option set; 0: `epsilon`
+  double epsilon_of(size_t set) const { return set_epsilons[set] > 0 ? set_epsilons[set] : epsilon; }
 };
 // Reads `path`; any bad key or value is an Error naming path:line:col.
 PluginCheckPlan read_check_plan(const std::string& path);

@@ -58,15 +58,19 @@ TEST(PluginGradientCheck, EveryCombinationMatchesFiniteDifferences) {
   double worst = 0;
   for (int hidden : plan.hidden)
     for (uint64_t seed : plan.seeds)
-      for (const auto& set : plan.option_sets)
+      for (size_t k = 0; k < plan.option_sets.size(); ++k)
         for (auto c : combos) {
-          tune(c, registry, set);
+          tune(c, registry, plan.option_sets[k]);
           biornn::GradientCheckSettings s;
           s.hidden = hidden;
           s.seed = seed;
+          s.epsilon = plan.epsilon_of(k);
           const auto r = biornn::check_layer(registry, c, s);
+          char step[32] = "";
+          if (s.epsilon != biornn::GradientCheckSettings().epsilon)
+            std::snprintf(step, sizeof step, ", epsilon %g", s.epsilon);
           const std::string what =
-              c.str() + " (hidden " + std::to_string(hidden) + ", seed " + std::to_string(seed) + ")";
+              c.str() + " (hidden " + std::to_string(hidden) + ", seed " + std::to_string(seed) + step + ")";
           if (r.skipped) {
             std::printf("skipped %s: %s\n", what.c_str(), r.skip_reason.c_str());
             continue;

@@ -37,15 +37,18 @@ TEST(GradientCheckPlan, DefaultsWithoutSettings) {
   const PluginCheckPlan plan = read_check_plan(write_plan("# nothing but the defaults\n"));
   EXPECT_EQ(plan.hidden, std::vector<int>{GradientCheckSettings().hidden});
   EXPECT_EQ(plan.seeds, std::vector<uint64_t>{GradientCheckSettings().seed});
+  EXPECT_EQ(plan.epsilon, GradientCheckSettings().epsilon);
   ASSERT_EQ(plan.option_sets.size(), 1u);
   EXPECT_TRUE(plan.option_sets[0].empty());
 }
 
 TEST(GradientCheckPlan, ReadsHiddenSeedsAndOptionSets) {
-  const PluginCheckPlan plan = read_check_plan(
-      write_plan("hidden = [5, 6]\nseeds = 3\n[[options]]\nphi = \"relu\"\n[[options]]\nphi = \"tanh\"\ndt = 0.5\n"));
+  const PluginCheckPlan plan =
+      read_check_plan(write_plan("hidden = [5, 6]\nseeds = 3\nepsilon = 0.01\n[[options]]\nphi = "
+                                 "\"relu\"\n[[options]]\nphi = \"tanh\"\ndt = 0.5\n"));
   EXPECT_EQ(plan.hidden, (std::vector<int>{5, 6}));
   EXPECT_EQ(plan.seeds, std::vector<uint64_t>{3});
+  EXPECT_EQ(plan.epsilon, 0.01);
   ASSERT_EQ(plan.option_sets.size(), 3u);  // the defaults, then the two tables
   ASSERT_EQ(plan.option_sets[2].size(), 2u);
   const Options o = options_with(cell_with_phi(), plan.option_sets[2]);
@@ -55,16 +58,31 @@ TEST(GradientCheckPlan, ReadsHiddenSeedsAndOptionSets) {
   EXPECT_EQ(c.str(), "cell=my_cell{phi=\"relu\"} gate=learned");
 }
 
+TEST(GradientCheckPlan, EpsilonForAllSetsAndForOneSet) {
+  const PluginCheckPlan plan = read_check_plan(
+      write_plan("epsilon = 0.005\n[[options]]\nphi = \"relu\"\n[[options]]\nphi = \"tanh\"\nepsilon = 0.01\n"));
+  ASSERT_EQ(plan.option_sets.size(), 3u);
+  EXPECT_EQ(plan.epsilon_of(0), 0.005);  // the defaults
+  EXPECT_EQ(plan.epsilon_of(1), 0.005);
+  EXPECT_EQ(plan.epsilon_of(2), 0.01);
+  ASSERT_EQ(plan.option_sets[2].size(), 1u);  // the step is not a plugin option
+  EXPECT_EQ(plan.option_sets[2][0].name, "phi");
+  EXPECT_EQ(plan_error("[[options]]\nepsilon = 0\n").substr(plan_error("[[options]]\nepsilon = 0\n").find(":2:")),
+            ":2:11: 'epsilon' must be a number in (0, 0.1]");
+}
+
 TEST(GradientCheckPlan, UnknownKeyNamesFileLineColumn) {
   std::string path;
   const std::string msg = plan_error("hidden = 6\nhiden = 7\n", &path);
-  EXPECT_EQ(msg, path + ":2:1: unknown key 'hiden' in a gradient-check file (known keys: hidden, seeds, options)");
+  EXPECT_EQ(msg,
+            path + ":2:1: unknown key 'hiden' in a gradient-check file (known keys: hidden, seeds, epsilon, options)");
 }
 
 TEST(GradientCheckPlan, BadValuesNameFileLineColumn) {
   const std::pair<const char*, const char*> cases[] = {
       {"hidden = [5, 0]\n", ":1:14: 'hidden' must be a positive integer or an array of them, as in hidden = [5, 6]"},
       {"seeds = []\n", ":1:9: 'seeds' is empty: give at least one value or leave it out"},
+      {"epsilon = 0.5\n", ":1:11: 'epsilon' must be a number in (0, 0.1]"},
       {"options = 3\n", ":1:11: 'options' must be an array of tables: write each set as [[options]]"},
       {"[[options]]\nphi = [1]\n", ":2:7: option 'phi' must be a number, boolean or string"},
   };
