@@ -26,7 +26,7 @@ GRADCHECK_KINDS = ["cells", "gates", "scalings", "constraints"]
 
 # What every plugin test links and may read: core, the test helpers, every plugin (to pair a
 # plugin with others) and WORKSPACE (tests locate ../shared/data from it).
-_TEST_DEPS = ["//core", "//core:testing", "//third_party:gtest_main"]
+_TEST_DEPS = ["//core", "//core/testing", "//third_party:gtest_main"]
 _TEST_DATA = [":all", "//:WORKSPACE"]
 
 def _folders(files):
@@ -47,7 +47,7 @@ def _common_libraries(folder):
         hdrs = hdrs,
         # Linked statically into each plugin .so; hidden so no two plugins export the same symbols.
         copts = ["-fvisibility=hidden"],
-        deps = ["//core:headers"],
+        deps = ["//core/sdk:headers"],
     )
     testing_srcs = native.glob([folder + "/*_testing.cc", folder + "/*_testing.h"])
     if not testing_srcs:
@@ -71,7 +71,7 @@ def _plugin(folder, deps, test_deps):
         linkshared = True,
         copts = ["-fvisibility=hidden", "-fopenmp"],
         linkopts = ["-fopenmp"],
-        deps = ["//core"] + deps,
+        deps = ["//core/sdk"] + deps,
     )
     if kind in GRADCHECK_KINDS:
         settings = native.glob([folder + "/gradcheck.toml"])
@@ -80,7 +80,7 @@ def _plugin(folder, deps, test_deps):
             size = "small",
             args = ["$(rootpath :%s)" % so] + ["$(rootpath :%s)" % f for f in settings],
             data = [":" + so, ":all"] + settings,
-            deps = ["//core:plugin_gradcheck_main"],
+            deps = ["//core/testing:plugin_gradcheck_main"],
         )
     tests = native.glob([folder + "/*_test.cc"])
     if tests:
@@ -110,14 +110,16 @@ def biornn_plugins():
         visibility = ["//visibility:public"],
     )
 
-# The headers a plugin compiles against: their hash is part of the ABI fingerprint
-# (core/plugin_api.h) that the loader compares, so a plugin built against other headers is
-# refused even when nobody bumped BIORNN_PLUGIN_API_VERSION.
+# The headers a plugin compiles against: exactly the SDK's (core/sdk/BUILD fails when its folder
+# and this list differ). Their hash is part of the ABI fingerprint (core/sdk/plugin_api.h) that
+# the loader compares, so a plugin built against other headers is refused even when nobody
+# bumped BIORNN_PLUGIN_API_VERSION.
 INTERFACE_HEADERS = [
     "activation.h",
     "block.h",
     "cell.h",
     "constraint.h",
+    "data_paths.h",
     "dataset.h",
     "error.h",
     "gate.h",

@@ -10,13 +10,14 @@
 #include <random>
 #include <set>
 
-#include "core/analysis.h"
-#include "core/checkpoint.h"
-#include "core/graph.h"
-#include "core/npz.h"
-#include "core/pca.h"
-#include "core/plot.h"
-#include "core/run_directory.h"
+#include "core/engine/builtins.h"
+#include "core/analysis/analysis.h"
+#include "core/experiment/checkpoint.h"
+#include "core/experiment/graph.h"
+#include "core/platform/npz.h"
+#include "core/analysis/pca.h"
+#include "core/plots/plot.h"
+#include "core/experiment/run_directory.h"
 #include "runners/common.h"
 
 namespace biornn {
@@ -149,7 +150,7 @@ void psychometric_plots(const Activity& a, const std::vector<std::string>& names
     std::vector<Series> series;
     for (const auto& entry : by_context) series.push_back(entry.second);
     const std::string stem = "psychometric_" + condition;
-    write_figure(out, stem,
+    write_figure(out.path(), stem,
                  line_plot("psychometric curve: choices against " + condition,
                            condition + " (signed: > 0 favours choice 2)", "% choice 2", series));
     std::cout << "analyze: " << out.file(stem) << ".svg, .png\n";
@@ -179,7 +180,7 @@ void performance_plot(const Activity& a, const std::vector<std::string>& names, 
   }
   std::string joined;
   for (size_t c = 0; c < C; ++c) joined += (c ? ", " : "") + names[c];
-  write_figure(out, "performance",
+  write_figure(out.path(), "performance",
                bar_chart("task score per condition (" + joined + ")", labels, values, {}, "% correct"));
   std::cout << "analyze: " << out.file("performance") << ".svg, .png\n";
 }
@@ -267,7 +268,7 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
                          found.points[size_t(k)].stable() ? "" : std::to_string(found.points[size_t(k)].unstable)});
   }
   write_figure(
-      out, "fixed_points",
+      out.path(), "fixed_points",
       trajectories_plot(fmt::format("fixed points: {} stable (filled), {} unstable (open, number = unstable modes)",
                                     stable, P - stable),
                         axis(pca, 0), axis(pca, 1), trajectories(a, pc, group), group_names, markers));
@@ -275,7 +276,8 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
 }
 
 int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, const char* argv0) {
-  Registry& registry = global_registry();
+  Registry registry;
+  register_builtins(registry);
   PluginLoader loader(registry);
   load_plugins(loader, argv0, plugin_dirs);
   const std::string dir = resolve_user_path(set.run_dir);
@@ -296,7 +298,7 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   const int64_t available = e->dataset->size(Split::kTest);
   std::vector<int64_t> indices;
   for (int64_t i = 0; i < std::min<int64_t>(set.trials, available); ++i) indices.push_back(i);
-  const Activity a = record_activity(*e, Split::kTest, indices);
+  const Activity a = record_activity(e->model, *e->dataset, Split::kTest, indices);
   write_activity(out.file("activity.npz"), a, *e->dataset);
   double mean = 0;
   for (float c : a.correct) mean += c / a.trials;
@@ -308,7 +310,7 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   const Pca pca = fit_pca(a.rates.data(), int64_t(a.steps) * a.trials, a.hidden, std::min(3, a.hidden));
   const Eigen::MatrixXd pc = pca.project(a.rates.data(), int64_t(a.steps) * a.trials);
   const auto [group, group_names] = groups(a, names);
-  write_figure(out, "pca",
+  write_figure(out.path(), "pca",
                trajectories_plot("rates r_t on their first two principal components", axis(pca, 0), axis(pca, 1),
                                  trajectories(a, pc, group), group_names, {}));
   std::cout << "analyze: " << out.file("pca") << ".svg, .png\n";

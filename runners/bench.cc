@@ -28,14 +28,15 @@
 #include <string>
 #include <vector>
 
-#include "core/data_paths.h"
-#include "core/error.h"
-#include "core/compute_context.h"
-#include "core/graph.h"
-#include "core/plugin_loader.h"
-#include "core/process.h"
-#include "core/trainer.h"
-#include "core/training_step.h"
+#include "core/engine/builtins.h"
+#include "core/sdk/data_paths.h"
+#include "core/sdk/error.h"
+#include "core/engine/compute_context.h"
+#include "core/experiment/graph.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/platform/process.h"
+#include "core/experiment/trainer.h"
+#include "core/engine/training_step.h"
 
 namespace {
 
@@ -121,7 +122,7 @@ double matmul_peak_gflops(biornn::ComputeContext& ctx, int n = 1024, int reps = 
 
 // FLOPs of the GEMMs of one training step (forward + backward), for this model.
 //
-// Per-step cells (rate + gate, run by core/recurrent_layer.cc): with B the batch, T the steps,
+// Per-step cells (rate + gate, run by core/engine/recurrent_layer.cc): with B the batch, T the steps,
 // F the layer's input features, H the hidden units, and k_in*H / k_rec*H the widths of the
 // concatenated input / recurrent weights (P_cat [k_in*H, F], W_cat [k_rec*H, H]; blocks
 // without an input or recurrent term after the last one that has it are not multiplied):
@@ -300,7 +301,8 @@ struct Args {
 
 // One timed run; prints the "bench:" line.
 int run_bench(const Args& a, const std::string& argv0) {
-  biornn::Registry& registry = biornn::global_registry();
+  biornn::Registry registry;
+  biornn::register_builtins(registry);
   biornn::PluginLoader loader(registry);
   std::vector<std::string> dirs = biornn::default_plugin_directories(argv0);
   for (auto& d : a.plugin_dirs) dirs.push_back(biornn::resolve_user_path(d));
@@ -340,7 +342,7 @@ int run_bench(const Args& a, const std::string& argv0) {
     for (auto& v : ys[i]) v = uy(rng);
   }
 
-  // Exactly the trainer's step (core/training_step.h): forward, BPTT, norm, clip, optimizer, projection.
+  // Exactly the trainer's step (core/engine/training_step.h): forward, BPTT, norm, clip, optimizer, projection.
   biornn::Collective one_process;
   biornn::TrainingStep training_step(e->model, *e->optimizer, one_process, biornn::StepOptions::from(graph.train));
   const double lr = e->optimizer->learning_rate();

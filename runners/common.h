@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/data_paths.h"
-#include "core/plugin_loader.h"
+#include "core/sdk/data_paths.h"
+#include "core/experiment/plugin_loader.h"
 
 namespace biornn {
 

@@ -3,10 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "core/checkpoint.h"
-#include "core/graph.h"
-#include "core/run.h"
-#include "core/trainer.h"
+#include "core/engine/builtins.h"
+#include "core/experiment/checkpoint.h"
+#include "core/experiment/graph.h"
+#include "core/experiment/run.h"
+#include "core/experiment/trainer.h"
 #include "runners/common.h"
 
 int main(int argc, char** argv) {
@@ -21,7 +22,8 @@ int main(int argc, char** argv) {
   app.add_option("--plugin-dir", plugin_dirs, "also load *_plugin.so from this directory");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("[%H:%M:%S] %v");
-  biornn::Registry& registry = biornn::global_registry();
+  biornn::Registry registry;
+  biornn::register_builtins(registry);
   biornn::PluginLoader loader(registry);
   biornn::load_plugins(loader, argv[0], plugin_dirs);
   try {

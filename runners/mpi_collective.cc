@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/error.h"
+#include "core/sdk/error.h"
 
 namespace biornn {
 

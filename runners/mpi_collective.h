@@ -1,4 +1,4 @@
-// MpiCollective: core/collective.h over MPI (Open MPI), for the opt-in data-parallel train
+// MpiCollective: core/engine/collective.h over MPI (Open MPI), for the opt-in data-parallel train
 // runner (//runners:train_mpi). Every call checks its return code (MPI_ERRORS_RETURN): a rank
 // that dies makes the others' next collective fail or hang; the launcher (mpirun, srun)
 // then ends the job. A failed call throws, naming the rank and the call.
@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "core/collective.h"
+#include "core/engine/collective.h"
 
 namespace biornn {
 

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/data_paths.h"
-#include "core/error.h"
-#include "core/run.h"
+#include "core/sdk/data_paths.h"
+#include "core/sdk/error.h"
+#include "core/experiment/run.h"
 
 namespace biornn {
 

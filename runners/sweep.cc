@@ -6,7 +6,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "core/run.h"
+#include "core/engine/builtins.h"
+#include "core/experiment/run.h"
 #include "runners/common.h"
 #include "runners/slurm_sweep.h"
 #include "runners/sweep_plan.h"
@@ -149,7 +150,8 @@ int main(int argc, char** argv) {
   slurm->excludes(coll);
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("[%H:%M:%S] %v");
-  biornn::Registry& registry = biornn::global_registry();
+  biornn::Registry registry;
+  biornn::register_builtins(registry);
   biornn::PluginLoader loader(registry);
   biornn::load_plugins(loader, argv[0], plugin_dirs);
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "core/error.h"
+#include "core/sdk/error.h"
 
 namespace biornn {
 

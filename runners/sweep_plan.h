@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/graph.h"
-#include "core/registry.h"
+#include "core/experiment/graph.h"
+#include "core/sdk/registry.h"
 
 namespace biornn {
 

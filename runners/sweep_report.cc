@@ -5,8 +5,8 @@
 #include <map>
 #include <sstream>
 
-#include "core/plot.h"
-#include "core/run.h"
+#include "core/plots/plot.h"
+#include "core/experiment/run.h"
 
 namespace biornn {
 
@@ -86,7 +86,7 @@ std::string write_sweep_report(const SweepPlan& plan, const std::vector<SweepRow
   out.write_text("runs.csv", runs_csv(rows));
   out.write_text("summary.md", "# Sweep " + plan.name + "\n\nGraph: " + plan.graph_file + "\n\n" + md.str());
   out.write_text("summary.csv", csv.str());
-  write_figure(out, "summary", bar_chart("Sweep " + plan.name, group_order, means, stds, metric + " (%)"));
+  write_figure(out.path(), "summary", bar_chart("Sweep " + plan.name, group_order, means, stds, metric + " (%)"));
   return md.str();
 }
 

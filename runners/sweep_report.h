@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/summary_json.h"
+#include "core/experiment/summary_json.h"
 #include "runners/sweep_plan.h"
 
 namespace biornn {

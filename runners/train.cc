@@ -10,11 +10,12 @@
 #include <fstream>
 #include <iostream>
 
-#include "core/data_paths.h"
-#include "core/graph.h"
-#include "core/plugin_loader.h"
-#include "core/run.h"
-#include "core/trainer.h"
+#include "core/engine/builtins.h"
+#include "core/sdk/data_paths.h"
+#include "core/experiment/graph.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/experiment/run.h"
+#include "core/experiment/trainer.h"
 #include "runners/common.h"
 #ifdef BIORNN_MPI
 #include "runners/mpi_collective.h"
@@ -110,7 +111,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("[%H:%M:%S] %v");
 
-  biornn::Registry& registry = biornn::global_registry();
+  biornn::Registry registry;
+  biornn::register_builtins(registry);
   biornn::PluginLoader loader(registry);
   biornn::load_plugins(loader, argv[0], plugin_dirs);
 

@@ -1,8 +1,8 @@
-// Every nonlinearity phi of core/activation.h: derivative against central differences away
+// Every nonlinearity phi of core/sdk/activation.h: derivative against central differences away
 // from kinks, and which ones give non-negative rates.
 #include <gtest/gtest.h>
 
-#include "core/activation.h"
+#include "core/sdk/activation.h"
 
 namespace biornn {
 namespace {

@@ -5,12 +5,12 @@
 #include <cmath>
 #include <random>
 
-#include "core/analysis.h"
-#include "core/fixed_points.h"
-#include "core/npz.h"
-#include "core/plugin_loader.h"
-#include "core/pca.h"
-#include "core/testing.h"
+#include "core/analysis/analysis.h"
+#include "core/analysis/fixed_points.h"
+#include "core/platform/npz.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/analysis/pca.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

@@ -16,13 +16,14 @@
 #include <regex>
 #include <sstream>
 
-#include "core/dataset.h"
-#include "core/graph.h"
-#include "core/plugin_api.h"
-#include "core/plugin_loader.h"
-#include "core/run.h"
-#include "core/testing.h"
-#include "core/trainer.h"
+#include "core/engine/builtins.h"
+#include "core/sdk/dataset.h"
+#include "core/experiment/graph.h"
+#include "core/sdk/plugin_api.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/experiment/run.h"
+#include "core/testing/testing.h"
+#include "core/experiment/trainer.h"
 #include "runners/sweep_plan.h"
 #include "tests/fuzz/dataset_input.h"
 
@@ -489,7 +490,7 @@ TEST(BadPlugin, NoEntryPoint) {
   const std::string p = test_plugin("no_entry");
   EXPECT_EQ(plugin_error(p), "plugin " + p +
                                  " has no entry point 'biornn_plugin_entry' (declare one with BIORNN_PLUGIN(...) "
-                                 "from core/plugin_api.h)");
+                                 "from core/sdk/plugin_api.h)");
 }
 
 TEST(BadPlugin, ThrowsWhileRegistering) {

@@ -8,7 +8,7 @@
 #include <map>
 #include <sstream>
 
-#include "core/testing.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

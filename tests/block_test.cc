@@ -1,7 +1,7 @@
-// Blocks derived from a description (core/block.h): each transform's block and gradient,
+// Blocks derived from a description (core/sdk/block.h): each transform's block and gradient,
 // to the parameter and to the scaling A, against finite differences and written-out
 // references; the Cell/Gate default prepare/accumulate; the errors.
-#include "core/block.h"
+#include "core/sdk/block.h"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "core/cell.h"
-#include "core/error.h"
-#include "core/gate.h"
+#include "core/sdk/cell.h"
+#include "core/sdk/error.h"
+#include "core/sdk/gate.h"
 
 namespace biornn {
 namespace {

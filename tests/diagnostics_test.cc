@@ -6,11 +6,11 @@
 
 #include <string>
 
-#include "core/data_paths.h"
-#include "core/graph.h"
-#include "core/plugin_loader.h"
-#include "core/run.h"
-#include "core/testing.h"
+#include "core/sdk/data_paths.h"
+#include "core/experiment/graph.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/experiment/run.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

@@ -11,12 +11,12 @@
 #include <atomic>
 #include <cmath>
 
-#include "core/compute_context.h"
-#include "core/error.h"
-#include "core/gradient_check.h"
-#include "core/model.h"
-#include "core/plugin_loader.h"
-#include "core/testing.h"
+#include "core/engine/compute_context.h"
+#include "core/sdk/error.h"
+#include "core/engine/gradient_check.h"
+#include "core/engine/model.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

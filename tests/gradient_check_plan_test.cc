@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "core/gradient_check.h"
-#include "core/testing.h"
+#include "core/engine/gradient_check.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

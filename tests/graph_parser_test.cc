@@ -2,9 +2,9 @@
 // an error naming file:line:column.
 #include <gtest/gtest.h>
 
-#include "core/graph.h"
-#include "core/plugin_loader.h"
-#include "core/testing.h"
+#include "core/experiment/graph.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-#include "core/error.h"
+#include "core/sdk/error.h"
 #include "runners/mpi_collective.h"
 
 namespace {

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "core/summary_json.h"
-#include "core/testing.h"
+#include "core/experiment/summary_json.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

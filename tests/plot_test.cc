@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "core/plot.h"
-#include "core/plot_axis.h"
-#include "core/testing.h"
+#include "core/plots/plot.h"
+#include "core/plots/plot_axis.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

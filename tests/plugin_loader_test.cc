@@ -4,10 +4,11 @@
 
 #include <string>
 
-#include "core/constraint.h"
-#include "core/plugin_api.h"
-#include "core/plugin_loader.h"
-#include "core/testing.h"
+#include "core/engine/builtins.h"
+#include "core/sdk/constraint.h"
+#include "core/sdk/plugin_api.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

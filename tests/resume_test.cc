@@ -6,13 +6,13 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/checkpoint.h"
-#include "core/data_paths.h"
-#include "core/npz.h"
-#include "core/plugin_loader.h"
-#include "core/testing.h"
-#include "core/run.h"
-#include "core/trainer.h"
+#include "core/experiment/checkpoint.h"
+#include "core/sdk/data_paths.h"
+#include "core/platform/npz.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/testing/testing.h"
+#include "core/experiment/run.h"
+#include "core/experiment/trainer.h"
 
 namespace biornn {
 namespace {

@@ -10,8 +10,8 @@
 #include <sstream>
 #include <thread>
 
-#include "core/summary_json.h"
-#include "core/testing.h"
+#include "core/experiment/summary_json.h"
+#include "core/testing/testing.h"
 #include "runners/slurm_sweep.h"
 
 namespace biornn {

@@ -1,12 +1,12 @@
 // summary.json: written and read back with nlohmann-json; any message round-trips.
-#include "core/summary_json.h"
+#include "core/experiment/summary_json.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "core/error.h"
-#include "core/testing.h"
+#include "core/sdk/error.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

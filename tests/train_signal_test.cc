@@ -7,9 +7,9 @@
 #include <chrono>
 #include <thread>
 
-#include "core/process.h"
-#include "core/summary_json.h"
-#include "core/testing.h"
+#include "core/platform/process.h"
+#include "core/experiment/summary_json.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

@@ -5,9 +5,9 @@
 
 #include <cmath>
 
-#include "core/plugin_loader.h"
-#include "core/testing.h"
-#include "core/training_step.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/testing/testing.h"
+#include "core/engine/training_step.h"
 
 namespace biornn {
 namespace {

@@ -5,10 +5,11 @@
 
 #include <filesystem>
 
-#include "core/cpu_load.h"
-#include "core/data_paths.h"
-#include "core/plugin_loader.h"
-#include "core/trainer.h"
+#include "core/engine/builtins.h"
+#include "core/platform/cpu_load.h"
+#include "core/sdk/data_paths.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/experiment/trainer.h"
 
 namespace biornn {
 namespace {

@@ -24,9 +24,9 @@
 #include <string>
 #include <vector>
 
-#include "core/dataset.h"
-#include "core/error.h"
-#include "core/registry.h"
+#include "core/sdk/dataset.h"
+#include "core/sdk/error.h"
+#include "core/sdk/registry.h"
 
 namespace biornn::fuzz {
 

@@ -4,10 +4,10 @@
 // fingerprint alone.
 #include <type_traits>
 
-#include "tests/plugins/changed/core/plugin_api.h"
+#include "tests/plugins/changed/core/sdk/plugin_api.h"
 
 static_assert(std::is_same_v<decltype(biornn::CellForward::added_by_a_newer_core), float>,
-              "changed_abi.cc must see the changed copy of core/cell.h, not core's own");
+              "changed_abi.cc must see the changed copy of core/sdk/cell.h, not core's own");
 
 namespace {
 void register_nothing(biornn::Registry*) {}

@@ -1,6 +1,6 @@
 // Test plugin: registers the same name as good.cc ("test_identity").
-#include "core/constraint.h"
-#include "core/plugin_api.h"
+#include "core/sdk/constraint.h"
+#include "core/sdk/plugin_api.h"
 
 namespace {
 class Identity : public biornn::Constraint {

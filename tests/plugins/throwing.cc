@@ -1,6 +1,6 @@
 // Test plugin: registers one name, then throws while registering.
-#include "core/constraint.h"
-#include "core/plugin_api.h"
+#include "core/sdk/constraint.h"
+#include "core/sdk/plugin_api.h"
 
 namespace {
 class Identity : public biornn::Constraint {

@@ -1,5 +1,5 @@
 // Test plugin: claims an API version this core does not support.
-#include "core/plugin_api.h"
+#include "core/sdk/plugin_api.h"
 
 namespace {
 void register_nothing(biornn::Registry*) {}

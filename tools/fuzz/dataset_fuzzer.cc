@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <string>
 
-#include "core/plugin_api.h"
+#include "core/sdk/plugin_api.h"
 #include "tests/fuzz/dataset_input.h"
 
 #ifndef DATASET_NAME

@@ -1,4 +1,4 @@
-// libFuzzer target: the graph parser and validator (core/graph.cc parse_graph_text).
+// libFuzzer target: the graph parser and validator (core/experiment/graph.cc parse_graph_text).
 //
 // The input is the text of a graph file. Lines that start with "#set " (TOML comments, so
 // the parse is unchanged) are also applied as --set overrides, e.g. "#set train.epochs=2".
@@ -17,14 +17,15 @@
 #include <string>
 #include <vector>
 
-#include "core/activation.h"
-#include "core/cell.h"
-#include "core/constraint.h"
-#include "core/dataset.h"
-#include "core/gate.h"
-#include "core/graph.h"
-#include "core/registry.h"
-#include "core/scaling.h"
+#include "core/engine/builtins.h"
+#include "core/sdk/activation.h"
+#include "core/sdk/cell.h"
+#include "core/sdk/constraint.h"
+#include "core/sdk/dataset.h"
+#include "core/sdk/gate.h"
+#include "core/experiment/graph.h"
+#include "core/sdk/registry.h"
+#include "core/sdk/scaling.h"
 #include "plugins/datasets/common/image_sequence.h"
 
 namespace biornn {

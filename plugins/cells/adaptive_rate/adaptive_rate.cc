@@ -9,9 +9,9 @@
 // State s = [h | a] ([b, 2H]); the rate is the first state variable (the default rate()).
 #include <cmath>
 
-#include "core/activation.h"
-#include "core/cell.h"
-#include "core/plugin_api.h"
+#include "core/sdk/activation.h"
+#include "core/sdk/cell.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

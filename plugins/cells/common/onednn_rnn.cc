@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "core/error.h"
+#include "core/sdk/error.h"
 
 namespace biornn {
 

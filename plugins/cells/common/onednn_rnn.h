@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/cell.h"
+#include "core/sdk/cell.h"
 
 namespace biornn {
 

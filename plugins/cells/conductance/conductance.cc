@@ -33,9 +33,9 @@
 // State s = V, rate r = phi(V); V_0 = 0 and r_0 = phi(0).
 #include <cmath>
 
-#include "core/activation.h"
-#include "core/cell.h"
-#include "core/plugin_api.h"
+#include "core/sdk/activation.h"
+#include "core/sdk/cell.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

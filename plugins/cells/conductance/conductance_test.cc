@@ -6,10 +6,10 @@
 
 #include <cmath>
 
-#include "core/gradient_check.h"
-#include "core/plugin_loader.h"
-#include "core/recurrent_layer.h"
-#include "core/registry.h"
+#include "core/engine/gradient_check.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/engine/recurrent_layer.h"
+#include "core/sdk/registry.h"
 
 namespace biornn {
 namespace {

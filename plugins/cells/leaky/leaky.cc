@@ -3,9 +3,9 @@
 // A leaky integrator with a fixed leak alpha; it ignores the gate's z (declare no gate).
 #include <cmath>
 
-#include "core/activation.h"
-#include "core/cell.h"
-#include "core/plugin_api.h"
+#include "core/sdk/activation.h"
+#include "core/sdk/cell.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

@@ -22,8 +22,8 @@
 // layouts and the forward/backward calls are shared with gru (plugins/cells/common).
 #include <cmath>
 
-#include "core/error.h"
-#include "core/plugin_api.h"
+#include "core/sdk/error.h"
+#include "core/sdk/plugin_api.h"
 #include "plugins/cells/common/onednn_rnn.h"
 
 namespace biornn {

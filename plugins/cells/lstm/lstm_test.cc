@@ -8,11 +8,11 @@
 #include <Eigen/Dense>
 #include <cmath>
 
-#include "core/cell.h"
-#include "core/plugin_loader.h"
-#include "core/recurrent_layer.h"
-#include "core/registry.h"
-#include "core/testing.h"
+#include "core/sdk/cell.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/engine/recurrent_layer.h"
+#include "core/sdk/registry.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

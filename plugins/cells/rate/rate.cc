@@ -1,9 +1,9 @@
 // Cell `rate`: the gated rate cell, h_t = (1 - z_t) h_{t-1} + z_t phi(W r_{t-1} + P x_t + b), r_t = h_t.
 #include <cmath>
 
-#include "core/activation.h"
-#include "core/cell.h"
-#include "core/plugin_api.h"
+#include "core/sdk/activation.h"
+#include "core/sdk/cell.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

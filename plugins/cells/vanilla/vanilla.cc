@@ -6,9 +6,9 @@
 // "vanilla" and so that no gate machinery is involved at all.)
 #include <cmath>
 
-#include "core/activation.h"
-#include "core/cell.h"
-#include "core/plugin_api.h"
+#include "core/sdk/activation.h"
+#include "core/sdk/cell.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

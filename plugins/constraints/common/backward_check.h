@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "core/constraint.h"
+#include "core/sdk/constraint.h"
 
 namespace biornn {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
-#include "core/tensor.h"
+#include "core/sdk/error.h"
+#include "core/sdk/tensor.h"
 
 namespace biornn {
 

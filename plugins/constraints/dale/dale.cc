@@ -50,9 +50,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/constraint.h"
-#include "core/error.h"
-#include "core/plugin_api.h"
+#include "core/sdk/constraint.h"
+#include "core/sdk/error.h"
+#include "core/sdk/plugin_api.h"
 #include "plugins/constraints/common/sender_types.h"
 
 namespace biornn {

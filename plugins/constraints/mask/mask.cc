@@ -13,7 +13,7 @@
 //                   probability feedforward_density from area a to a later area b and
 //                   feedback_density from b back to a.
 // Combine with dale on the same parameter (constraints = [{plugin = "dale", ...},
-// {plugin = "mask", ...}]): the layer chains them (core/constraint_chain.h), dale first.
+// {plugin = "mask", ...}]): the layer chains them (core/engine/constraint_chain.h), dale first.
 // When to use it: sparse or structured (multi-area) connectivity, no self-excitation, or a
 // connectome read from a file.
 #include <cstdint>
@@ -21,9 +21,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/constraint.h"
-#include "core/error.h"
-#include "core/plugin_api.h"
+#include "core/sdk/constraint.h"
+#include "core/sdk/error.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

@@ -5,13 +5,13 @@
 
 #include <cstring>
 
-#include "core/constraint_chain.h"
-#include "core/optimizer.h"
-#include "core/plugin_loader.h"
-#include "core/recurrent_layer.h"
-#include "core/registry.h"
-#include "core/testing.h"
-#include "plugins/constraints/common/all_plugins.h"
+#include "core/engine/constraint_chain.h"
+#include "core/sdk/optimizer.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/engine/recurrent_layer.h"
+#include "core/sdk/registry.h"
+#include "core/testing/testing.h"
+#include "plugins/constraints/common/all_plugins_testing.h"
 
 namespace biornn {
 namespace {

@@ -1,6 +1,6 @@
 // Constraint `none`: the unconstrained end of the spectrum, value = raw.
-#include "core/constraint.h"
-#include "core/plugin_api.h"
+#include "core/sdk/constraint.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

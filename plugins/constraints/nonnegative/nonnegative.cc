@@ -6,8 +6,8 @@
 // initialize() replaces raw by |raw| (the owner's magnitudes are kept), so clip starts feasible.
 #include <algorithm>
 
-#include "core/constraint.h"
-#include "core/plugin_api.h"
+#include "core/sdk/constraint.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

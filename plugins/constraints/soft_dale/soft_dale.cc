@@ -12,9 +12,9 @@
 // how strong the pressure towards Dale's law must be before it costs accuracy.
 #include <cmath>
 
-#include "core/constraint.h"
-#include "core/error.h"
-#include "core/plugin_api.h"
+#include "core/sdk/constraint.h"
+#include "core/sdk/error.h"
+#include "core/sdk/plugin_api.h"
 #include "plugins/constraints/common/sender_types.h"
 
 namespace biornn {

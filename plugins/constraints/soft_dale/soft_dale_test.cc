@@ -6,14 +6,14 @@
 #include <cstring>
 #include <filesystem>
 
-#include "core/data_paths.h"
-#include "core/diagnostics.h"
-#include "core/graph.h"
-#include "core/plugin_loader.h"
-#include "core/registry.h"
-#include "core/testing.h"
-#include "plugins/constraints/common/all_plugins.h"
-#include "core/trainer.h"
+#include "core/sdk/data_paths.h"
+#include "core/analysis/diagnostics.h"
+#include "core/experiment/graph.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/sdk/registry.h"
+#include "core/testing/testing.h"
+#include "plugins/constraints/common/all_plugins_testing.h"
+#include "core/experiment/trainer.h"
 
 namespace biornn {
 namespace {

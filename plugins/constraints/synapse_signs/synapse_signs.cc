@@ -9,9 +9,9 @@
 // same start as `none` at the same seed). Works on any shape (W, P, ...).
 // When to use it: between `none` and `dale` on the continuum, to ask whether the cost of
 // Dale's law comes from fixing signs at all or from typing whole columns (senders).
-#include "core/constraint.h"
-#include "core/error.h"
-#include "core/plugin_api.h"
+#include "core/sdk/constraint.h"
+#include "core/sdk/error.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

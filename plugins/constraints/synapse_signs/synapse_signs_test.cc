@@ -3,10 +3,10 @@
 // finite differences.
 #include <gtest/gtest.h>
 
-#include "core/constraint.h"
-#include "core/plugin_loader.h"
-#include "core/registry.h"
-#include "core/testing.h"
+#include "core/sdk/constraint.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/sdk/registry.h"
+#include "core/testing/testing.h"
 #include "plugins/constraints/common/backward_check.h"
 
 namespace biornn {

@@ -5,7 +5,7 @@
 // an expected squared error of 1/6 = 0.167.
 #include <memory>
 
-#include "core/plugin_api.h"
+#include "core/sdk/plugin_api.h"
 #include "plugins/datasets/common/task.h"
 
 namespace biornn::datasets {

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <memory>
 
-#include "core/data_paths.h"
-#include "core/error.h"
-#include "core/plugin_api.h"
+#include "core/sdk/data_paths.h"
+#include "core/sdk/error.h"
+#include "core/sdk/plugin_api.h"
 #include "plugins/datasets/common/image_sequence.h"
 
 namespace biornn::datasets {

@@ -8,8 +8,8 @@
 #include <numeric>
 #include <random>
 
-#include "core/data_paths.h"
-#include "core/error.h"
+#include "core/sdk/data_paths.h"
+#include "core/sdk/error.h"
 
 namespace biornn::datasets {
 

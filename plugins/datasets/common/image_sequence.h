@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "core/dataset.h"
-#include "core/options.h"
+#include "core/sdk/dataset.h"
+#include "core/sdk/options.h"
 
 namespace biornn::datasets {
 

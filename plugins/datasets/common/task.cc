@@ -5,8 +5,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "core/analysis.h"
-#include "core/error.h"
+#include "core/sdk/error.h"
 
 namespace biornn::datasets {
 

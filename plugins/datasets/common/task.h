@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "core/dataset.h"
-#include "core/options.h"
+#include "core/sdk/dataset.h"
+#include "core/sdk/options.h"
 
 namespace biornn::datasets {
 
@@ -134,7 +134,7 @@ class Timing {
 // with mask 0 for the first grace steps and response_weight after them.
 void write_choice_targets(const TrialWriter& w, const Timing& timing, int response_begin, int steps, int choice);
 
-// Score of a choice task: trials whose decision (core/analysis.h's decision()) equals the label
+// Score of a choice task: trials whose decision (core/analysis/analysis.h's decision()) equals the label
 // of their response steps.
 Score decision_score(const float* outputs, int steps, int n, int classes, const BatchData& batch);
 

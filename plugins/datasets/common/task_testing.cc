@@ -4,9 +4,9 @@
 
 #include <cmath>
 
-#include "core/error.h"
-#include "core/plugin_loader.h"
-#include "core/testing.h"
+#include "core/sdk/error.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/testing/testing.h"
 
 namespace biornn::datasets::testing {
 namespace {

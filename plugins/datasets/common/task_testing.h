@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "core/dataset.h"
-#include "core/options.h"
-#include "core/registry.h"
+#include "core/sdk/dataset.h"
+#include "core/sdk/options.h"
+#include "core/sdk/registry.h"
 
 namespace biornn::datasets::testing {
 

@@ -4,7 +4,7 @@
 // sign (choice 1 or 2) in the response period, ignoring the other.
 #include <memory>
 
-#include "core/plugin_api.h"
+#include "core/sdk/plugin_api.h"
 #include "plugins/datasets/common/task.h"
 
 namespace biornn::datasets {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <memory>
 
-#include "core/plugin_api.h"
+#include "core/sdk/plugin_api.h"
 #include "plugins/datasets/common/task.h"
 
 namespace biornn::datasets {

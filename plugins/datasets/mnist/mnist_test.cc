@@ -12,12 +12,12 @@
 #include <numeric>
 #include <random>
 
-#include "core/data_paths.h"
-#include "core/dataset.h"
-#include "core/error.h"
-#include "core/plugin_loader.h"
-#include "core/registry.h"
-#include "core/testing.h"
+#include "core/sdk/data_paths.h"
+#include "core/sdk/dataset.h"
+#include "core/sdk/error.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/sdk/registry.h"
+#include "core/testing/testing.h"
 
 namespace biornn {
 namespace {

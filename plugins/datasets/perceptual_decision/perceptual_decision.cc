@@ -4,7 +4,7 @@
 // the response period and then reports choice 1 or 2.
 #include <memory>
 
-#include "core/plugin_api.h"
+#include "core/sdk/plugin_api.h"
 #include "plugins/datasets/common/task.h"
 
 namespace biornn::datasets {

@@ -5,7 +5,7 @@
 // orders; a frequency f is one input channel of value (1 + (f - 10) / 24) / 2, in [0.5, 1].
 #include <memory>
 
-#include "core/plugin_api.h"
+#include "core/sdk/plugin_api.h"
 #include "plugins/datasets/common/task.h"
 
 namespace biornn::datasets {

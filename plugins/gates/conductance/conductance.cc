@@ -20,10 +20,10 @@
 // The parameter is named P_in (not P) so it does not clash with the cell's input weight.
 #include <cmath>
 
-#include "core/activation.h"
-#include "core/error.h"
-#include "core/gate.h"
-#include "core/plugin_api.h"
+#include "core/sdk/activation.h"
+#include "core/sdk/error.h"
+#include "core/sdk/gate.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

@@ -1,6 +1,6 @@
 // Gate `fixed`: the fixed-conductance model, z = dt * sigmoid(G_b), per unit and constant in time.
-#include "core/gate.h"
-#include "core/plugin_api.h"
+#include "core/sdk/gate.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

@@ -1,8 +1,8 @@
 // Gate `learned`: the simple GRU's update gate, z_t = sigmoid(W_z r_{t-1} + P_z x_t + b_z).
 #include <cmath>
 
-#include "core/gate.h"
-#include "core/plugin_api.h"
+#include "core/sdk/gate.h"
+#include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {

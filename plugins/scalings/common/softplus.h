@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/options.h"
+#include "core/sdk/options.h"
 
 namespace biornn::scaling {
 

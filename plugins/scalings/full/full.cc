@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/error.h"
-#include "core/plugin_api.h"
-#include "core/scaling.h"
+#include "core/sdk/error.h"
+#include "core/sdk/plugin_api.h"
+#include "core/sdk/scaling.h"
 #include "plugins/scalings/common/softplus.h"
 
 namespace biornn {

@@ -1,0 +1,195 @@
+#include "core/analysis/analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <vector>
+
+#include <spdlog/fmt/fmt.h>
+
+#include "core/sdk/error.h"
+
+namespace biornn {
+
+namespace {
+
+// The last layer's states s_1..s_T, stepping from the cell's initial state with each step's
+// input (the previous layer's rates, or the data).
+std::vector<float> record_states(RecurrentLayer& layer, const float* input, int T, int n) {
+  const int S = layer.state_size(), F = layer.features();
+  std::vector<float> states(size_t(T) * n * S), s(size_t(n) * S);
+  MatrixMap s0(s.data(), n, S, Eigen::OuterStride<>(S));
+  const auto* cell = dynamic_cast<const StepCell*>(&layer.cell());
+  if (!cell)
+    throw Error("layer '" + layer.name() + "': its cell runs whole sequences, so its states cannot be stepped");
+  cell->initial(s0);
+  for (int t = 0; t < T; ++t) {
+    float* next = states.data() + size_t(t) * n * S;
+    layer.step(s.data(), input + size_t(t) * n * F, n, next);
+    std::copy(next, next + size_t(n) * S, s.begin());
+  }
+  return states;
+}
+
+// The task's score of trial i alone, as correct / counted (0 when nothing counts).
+float trial_score(const Dataset& d, Activity& a, int i) {
+  const int T = a.steps, n = a.trials, O = a.output_size;
+  const size_t steps = static_cast<size_t>(T);
+  std::vector<float> out(steps * O), targets(steps * O), mask(steps);
+  std::vector<int32_t> labels(steps);
+  for (int t = 0; t < T; ++t) {
+    const size_t row = size_t(t) * n + i;
+    std::copy_n(a.outputs.begin() + ptrdiff_t(row * O), O, out.begin() + ptrdiff_t(t) * O);
+    std::copy_n(a.targets.begin() + ptrdiff_t(row * O), O, targets.begin() + ptrdiff_t(t) * O);
+    mask[size_t(t)] = a.mask[row];
+    labels[size_t(t)] = a.labels[row];
+  }
+  const Score s = d.score(out.data(), T, 1, BatchData{nullptr, labels.data(), targets.data(), mask.data()});
+  return s.counted > 0 ? float(s.correct / s.counted) : 0.0f;
+}
+
+}  // namespace
+
+Activity record_activity(Model& model, const Dataset& d, Split split, const std::vector<int64_t>& indices) {
+  if (d.target_kind() == TargetKind::kSequenceClass)
+    throw Error("analysis needs a dataset with targets at every step (a task such as flip_flop); " + d.describe() +
+                " has one label per sequence");
+  if (model.readout().pooling() != Pooling::kAll)
+    throw Error("analysis needs the readout's output at every step: set pooling = \"all\" in the readout node");
+  Activity a;
+  a.steps = d.steps();
+  a.trials = int(indices.size());
+  a.features = d.features();
+  a.output_size = d.classes();
+  const int T = a.steps, n = a.trials;
+  const size_t rows = size_t(T) * n;
+  a.x.resize(rows * a.features);
+  a.labels.assign(rows, 0);
+  a.targets.assign(rows * a.output_size, 0.0f);
+  a.mask.resize(rows);
+  d.fill(split, indices.data(), n, a.batch());
+  a.conditions.resize(size_t(n) * d.condition_names().size());
+  d.conditions(split, indices.data(), n, a.conditions.data());
+
+  model.run(Minibatch{a.batch(), T, n}, false);
+  const Matrix& out = model.readout().outputs();
+  a.outputs.assign(out.data(), out.data() + out.size());
+  RecurrentLayer& last = *model.layers().back();
+  a.hidden = last.hidden();
+  a.rates.assign(last.outputs(), last.outputs() + rows * a.hidden);
+  if (last.gates()) a.gates.assign(last.gates(), last.gates() + rows * a.hidden);
+  if (why_no_step_map(last).empty()) {
+    const auto& layers = model.layers();
+    std::vector<float> below;  // the last layer's input: the layer below's rates, or the data
+    if (layers.size() > 1) {
+      const RecurrentLayer& prev = *layers[layers.size() - 2];
+      below.assign(prev.outputs(), prev.outputs() + rows * prev.hidden());
+    }
+    a.states = record_states(last, layers.size() > 1 ? below.data() : a.x.data(), T, n);
+    a.state_size = last.state_size();
+  }
+  for (int i = 0; i < n; ++i) a.correct.push_back(trial_score(d, a, i));
+  if (d.target_kind() == TargetKind::kStepClass)
+    for (int i = 0; i < n; ++i) a.decisions.push_back(decision(a.outputs.data(), T, n, a.output_size, a.batch(), i));
+  return a;
+}
+
+std::string why_no_step_map(const RecurrentLayer& layer) {
+  if (!layer.cell().runs_whole_sequence()) return "";
+  return "layer '" + layer.name() +
+         "' has a whole-sequence cell (gru/lstm run every step inside oneDNN's RNN "
+         "primitive, which starts from its own zero state and gives neither one step from a chosen state nor its "
+         "Jacobian); fixed points need a per-step cell, e.g. the simple GRU: plugin = \"rate\" with gate = "
+         "{ plugin = \"learned\" }";
+}
+
+LayerStepMap::LayerStepMap(RecurrentLayer& layer, std::vector<float> input) : layer_(layer), input_(std::move(input)) {
+  const std::string why = why_no_step_map(layer);
+  if (!why.empty()) throw Error("fixed points: " + why);
+  if (int(input_.size()) != layer.features())
+    throw Error("fixed points: the input x* has " + std::to_string(input_.size()) + " values, layer '" + layer.name() +
+                "' reads " + std::to_string(layer.features()));
+  layer_.prepare();
+}
+
+void LayerStepMap::apply(const float* h, int n, float* f) {
+  x_.resize(size_t(n) * input_.size());
+  for (int i = 0; i < n; ++i) std::copy(input_.begin(), input_.end(), x_.begin() + ptrdiff_t(i) * input_.size());
+  layer_.step(h, x_.data(), n, f);
+}
+
+void LayerStepMap::vector_jacobian(const float* v, int n, float* g) {
+  if (x_.size() != size_t(n) * input_.size())
+    throw Error("fixed points: vector_jacobian() on " + std::to_string(n) + " rows after apply() on another number");
+  layer_.step_backward(x_.data(), v, g);
+}
+
+namespace {
+
+int context_column(const std::vector<std::string>& names) {
+  const auto at = std::find(names.begin(), names.end(), "context");
+  return at == names.end() ? -1 : int(at - names.begin());
+}
+
+struct Tally {
+  int trials = 0, choice2 = 0;
+  double correct = 0;
+};
+
+// Tallies of condition c per (context, key(value)) over every trial.
+template <class Key>
+std::map<float, std::map<float, Tally>> tally(const Activity& a, size_t C, size_t c, int context, Key key) {
+  std::map<float, std::map<float, Tally>> by;
+  for (int i = 0; i < a.trials; ++i) {
+    const float ctx = context < 0 ? 0 : a.conditions[size_t(i) * C + size_t(context)];
+    Tally& t = by[ctx][key(a.conditions[size_t(i) * C + c])];
+    t.trials += 1;
+    t.choice2 += a.decisions[size_t(i)] == 2;
+    t.correct += a.correct[size_t(i)];
+  }
+  return by;
+}
+
+size_t distinct_values(const Activity& a, size_t C, size_t c) {
+  std::set<float> values;
+  for (int i = 0; i < a.trials; ++i) values.insert(a.conditions[size_t(i) * C + c]);
+  return values.size();
+}
+
+}  // namespace
+
+std::vector<ChoiceRow> choice_table(const Activity& a, const std::vector<std::string>& names, size_t max_values) {
+  if (a.decisions.empty()) throw Error("a psychometric table needs a choice task (trials with decisions)");
+  const size_t C = names.size();
+  const int context = context_column(names);
+  std::vector<ChoiceRow> rows;
+  for (size_t c = 0; c < C; ++c) {
+    if (int(c) == context || distinct_values(a, C, c) > max_values) continue;
+    for (const auto& [ctx, by_value] : tally(a, C, c, context, [](float v) { return v; }))
+      for (const auto& [v, t] : by_value)
+        rows.push_back({names[c], ctx, v, t.trials, 100.0 * t.choice2 / t.trials, 100.0 * t.correct / t.trials});
+  }
+  return rows;
+}
+
+std::vector<std::string> accuracy_by_magnitude(const Activity& a, const std::vector<std::string>& names) {
+  const size_t C = names.size();
+  const int context = context_column(names);
+  std::vector<std::string> lines;
+  for (size_t c = 0; c < C; ++c) {
+    if (int(c) == context || a.decisions.empty() || distinct_values(a, C, c) > 24) continue;
+    for (const auto& [ctx, by_value] : tally(a, C, c, context, [](float v) { return std::fabs(v); })) {
+      std::string line = "% correct by |" + names[c] + "|";
+      if (context >= 0) line += fmt::format(" in context {:g}", ctx);
+      line += ":";
+      for (const auto& [v, t] : by_value)
+        line += fmt::format(" {:g} {:.1f}% ({}),", v, 100.0 * t.correct / t.trials, t.trials);
+      line.pop_back();
+      lines.push_back(line);
+    }
+  }
+  return lines;
+}
+
+}  // namespace biornn

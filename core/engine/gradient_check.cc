@@ -1,0 +1,287 @@
+#include "core/engine/gradient_check.h"
+
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "core/sdk/cell.h"
+#include "core/engine/recurrent_layer.h"
+
+namespace biornn {
+
+std::string LayerCombination::str() const {
+  auto named = [&](const char* kind, const std::string& name) {
+    if (options.empty() || tuned_kind != kind || tuned_name != name) return name;
+    std::string s = name + "{";
+    for (size_t i = 0; i < options.size(); ++i)
+      s += (i ? ", " : "") + options[i].name + "=" + option_value_str(options[i].value);
+    return s + "}";
+  };
+  std::string s = "cell=" + named("cell", cell) + " gate=" + (gate.empty() ? "(none)" : named("gate", gate));
+  if (!scaling.empty()) s += " scaling=" + named("scaling", scaling);
+  for (auto& [p, c] : constraints) s += " constraint " + p + ":" + named("constraint", c);
+  return s;
+}
+
+Options options_with(const PluginInfo& info, const OptionSet& set) {
+  Options o(info.schema);
+  for (const auto& s : set) o.set(info.schema, s.name, s.value, s.where, info.kind + " '" + info.name + "'");
+  return o;
+}
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+template <class T>
+std::unique_ptr<T> make(const Registry& r, const std::string& name, const LayerCombination* tuned = nullptr) {
+  const PluginInfo& info = r.get(T::kKind, name);
+  const bool is_tuned = tuned && tuned->tuned_kind == T::kKind && tuned->tuned_name == name;
+  return r.create<T>(name, is_tuned ? options_with(info, tuned->options) : Options(info.schema));
+}
+
+double relative(double a, double b, double floor) {
+  return std::abs(a - b) / std::max(std::abs(a) + std::abs(b), floor);
+}
+
+double loss_of(RecurrentLayer& layer, const Matrix& x, const Matrix& c, int steps, int batch) {
+  layer.prepare();
+  layer.forward(x.data(), steps, batch);
+  const float* r = layer.outputs();
+  double l = 0;
+  for (Eigen::Index i = 0; i < c.size(); ++i) l += double(c.data()[i]) * r[i];
+  for (const Parameter* p : layer.parameters().all())  // soft constraints' loss terms
+    if (p->constraint) l += p->constraint->penalty(p->raw);
+  return l;
+}
+
+}  // namespace
+
+GradientCheckResult check_layer(const Registry& registry, const LayerCombination& comb,
+                                const GradientCheckSettings& s) {
+  GradientCheckResult res;
+  res.combination = comb;
+  std::unique_ptr<RecurrentLayer> layer;
+  try {
+    Rng rng(s.seed);
+    std::vector<ConstrainedParameter> cons;
+    for (auto& [p, c] : comb.constraints) cons.push_back({p, make<Constraint>(registry, c, &comb)});
+    layer = std::make_unique<RecurrentLayer>(
+        "gradcheck", s.hidden, s.features, make<Cell>(registry, comb.cell, &comb),
+        comb.gate.empty() ? nullptr : make<Gate>(registry, comb.gate, &comb),
+        comb.scaling.empty() ? nullptr : make<Scaling>(registry, comb.scaling, &comb), std::move(cons), rng);
+  } catch (const Error& e) {
+    res.skipped = true;
+    res.skip_reason = e.what();
+    return res;
+  }
+  // Raw values away from 0 (kinks of |.|, relu) so central differences are smooth.
+  Rng rng(s.seed + 1);
+  std::uniform_real_distribution<float> mag(0.1f, 0.9f);
+  std::bernoulli_distribution sign(0.5);
+  for (Parameter* p : layer->parameters().all()) {
+    for (Eigen::Index i = 0; i < p->raw.size(); ++i) {
+      const float old = p->raw.data()[i];
+      float v = mag(rng);
+      // Keep each entry's sign where the constraint cares about it (frozen signs, clip).
+      bool negative = old != 0 ? old < 0 : sign(rng);
+      p->raw.data()[i] = negative ? -v : v;
+    }
+    if (p->constraint) p->constraint->project(p->raw);
+  }
+  const int T = s.steps, B = s.batch, H = s.hidden, F = s.features;
+  Matrix x(T * B, F), c(T * B, H);
+  fill_uniform(x, 1.0f, rng);
+  fill_uniform(c, 1.0f, rng);
+
+  const double at = loss_of(*layer, x, c, T, B);
+  Matrix d_out = c;
+  layer->backward(x.data(), d_out.data(), nullptr);
+  std::vector<Matrix> analytic;
+  for (Parameter* p : layer->parameters().all()) analytic.push_back(p->raw_grad);
+
+  size_t pi = 0;
+  for (Parameter* p : layer->parameters().all()) {
+    for (Eigen::Index i = 0; i < p->raw.size(); ++i) {
+      const float old = p->raw.data()[i];
+      p->raw.data()[i] = float(old + s.epsilon);
+      const double up = loss_of(*layer, x, c, T, B);
+      p->raw.data()[i] = float(old - s.epsilon);
+      const double down = loss_of(*layer, x, c, T, B);
+      p->raw.data()[i] = old;
+      double numeric = (up - down) / (2 * s.epsilon);
+      const double a = analytic[pi].data()[i];
+      double rel = relative(a, numeric, s.floor);
+      const char* how = "";
+      // A kink of the loss within +-epsilon (relu's at 0) spoils the central difference. Then
+      // the one-sided differences disagree, and the analytic gradient must match the one on
+      // the side without the kink. (A wrong gradient of a smooth loss never gets this pass:
+      // its one-sided differences agree.)
+      const double forward = (up - at) / s.epsilon, backward = (at - down) / s.epsilon;
+      if (rel >= s.tolerance && relative(forward, backward, s.floor) >= s.tolerance) {
+        const double one_sided = std::abs(a - forward) < std::abs(a - backward) ? forward : backward;
+        if (relative(a, one_sided, s.floor) < rel) {
+          numeric = one_sided;
+          rel = relative(a, one_sided, s.floor);
+          how = " (one-sided: a kink within epsilon)";
+          ++res.entries_at_kinks;
+        }
+      }
+      ++res.entries_checked;
+      if (rel > res.worst_relative_error || !std::isfinite(rel)) {
+        res.worst_relative_error = std::isfinite(rel) ? rel : 1e300;
+        std::ostringstream w;
+        w << p->name << "[" << i / p->raw.cols() << "," << i % p->raw.cols() << "]: analytic " << a << " numeric "
+          << numeric << how;
+        res.worst_entry = w.str();
+      }
+    }
+    ++pi;
+  }
+  return res;
+}
+
+std::vector<LayerCombination> combinations_to_check(const Registry& r, const std::string& origin) {
+  auto cells = r.list("cell"), gates = r.list("gate"), scalings = r.list("scaling"), constraints = r.list("constraint");
+  auto mine = [&](const PluginInfo* p) { return origin.empty() || ends_with(p->origin, origin); };
+  std::vector<LayerCombination> out;
+  if (cells.empty()) return out;
+  // A plain gate to pair cells and constraints with: prefer one that needs no scaling.
+  const PluginInfo* plain_gate = gates.empty() ? nullptr : gates.front();
+  for (auto* g : gates)
+    if (g->name == "learned") plain_gate = g;
+  auto plain_gate_name = [&]() { return plain_gate ? plain_gate->name : std::string(); };
+  const PluginInfo* base_cell = cells.front();
+  for (auto* c : cells)
+    if (c->name == "rate") base_cell = c;
+  std::string dale;
+  for (auto* c : constraints)
+    if (c->name == "dale") dale = c->name;
+
+  for (auto* c : cells) {
+    if (mine(c)) out.push_back({c->name, "", "", {}});  // no gate: z = 1, or the cell's own gates
+    auto cell = make<Cell>(r, c->name);
+    auto* step = dynamic_cast<const StepCell*>(cell.get());
+    if (!step || !step->reads_gate()) continue;  // no gate for it: only the combination above
+    for (auto* g : gates) {
+      LayerCombination k{c->name, g->name, "", {}};
+      bool uses_scaling = make<Gate>(r, g->name)->uses_scaling();
+      if (uses_scaling) {
+        if (scalings.empty()) continue;
+        k.scaling = scalings.front()->name;
+        for (auto* s : scalings)
+          if (s->name == "constant") k.scaling = s->name;
+      }
+      bool involved = mine(c) || mine(g) || (uses_scaling && mine(r.find("scaling", k.scaling)));
+      if (involved) out.push_back(k);
+    }
+  }
+  for (auto* s : scalings)
+    for (auto* g : gates) {
+      if (!make<Gate>(r, g->name)->uses_scaling()) continue;
+      if (!(mine(s) || mine(g) || mine(base_cell))) continue;
+      LayerCombination k{base_cell->name, g->name, s->name, {}};
+      out.push_back(k);
+      if (!dale.empty()) out.push_back({base_cell->name, g->name, s->name, {{"W", dale}}});
+    }
+  for (auto* c : constraints) {
+    if (!(mine(c) || mine(base_cell) || (plain_gate && mine(plain_gate)))) continue;
+    out.push_back({base_cell->name, plain_gate_name(), "", {{"W", c->name}}});
+    out.push_back({base_cell->name, plain_gate_name(), "", {{"P", c->name}}});
+  }
+  return out;
+}
+
+namespace {
+
+SourcePosition position(const toml::source_region& r, const std::string& path = "") {
+  return {r.path ? *r.path : path, int(r.begin.line), int(r.begin.column)};
+}
+SourcePosition position(const toml::node& n) { return position(n.source()); }
+
+// `key = 6` or `key = [5, 6]`: positive integers.
+template <class Int>
+std::vector<Int> positive_integers(const toml::node& n, const std::string& key) {
+  std::vector<Int> out;
+  auto add = [&](const toml::node& v) {
+    auto i = v.as_integer();
+    if (!i || i->get() < 1)
+      throw Error(position(v),
+                  "'" + key + "' must be a positive integer or an array of them, as in " + key + " = [5, 6]");
+    out.push_back(Int(i->get()));
+  };
+  if (auto a = n.as_array()) {
+    for (const auto& v : *a) add(v);
+    if (out.empty()) throw Error(position(n), "'" + key + "' is empty: give at least one value or leave it out");
+  } else {
+    add(n);
+  }
+  return out;
+}
+
+// A central-difference step: a number in (0, 0.1].
+double step(const toml::node& v) {
+  const auto e = v.value<double>();
+  if (!e || !(*e > 0 && *e <= 0.1)) throw Error(position(v), "'epsilon' must be a number in (0, 0.1]");
+  return *e;
+}
+
+// The plugin options of one [[options]] table (its `epsilon`, the check's step, left out).
+OptionSet option_set(const toml::node& n) {
+  auto t = n.as_table();
+  if (!t) throw Error(position(n), "each [[options]] must be a table of the plugin's options, as in phi = \"relu\"");
+  OptionSet set;
+  for (auto&& [k, v] : *t) {
+    if (k.str() == "epsilon") continue;
+    OptionSetting s{std::string(k.str()), {}, position(v)};
+    if (auto i = v.as_integer())
+      s.value = int64_t(i->get());
+    else if (auto f = v.as_floating_point())
+      s.value = double(f->get());
+    else if (auto b = v.as_boolean())
+      s.value = bool(b->get());
+    else if (auto str = v.as_string())
+      s.value = std::string(str->get());
+    else
+      throw Error(position(v), "option '" + s.name + "' must be a number, boolean or string");
+    set.push_back(std::move(s));
+  }
+  return set;
+}
+
+}  // namespace
+
+PluginCheckPlan read_check_plan(const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) { throw Error(position(e.source(), path), std::string(e.description())); }
+  PluginCheckPlan plan;
+  for (auto&& [k, v] : root) {
+    const std::string key(k.str());
+    if (key == "hidden") {
+      plan.hidden = positive_integers<int>(v, key);
+    } else if (key == "seeds") {
+      plan.seeds = positive_integers<uint64_t>(v, key);
+    } else if (key == "epsilon") {
+      plan.epsilon = step(v);
+    } else if (key == "options") {
+      auto a = v.as_array();
+      if (!a) throw Error(position(v), "'options' must be an array of tables: write each set as [[options]]");
+      for (const auto& set : *a) {
+        plan.option_sets.push_back(option_set(set));
+        const auto* t = set.as_table();
+        plan.set_epsilons.push_back(t && t->contains("epsilon") ? step(*t->get("epsilon")) : 0.0);
+      }
+    } else {
+      throw Error(position(k.source(), path),
+                  "unknown key '" + key + "' in a gradient-check file (known keys: hidden, seeds, epsilon, options)");
+    }
+  }
+  return plan;
+}
+
+}  // namespace biornn

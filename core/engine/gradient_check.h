@@ -1,0 +1,84 @@
+// The shared finite-difference gradient checker, run over every registered Cell, Gate,
+// Scaling and Constraint (a new plugin is checked without writing a test of its own).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/sdk/options.h"
+#include "core/sdk/registry.h"
+
+namespace biornn {
+
+// One option of a plugin set to a value other than its default, and where that was written.
+struct OptionSetting {
+  std::string name;
+  OptionValue value;
+  SourcePosition where;  // gradcheck.toml:line:col
+};
+using OptionSet = std::vector<OptionSetting>;
+
+struct LayerCombination {
+  std::string cell, gate, scaling;                               // scaling may be ""
+  std::vector<std::pair<std::string, std::string>> constraints;  // (parameter, constraint)
+  // The plugin (kind, name) built with `options` instead of its defaults (empty: none).
+  std::string tuned_kind, tuned_name;
+  OptionSet options;
+  std::string str() const;  // "cell=rate{phi=relu} gate=learned constraint W:dale"
+};
+
+struct GradientCheckResult {
+  LayerCombination combination;
+  bool skipped = false;     // the combination is refused by the plugins themselves
+  std::string skip_reason;  // their error message
+  double worst_relative_error = 0;
+  std::string worst_entry;  // "W[2,3]: analytic 0.1234 numeric 0.1236"
+  int entries_checked = 0;
+  int entries_at_kinks = 0;  // checked against the one-sided difference that avoids a kink
+};
+
+struct GradientCheckSettings {
+  int hidden = 5, features = 3, steps = 4, batch = 3;
+  double epsilon = 3e-3;    // central-difference step on raw parameters
+  double tolerance = 2e-2;  // worst allowed |a - n| / max(|a| + |n|, floor)
+  double floor = 1e-2;
+  uint64_t seed = 7;
+};
+
+// Checks dLoss/d raw for every parameter of one layer built from `c` with default options,
+// with loss = sum_t sum(C_t * r_t) for a fixed random C (so every step matters).
+GradientCheckResult check_layer(const Registry& registry, const LayerCombination& c,
+                                const GradientCheckSettings& s = {});
+
+// `info`'s defaults with `set` applied; throws Error at the setting's file:line:col when the
+// plugin has no such option or the value does not fit it.
+Options options_with(const PluginInfo& info, const OptionSet& set);
+
+// What a plugin's folder may say about its generated gradient check, in gradcheck.toml:
+//   hidden = 6             (or [5, 6]): hidden sizes to check, default [5]
+//   seeds = [7, 8]         seeds of the parameter values, inputs and loss weights, default [7]
+//   epsilon = 1e-2         the central-difference step, default 3e-3 (a cell whose loss is
+//                          large, e.g. unbounded softplus rates, needs a larger step: the
+//                          float32 rounding of the loss, divided by the step, is the noise;
+//                          kinks want a small one). `epsilon` inside an [[options]] table is
+//                          the step for that set only (not a plugin option).
+//   [[options]]            an option set checked besides the defaults (one table each)
+//   phi = "relu"
+struct PluginCheckPlan {
+  std::vector<int> hidden = {GradientCheckSettings().hidden};
+  std::vector<uint64_t> seeds = {GradientCheckSettings().seed};
+  double epsilon = GradientCheckSettings().epsilon;
+  std::vector<OptionSet> option_sets = {{}};  // the defaults first
+  std::vector<double> set_epsilons = {0};     // per option set; 0: `epsilon`
+  double epsilon_of(size_t set) const { return set_epsilons[set] > 0 ? set_epsilons[set] : epsilon; }
+};
+// Reads `path`; any bad key or value is an Error naming path:line:col.
+PluginCheckPlan read_check_plan(const std::string& path);
+
+// The combinations that exercise every registered cell, gate, scaling and constraint
+// (each cell with each gate; each scaling with each gate that uses one; each constraint on
+// W). With `origin` non-empty, only those involving a plugin whose origin ends with it.
+std::vector<LayerCombination> combinations_to_check(const Registry& registry, const std::string& origin = "");
+
+}  // namespace biornn

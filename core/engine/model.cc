@@ -1,0 +1,289 @@
+#include "core/engine/model.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "core/sdk/error.h"
+
+namespace biornn {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+// Times a phase into `timer` when there is one.
+class PhaseClock {
+ public:
+  explicit PhaseClock(PhaseTimer* timer) : timer_(timer) {
+    if (timer_) start_ = Clock::now();
+  }
+  void lap(Phase phase) {
+    if (!timer_) return;
+    const auto now = Clock::now();
+    timer_->add(phase, std::chrono::duration<double>(now - start_).count());
+    start_ = now;
+  }
+
+ private:
+  PhaseTimer* timer_;
+  Clock::time_point start_;
+};
+}  // namespace
+
+const char* phase_name(Phase p) {
+  static const char* names[kPhaseCount] = {"prepare", "forward", "readout",   "backward",
+                                           "reduce",  "clip",    "optimizer", "project"};
+  return names[int(p)];
+}
+
+Readout::Readout(std::string name, int hidden, int outputs, Pooling pooling, Loss loss, Rng& rng)
+    : name_(std::move(name)), hidden_(hidden), outputs_(outputs), pooling_(pooling), loss_(loss) {
+  Parameter& w = params_.add("W", outputs, hidden);
+  fill_uniform(w.raw, 1.0f / std::sqrt(float(hidden)), rng);
+  Parameter& b = params_.add("b", 1, outputs);
+  fill_uniform(b.raw, 1.0f / std::sqrt(float(hidden)), rng);
+}
+
+void Readout::set_input_mask(const std::vector<float>& mask) {
+  if (int(mask.size()) != hidden_) throw Error("readout '" + name_ + "': input mask has the wrong size");
+  input_mask_ = Eigen::Map<const Vector>(mask.data(), hidden_);
+  Parameter& w = params_.get("W");
+  w.raw = w.raw.array().rowwise() * input_mask_.array();
+}
+
+void Readout::pool(const float* r, int steps, int batch) {
+  const int H = hidden_;
+  if (pooling_ == Pooling::kAll) {
+    pooled_ = Eigen::Map<const Matrix>(r, size_t(steps) * batch, H);
+  } else if (pooling_ == Pooling::kLast) {
+    pooled_ = Eigen::Map<const Matrix>(r + size_t(steps - 1) * batch * H, batch, H);
+  } else {
+    pooled_.setZero(batch, H);
+    for (int t = 0; t < steps; ++t) pooled_ += Eigen::Map<const Matrix>(r + size_t(t) * batch * H, batch, H);
+    pooled_ /= float(steps);
+  }
+}
+
+// Loss of the rows of logits_ against the targets; d_logits (when non-null) receives the
+// gradient of loss / norm. Per-step rows are weighted by the mask.
+LossSum Readout::loss_and_gradient(const BatchData& t, Eigen::Index rows, double norm, Matrix* d_logits) {
+  const int C = outputs_;
+  const bool per_step = pooling_ == Pooling::kAll;
+  if (d_logits) d_logits->resize(rows, C);
+  LossSum s;
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    const double m = per_step && t.mask ? double(t.mask[i]) : 1.0;
+    auto row = logits_.row(i);
+    if (m == 0) {
+      if (d_logits) d_logits->row(i).setZero();
+      continue;
+    }
+    s.counted += m;
+    if (loss_ == Loss::kSquaredError) {
+      const float* target = t.targets + size_t(i) * C;
+      double sq = 0;
+      for (int c = 0; c < C; ++c) {
+        const double e = double(row[c]) - target[c];
+        sq += e * e;
+        if (d_logits) (*d_logits)(i, c) = float(m * 2 * e / (C * norm));
+      }
+      s.loss += m * sq / C;
+      continue;
+    }
+    const float mx = row.maxCoeff();
+    double sum = 0;
+    for (int c = 0; c < C; ++c) sum += std::exp(double(row[c] - mx));
+    const double log_z = std::log(sum) + mx;
+    const int y = t.labels[i];
+    if (y < 0 || y >= C) throw Error("readout '" + name_ + "': label " + std::to_string(y) + " is not a class");
+    s.loss += m * (log_z - row[y]);
+    Eigen::Index arg;
+    row.maxCoeff(&arg);
+    s.correct += !per_step && int(arg) == y;
+    if (d_logits)
+      for (int c = 0; c < C; ++c) (*d_logits)(i, c) = float(m * (std::exp(double(row[c]) - log_z) - (c == y)) / norm);
+  }
+  return s;
+}
+
+void Readout::unpool(const Matrix& d_pooled, int steps, int batch, float* d_r) const {
+  const int H = hidden_;
+  if (pooling_ == Pooling::kAll) {
+    Eigen::Map<Matrix>(d_r, size_t(steps) * batch, H) = d_pooled;
+  } else if (pooling_ == Pooling::kLast) {
+    Eigen::Map<Matrix>(d_r + size_t(steps - 1) * batch * H, batch, H) = d_pooled;
+  } else {
+    for (int t = 0; t < steps; ++t) Eigen::Map<Matrix>(d_r + size_t(t) * batch * H, batch, H) = d_pooled / float(steps);
+  }
+}
+
+LossSum Readout::forward_backward(ComputeContext& context, const float* r, int steps, int batch,
+                                  const BatchData& targets, const LossScale& scale, float* d_r) {
+  const int H = hidden_, C = outputs_;
+  Parameter& wp = params_.get("W");
+  Parameter& bp = params_.get("b");
+  wp.value = input_mask_.size() ? Matrix(wp.raw.array().rowwise() * input_mask_.array()) : wp.raw;
+  bp.value = bp.raw;
+  pool(r, steps, batch);
+  const int rows = int(pooled_.rows());
+  logits_.resize(rows, C);
+  context.gemm(false, true, rows, C, H, pooled_.data(), H, wp.value.data(), H, logits_.data(), C, false);
+  logits_.rowwise() += bp.value.row(0);
+
+  if (!d_r) return loss_and_gradient(targets, rows, 1.0, nullptr);
+  double norm = scale.counted;
+  if (norm <= 0) {
+    norm = rows;
+    if (pooling_ == Pooling::kAll && targets.mask)
+      norm = Eigen::Map<const Eigen::ArrayXf>(targets.mask, rows).cast<double>().sum();
+  }
+  Matrix d_logits;
+  const LossSum s = loss_and_gradient(targets, rows, std::max(1e-12, norm), &d_logits);
+  wp.grad.noalias() = d_logits.transpose() * pooled_;
+  if (input_mask_.size()) wp.grad = wp.grad.array().rowwise() * input_mask_.array();
+  bp.grad = d_logits.colwise().sum();
+  for (Parameter* p : params_.all()) p->raw_grad = p->grad;
+  Matrix d_pooled(rows, H);
+  context.gemm(false, false, rows, H, C, d_logits.data(), C, wp.value.data(), H, d_pooled.data(), H, false);
+  unpool(d_pooled, steps, batch, d_r);
+  return s;
+}
+
+void Model::set_context(ComputeContext& context) {
+  context_ = &context;
+  own_context_.reset();
+  for (auto& l : layers_) l->set_context(context);
+}
+
+ComputeContext& Model::context() {
+  if (!context_) {
+    auto own = std::make_unique<ComputeContext>();
+    set_context(*own);
+    own_context_ = std::move(own);
+  }
+  return *context_;
+}
+
+void Model::add_layer(std::unique_ptr<RecurrentLayer> layer) {
+  layer->set_context(context());
+  layers_.push_back(std::move(layer));
+}
+void Model::set_readout(std::unique_ptr<Readout> readout) { readout_ = std::move(readout); }
+
+void Model::forward(const float* x, int steps, int batch) {
+  if (!readout_ || layers_.empty()) throw Error("model has no layers or no readout");
+  const ComputeContext::Scope compute(context());
+  const float* input = x;
+  for (auto& l : layers_) {
+    l->set_training(false);
+    l->prepare();
+    l->forward(input, steps, batch);
+    input = l->outputs();
+  }
+}
+
+double Model::rate_penalty(const RecurrentLayer& l) const {
+  const size_t n = size_t(l.last_steps()) * l.last_batch() * l.hidden();
+  const double sq = Eigen::Map<const Eigen::ArrayXf>(l.outputs(), Eigen::Index(n)).square().cast<double>().sum();
+  return rate_l2_ * sq / (double(l.last_steps()) * l.hidden());
+}
+
+void Model::add_rate_penalty(const RecurrentLayer& l, float* d_out, double rows) const {
+  const size_t n = size_t(l.last_steps()) * l.last_batch() * l.hidden();
+  const float k = float(2 * rate_l2_ / (double(l.last_steps()) * l.hidden() * rows));
+  Eigen::Map<Eigen::ArrayXf>(d_out, Eigen::Index(n)) +=
+      k * Eigen::Map<const Eigen::ArrayXf>(l.outputs(), Eigen::Index(n));
+}
+
+LossSum Model::run(const Minibatch& b, bool train, const LossScale& scale, PhaseTimer* timer) {
+  const int T = b.steps, B = b.rows;
+  const ComputeContext::Scope compute(context());
+  PhaseClock clock(timer);
+  for (auto& l : layers_) {
+    l->set_training(train);  // recurrent noise: on in training, off in evaluation unless asked
+    l->prepare();
+  }
+  clock.lap(Phase::kPrepare);
+  const float* input = b.data.x;
+  for (auto& l : layers_) {
+    l->forward(input, T, B);
+    input = l->outputs();
+  }
+  clock.lap(Phase::kForward);
+  d_buffers_.resize(layers_.size() + 1);
+  float* d_top = nullptr;
+  if (train) {
+    const int h_last = layers_.back()->hidden();
+    d_buffers_.back().resize(size_t(T) * B * h_last);
+    d_top = d_buffers_.back().data();
+    // Steps the readout does not reach get zeros when something else reads them: a
+    // whole-sequence cell reads every step, and so does the rate penalty.
+    const int from = readout_->gradient_from(T);
+    if (from > 0 && (rate_l2_ > 0 || layers_.back()->cell().runs_whole_sequence()))
+      std::fill(d_top, d_top + size_t(from) * B * h_last, 0.0f);
+  }
+  LossSum s = readout_->forward_backward(context(), input, T, B, b.data, scale, d_top);
+  if (rate_l2_ > 0)
+    for (auto& l : layers_) s.penalty += rate_penalty(*l);
+  clock.lap(Phase::kReadout);
+  if (train) backward(b.data.x, T, B, d_top, scale);
+  clock.lap(Phase::kBackward);
+  return s;
+}
+
+void Model::backward(const float* x, int steps, int batch, float* d_top, const LossScale& scale) {
+  const double rows = scale.rows > 0 ? double(scale.rows) : double(batch);
+  const int top_from = rate_l2_ > 0 ? 0 : readout_->gradient_from(steps);
+  for (int i = int(layers_.size()) - 1; i >= 0; --i) {
+    const bool top = i + 1 == int(layers_.size());
+    float* d_out = top ? d_top : d_buffers_[i + 1].data();
+    if (rate_l2_ > 0) add_rate_penalty(*layers_[i], d_out, rows);
+    const float* layer_x = i == 0 ? x : layers_[i - 1]->outputs();
+    float* d_x = nullptr;
+    if (i > 0) {
+      d_buffers_[i].assign(size_t(steps) * batch * layers_[i - 1]->hidden(), 0.0f);
+      d_x = d_buffers_[i].data();
+    }
+    layers_[i]->backward(layer_x, d_out, d_x, top ? top_from : 0);
+  }
+}
+
+double Model::run(const float* x, int steps, int batch, const int32_t* labels, bool train, int* correct) {
+  Minibatch b;
+  b.data.x = const_cast<float*>(x);
+  b.data.labels = const_cast<int32_t*>(labels);
+  b.steps = steps;
+  b.rows = batch;
+  const LossSum s = run(b, train);
+  if (correct) *correct = int(s.correct);
+  return s.loss;
+}
+
+void Model::project() {
+  for (auto& l : layers_) l->project();
+}
+
+std::vector<Parameter*> Model::parameters() {
+  std::vector<Parameter*> r;
+  for (auto& l : layers_)
+    for (Parameter* p : l->parameters().all()) r.push_back(p);
+  for (Parameter* p : readout_->parameters().all()) r.push_back(p);
+  return r;
+}
+
+std::vector<std::string> Model::parameter_names() const {
+  std::vector<std::string> r;
+  for (auto& l : layers_)
+    for (const Parameter* p : l->parameters().all()) r.push_back(l->name() + "." + p->name);
+  for (const Parameter* p : readout_->parameters().all()) r.push_back(readout_->name() + "." + p->name);
+  return r;
+}
+
+int64_t Model::parameter_count() const {
+  int64_t n = 0;
+  for (auto& l : layers_)
+    for (const Parameter* p : l->parameters().all()) n += p->size();
+  for (const Parameter* p : readout_->parameters().all()) n += p->size();
+  return n;
+}
+
+}  // namespace biornn

@@ -1,0 +1,540 @@
+#include "core/experiment/graph.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+namespace biornn {
+
+namespace {
+
+SourcePosition pos(const toml::source_region& r, const std::string& fallback) {
+  SourcePosition p;
+  if (!r.path) return SourcePosition{fallback.empty() ? "--set" : "--set (" + fallback + ")", 0, 0};
+  if (r.path->rfind("--set ", 0) == 0) return SourcePosition{*r.path, 0, 0};  // "--set key=value"
+  p.path = *r.path;
+  p.line = int(r.begin.line);
+  p.column = int(r.begin.column);
+  return p;
+}
+
+SourcePosition pos(const toml::node& n, const std::string& fallback) { return pos(n.source(), fallback); }
+
+const char* type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    default: return "date/time";
+  }
+}
+
+// Converts a scalar TOML node to an option value, or throws at its position.
+OptionValue scalar(const toml::node& n, const std::string& key, const std::string& owner, const std::string& file) {
+  if (auto v = n.as_integer()) return int64_t(v->get());
+  if (auto v = n.as_floating_point()) return double(v->get());
+  if (auto v = n.as_boolean()) return bool(v->get());
+  if (auto v = n.as_string()) return std::string(v->get());
+  throw Error(pos(n, file), "option '" + key + "' of " + owner +
+                                " must be a number, boolean or "
+                                "string, got a " +
+                                type_name(n));
+}
+
+// Fills `opts` from the keys of `table` that are not in `skip`, against `schema`.
+void read_options(const toml::table& table, const OptionSchema& schema, Options& opts,
+                  const std::set<std::string>& skip, const std::string& owner, const std::string& file) {
+  for (auto&& [k, v] : table) {
+    const std::string key(k.str());
+    if (skip.count(key)) continue;
+    SourcePosition where = pos(k.source(), file);
+    if (!schema.find(key)) {
+      std::string known = schema.names();
+      for (const auto& s : skip) known += ", " + s;
+      throw Error(where, "unknown key '" + key + "' in " + owner + " (known keys: " + known + ")");
+    }
+    opts.set(schema, key, scalar(v, key, owner, file), pos(v, file), owner);
+  }
+}
+
+const toml::table& as_table(const toml::node& n, const std::string& what, const std::string& file) {
+  if (auto t = n.as_table()) return *t;
+  throw Error(pos(n, file), what + " must be a table, got a " + type_name(n));
+}
+
+std::string get_string(const toml::table& t, const std::string& key, const std::string& owner, const std::string& file,
+                       bool required) {
+  const toml::node* n = t.get(key);
+  if (!n) {
+    if (required) throw Error(pos(t, file), owner + " has no '" + key + "' key");
+    return "";
+  }
+  if (auto s = n->as_string()) return s->get();
+  throw Error(pos(*n, file), "'" + key + "' of " + owner + " must be a string, got a " + type_name(*n));
+}
+
+// The layer's noise_* keys, checked against layer_noise_schema() at their positions.
+RecurrentNoise read_noise(const toml::table& t, const std::string& owner, const std::string& file) {
+  const OptionSchema& schema = layer_noise_schema();
+  Options o(schema, pos(t, file));
+  for (const auto& spec : schema.specs())
+    if (const toml::node* v = t.get(spec.name))
+      o.set(schema, spec.name, scalar(*v, spec.name, owner, file), pos(*v, file), owner);
+  RecurrentNoise n;
+  n.std = o.get_float("noise_std");
+  n.alpha = o.get_float("noise_alpha");
+  n.seed = uint64_t(o.get_int("noise_seed"));
+  n.in_evaluation = o.get_bool("noise_in_evaluation");
+  return n;
+}
+
+// `gate = "none"` or `gate = { plugin = "none" }` (what a sweep varying gate.plugin writes):
+// the layer has no gate (z = 1). Any other string is an error at its position.
+bool is_no_gate(const toml::node& gate, const std::string& owner, const std::string& file) {
+  if (auto s = gate.as_string()) {
+    if (s->get() == "none") return true;
+    throw Error(pos(gate, file), owner + " gate is the string '" + s->get() + "': write gate = { plugin = \"" +
+                                     s->get() + "\" } for a gate, or gate = \"none\" for none");
+  }
+  const toml::table* t = gate.as_table();
+  if (!t) return false;
+  const toml::node* p = t->get("plugin");
+  if (!p || !p->as_string() || p->as_string()->get() != "none") return false;
+  for (auto&& [k, v] : *t)
+    if (k.str() != "plugin")
+      throw Error(pos(v, file), owner + " gate is \"none\" but has option '" + std::string(k.str()) +
+                                    "': remove it, or name a gate plugin");
+  return true;
+}
+
+PluginRef plugin_ref(const toml::table& t, const std::string& kind, const std::string& owner, const Registry& registry,
+                     const std::string& file, const std::set<std::string>& skip = {}) {
+  PluginRef r;
+  r.kind = kind;
+  r.name = get_string(t, "plugin", owner, file, true);
+  r.where = pos(*t.get("plugin"), file);
+  const PluginInfo& info = registry.get(kind, r.name, r.where);
+  r.options = Options(info.schema, r.where);
+  std::set<std::string> all_skip = skip;
+  all_skip.insert("plugin");
+  read_options(t, info.schema, r.options, all_skip, owner + " (" + kind + " '" + r.name + "')", file);
+  return r;
+}
+
+// `value` escaped into a TOML basic string (for a bare value that is not TOML, e.g. a path).
+std::string quoted_string(const std::string& value) {
+  std::string quoted = "\"";
+  for (unsigned char c : value) {
+    if (c == '"' || c == '\\') {
+      quoted += '\\';
+      quoted += char(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      quoted += buf;
+    } else {
+      quoted += char(c);
+    }
+  }
+  return quoted + "\"";
+}
+
+// Parses one override's value into the key "v" of the table returned, with the value's source
+// where it was written: "--set KEY=VALUE" (no line) for the command line, or the sweep file's
+// line and column. TOML++ gives a parsed node no other way to carry a position, so that value
+// is parsed as the one element of an array that starts, after padding, at exactly that line
+// and column, and moved out (a move keeps the source; a copy would drop it).
+toml::table parse_value(const std::string& text, const std::string& kv, const SourcePosition& at) {
+  if (at.path.empty()) return toml::parse("v = " + text, "--set " + kv);
+  const int line = std::max(at.line, 1), column = std::max(at.column, 1);
+  std::string padded = "v = [";  // 5 columns
+  if (line > 1)
+    padded += std::string(size_t(line - 1), '\n') + std::string(size_t(column - 1), ' ');
+  else
+    padded += std::string(size_t(std::max(column - 6, 0)), ' ');
+  toml::table array = toml::parse(padded + text + "\n]", at.path);
+  toml::table r;
+  r.insert_or_assign("v", std::move(*array.get("v")->as_array()->get(0)));
+  return r;
+}
+
+void apply_override(toml::table& root, const PlacedOverride& o) {
+  const std::string& kv = o.key_value;
+  // Errors about the override itself: at the sweep file's position, or naming "--set KEY=VALUE".
+  const auto fail = [&](const std::string& what) {
+    if (o.value_at.path.empty()) throw Error("--set " + kv + ": " + what);
+    throw Error(o.key_at.path.empty() ? o.value_at : o.key_at, kv + ": " + what);
+  };
+  const auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) fail("expected key=value, e.g. --set train.epochs=1");
+  const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+  std::vector<std::string> parts;
+  std::stringstream ss(key);
+  for (std::string p; std::getline(ss, p, '.');) {
+    if (p.empty()) fail("empty part in key '" + key + "'");
+    parts.push_back(p);
+  }
+  toml::table* t = &root;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    toml::node* n = t->get(parts[i]);
+    if (!n) {
+      t->insert_or_assign(parts[i], toml::table{});
+      n = t->get(parts[i]);
+    }
+    t = n->as_table();
+    if (!t) fail("'" + parts[i] + "' is not a table");
+  }
+  toml::table parsed;
+  try {
+    parsed = parse_value(value, kv, o.value_at);
+  } catch (const toml::parse_error&) {
+    try {  // not TOML (e.g. a bare path): take it as a string, with control characters escaped
+      parsed = parse_value(quoted_string(value), kv, o.value_at);
+    } catch (const toml::parse_error& e) {
+      fail("the value is neither TOML nor a valid string (" + std::string(e.description()) + ")");
+    }
+  }
+  toml::source_region key_region;
+  if (!o.key_at.path.empty()) {
+    key_region.path = std::make_shared<const std::string>(o.key_at.path);
+    key_region.begin = {toml::source_index(o.key_at.line), toml::source_index(o.key_at.column)};
+    key_region.end = key_region.begin;
+  }
+  t->insert_or_assign(toml::key(parts.back(), std::move(key_region)), std::move(*parsed.get("v")));
+}
+
+void to_toml(toml::table& t, const Options& o) {
+  for (auto& [k, v] : o.values()) {
+    if (auto* i = std::get_if<int64_t>(&v))
+      t.insert_or_assign(k, *i);
+    else if (auto* d = std::get_if<double>(&v))
+      t.insert_or_assign(k, *d);
+    else if (auto* b = std::get_if<bool>(&v))
+      t.insert_or_assign(k, *b);
+    else
+      t.insert_or_assign(k, std::get<std::string>(v));
+  }
+}
+
+toml::table plugin_table(const PluginRef& r) {
+  toml::table t;
+  t.insert_or_assign("plugin", r.name);
+  to_toml(t, r.options);
+  return t;
+}
+
+Graph build(toml::table& root, const std::string& file, const std::vector<PlacedOverride>& overrides,
+            const Registry& registry) {
+  for (const auto& o : overrides) apply_override(root, o);
+  Graph g;
+  g.path = file;
+  g.name = std::filesystem::path(file).stem().string();
+  static const std::set<std::string> top_keys = {"name", "description", "train", "optimizer", "nodes"};
+  for (auto&& [k, v] : root)
+    if (!top_keys.count(std::string(k.str())))
+      throw Error(pos(k.source(), file), "unknown top-level key '" + std::string(k.str()) +
+                                             "' (known: name, description, train, optimizer, nodes)");
+  if (root.get("name")) g.name = get_string(root, "name", "the graph", file, true);
+  if (root.get("description")) g.description = get_string(root, "description", "the graph", file, true);
+
+  g.train = Options(train_schema(), {file, 1, 1});
+  if (const toml::node* t = root.get("train"))
+    read_options(as_table(*t, "[train]", file), train_schema(), g.train, {}, "[train]", file);
+
+  if (const toml::node* o = root.get("optimizer")) {
+    g.optimizer = plugin_ref(as_table(*o, "[optimizer]", file), "optimizer", "[optimizer]", registry, file);
+  } else {
+    g.optimizer.kind = "optimizer";
+    g.optimizer.name = "adam";
+    g.optimizer.options = Options(registry.get("optimizer", "adam").schema, {file, 1, 1});
+  }
+
+  const toml::node* nodes_node = root.get("nodes");
+  if (!nodes_node) throw Error(SourcePosition{file, 1, 1}, "the graph has no [nodes.*] tables");
+  const toml::table& nodes = as_table(*nodes_node, "[nodes]", file);
+
+  struct Raw {
+    const toml::table* table;
+    std::string plugin, input;
+    SourcePosition where, input_where;
+  };
+  std::map<std::string, Raw> raw;
+  std::vector<std::string> order;
+  for (auto&& [k, v] : nodes) {
+    const std::string name(k.str());
+    const toml::table& t = as_table(v, "node '" + name + "'", file);
+    Raw r{&t, get_string(t, "plugin", "node '" + name + "'", file, true), "", pos(k.source(), file), {}};
+    if (const toml::node* in = t.get("input")) {
+      r.input = get_string(t, "input", "node '" + name + "'", file, true);
+      r.input_where = pos(*in, file);
+    }
+    raw[name] = r;
+    order.push_back(name);
+  }
+
+  // Classify nodes and check their inputs.
+  std::string dataset, readout;
+  std::map<std::string, std::string> consumer;  // input -> node reading it
+  for (const auto& name : order) {
+    Raw& r = raw[name];
+    const SourcePosition plugin_where = pos(*r.table->get("plugin"), file);
+    const bool is_dataset = registry.find("dataset", r.plugin) != nullptr;
+    const bool is_readout = r.plugin == "readout";
+    if (!is_dataset && !is_readout && !registry.find("cell", r.plugin))
+      throw Error(plugin_where, "unknown plugin '" + r.plugin + "' for node '" + name +
+                                    "' (known cells: " + registry.known("cell") +
+                                    "; datasets: " + registry.known("dataset") + "; and \"readout\")");
+    if (is_dataset) {
+      if (!dataset.empty())
+        throw Error(r.where, "two dataset nodes ('" + dataset + "' and '" + name + "'); a graph reads one dataset");
+      if (!r.input.empty()) throw Error(r.input_where, "dataset node '" + name + "' takes no input");
+      dataset = name;
+      continue;
+    }
+    if (is_readout) {
+      if (!readout.empty()) throw Error(r.where, "two readout nodes ('" + readout + "' and '" + name + "')");
+      readout = name;
+    }
+    if (r.input.empty()) throw Error(r.where, "node '" + name + "' has no 'input' (name the node it reads)");
+    if (!raw.count(r.input)) {
+      std::string known;
+      for (auto& n : order) known += (known.empty() ? "" : ", ") + n;
+      throw Error(r.input_where, "node '" + name + "' reads unknown node '" + r.input + "' (nodes: " + known + ")");
+    }
+    if (raw[r.input].plugin == "readout")
+      throw Error(r.input_where, "node '" + name + "' reads the readout '" + r.input + "'; the readout must be last");
+    if (consumer.count(r.input))
+      throw Error(r.input_where, "node '" + r.input + "' feeds both '" + consumer[r.input] + "' and '" + name +
+                                     "'; a graph is one chain from the dataset to the readout");
+    consumer[r.input] = name;
+  }
+  if (dataset.empty())
+    throw Error(SourcePosition{file, 1, 1}, "the graph has no dataset node (e.g. plugin = \"mnist\")");
+  if (readout.empty()) throw Error(SourcePosition{file, 1, 1}, "the graph has no readout node (plugin = \"readout\")");
+
+  // Walk back from the readout; a cycle or a dangling node shows here.
+  std::vector<std::string> chain;
+  std::set<std::string> seen;
+  for (std::string n = readout; n != dataset;) {
+    if (seen.count(n)) throw Error(raw[n].input_where, "input cycle through node '" + n + "'");
+    seen.insert(n);
+    chain.push_back(n);
+    n = raw[n].input;
+  }
+  for (const auto& n : order) {
+    if (n == dataset || seen.count(n)) continue;
+    std::set<std::string> walk;  // follow inputs from n: a repeat is a cycle
+    for (std::string m = n; m != dataset && !seen.count(m); m = raw[m].input)
+      if (!walk.insert(m).second) throw Error(raw[n].where, "input cycle through node '" + n + "'");
+    throw Error(raw[n].where, "node '" + n + "' is not on the path from the dataset to the readout");
+  }
+
+  g.dataset_node = dataset;
+  g.dataset = plugin_ref(*raw[dataset].table, "dataset", "node '" + dataset + "'", registry, file);
+  g.readout_node = readout;
+  g.readout = Options(readout_schema(), raw[readout].where);
+  read_options(*raw[readout].table, readout_schema(), g.readout, {"plugin", "input"},
+               "node '" + readout + "' (readout)", file);
+
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (*it == readout) continue;
+    const toml::table& t = *raw[*it].table;
+    const std::string owner = "node '" + *it + "'";
+    LayerSpec l;
+    l.node = *it;
+    l.where = raw[*it].where;
+    const toml::node* h = t.get("hidden");
+    if (!h) throw Error(l.where, owner + " has no 'hidden' (the number of units)");
+    auto hv = h->as_integer();
+    if (!hv) throw Error(pos(*h, file), "'hidden' of " + owner + " must be an integer, got a " + type_name(*h));
+    if (hv->get() < 1 || hv->get() > 65536)
+      throw Error(pos(*h, file), "'hidden' of " + owner + " is " + std::to_string(hv->get()) + ", allowed [1, 65536]");
+    l.hidden = int(hv->get());
+    std::set<std::string> layer_keys = {"input", "hidden", "gate", "scaling", "constraints"};
+    for (const auto& spec : layer_noise_schema().specs()) layer_keys.insert(spec.name);
+    l.cell = plugin_ref(t, "cell", owner, registry, file, layer_keys);
+    l.noise = read_noise(t, owner, file);
+    if (const toml::node* gate = t.get("gate"))
+      if (!is_no_gate(*gate, owner, file))
+        l.gate = plugin_ref(as_table(*gate, owner + " gate", file), "gate", owner + " gate", registry, file);
+    if (const toml::node* s = t.get("scaling"))
+      l.scaling = plugin_ref(as_table(*s, owner + " scaling", file), "scaling", owner + " scaling", registry, file);
+    if (const toml::node* c = t.get("constraints")) {
+      const toml::array* arr = c->as_array();
+      if (!arr) throw Error(pos(*c, file), "'constraints' of " + owner + " must be an array of tables");
+      for (const toml::node& e : *arr) {
+        const toml::table& ct = as_table(e, owner + " constraint", file);
+        std::string param = get_string(ct, "parameter", owner + " constraint", file, true);
+        l.constraints.emplace_back(param,
+                                   plugin_ref(ct, "constraint", owner + " constraint", registry, file, {"parameter"}));
+      }
+    }
+    g.layers.push_back(std::move(l));
+  }
+  if (g.layers.empty())
+    throw Error(raw[readout].where, "the graph has no recurrent layer between the dataset and the readout");
+
+  // The resolved graph, every default filled in.
+  toml::table out;
+  out.insert_or_assign("name", g.name);
+  if (!g.description.empty()) out.insert_or_assign("description", g.description);
+  toml::table train;
+  to_toml(train, g.train);
+  out.insert_or_assign("train", train);
+  out.insert_or_assign("optimizer", plugin_table(g.optimizer));
+  toml::table nodes_out;
+  nodes_out.insert_or_assign(g.dataset_node, plugin_table(g.dataset));
+  std::string prev = g.dataset_node;
+  for (const auto& l : g.layers) {
+    toml::table lt = plugin_table(l.cell);
+    lt.insert_or_assign("input", prev);
+    lt.insert_or_assign("hidden", l.hidden);
+    if (!l.gate.name.empty()) lt.insert_or_assign("gate", plugin_table(l.gate));
+    if (l.scaling) lt.insert_or_assign("scaling", plugin_table(*l.scaling));
+    if (l.noise.std > 0) {
+      lt.insert_or_assign("noise_std", l.noise.std);
+      lt.insert_or_assign("noise_alpha", l.noise.alpha);
+      lt.insert_or_assign("noise_seed", int64_t(l.noise.seed));
+      lt.insert_or_assign("noise_in_evaluation", l.noise.in_evaluation);
+    }
+    if (!l.constraints.empty()) {
+      toml::array arr;
+      for (const auto& [p, c] : l.constraints) {
+        toml::table ct = plugin_table(c);
+        ct.insert_or_assign("parameter", p);
+        arr.push_back(ct);
+      }
+      lt.insert_or_assign("constraints", arr);
+    }
+    nodes_out.insert_or_assign(l.node, lt);
+    prev = l.node;
+  }
+  toml::table rt;
+  rt.insert_or_assign("plugin", "readout");
+  rt.insert_or_assign("input", prev);
+  to_toml(rt, g.readout);
+  nodes_out.insert_or_assign(g.readout_node, rt);
+  out.insert_or_assign("nodes", nodes_out);
+  std::ostringstream s;
+  s << out << "\n";
+  g.resolved_toml = s.str();
+  return g;
+}
+
+}  // namespace
+
+const OptionSchema& train_schema() {
+  static const OptionSchema s =
+      OptionSchema()
+          .add_int("epochs", 10, "passes over the training split", 1, 100000)
+          .add_int("batch_size", 128, "examples per minibatch", 1, 1 << 20)
+          .add_int("seed", 1, "seeds initialisation, the validation split and shuffling", 0)
+          .add_int("validation_size", 5000, "training examples held out for validation", 0)
+          .add_float("clip_grad_norm", 1.0, "clip the global gradient norm to this (0 = off)", 0)
+          .add_int("threads", 0, "compute threads (0 = all cores; 1 when other jobs share the machine)", 0, 1024)
+          .add_bool("flush_denormals", true,
+                    "flush denormal floats to zero (much faster on long sequences; results change in the last bits)")
+          .add_int("log_every", 50, "minibatches between progress lines", 1)
+          .add_int("max_batches", 0, "stop each epoch after this many minibatches (0 = all)", 0)
+          .add_int("eval_batch_size", 500, "examples per evaluation minibatch", 1, 1 << 20)
+          .add_string("lr_schedule", "none",
+                      "learning-rate schedule: none, step (x lr_gamma every lr_step_epochs), cosine "
+                      "(to lr_min over the run), plateau (x lr_gamma when validation accuracy has "
+                      "not improved for lr_patience epochs)",
+                      {"none", "step", "cosine", "plateau"})
+          .add_int("lr_step_epochs", 5, "epochs between steps of the step schedule", 1)
+          .add_float("lr_gamma", 0.5, "factor of the step and plateau schedules", 0, 1, true)
+          .add_float("lr_min", 0.0, "final learning rate of the cosine schedule", 0)
+          .add_int("lr_patience", 2, "epochs without validation gain before plateau decays", 1)
+          .add_int("early_stopping", 0, "stop after this many epochs without validation gain (0 = never)", 0)
+          .add_int("checkpoint_every", 0,
+                   "also checkpoint every this many minibatches inside an epoch (0 = only at epoch ends)", 0)
+          .add_float("checkpoint_minutes", 0,
+                     "also checkpoint when this many minutes passed since the last one (0 = only at epoch ends)", 0)
+          .add_float("rate_l2", 0, "L2 penalty on firing rates: rate_l2 * mean of r^2 per example, every layer", 0)
+          .add_float("recurrent_l1", 0, "L1 penalty on every layer's recurrent W (raw values)", 0)
+          .add_float("recurrent_l2", 0, "L2 penalty on every layer's recurrent W (raw values)", 0)
+          .add_float("input_l1", 0, "L1 penalty on every layer's input weights P", 0)
+          .add_float("input_l2", 0, "L2 penalty on every layer's input weights P", 0)
+          .add_float("readout_l1", 0, "L1 penalty on the readout's weights", 0)
+          .add_float("readout_l2", 0, "L2 penalty on the readout's weights", 0);
+  return s;
+}
+
+const OptionSchema& layer_noise_schema() {
+  static const OptionSchema s =
+      OptionSchema()
+          .add_float("noise_std", 0.0, "recurrent noise sigma_rec (Song et al. 2016); 0 = off", 0, 100)
+          .add_float("noise_alpha", 1.0, "dt / tau: the drive gets sqrt(2 / alpha) sigma_rec N(0, 1)", 0, 1, true)
+          .add_int("noise_seed", 1, "seed of the noise stream", 0)
+          .add_bool("noise_in_evaluation", false, "keep the noise on when not training");
+  return s;
+}
+
+const OptionSchema& readout_schema() {
+  static const OptionSchema s =
+      OptionSchema()
+          .add_string("pooling", "last",
+                      "which states the readout reads: the last one, the mean over steps, or all (an output at "
+                      "every step, for datasets with per-step targets)",
+                      {"last", "mean", "all"})
+          .add_string("read_from", "all",
+                      "which units the readout reads: all, or excitatory (only the E units of a Dale layer, as "
+                      "Song et al. 2016)",
+                      {"all", "excitatory"});
+  return s;
+}
+
+namespace {
+
+toml::table parse_root(const std::string& text, const std::string& path) {
+  try {
+    return toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw Error(pos(e.source(), path), "malformed TOML: " + std::string(e.description()));
+  }
+}
+
+std::string read_graph_file(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw Error("cannot open graph file " + path + " (check the path; graphs live in graphs/)");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::vector<PlacedOverride> from_command_line(const std::vector<std::string>& overrides) {
+  std::vector<PlacedOverride> r;
+  for (const auto& kv : overrides) r.push_back({kv, {}, {}});
+  return r;
+}
+
+}  // namespace
+
+Graph parse_graph_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides,
+                       const Registry& registry) {
+  toml::table root = parse_root(text, path);
+  return build(root, path, from_command_line(overrides), registry);
+}
+
+Graph parse_graph_file(const std::string& path, const std::vector<std::string>& overrides, const Registry& registry) {
+  return parse_graph_text(read_graph_file(path), path, overrides, registry);
+}
+
+Graph parse_graph_file_with_positions(const std::string& path, const std::vector<PlacedOverride>& overrides,
+                                      const Registry& registry) {
+  toml::table root = parse_root(read_graph_file(path), path);
+  return build(root, path, overrides, registry);
+}
+
+}  // namespace biornn

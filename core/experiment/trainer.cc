@@ -1,0 +1,459 @@
+#include "core/experiment/trainer.h"
+
+#include <omp.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+
+#include "core/platform/cpu_load.h"
+#include "core/sdk/error.h"
+
+namespace biornn {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The readout a dataset's targets call for, from the readout node's options.
+std::unique_ptr<Readout> make_readout(const Graph& g, const Dataset& data, const Model& model, Rng& rng) {
+  const std::string pooling_name = g.readout.get_string("pooling");
+  const bool per_step = data.target_kind() != TargetKind::kSequenceClass;
+  const SourcePosition at = g.readout.where("pooling");
+  if (per_step && pooling_name != "all")
+    throw Error(
+        at, "the dataset '" + g.dataset.name + "' has a target at every step: set pooling = \"all\" on the readout");
+  if (!per_step && pooling_name == "all")
+    throw Error(at, "pooling = \"all\" needs a dataset with per-step targets ('" + g.dataset.name +
+                        "' has one label per sequence): use \"last\" or \"mean\"");
+  const Pooling pooling = pooling_name == "all"    ? Pooling::kAll
+                          : pooling_name == "mean" ? Pooling::kMean
+                                                   : Pooling::kLast;
+  const Loss loss = data.target_kind() == TargetKind::kStepValue ? Loss::kSquaredError : Loss::kCrossEntropy;
+  const RecurrentLayer& top = *model.layers().back();
+  auto readout = std::make_unique<Readout>(g.readout_node, top.hidden(), data.classes(), pooling, loss, rng);
+  if (g.readout.get_string("read_from") == "excitatory") {
+    const Parameter* w = top.parameters().find_role(ParameterRole::kRecurrent);
+    const std::vector<float> signs = w && w->constraint ? w->constraint->column_signs() : std::vector<float>{};
+    if (signs.empty())
+      throw Error(g.readout.where("read_from"), "read_from = \"excitatory\" needs Dale's law on the layer '" +
+                                                    top.name() + "' (a dale constraint on W types its units)");
+    std::vector<float> mask(signs.size());
+    for (size_t j = 0; j < signs.size(); ++j) mask[j] = signs[j] > 0 ? 1.0f : 0.0f;
+    readout->set_input_mask(mask);
+  }
+  return readout;
+}
+
+}  // namespace
+
+std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& registry) {
+  auto e = std::make_unique<Experiment>();
+  e->dataset = registry.create<Dataset>(g.dataset.name, g.dataset.options);
+  e->compute = std::make_unique<ComputeContext>(
+      ComputeOptions{int(g.train.get_int("threads")), g.train.get_bool("flush_denormals")});
+  e->model.set_context(*e->compute);
+  Rng rng(uint64_t(g.train.get_int("seed")));
+  int features = e->dataset->features();
+  for (const LayerSpec& l : g.layers) {
+    auto cell = registry.create<Cell>(l.cell.name, l.cell.options);
+    std::unique_ptr<Gate> gate;
+    if (!l.gate.name.empty()) gate = registry.create<Gate>(l.gate.name, l.gate.options);
+    std::unique_ptr<Scaling> scaling;
+    if (l.scaling) scaling = registry.create<Scaling>(l.scaling->name, l.scaling->options);
+    std::vector<ConstrainedParameter> constraints;
+    for (const auto& [param, c] : l.constraints)
+      constraints.push_back({param, registry.create<Constraint>(c.name, c.options)});
+    try {
+      auto layer = std::make_unique<RecurrentLayer>(l.node, l.hidden, features, std::move(cell), std::move(gate),
+                                                    std::move(scaling), std::move(constraints), rng);
+      layer->set_noise(l.noise);
+      e->model.add_layer(std::move(layer));
+    } catch (const Error& err) {
+      if (!err.where().path.empty()) throw;
+      throw Error(l.where, err.what());
+    }
+    features = l.hidden;
+  }
+  e->model.set_readout(make_readout(g, *e->dataset, e->model, rng));
+  e->model.set_rate_l2(g.train.get_float("rate_l2"));
+  e->optimizer = registry.create<Optimizer>(g.optimizer.name, g.optimizer.options);
+  return e;
+}
+
+SplitIndices make_splits(const Dataset& data, const Options& o) {
+  const int64_t n_train_all = data.size(Split::kTrain);
+  const int64_t n_val = o.get_int("validation_size");
+  if (n_val >= n_train_all)
+    throw Error(o.where("validation_size"), "validation_size " + std::to_string(n_val) +
+                                                " leaves no training examples (the training split has " +
+                                                std::to_string(n_train_all) + ")");
+  std::vector<int64_t> all(n_train_all);
+  std::iota(all.begin(), all.end(), 0);
+  Rng split_rng(uint64_t(o.get_int("seed")) * 0x9E3779B97F4A7C15ull + 1);
+  std::shuffle(all.begin(), all.end(), split_rng);
+  SplitIndices s;
+  s.validation.assign(all.begin(), all.begin() + n_val);
+  s.train.assign(all.begin() + n_val, all.end());
+  std::sort(s.validation.begin(), s.validation.end());
+  std::sort(s.train.begin(), s.train.end());
+  s.test.resize(data.size(Split::kTest));
+  std::iota(s.test.begin(), s.test.end(), 0);
+  return s;
+}
+
+BatchBuffers::BatchBuffers(const Dataset& data, int max_rows)
+    : kind_(data.target_kind()), steps_(data.steps()), features_(data.features()), outputs_(data.classes()) {
+  const size_t T = size_t(steps_), n = size_t(max_rows);
+  x_.resize(T * n * features_);
+  labels_.resize(kind_ == TargetKind::kSequenceClass ? n : kind_ == TargetKind::kStepClass ? T * n : 0);
+  if (kind_ == TargetKind::kStepValue) targets_.resize(T * n * outputs_);
+  if (kind_ != TargetKind::kSequenceClass) mask_.resize(T * n);
+}
+
+Minibatch BatchBuffers::fill(const Dataset& data, Split split, const int64_t* indices, int n) {
+  Minibatch b;
+  b.steps = steps_;
+  b.rows = n;
+  b.data.x = x_.data();
+  b.data.labels = labels_.empty() ? nullptr : labels_.data();
+  b.data.targets = targets_.empty() ? nullptr : targets_.data();
+  b.data.mask = mask_.empty() ? nullptr : mask_.data();
+  data.fill(split, indices, n, b.data);
+  return b;
+}
+
+namespace {
+// This rank's share [lo, hi) of n rows.
+std::pair<int64_t, int64_t> share(int64_t n, const Collective& c) {
+  return {n * c.rank() / c.size(), n * (c.rank() + 1) / c.size()};
+}
+Collective& one_process() {
+  static Collective single;  // stateless: every call is a no-op
+  return single;
+}
+}  // namespace
+
+std::pair<double, double> evaluate(Experiment& e, Split split, const std::vector<int64_t>& indices, int batch_size,
+                                   Collective* collective) {
+  if (indices.empty()) return {-1, -1};
+  Collective& c = collective ? *collective : one_process();
+  const Dataset& data = *e.dataset;
+  BatchBuffers buffers(data, batch_size);
+  const bool per_step = data.target_kind() != TargetKind::kSequenceClass;
+  const auto [lo, hi] = share(int64_t(indices.size()), c);
+  double sums[4] = {0, 0, 0, 0};  // loss, counted, right, scored
+  for (int64_t start = lo; start < hi; start += batch_size) {
+    const int n = int(std::min<int64_t>(batch_size, hi - start));
+    const Minibatch b = buffers.fill(data, split, indices.data() + start, n);
+    const LossSum s = e.model.run(b, false);
+    const Score score = per_step ? data.score(e.model.readout().outputs().data(), b.steps, n, b.data)
+                                 : Score{double(s.correct), double(n)};
+    sums[0] += s.loss;
+    sums[1] += s.counted;
+    sums[2] += score.correct;
+    sums[3] += score.counted;
+  }
+  c.sum(sums, 4);
+  return {sums[2] / std::max(1.0, sums[3]), sums[0] / std::max(1e-12, sums[1])};
+}
+
+LearningRateSchedule::LearningRateSchedule(const Options& o, double base_rate)
+    : kind_(o.get_string("lr_schedule")),
+      base_(base_rate),
+      gamma_(o.get_float("lr_gamma")),
+      min_(o.get_float("lr_min")),
+      step_epochs_(int(o.get_int("lr_step_epochs"))),
+      patience_(int(o.get_int("lr_patience"))),
+      epochs_(int(o.get_int("epochs"))) {}
+
+double LearningRateSchedule::at_epoch_start(int epoch, double current) const {
+  if (kind_ == "step") return base_ * std::pow(gamma_, double((epoch - 1) / step_epochs_));
+  if (kind_ == "cosine") return min_ + 0.5 * (base_ - min_) * (1 + std::cos(M_PI * (epoch - 1) / std::max(1, epochs_)));
+  return current;
+}
+
+double LearningRateSchedule::after_epoch(int since_best, double current) const {
+  if (kind_ == "plateau" && since_best > 0 && since_best % patience_ == 0) return current * gamma_;
+  return current;
+}
+
+namespace {
+
+// Progress lines on the console every log_every minibatches (rank 0 only).
+class ProgressLog : public TrainingObserver {
+ public:
+  ProgressLog(int epochs, int log_every, bool quiet) : epochs_(epochs), log_every_(log_every), quiet_(quiet) {}
+  void on_step(const StepEvent& ev) override {
+    const StepResult& r = *ev.result;
+    loss_ += r.loss.loss;
+    counted_ += r.loss.counted;
+    right_ += r.score.counted > 0 ? r.score.correct : double(r.loss.correct);
+    scored_ += r.score.counted > 0 ? r.score.counted : r.loss.counted;
+    if (ev.minibatch % log_every_ != 0 && ev.minibatch != ev.minibatches) return;
+    if (!quiet_)
+      spdlog::info("epoch {}/{} [{:>5}/{}] loss {:.4f} acc {:.2f}% {:.0f} samples/s", ev.epoch, epochs_, ev.minibatch,
+                   ev.minibatches, loss_ / std::max(1e-12, counted_), 100.0 * right_ / std::max(1.0, scored_),
+                   rows_since(ev) / since(start_));
+    loss_ = counted_ = right_ = scored_ = 0;
+    start_ = Clock::now();
+    seen_at_log_ = ev.state->seen;
+  }
+  void on_epoch(const EpochMetrics& m, const TrainState&) override {
+    seen_at_log_ = 0;
+    start_ = Clock::now();
+    if (quiet_) return;
+    spdlog::info(
+        "epoch {}/{}: train loss {:.4f} acc {:.2f}% | validation acc {} | test acc {:.2f}% | "
+        "{:.0f} samples/s | {:.1f} s",
+        m.epoch, epochs_, m.train_loss, 100 * m.train_accuracy,
+        m.validation_accuracy < 0 ? std::string("n/a") : fmt::format("{:.2f}%", 100 * m.validation_accuracy),
+        100 * m.test_accuracy, m.samples_per_second, m.seconds);
+  }
+  void on_start(const TrainState& st) override {
+    seen_at_log_ = st.seen;
+    start_ = Clock::now();
+  }
+
+ private:
+  double rows_since(const StepEvent& ev) const { return double(ev.state->seen - seen_at_log_); }
+  int epochs_, log_every_;
+  bool quiet_;
+  double loss_ = 0, counted_ = 0, right_ = 0, scored_ = 0;
+  int64_t seen_at_log_ = 0;
+  Clock::time_point start_ = Clock::now();
+};
+
+std::string diverged_message(const std::string& what, int epoch, int64_t minibatch, int64_t step) {
+  return "training diverged: " + what + " at epoch " + std::to_string(epoch) + ", minibatch " +
+         std::to_string(minibatch) + " (step " + std::to_string(step) +
+         "); lower the learning rate, set train.clip_grad_norm, or check the data for NaN";
+}
+
+std::string rng_text(const Rng& rng) {
+  std::ostringstream s;
+  s << rng;
+  return s.str();
+}
+
+// One run of train(): the loop over epochs and minibatches, with its fixed settings.
+class Loop {
+ public:
+  Loop(Experiment& e, const Graph& g, TrainState& st, const TrainContext& ctx)
+      : e_(e),
+        o_(g.train),
+        st_(st),
+        ctx_(ctx),
+        c_(ctx.collective ? *ctx.collective : one_process()),
+        step_(e.model, *e.optimizer, c_, StepOptions::from(g.train)),
+        schedule_(g.train, e.optimizer->learning_rate()),
+        epochs_(int(o_.get_int("epochs"))),
+        batch_(int(o_.get_int("batch_size"))),
+        progress_(epochs_, int(o_.get_int("log_every")), !c_.is_root()),
+        buffers_(*e.dataset, batch_) {
+    observers_.push_back(&progress_);
+    observers_.insert(observers_.end(), ctx.observers.begin(), ctx.observers.end());
+  }
+
+  TrainResult run(const SplitIndices& splits) {
+    splits_ = &splits;
+    TrainResult result;
+    result.epochs = st_.history;
+    const auto start = Clock::now();
+    Rng shuffle_rng(uint64_t(o_.get_int("seed")) * 0xBF58476D1CE4E5B9ull + 2);
+    if (!st_.shuffle_rng.empty()) std::istringstream(st_.shuffle_rng) >> shuffle_rng;
+    if (st_.learning_rate < 0) st_.learning_rate = e_.optimizer->learning_rate();
+    for (TrainingObserver* ob : observers_) ob->on_start(st_);
+    for (int epoch = st_.epochs_done + 1; epoch <= epochs_; ++epoch) {
+      start_epoch(epoch, shuffle_rng);
+      if (!run_minibatches(epoch)) {
+        result.interrupted = true;
+        break;
+      }
+      const EpochMetrics m = finish_epoch(epoch);
+      result.epochs.push_back(m);
+      if (early_stop()) {
+        result.early_stopped = true;
+        break;
+      }
+    }
+    result.seconds = since(start);
+    return result;
+  }
+
+ private:
+  // A non-empty order means this epoch was already shuffled (stopped inside it, possibly
+  // before its first minibatch): keep that order and the generator's state.
+  void start_epoch(int epoch, Rng& shuffle_rng) {
+    st_.learning_rate = schedule_.at_epoch_start(epoch, st_.learning_rate);
+    if (st_.order.empty()) {
+      st_.order = splits_->train;
+      std::shuffle(st_.order.begin(), st_.order.end(), shuffle_rng);
+      st_.shuffle_rng = rng_text(shuffle_rng);  // not used again this epoch: a checkpoint at any step can hold it
+      st_.loss_sum = st_.norm_sum = st_.epoch_seconds = st_.counted = st_.score_counted = 0;
+      st_.seen = st_.right = 0;
+    }
+  }
+
+  int64_t minibatches() const {
+    const int64_t n = int64_t((st_.order.size() + batch_ - 1) / batch_), max = o_.get_int("max_batches");
+    return max > 0 ? std::min(n, max) : n;
+  }
+
+  // Returns false when stopped from outside (the state then points at the next minibatch).
+  bool run_minibatches(int epoch) {
+    const int64_t n_batches = minibatches();
+    const auto epoch_start = Clock::now();
+    const double seconds_before = st_.epoch_seconds;
+    for (int64_t bi = st_.next_batch; bi < n_batches; ++bi) {
+      if (ctx_.stop && ctx_.stop->should_stop(st_.global_step)) {
+        ctx_.stop->reset();
+        st_.epoch_seconds = seconds_before + since(epoch_start);
+        spdlog::warn("stopping on request at epoch {}, minibatch {}/{}", epoch, bi, n_batches);
+        return false;
+      }
+      const StepResult r = one_step(epoch, bi);
+      st_.next_batch = bi + 1;
+      st_.epoch_seconds = seconds_before + since(epoch_start);
+      StepEvent ev{epoch, bi + 1, n_batches, &r, &st_};
+      for (TrainingObserver* ob : observers_) ob->on_step(ev);
+    }
+    return true;
+  }
+
+  StepResult one_step(int epoch, int64_t bi) {
+    const size_t start = size_t(bi) * batch_;
+    const int64_t global = int64_t(std::min<size_t>(batch_, st_.order.size() - start));
+    const auto [lo, hi] = share(global, c_);
+    const Minibatch b = buffers_.fill(*e_.dataset, Split::kTrain, st_.order.data() + start + lo, int(hi - lo));
+    const StepResult r = step_.run(b, global, st_.learning_rate, e_.dataset.get());
+    ++st_.global_step;
+    if (!r.finite) throw TrainingDiverged(diverged_message(r.what, epoch, bi + 1, st_.global_step));
+    st_.loss_sum += r.loss.loss;
+    st_.counted += r.loss.counted;
+    st_.norm_sum += r.gradient_norm;
+    st_.seen += global;
+    const bool scored = r.score.counted > 0;
+    st_.right += int64_t(scored ? r.score.correct : double(r.loss.correct));
+    st_.score_counted += scored ? r.score.counted : double(global);
+    return r;
+  }
+
+  EpochMetrics finish_epoch(int epoch) {
+    const int eval_batch = int(o_.get_int("eval_batch_size"));
+    st_.next_batch = 0;
+    st_.order.clear();
+    EpochMetrics m;
+    m.epoch = epoch;
+    m.train_loss = st_.loss_sum / std::max(1e-12, st_.counted);
+    m.train_accuracy = double(st_.right) / std::max(1.0, st_.score_counted);
+    m.gradient_norm = st_.norm_sum / double(std::max<int64_t>(1, minibatches_done()));
+    m.learning_rate = st_.learning_rate;
+    m.samples_per_second = st_.seen / std::max(1e-9, st_.epoch_seconds);
+    const auto eval_start = Clock::now();
+    std::tie(m.validation_accuracy, m.validation_loss) =
+        evaluate(e_, Split::kTrain, splits_->validation, eval_batch, &c_);
+    std::tie(m.test_accuracy, m.test_loss) = evaluate(e_, Split::kTest, splits_->test, eval_batch, &c_);
+    m.seconds = st_.epoch_seconds + since(eval_start);
+    st_.history.push_back(m);
+    st_.epochs_done = epoch;
+    update_best(m);
+    for (TrainingObserver* ob : observers_) ob->on_epoch(m, st_);
+    return m;
+  }
+
+  int64_t minibatches_done() const { return (st_.seen + batch_ - 1) / batch_; }
+
+  // Validation-driven decisions (plateau schedule, early stopping); the test split never steers.
+  void update_best(const EpochMetrics& m) {
+    const double score = m.validation_accuracy >= 0 ? m.validation_accuracy : -m.train_loss;
+    if (score > st_.best_score) {
+      st_.best_score = score;
+      st_.since_best = 0;
+      return;
+    }
+    ++st_.since_best;
+    const double lr = schedule_.after_epoch(st_.since_best, st_.learning_rate);
+    if (lr != st_.learning_rate)
+      spdlog::info("validation accuracy has not improved for {} epochs: learning rate now {}", st_.since_best, lr);
+    st_.learning_rate = lr;
+  }
+
+  bool early_stop() const {
+    const int64_t patience = o_.get_int("early_stopping");
+    if (patience <= 0 || st_.since_best < patience) return false;
+    spdlog::info("early stopping: validation accuracy has not improved for {} epochs", st_.since_best);
+    return true;
+  }
+
+  Experiment& e_;
+  const Options& o_;
+  TrainState& st_;
+  const TrainContext& ctx_;
+  Collective& c_;
+  TrainingStep step_;
+  LearningRateSchedule schedule_;
+  int epochs_, batch_;
+  ProgressLog progress_;
+  BatchBuffers buffers_;
+  std::vector<TrainingObserver*> observers_;
+  const SplitIndices* splits_ = nullptr;
+};
+
+void log_start(const Experiment& e, const Graph& g, const SplitIndices& s, const TrainState& st) {
+  const Options& o = g.train;
+  spdlog::info("model: {} parameters in {} layer(s); training on {} examples, validating on {}, testing on {}",
+               e.model.parameter_count(), e.model.layers().size(), s.train.size(), s.validation.size(), s.test.size());
+  spdlog::info("optimizer: {} (learning rate {}), batch {}, {} epochs, {} threads, seed {}", g.optimizer.name,
+               e.optimizer->learning_rate(), o.get_int("batch_size"), o.get_int("epochs"), e.compute->threads(),
+               o.get_int("seed"));
+  if (e.compute->threads() > 1)
+    if (auto busy = busy_cpus_now()) {
+      const std::string warning = contention_warning(*busy, e.compute->threads(), omp_get_num_procs());
+      if (!warning.empty()) spdlog::warn("{}", warning);
+    }
+  if (st.epochs_done > 0 || st.next_batch > 0)
+    spdlog::info("resuming after epoch {} (minibatch {}, step {})", st.epochs_done, st.next_batch, st.global_step);
+}
+
+}  // namespace
+
+TrainResult train(Experiment& e, const Graph& g) {
+  TrainState state;
+  return train(e, g, state);
+}
+
+TrainResult train(Experiment& e, const Graph& g, TrainState& st, const TrainContext& ctx) {
+  const Options& o = g.train;
+  const ComputeContext::Scope compute(e.model.context());  // the whole run, as [train] says
+  Dataset& data = *e.dataset;
+  const auto load_start = Clock::now();
+  data.load();
+  spdlog::info("data: {} (loaded in {:.1f} s)", data.describe(), since(load_start));
+  const SplitIndices splits = make_splits(data, o);
+  if (!ctx.collective || ctx.collective->is_root()) log_start(e, g, splits, st);
+  Loop loop(e, g, st, ctx);
+  return loop.run(splits);
+}
+
+std::string result_line(const TrainResult& r) {
+  if (r.epochs.empty()) return "result: epochs=0";
+  const EpochMetrics& m = r.epochs.back();
+  double sps = 0;
+  for (const auto& e : r.epochs) sps += e.samples_per_second;
+  sps /= r.epochs.size();
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(4);
+  s << "result: test_accuracy=" << m.test_accuracy << " validation_accuracy=" << m.validation_accuracy
+    << " train_loss=" << m.train_loss << " test_loss=" << m.test_loss << " epochs=" << r.epochs.size();
+  s.precision(1);
+  s << " samples_per_second=" << sps << " seconds=" << r.seconds;
+  return s.str();
+}
+
+}  // namespace biornn

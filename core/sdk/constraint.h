@@ -1,0 +1,37 @@
+// Constraint: maps a raw parameter to the effective one (sign constraints such as Dale's law).
+#pragma once
+
+#include <vector>
+
+#include "core/sdk/tensor.h"
+
+namespace biornn {
+
+class Constraint {
+ public:
+  static constexpr const char* kKind = "constraint";
+  virtual ~Constraint() = default;
+
+  // Called once after the owner created `p` (raw holds its initial values): may
+  // re-initialise raw (e.g. Dale's balanced initialisation).
+  virtual void initialize(Parameter& p, Rng& rng) {
+    (void)p;
+    (void)rng;
+  }
+  // value = f(raw). Same shape. Once per minibatch.
+  virtual void apply(const Matrix& raw, Matrix& value) const = 0;
+  // raw_grad = (d value / d raw)^T grad, elementwise for the constraints here.
+  virtual void backward(const Matrix& raw, const Matrix& value, const Matrix& grad, Matrix& raw_grad) const = 0;
+  // Called after each optimizer step (projection methods change raw here).
+  virtual void project(Matrix& raw) const { (void)raw; }
+  // A term the constraint adds to the loss as a function of raw (soft constraints such as
+  // soft_dale); backward() then adds its gradient to raw_grad. 0 for hard constraints.
+  virtual double penalty(const Matrix& raw) const {
+    (void)raw;
+    return 0;
+  }
+  // +1/-1 per column (presynaptic unit) when the constraint fixes sender types; else empty.
+  virtual std::vector<float> column_signs() const { return {}; }
+};
+
+}  // namespace biornn

@@ -1,0 +1,88 @@
+// Dataset: sequences and what they are trained against, read from files in official formats
+// (MNIST, CIFAR-10) or generated from a seed (cognitive tasks).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace biornn {
+
+enum class Split { kTrain, kTest };
+
+// What a dataset's examples are trained against; the readout and the loss follow it.
+enum class TargetKind {
+  kSequenceClass,  // one class label per sequence; softmax cross-entropy (MNIST, CIFAR-10)
+  kStepClass,      // a class label at every step and a loss mask; masked cross-entropy
+  kStepValue,      // continuous targets at every step and a loss mask; masked mean squared error
+};
+
+// One minibatch as a dataset writes it, time-major. The caller owns and sizes the buffers;
+// the dataset writes those its target kind uses (the others may be null).
+struct BatchData {
+  float* x = nullptr;         // [T, n, F] inputs
+  int32_t* labels = nullptr;  // kSequenceClass: [n]; kStepClass: [T, n]
+  float* targets = nullptr;   // kStepValue: [T, n, O]
+  float* mask = nullptr;      // kStepClass, kStepValue: [T, n], the weight of each step in the loss
+};
+
+// A task's own performance measure over some trials: `correct` of `counted` (trials or
+// steps, as the task defines them). Accuracy = correct / counted.
+struct Score {
+  double correct = 0, counted = 0;
+};
+
+class Dataset {
+ public:
+  static constexpr const char* kKind = "dataset";
+  virtual ~Dataset() = default;
+
+  // Reads the files (or generates the trials). Errors name the file and what is wrong, and
+  // for a missing dataset the places looked in and the command that fetches it.
+  virtual void load() = 0;
+  virtual int64_t size(Split split) const = 0;
+  virtual int steps() const = 0;     // T
+  virtual int features() const = 0;  // F
+  // Classes (kSequenceClass, kStepClass) or the width O of a continuous target (kStepValue):
+  // the readout's output width.
+  virtual int classes() const = 0;
+  virtual TargetKind target_kind() const { return TargetKind::kSequenceClass; }
+
+  // Writes examples `indices[0..n)` of `split` as x [T, n, F] (time-major) and labels [n].
+  // kSequenceClass datasets implement this; per-step datasets implement fill() instead.
+  virtual void batch(Split split, const int64_t* indices, int n, float* x, int32_t* labels) const = 0;
+  // Writes examples `indices[0..n)` of `split` into `out` as target_kind() says. The same
+  // index gives the same example every time (generated tasks derive each trial from the seed
+  // and its index). Default: batch().
+  virtual void fill(Split split, const int64_t* indices, int n, const BatchData& out) const {
+    batch(split, indices, n, out.x, out.labels);
+  }
+  // The task's performance measure for per-step datasets, from the readout's outputs
+  // ([T, n, O]: logits for kStepClass, values for kStepValue) and the batch fill() wrote
+  // (e.g. the decision in the response period). Default: every masked step whose argmax
+  // (kStepClass) matches its label, or (kStepValue) whose squared error is below 0.01.
+  virtual Score score(const float* outputs, int steps, int n, const BatchData& batch) const;
+
+  // Per-trial conditions for analysis (e.g. coherence, context), one value per name.
+  virtual std::vector<std::string> condition_names() const { return {}; }
+  // Writes conditions [n, condition_names().size()] of examples `indices[0..n)`.
+  virtual void conditions(Split split, const int64_t* indices, int n, float* out) const {
+    (void)split;
+    (void)indices;
+    (void)n;
+    (void)out;
+  }
+
+  virtual std::string describe() const = 0;  // one line for the log
+};
+
+// The decision of trial i of a kStepClass batch of n trials (outputs [T, n, classes]): the class
+// with the largest mean output over the steps that ask for a choice (label > 0 and mask > 0);
+// -1 if the trial has no such step. Class 0 is "fixate", so a network that does not answer
+// decides 0.
+int decision(const float* outputs, int steps, int n, int classes, const BatchData& batch, int i);
+
+// The label of those steps (the right choice), or -1.
+int choice_label(int steps, int n, const BatchData& batch, int i);
+
+}  // namespace biornn

@@ -1,0 +1,152 @@
+#include "core/engine/builtins.h"
+#include "core/testing/testing.h"
+
+#include <gtest/gtest.h>
+
+#include "core/sdk/dataset.h"
+#include "core/platform/process.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace biornn::testing {
+
+void load_all_plugins(Registry& registry, PluginLoader& loader) {
+  register_builtins(registry);
+  for (const auto& d : default_plugin_directories(""))
+    for (const auto& e : loader.load_directory(d)) ADD_FAILURE() << e;
+}
+
+namespace fs = std::filesystem;
+
+std::string runfile(const std::string& rel) {
+  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
+    if (const char* d = std::getenv(var)) {
+      fs::path p = fs::path(d) / "biornn" / rel;
+      if (fs::exists(p)) return p.string();
+    }
+  }
+  throw std::runtime_error("runfile not found: " + rel + " (is it in the test's data?)");
+}
+
+std::string temp_dir(const std::string& tag) {
+  const char* t = std::getenv("TEST_TMPDIR");
+  fs::path base = t ? fs::path(t) : fs::temp_directory_path();
+  static int counter = 0;
+  fs::path p = base / (tag + "_" + std::to_string(counter++));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(bytes.data(), std::streamsize(bytes.size()));
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+std::string gzip(const std::string& bytes) {
+  std::string out(compressBound(uLong(bytes.size())) + 64, '\0');
+  z_stream z{};
+  deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // +16: gzip wrapper
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  z.avail_in = uInt(bytes.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = uInt(out.size());
+  const int result = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (result != Z_STREAM_END) throw std::runtime_error("gzip: deflate returned " + std::to_string(result));
+  return out;
+}
+
+std::string Outcome::last_err_line() const {
+  std::string s = err;
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  const size_t nl = s.rfind('\n');
+  return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
+int Outcome::err_lines() const { return int(std::count(err.begin(), err.end(), '\n')); }
+
+Outcome run(const std::vector<std::string>& args) {
+  const ProcessResult r = run_process(args);
+  Outcome o;
+  o.exit_code = r.exit_code;
+  o.out = r.out;
+  o.err = r.failure.empty() ? r.err : r.failure + "\n";
+  return o;
+}
+
+}  // namespace biornn::testing
+
+namespace biornn::testing {
+namespace {
+
+class SyntheticDataset : public Dataset {
+ public:
+  explicit SyntheticDataset(const Options& o)
+      : steps_(int(o.get_int("steps"))),
+        features_(int(o.get_int("features"))),
+        classes_(int(o.get_int("classes"))),
+        train_(o.get_int("train")),
+        test_(o.get_int("test")) {}
+  void load() override {}
+  int64_t size(Split s) const override { return s == Split::kTrain ? train_ : test_; }
+  int steps() const override { return steps_; }
+  int features() const override { return features_; }
+  int classes() const override { return classes_; }
+  void batch(Split split, const int64_t* indices, int n, float* x, int32_t* labels) const override {
+    for (int i = 0; i < n; ++i) {
+      const uint64_t id = uint64_t(indices[i]) * 2 + (split == Split::kTest);
+      std::vector<double> block(classes_, 0.0);
+      for (int t = 0; t < steps_; ++t)
+        for (int f = 0; f < features_; ++f) {
+          const float v = value(id, t, f);
+          x[(size_t(t) * n + i) * features_ + f] = v;
+          block[f % classes_] += v;
+        }
+      labels[i] = int32_t(std::max_element(block.begin(), block.end()) - block.begin());
+    }
+  }
+  std::string describe() const override { return "synthetic classification sequences (test data)"; }
+
+ private:
+  // A value in [0, 1) from a 64-bit mix of (id, t, f): the same on every machine.
+  static float value(uint64_t id, int t, int f) {
+    uint64_t z = id * 0x9E3779B97F4A7C15ull + uint64_t(t) * 0xBF58476D1CE4E5B9ull + uint64_t(f) * 0x94D049BB133111EBull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return float(z >> 40) / float(1 << 24);
+  }
+  int steps_, features_, classes_;
+  int64_t train_, test_;
+};
+
+}  // namespace
+
+void register_synthetic_dataset(Registry& registry) {
+  registry.add<Dataset>("synthetic", "classification sequences generated from the example index (tests)",
+                        OptionSchema()
+                            .add_int("steps", 6, "sequence length T", 1, 10000)
+                            .add_int("features", 4, "features per step", 1, 10000)
+                            .add_int("classes", 3, "classes", 2, 1000)
+                            .add_int("train", 600, "training examples", 1)
+                            .add_int("test", 200, "test examples", 1),
+                        [](const Options& o) { return std::make_unique<SyntheticDataset>(o); });
+}
+
+}  // namespace biornn::testing
