@@ -201,6 +201,33 @@ TEST_F(Resume, NpzIsAZipOfNpyFiles) {
             0);
 }
 
+// Constraint state (partial Dale's obeying senders, a random mask) comes from the checkpoint, not
+// from the random stream: a model built with another seed takes the saved state back.
+TEST_F(Resume, ConstraintStateComesFromTheCheckpoint) {
+  const std::vector<std::string> partial = {
+      "nodes.rnn.constraints=[{ plugin = \"dale\", parameter = \"W\", "
+      "obeying_fraction = 0.5 }, { plugin = \"mask\", parameter = \"W\", "
+      "density = 0.5 }]"};
+  std::vector<std::string> seed1 = partial, seed2 = partial;
+  seed1.push_back("train.seed=1");
+  seed2.push_back("train.seed=2");
+  const Graph g1 = parse_graph_text(kGraph, "c1.toml", seed1, registry_);
+  const Graph g2 = parse_graph_text(kGraph, "c2.toml", seed2, registry_);
+  auto first = build_experiment(g1, registry_), second = build_experiment(g2, registry_);
+  const auto state = [](Experiment& e) { return e.model.layer(0).constraints().at(0).constraint->state(); };
+  ASSERT_FALSE(state(*first).empty());
+  ASSERT_NE(state(*first), state(*second)) << "the two seeds should draw different obeying senders and masks";
+  const std::string ckpt = testing::temp_dir("constraint_state") + "/checkpoint.bin";
+  TrainState st;
+  save_checkpoint(ckpt, *first, st);
+  load_checkpoint(ckpt, *second, st);
+  EXPECT_EQ(state(*first), state(*second));
+  Matrix w1, w2;
+  first->model.layer(0).constraints().at(0).constraint->apply(first->model.layer(0).parameters().get("W").raw, w1);
+  second->model.layer(0).constraints().at(0).constraint->apply(second->model.layer(0).parameters().get("W").raw, w2);
+  EXPECT_EQ(w1, w2) << "the same raw W and the same state give the same effective W";
+}
+
 TEST(Npz, RefusesWhatItsZipFieldsCannotHold) {
   std::vector<NpyArray> many(70000, NpyArray{"a", {1}, {1.0f}, {}});
   for (size_t i = 0; i < many.size(); ++i) many[i].name = "a" + std::to_string(i);

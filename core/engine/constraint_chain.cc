@@ -57,6 +57,28 @@ std::vector<float> ConstraintChain::column_signs() const {
   return {};
 }
 
+std::vector<float> ConstraintChain::state() const {
+  std::vector<float> all;
+  for (const auto& l : links_) {
+    const std::vector<float> s = l->state();
+    all.push_back(float(s.size()));
+    all.insert(all.end(), s.begin(), s.end());
+  }
+  return all;
+}
+
+void ConstraintChain::restore(const std::vector<float>& state) {
+  size_t at = 0;
+  for (const auto& l : links_) {
+    if (at >= state.size()) throw Error("a chain of constraints: the checkpoint holds the state of fewer links");
+    const size_t n = size_t(state[at++]);
+    if (at + n > state.size()) throw Error("a chain of constraints: the checkpoint's state is truncated");
+    l->restore(std::vector<float>(state.begin() + ptrdiff_t(at), state.begin() + ptrdiff_t(at + n)));
+    at += n;
+  }
+  if (at != state.size()) throw Error("a chain of constraints: the checkpoint holds the state of more links");
+}
+
 std::vector<ConstrainedParameter> chain_constraints(std::vector<ConstrainedParameter> constraints) {
   std::vector<ConstrainedParameter> out;
   std::vector<std::vector<std::unique_ptr<Constraint>>> links;

@@ -25,6 +25,9 @@ class ConstraintChain : public Constraint {
   void project(Matrix& raw) const override;
   double penalty(const Matrix& raw) const override;
   std::vector<float> column_signs() const override;
+  // Each link's state after its length: [n_1, s_1..., n_2, s_2..., ...].
+  std::vector<float> state() const override;
+  void restore(const std::vector<float>& state) override;
 
  private:
   // inputs[k] = the input of link k (inputs[0] = raw); returns the last link's output.

@@ -85,6 +85,9 @@ class RecurrentLayer {
   // The draw counter (how many noisy forwards so far): saved and restored for an identical resume.
   uint64_t noise_draw() const { return noise_draw_; }
   void set_noise_draw(uint64_t draw) { noise_draw_ = draw; }
+  // The constraints on this layer's parameters, in the order of the graph (checkpoints save
+  // their state()).
+  const std::vector<ConstrainedParameter>& constraints() const { return constraints_; }
   // After an optimizer step: constraints that project (e.g. Dale clip) act on raw values.
   void project();
 

@@ -16,7 +16,8 @@ namespace biornn {
 namespace {
 
 constexpr char kMagic[8] = {'B', 'I', 'O', 'R', 'N', 'N', 'C', 'K'};
-constexpr uint32_t kVersion = 3;  // 2: the partial epoch's loss and score counts; 3: noise draws
+// 2: the partial epoch's loss and score counts; 3: noise draws; 4: constraint state (3 is still read)
+constexpr uint32_t kVersion = 4;
 
 class Writer {
  public:
@@ -30,6 +31,10 @@ class Writer {
     u64(uint64_t(m.rows()));
     u64(uint64_t(m.cols()));
     raw(m.data(), sizeof(float) * size_t(m.size()));
+  }
+  void floats(const std::vector<float>& v) {
+    u64(v.size());
+    raw(v.data(), sizeof(float) * v.size());
   }
   void raw(const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
   std::string out;
@@ -55,6 +60,13 @@ class Reader {
     pos_ += n;
     return s;
   }
+  std::vector<float> floats() {
+    const uint64_t n = u64();
+    need(n * sizeof(float));
+    std::vector<float> v(n);
+    raw(v.data(), sizeof(float) * n);
+    return v;
+  }
   Matrix matrix() {
     const uint64_t r = u64(), c = u64();
     if (r > (1u << 26) || c > (1u << 26)) fail("implausible matrix shape");
@@ -78,6 +90,25 @@ class Reader {
   std::string data_, path_;
   size_t pos_ = 0;
 };
+
+// Each layer's constraints' state (Constraint::state), in the order of the graph.
+void write_constraint_state(Writer& w, const Model& model) {
+  for (const auto& l : model.layers()) {
+    w.u64(l->constraints().size());
+    for (const auto& c : l->constraints()) w.floats(c.constraint->state());
+  }
+}
+
+void read_constraint_state(Reader& r, const Model& model) {
+  for (const auto& l : model.layers()) {
+    if (r.u64() != l->constraints().size()) r.fail("layer " + l->name() + " has another number of constraints");
+    for (const auto& c : l->constraints()) {
+      try {
+        c.constraint->restore(r.floats());
+      } catch (const Error& e) { r.fail("the constraint on " + l->name() + "." + c.parameter + ": " + e.what()); }
+    }
+  }
+}
 
 void write_metrics(Writer& w, const EpochMetrics& m) {
   w.u64(uint64_t(m.epoch));
@@ -122,6 +153,7 @@ void save_checkpoint(const std::string& path, Experiment& e, const TrainState& s
     w.f64(v);
   w.u64(e.model.layers().size());  // each layer's recurrent-noise draw counter
   for (const auto& l : e.model.layers()) w.u64(l->noise_draw());
+  write_constraint_state(w, e.model);
   w.u64(st.history.size());
   for (const auto& m : st.history) write_metrics(w, m);
   const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(w.out.data()), uInt(w.out.size())));
@@ -145,7 +177,8 @@ void load_checkpoint(const std::string& path, Experiment& e, TrainState& st) {
   Reader r(bytes, path);
   char magic[8];
   r.raw(magic, 8);
-  if (r.u64() != kVersion) r.fail("written by another checkpoint format version");
+  const uint64_t version = r.u64();
+  if (version != kVersion && version != 3) r.fail("written by another checkpoint format version");
   const auto names = e.model.parameter_names();
   const auto params = e.model.parameters();
   const uint64_t n = r.u64();
@@ -182,6 +215,7 @@ void load_checkpoint(const std::string& path, Experiment& e, TrainState& st) {
   st.score_counted = r.f64();
   if (r.u64() != e.model.layers().size()) r.fail("written for a model with another number of layers");
   for (const auto& l : e.model.layers()) l->set_noise_draw(r.u64());
+  if (version >= 4) read_constraint_state(r, e.model);  // version 3: re-derived by initialize()
   st.history.resize(r.u64());
   for (auto& m : st.history) m = read_metrics(r);
 }

@@ -1,8 +1,10 @@
 // Constraint: maps a raw parameter to the effective one (sign constraints such as Dale's law).
 #pragma once
 
+#include <string>
 #include <vector>
 
+#include "core/sdk/error.h"
 #include "core/sdk/tensor.h"
 
 namespace biornn {
@@ -32,6 +34,16 @@ class Constraint {
   }
   // +1/-1 per column (presynaptic unit) when the constraint fixes sender types; else empty.
   virtual std::vector<float> column_signs() const { return {}; }
+  // What initialize() derived besides the parameter's values (partial Dale's obeying senders,
+  // a mask's synapses, per-synapse signs): saved in the checkpoint and handed back to
+  // restore() on resume, so a resumed run never re-derives it from the random stream.
+  virtual std::vector<float> state() const { return {}; }
+  // Takes back what state() returned for the same graph; throws an Error when it does not fit.
+  virtual void restore(const std::vector<float>& state) {
+    if (!state.empty())
+      throw Error("this constraint keeps no state, but the checkpoint holds " + std::to_string(state.size()) +
+                  " values for it: was it written for another graph?");
+  }
 };
 
 }  // namespace biornn

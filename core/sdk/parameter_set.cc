@@ -20,10 +20,12 @@ Parameter& ParameterSet::add(const std::string& name, int rows, int cols, Parame
 }
 
 Parameter* ParameterSet::find(const std::string& name) {
-  for (auto& e : entries_)
-    if (!owner_.empty() && e.owner == owner_ && e.local_name == name) return e.parameter.get();
-  for (auto& e : entries_)
-    if (e.parameter->name == name) return e.parameter.get();
+  for (auto& e : entries_) {
+    const bool own = !owner_.empty() && e.owner == owner_ && e.local_name == name;
+    const bool stored = owner_.empty() && e.parameter->name == name;
+    const bool qualified = !e.owner.empty() && e.owner + "." + e.local_name == name;
+    if (own || stored || qualified) return e.parameter.get();
+  }
   return nullptr;
 }
 

@@ -15,9 +15,11 @@ enum class ParameterRole { kOther, kRecurrent, kInput, kBias };
 
 // Each plugin of a layer owns a namespace ("cell", "gate", "scaling"): the layer sets the
 // owner before calling it (Scope). A name is unique within its owner; a name another owner
-// already uses is stored qualified ("gate.W"), so a gate and a cell cannot clash. get/find
-// look in the current owner first, then for the stored name among all (constraints name
-// "W" or "gate.W").
+// already uses is stored qualified ("gate.W"), so a gate and a cell cannot clash. Inside a
+// plugin's scope, get/find see that plugin's own names only (never another plugin's parameter
+// of the same name); another plugin's parameter is reached by role (find_role) or by its
+// qualified name "<owner>.<name>" ("cell.W"). Outside any scope (constraints, diagnostics,
+// checkpoints) a name is the stored one ("W", "gate.W") or the qualified one.
 class ParameterSet {
  public:
   // Adds a zero-initialised [rows, cols] parameter owned by the current owner; a name that

@@ -13,12 +13,14 @@
 #include "core/engine/recurrent_layer.h"
 #include "core/sdk/registry.h"
 #include "core/testing/testing.h"
+#include "plugins/cells/common/sequence_cell_testing.h"
 
 namespace biornn {
 namespace {
 
-using MatD = Eigen::MatrixXd;
-using VecD = Eigen::VectorXd;
+using testing::MatD;
+using testing::Reference;
+using testing::VecD;
 
 struct Loaded {
   Registry registry;
@@ -33,13 +35,6 @@ Loaded& loaded() {
 }
 
 double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
-
-struct Reference {
-  std::vector<MatD> h;  // h[0..T], each [B, H]
-  MatD d_wih, d_whh;
-  VecD d_bih, d_bhh;
-  std::vector<MatD> d_x;  // [T] of [B, F]
-};
 
 // PyTorch's LSTM forward and backward through time for loss = sum_t <d_r_t, h_t>.
 Reference reference(const ParameterSet& ps, const std::vector<MatD>& x, const std::vector<MatD>& d_r, int H) {
@@ -86,64 +81,7 @@ Reference reference(const ParameterSet& ps, const std::vector<MatD>& x, const st
   return ref;
 }
 
-// max |a - b| / max |b|: the error relative to the tensor's scale.
-double relative(const MatD& a, const MatD& b) { return (a - b).cwiseAbs().maxCoeff() / b.cwiseAbs().maxCoeff(); }
-
-void check_parity(SequenceCell& cell, ParameterSet& ps, int T, int B, int F, int H, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<MatD> x(T), d_r(T);
-  Matrix xf(T * B, F), drf(T * B, H);
-  fill_uniform(xf, 1.0f, rng);
-  fill_uniform(drf, 1.0f, rng);
-  for (int t = 0; t < T; ++t) {
-    x[t] = xf.middleRows(t * B, B).cast<double>();
-    d_r[t] = drf.middleRows(t * B, B).cast<double>();
-  }
-  for (Parameter* p : ps.all()) {
-    p->value = p->raw;
-    p->grad.setZero();
-  }
-  Matrix out(T * B, H);
-  cell.forward_sequence(ps, xf.data(), T, B, out.data());
-  Matrix d_x = Matrix::Constant(T * B, F, 0.5f);  // backward_sequence adds to it
-  cell.backward_sequence(ps, xf.data(), drf.data(), d_x.data());
-  const Reference ref = reference(ps, x, d_r, H);
-
-  MatD h_ref(T * B, H), dx_ref(T * B, F);
-  for (int t = 0; t < T; ++t) {
-    h_ref.middleRows(t * B, B) = ref.h[t + 1];
-    dx_ref.middleRows(t * B, B) = ref.d_x[t].array() + 0.5;
-  }
-  const double tol = 1e-5;
-  EXPECT_LT(relative(out.cast<double>(), h_ref), tol) << "outputs";
-  EXPECT_LT(relative(ps.get("W_ih").grad.cast<double>(), ref.d_wih), tol) << "W_ih";
-  EXPECT_LT(relative(ps.get("W_hh").grad.cast<double>(), ref.d_whh), tol) << "W_hh";
-  EXPECT_LT(relative(ps.get("b_ih").grad.row(0).transpose().cast<double>(), ref.d_bih), tol) << "b_ih";
-  EXPECT_LT(relative(ps.get("b_hh").grad.row(0).transpose().cast<double>(), ref.d_bhh), tol) << "b_hh";
-  EXPECT_LT(relative(d_x.cast<double>(), dx_ref), tol) << "d_x";
-  std::printf("T=%d B=%d F=%d H=%d: outputs %.1e  W_ih %.1e  W_hh %.1e  b_ih %.1e  b_hh %.1e  d_x %.1e\n", T, B, F, H,
-              relative(out.cast<double>(), h_ref), relative(ps.get("W_ih").grad.cast<double>(), ref.d_wih),
-              relative(ps.get("W_hh").grad.cast<double>(), ref.d_whh),
-              relative(ps.get("b_ih").grad.row(0).transpose().cast<double>(), ref.d_bih),
-              relative(ps.get("b_hh").grad.row(0).transpose().cast<double>(), ref.d_bhh),
-              relative(d_x.cast<double>(), dx_ref));
-}
-
-TEST(Lstm, ParametersAreNamedAndShapedLikePyTorch) {
-  auto cell = loaded().make();
-  ParameterSet ps;
-  Rng rng(1);
-  cell->create_parameters(ps, 6, 5, rng);
-  EXPECT_EQ(ps.get("W_ih").raw.rows(), 24);
-  EXPECT_EQ(ps.get("W_ih").raw.cols(), 5);
-  EXPECT_EQ(ps.get("W_hh").raw.rows(), 24);
-  EXPECT_EQ(ps.get("W_hh").raw.cols(), 6);
-  EXPECT_EQ(ps.get("b_ih").raw.cols(), 24);
-  EXPECT_EQ(ps.get("b_hh").raw.cols(), 24);
-  const float k = 1.0f / std::sqrt(6.0f);
-  for (const Parameter* p : ps.all()) EXPECT_LE(p->raw.cwiseAbs().maxCoeff(), k);  // forget_bias 0
-  EXPECT_NE(dynamic_cast<SequenceCell*>(cell.get()), nullptr);
-}
+TEST(Lstm, ParametersAreNamedAndShapedLikePyTorch) { testing::expect_pytorch_layout(*loaded().make(), 4); }
 
 TEST(Lstm, ForgetBiasIsAddedToTheForgetBlock) {
   Registry& reg = loaded().registry;
@@ -166,10 +104,10 @@ TEST(Lstm, MatchesTheReferenceForwardAndBackward) {
   cell->create_parameters(ps, 6, 5, rng);
   // Larger weights than the default init so every gate is exercised away from 0.5.
   for (Parameter* p : ps.all()) fill_uniform(p->raw, 0.8f, rng);
-  check_parity(dynamic_cast<SequenceCell&>(*cell), ps, 4, 3, 5, 6, 3);
+  testing::check_parity(dynamic_cast<SequenceCell&>(*cell), ps, reference, 4, 3, 5, 6, 3);
   // A second shape (a new cached plan), then the first again (the cached one).
-  check_parity(dynamic_cast<SequenceCell&>(*cell), ps, 7, 2, 5, 6, 4);
-  check_parity(dynamic_cast<SequenceCell&>(*cell), ps, 4, 3, 5, 6, 5);
+  testing::check_parity(dynamic_cast<SequenceCell&>(*cell), ps, reference, 7, 2, 5, 6, 4);
+  testing::check_parity(dynamic_cast<SequenceCell&>(*cell), ps, reference, 4, 3, 5, 6, 5);
 }
 
 TEST(Lstm, RefusesAGate) {

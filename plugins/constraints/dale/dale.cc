@@ -116,6 +116,24 @@ class DaleConstraint : public Constraint {
 
   std::vector<float> column_signs() const override { return signs_; }
 
+  // The sender signs, then which senders obey (partial Dale draws them at initialize()).
+  std::vector<float> state() const override {
+    std::vector<float> s = signs_;
+    s.insert(s.end(), obeying_signs_.begin(), obeying_signs_.end());
+    return s;
+  }
+
+  void restore(const std::vector<float>& s) override {
+    const size_t h = signs_.size();
+    if (s.size() != 2 * h)
+      throw Error("constraint dale: the checkpoint holds " + std::to_string(s.size()) + " state values, expected " +
+                  std::to_string(2 * h) + " (2 per sender)");
+    signs_.assign(s.begin(), s.begin() + ptrdiff_t(h));
+    obeying_signs_.assign(s.begin() + ptrdiff_t(h), s.end());
+    all_obey_ = std::count(obeying_signs_.begin(), obeying_signs_.end(), 0.0f) == 0;
+    for (size_t j = 0; j < h; ++j) free_[j] = obeying_signs_[j] == 0.0f ? 1.0f : 0.0f;
+  }
+
  private:
   // |N(0, 1)| magnitudes with column signs s_j, rows balanced (optional), spectral radius set.
   Eigen::MatrixXd balanced_dale_matrix(int h, int n_e, Rng& rng) const {

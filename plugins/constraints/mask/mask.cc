@@ -21,6 +21,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "plugins/constraints/common/matrix_state.h"
 #include "core/sdk/constraint.h"
 #include "core/sdk/error.h"
 #include "core/sdk/plugin_api.h"
@@ -159,6 +160,9 @@ class MaskConstraint : public Constraint {
     check(raw);
     raw = raw.cwiseProduct(mask_);
   }
+
+  std::vector<float> state() const override { return matrix_state(mask_); }
+  void restore(const std::vector<float>& s) override { restore_matrix(s, mask_, "mask"); }
 
  private:
   Matrix file_mask(const Parameter& p) const {

@@ -9,6 +9,7 @@
 // same start as `none` at the same seed). Works on any shape (W, P, ...).
 // When to use it: between `none` and `dale` on the continuum, to ask whether the cost of
 // Dale's law comes from fixing signs at all or from typing whole columns (senders).
+#include "plugins/constraints/common/matrix_state.h"
 #include "core/sdk/constraint.h"
 #include "core/sdk/error.h"
 #include "core/sdk/plugin_api.h"
@@ -30,6 +31,9 @@ class SynapseSignsConstraint : public Constraint {
   void backward(const Matrix& raw, const Matrix&, const Matrix& grad, Matrix& raw_grad) const override {
     raw_grad = grad.cwiseProduct(raw.cwiseSign()).cwiseProduct(signs_);
   }
+
+  std::vector<float> state() const override { return matrix_state(signs_); }
+  void restore(const std::vector<float>& s) override { restore_matrix(s, signs_, "synapse_signs"); }
 
  private:
   void check(const Matrix& raw) const {
