@@ -29,7 +29,8 @@ def extension_path():
 
 
 def plugin_directories():
-    dirs = [str(_bazel_bin() / "plugins")]
+    # The plugins Bazel ships beside the extension (its runfiles), as the runners find theirs.
+    dirs = [str(extension_path().parent / "_biornn.so.runfiles" / "biornn" / "plugins")]
     dirs += [d for d in os.environ.get("BIORNN_PLUGIN_PATH", "").split(":") if d]
     return dirs
 
@@ -39,7 +40,14 @@ def _load():
     # Datasets are looked for under the workspace (data/, ../shared/data) as the CLI does.
     os.environ.setdefault("BIORNN_WORKSPACE", str(WORKSPACE))
     spec = importlib.util.spec_from_file_location("biornn._biornn", path)
-    module = importlib.util.module_from_spec(spec)
+    # Global symbols, as in the runners: plugin .so files (gru, lstm) resolve oneDNN's symbols
+    # from the process, through the libraries the extension brings in (module_from_spec dlopens).
+    flags = sys.getdlopenflags()
+    sys.setdlopenflags(flags | os.RTLD_GLOBAL)
+    try:
+        module = importlib.util.module_from_spec(spec)
+    finally:
+        sys.setdlopenflags(flags)
     sys.modules["biornn._biornn"] = module
     spec.loader.exec_module(module)
     return module

@@ -32,7 +32,9 @@ FloatArray float_array(py::handle obj, const std::string& what, const Shape& sha
     throw py::type_error(what + ": expected a " + (exact_float32 ? "float32" : "floating-point") +
                          " array, got dtype " + dtype + (exact_float32 ? " (convert with .astype(numpy.float32))" : ""));
   check_shape(a, what, shape);
-  FloatArray f = FloatArray::ensure(a);
+  // The dtype was checked above: this cast (e.g. float64 -> float32) is what the caller asked for.
+  FloatArray f = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(a);
+  if (!f) throw py::error_already_set();
   const float* v = f.data();
   for (py::ssize_t i = 0; i < f.size(); ++i)
     if (!std::isfinite(v[i]))

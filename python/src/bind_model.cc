@@ -111,7 +111,8 @@ py::dict forward(ModelHandle& h, py::handle x_obj, bool with_states) {
     layers[py::str(l.name())]["states"] = copy_to_numpy(states.data(), {T, n, l.state_size()});
   }
   py::dict last = layers[py::str(model.layers().back()->name())];
-  for (const char* key : {"rates", "gates", "states"}) result[key] = last.contains(key) ? last[key] : py::none();
+  for (const char* key : {"rates", "gates", "states"})
+    result[key] = last.contains(key) ? py::object(last[key]) : py::object(py::none());
   result["layers"] = layers;
   return result;
 }

@@ -72,6 +72,6 @@ def test_plugins_as_data():
     datasets = {p["name"] for p in biornn.plugins("dataset")}
     assert {"flip_flop", "mnist", "python_task"} <= datasets
     epochs = {o["name"]: o for o in biornn.train_options()}["epochs"]
-    assert epochs["type"] == "int" and epochs["min"] is not None
+    assert epochs["type"] == "integer" and epochs["min"] is not None
     table = biornn.plugin_table()
     assert len(table) > 50 and set(table["kind"]) >= {"cell", "gate", "scaling", "constraint", "dataset"}

@@ -25,7 +25,7 @@ def test_same_seed_same_trials_in_any_batch_and_thread_count():
 def test_python_task_trains_and_is_analysed(tmp_path):
     run = biornn.train(_ramp_graph("Ramp", epochs=6), run_dir=tmp_path / "r")
     curve = run.metrics()["validation_accuracy"]
-    assert curve[-1] > 0.9, curve  # holding the cue's sign is easy
+    assert curve[-1] > curve[0] + 0.4, curve  # steps within 0.1 of the target (the default score)
     a = run.model().activity(trials=64)
     assert a["rates"].shape == (12, 64, 8) and set(a["conditions"]) == {"sign"}
     sign = a["conditions"]["sign"]
@@ -48,4 +48,4 @@ def test_neurogym_style_environment(tmp_path):
     run = biornn.train(g, run_dir=tmp_path / "r")
     assert run.metrics()["validation_accuracy"][-1] > 0.8
     a = run.model().activity(trials=64)
-    assert a["decisions"].shape == (64,) and np.mean(a["decisions"] == a["labels"][-1]) > 0.8
+    assert a["decisions"].shape == (64,) and np.mean(a["decisions"] == a["labels"].max(axis=0)) > 0.8
