@@ -30,7 +30,8 @@ FloatArray float_array(py::handle obj, const std::string& what, const Shape& sha
   const std::string dtype = py::str(a.dtype());
   if (exact_float32 ? dtype != "float32" : kind != 'f')
     throw py::type_error(what + ": expected a " + (exact_float32 ? "float32" : "floating-point") +
-                         " array, got dtype " + dtype + (exact_float32 ? " (convert with .astype(numpy.float32))" : ""));
+                         " array, got dtype " + dtype +
+                         (exact_float32 ? " (convert with .astype(numpy.float32))" : ""));
   check_shape(a, what, shape);
   // The dtype was checked above: this cast (e.g. float64 -> float32) is what the caller asked for.
   FloatArray f = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(a);
@@ -44,7 +45,7 @@ FloatArray float_array(py::handle obj, const std::string& what, const Shape& sha
 }
 
 py::array_t<int32_t, py::array::c_style> label_array(py::handle obj, const std::string& what, const Shape& shape,
-                                                      int classes) {
+                                                     int classes) {
   const py::array a = as_array(obj);
   const char kind = a.dtype().kind();
   if (kind != 'i' && kind != 'u')

@@ -25,7 +25,7 @@ FloatArray float_array(py::handle obj, const std::string& what, const Shape& sha
 
 // Integer labels of `shape`, each in [0, classes): ValueError or TypeError naming `what`.
 py::array_t<int32_t, py::array::c_style> label_array(py::handle obj, const std::string& what, const Shape& shape,
-                                                      int classes);
+                                                     int classes);
 
 // A new NumPy array of `shape` holding a copy of `data`.
 template <class T>

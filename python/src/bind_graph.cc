@@ -104,11 +104,12 @@ void bind_graph(py::module_& m) {
       .def(py::init<const std::vector<std::string>&>(), py::arg("plugin_directories"))
       .def_property_readonly("warnings", &Session::warnings)
       .def("plugins", &plugin_catalogue)
-      .def("loaded", [](const Session& s) {
-        std::vector<std::string> paths;
-        for (const auto& p : s.loader().loaded()) paths.push_back(p.path);
-        return paths;
-      })
+      .def("loaded",
+           [](const Session& s) {
+             std::vector<std::string> paths;
+             for (const auto& p : s.loader().loaded()) paths.push_back(p.path);
+             return paths;
+           })
       .def("parse_text", &parse_text, py::arg("text"), py::arg("path"), py::arg("overrides"))
       .def("parse_file", &parse_file, py::arg("path"), py::arg("overrides"));
   m.def("train_schema", [] { return schema_list(train_schema()); });

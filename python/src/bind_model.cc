@@ -151,7 +151,7 @@ py::array_t<double> jacobian_at(ModelHandle& h, py::handle s_obj, py::handle x_o
   }
   py::array_t<double> out({j.rows(), j.cols()});
   Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(out.mutable_data(), j.rows(),
-                                                                                        j.cols()) = j;
+                                                                                     j.cols()) = j;
   return out;
 }
 
@@ -300,7 +300,8 @@ py::dict trials(ModelHandle& h, const std::string& split, py::handle indices_obj
   d["x"] = copy_to_numpy(b.data.x, {T, n, data.features()});
   if (data.target_kind() == TargetKind::kSequenceClass) d["labels"] = copy_to_numpy(b.data.labels, {n});
   if (data.target_kind() == TargetKind::kStepClass) d["labels"] = copy_to_numpy(b.data.labels, {T, n});
-  if (data.target_kind() == TargetKind::kStepValue) d["targets"] = copy_to_numpy(b.data.targets, {T, n, data.classes()});
+  if (data.target_kind() == TargetKind::kStepValue)
+    d["targets"] = copy_to_numpy(b.data.targets, {T, n, data.classes()});
   if (b.data.mask) d["mask"] = copy_to_numpy(b.data.mask, {T, n});
   return d;
 }
@@ -398,7 +399,8 @@ void bind_model(py::module_& m) {
       .def("activity", &activity, py::arg("split"), py::arg("indices"))
       .def("trials", &trials, py::arg("split"), py::arg("indices"))
       .def("evaluate", &evaluate_split, py::arg("split"))
-      .def("dataset_size", [](ModelHandle& h, const std::string& split) { return loaded_dataset(h).size(split_of(split)); })
+      .def("dataset_size",
+           [](ModelHandle& h, const std::string& split) { return loaded_dataset(h).size(split_of(split)); })
       .def_property_readonly("dataset", &dataset_info)
       .def_property_readonly("layers", &layers_info)
       .def_property_readonly("parameter_count", [](ModelHandle& h) { return h.experiment->model.parameter_count(); });

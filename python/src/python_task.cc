@@ -135,18 +135,14 @@ class PythonTask : public Dataset {
     try {
       const FloatArray a = float_array(entry(d, key), std::string("'") + key + "'", shape);
       std::copy(a.data(), a.data() + a.size(), out);
-    } catch (const py::builtin_exception& e) {
-      throw Error(where_, "python_task " + name_ + ".batch(): " + e.what());
-    }
+    } catch (const py::builtin_exception& e) { throw Error(where_, "python_task " + name_ + ".batch(): " + e.what()); }
   }
 
   void copy_labels(const py::dict& d, const Shape& shape, int32_t* out) const {
     try {
       const auto a = label_array(entry(d, "labels"), "'labels'", shape, outputs_);
       std::copy(a.data(), a.data() + a.size(), out);
-    } catch (const py::builtin_exception& e) {
-      throw Error(where_, "python_task " + name_ + ".batch(): " + e.what());
-    }
+    } catch (const py::builtin_exception& e) { throw Error(where_, "python_task " + name_ + ".batch(): " + e.what()); }
   }
 
   SourcePosition where_;
