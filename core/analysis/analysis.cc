@@ -14,24 +14,6 @@ namespace biornn {
 
 namespace {
 
-// The last layer's states s_1..s_T, stepping from the cell's initial state with each step's
-// input (the previous layer's rates, or the data).
-std::vector<float> record_states(RecurrentLayer& layer, const float* input, int T, int n) {
-  const int S = layer.state_size(), F = layer.features();
-  std::vector<float> states(size_t(T) * n * S), s(size_t(n) * S);
-  MatrixMap s0(s.data(), n, S, Eigen::OuterStride<>(S));
-  const auto* cell = dynamic_cast<const StepCell*>(&layer.cell());
-  if (!cell)
-    throw Error("layer '" + layer.name() + "': its cell runs whole sequences, so its states cannot be stepped");
-  cell->initial(s0);
-  for (int t = 0; t < T; ++t) {
-    float* next = states.data() + size_t(t) * n * S;
-    layer.step(s.data(), input + size_t(t) * n * F, n, next);
-    std::copy(next, next + size_t(n) * S, s.begin());
-  }
-  return states;
-}
-
 // The task's score of trial i alone, as correct / counted (0 when nothing counts).
 float trial_score(const Dataset& d, Activity& a, int i) {
   const int T = a.steps, n = a.trials, O = a.output_size;
@@ -50,6 +32,22 @@ float trial_score(const Dataset& d, Activity& a, int i) {
 }
 
 }  // namespace
+
+std::vector<float> record_states(RecurrentLayer& layer, const float* input, int T, int n) {
+  const int S = layer.state_size(), F = layer.features();
+  std::vector<float> states(size_t(T) * n * S), s(size_t(n) * S);
+  MatrixMap s0(s.data(), n, S, Eigen::OuterStride<>(S));
+  const auto* cell = dynamic_cast<const StepCell*>(&layer.cell());
+  if (!cell)
+    throw Error("layer '" + layer.name() + "': its cell runs whole sequences, so its states cannot be stepped");
+  cell->initial(s0);
+  for (int t = 0; t < T; ++t) {
+    float* next = states.data() + size_t(t) * n * S;
+    layer.step(s.data(), input + size_t(t) * n * F, n, next);
+    std::copy(next, next + size_t(n) * S, s.begin());
+  }
+  return states;
+}
 
 Activity record_activity(Model& model, const Dataset& d, Split split, const std::vector<int64_t>& indices) {
   if (d.target_kind() == TargetKind::kSequenceClass)

@@ -55,6 +55,11 @@ std::vector<std::string> accuracy_by_magnitude(const Activity& a, const std::vec
 // `states` and `gates` stay empty). Needs a per-step dataset and a readout with pooling "all".
 Activity record_activity(Model& model, const Dataset& data, Split split, const std::vector<int64_t>& indices);
 
+// The states s_1..s_T ([T, n, state_size]) of a per-step layer, stepping from the cell's initial
+// state with each step's input ([T, n, features]: the layer below's rates, or the data).
+// Throws an Error for whole-sequence cells. Call layer.prepare() first.
+std::vector<float> record_states(RecurrentLayer& layer, const float* input, int T, int n);
+
 // Why `layer` has no one-step map with a given state ("" when it has one): whole-sequence
 // cells (gru, lstm) run all steps inside oneDNN's RNN primitive, which starts from its own zero
 // state and exposes neither one step nor its Jacobian.

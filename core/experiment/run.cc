@@ -266,6 +266,7 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
     context.observers.push_back(&*agreement);
   }
   if (root) context.observers.insert(context.observers.end(), {&recorder, &checkpoints});
+  context.observers.insert(context.observers.end(), options.observers.begin(), options.observers.end());
 
   RunOutcome out;
   auto write_summary = [&] {

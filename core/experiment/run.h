@@ -67,6 +67,9 @@ struct RunOptions {
   bool resume = false;               // continue from the run's checkpoint.bin
   StopToken* stop = nullptr;         // e.g. set by the runner's SIGINT/SIGTERM handler
   Collective* collective = nullptr;  // data-parallel ranks; only rank 0 writes files
+  // Told after the run's own observers (so metrics.csv and the checkpoint of an epoch are on
+  // disk when on_epoch is heard), e.g. the Python package's callbacks. Not owned.
+  std::vector<TrainingObserver*> observers;
 };
 
 // Trains `graph` into `run` (graph.toml, train.log, metrics.csv, plots, checkpoints,
