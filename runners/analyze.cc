@@ -26,8 +26,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Settings {
-  std::string run_dir, out_dir, checkpoint = "last", input = "zero";
-  int trials = 256, starts = 512;
+  std::string run_dir, out_dir, checkpoint = "last", input = "auto";
+  int trials = 256, starts = 1024;
   double start_noise = 0.1;
   uint64_t seed = 1;
   FixedPointOptions fixed_points;
@@ -185,42 +185,54 @@ void performance_plot(const Activity& a, const std::vector<std::string>& names, 
   std::cout << "analyze: " << out.file("performance") << ".svg, .png\n";
 }
 
-// x*: zeros, or the mean input over every recorded step, or comma-separated values.
-std::vector<float> fixed_point_input(const std::string& spec, const Activity& a) {
-  std::vector<float> x(size_t(a.features), 0.0f);
-  if (spec == "zero") return x;
-  if (spec == "mean") {
-    const size_t rows = size_t(a.steps) * a.trials;
-    for (size_t r = 0; r < rows; ++r)
-      for (int f = 0; f < a.features; ++f) x[size_t(f)] += a.x[r * a.features + f] / float(rows);
-    return x;
+// The mean input over the recorded steps (rows of [T, n]) for which `keep(row)` holds.
+template <class Keep>
+std::vector<float> mean_input(const Activity& a, Keep keep, const std::string& what) {
+  std::vector<double> sum(size_t(a.features), 0.0);
+  int64_t count = 0;
+  for (int64_t r = 0; r < int64_t(a.steps) * a.trials; ++r) {
+    if (!keep(size_t(r))) continue;
+    ++count;
+    for (int f = 0; f < a.features; ++f) sum[size_t(f)] += a.x[size_t(r) * a.features + f];
   }
-  std::stringstream in(spec);
-  std::string item;
-  x.clear();
-  while (std::getline(in, item, ',')) x.push_back(std::stof(item));
-  if (int(x.size()) != a.features)
-    throw Error("--input: " + std::to_string(x.size()) + " values given, the task has " + std::to_string(a.features) +
-                " inputs (or use zero / mean)");
+  if (count == 0) throw Error("--input " + what + ": no recorded step is in that period (use zero, mean or values)");
+  std::vector<float> x;
+  for (double v : sum) x.push_back(float(v / double(count)));
   return x;
 }
 
-void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca, const Eigen::MatrixXd& pc,
-                                const std::vector<int>& group, const std::vector<std::string>& group_names,
-                                const Settings& set, const RunDirectory& out) {
-  RecurrentLayer& layer = *e.model.layers().back();
-  const std::string why = why_no_step_map(layer);
-  if (!why.empty() || e.model.layers().size() > 1) {
-    std::cout << "analyze: fixed points: not searched: "
-              << (why.empty() ? "the model has several layers; the finder works on a one-layer model, whose input is "
-                                "the task's"
-                              : why)
-              << "\n";
-    return;
+// x*: "auto" (fixation for a choice task, whose fixation input is on whenever it holds a
+// memory, else zero), zeros, the mean input over every recorded step, over the steps whose
+// target is to fixate (fixation and delay periods), over the response steps, or values.
+std::vector<float> fixed_point_input(const std::string& spec, const Activity& a) {
+  const bool choice_task = !a.decisions.empty();
+  if (spec == "auto") return fixed_point_input(choice_task ? "fixation" : "zero", a);
+  if (spec == "zero") return std::vector<float>(size_t(a.features), 0.0f);
+  if (spec == "mean") return mean_input(a, [](size_t) { return true; }, spec);
+  if ((spec == "fixation" || spec == "response") && !choice_task)
+    throw Error("--input " + spec + ": the task has no fixation or response period (not a choice task); use zero, "
+                "mean or values");
+  if (spec == "fixation") return mean_input(a, [&](size_t r) { return a.mask[r] > 0 && a.labels[r] == 0; }, spec);
+  if (spec == "response") return mean_input(a, [&](size_t r) { return a.labels[r] > 0; }, spec);
+  std::stringstream in(spec);
+  std::string item;
+  std::vector<float> x;
+  while (std::getline(in, item, ',')) {
+    try {
+      x.push_back(std::stof(item));
+    } catch (const std::exception&) {
+      throw Error("--input: '" + item + "' is not a number (use auto, zero, mean, fixation, response or values)");
+    }
   }
-  const std::vector<float> input = fixed_point_input(set.input, a);
-  LayerStepMap map(layer, input);
-  const int S = map.dimension();
+  if (int(x.size()) != a.features)
+    throw Error("--input: " + std::to_string(x.size()) + " values given, the task has " + std::to_string(a.features) +
+                " inputs (or use auto, zero, mean, fixation, response)");
+  return x;
+}
+
+// Starting states: recorded states picked at random, plus Gaussian noise.
+std::vector<float> sample_starts(const Activity& a, const Settings& set) {
+  const int S = a.state_size;
   std::mt19937_64 rng(set.seed);
   std::uniform_int_distribution<int64_t> pick(0, int64_t(a.steps) * a.trials - 1);
   std::normal_distribution<float> noise(0, float(set.start_noise));
@@ -229,50 +241,143 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
     const int64_t row = pick(rng);
     for (int d = 0; d < S; ++d) starts.push_back(a.states[size_t(row) * S + d] + noise(rng));
   }
-  const FixedPointSearch found = find_fixed_points(map, starts, set.starts, set.fixed_points);
+  return starts;
+}
+
+// "12 stable, 3 with 1 unstable mode, 1 with 2 unstable modes".
+std::string count_by_modes(const std::vector<FixedPoint>& points) {
   int stable = 0;
   std::map<int, int> saddles;
-  for (const FixedPoint& p : found.points) p.stable() ? ++stable : ++saddles[p.unstable];
-  std::string saddle_text;
+  for (const FixedPoint& p : points) p.stable() ? ++stable : ++saddles[p.unstable];
+  std::string text = std::to_string(stable) + " stable";
   for (const auto& [k, count] : saddles)
-    saddle_text += fmt::format(", {} with {} unstable mode{}", count, k, k > 1 ? "s" : "");
-  std::cout << fmt::format("analyze: fixed points: {} of {} starts converged (q < {:g}); {} distinct: {} stable{}\n",
-                           found.converged, set.starts, set.fixed_points.tolerance, found.points.size(), stable,
-                           saddle_text);
+    text += fmt::format(", {} with {} unstable mode{}", count, k, k > 1 ? "s" : "");
+  return text;
+}
 
-  // Save, and project each point's rate onto the trajectories' components.
-  const int P = int(found.points.size()), H = layer.hidden();
-  std::vector<float> states, q, unstable, counts, real, imag, rates(size_t(P) * H);
+void report_search(const FixedPointSearch& found, const Settings& set) {
+  std::cout << fmt::format("analyze: fixed points: {} of {} starts converged (q < {:g} after Newton polishing); {} "
+                           "outliers dropped; {} distinct: {}\n",
+                           found.converged, set.starts, set.fixed_points.tolerance, found.outliers,
+                           found.points.size(), count_by_modes(found.points));
+  if (found.converged > 0) return;
+  const double best = *std::min_element(found.final_q.begin(), found.final_q.end());
+  std::cout << fmt::format(
+      "analyze: fixed points: no start converged (lowest q reached {:.3g}, tolerance {:g}): the network still moves "
+      "at this input x* ({}). Try another input (--input fixation, mean, response, or the values of a task period), "
+      "more --iterations, more --starts, or a larger --tolerance.\n",
+      best, set.fixed_points.tolerance, set.input);
+}
+
+// Real and imaginary parts of one complex matrix per point, as [P, rows, cols] arrays.
+std::vector<NpyArray> complex_stack(const std::string& name, const std::vector<FixedPoint>& points,
+                                    Eigen::MatrixXcd FixedPoint::*m) {
+  std::vector<float> re, im;
+  int64_t rows = 0, cols = 0;
+  for (const FixedPoint& p : points) {
+    const Eigen::Matrix<std::complex<double>, -1, -1, Eigen::RowMajor> v = p.*m;
+    rows = v.rows(), cols = v.cols();
+    for (Eigen::Index k = 0; k < v.size(); ++k) re.push_back(float(v.data()[k].real())), im.push_back(float(v.data()[k].imag()));
+  }
+  const int64_t P = int64_t(points.size());
+  return {floats(name + "_real", {P, rows, cols}, re), floats(name + "_imag", {P, rows, cols}, im)};
+}
+
+std::vector<float> row_major(const Eigen::MatrixXd& m) {
+  const Eigen::Matrix<double, -1, -1, Eigen::RowMajor> r = m;
+  return std::vector<float>(r.data(), r.data() + r.size());
+}
+
+// Each point's rates r = rate(s), [P, H].
+std::vector<float> point_rates(RecurrentLayer& layer, const std::vector<FixedPoint>& points) {
+  const int P = int(points.size()), S = layer.state_size(), H = layer.hidden();
+  std::vector<float> states, rates(size_t(P) * H);
+  for (const FixedPoint& p : points) states.insert(states.end(), p.state.begin(), p.state.end());
+  if (P > 0)
+    dynamic_cast<const StepCell&>(layer.cell())  // a per-step layer: checked before the search
+        .rate(ConstMatrixMap(states.data(), P, S, Eigen::OuterStride<>(S)),
+              MatrixMap(rates.data(), P, H, Eigen::OuterStride<>(H)));
+  return rates;
+}
+
+void write_fixed_points(const std::string& path, const FixedPointSearch& found, const std::vector<float>& rates,
+                        const std::vector<float>& input, int S, int H) {
+  const int64_t P = int64_t(found.points.size()), F = int64_t(input.size());
+  std::vector<float> states, q, unstable, counts, real, imag, jac, input_jac;
   for (const FixedPoint& p : found.points) {
     states.insert(states.end(), p.state.begin(), p.state.end());
     q.push_back(float(p.q));
     unstable.push_back(float(p.unstable));
     counts.push_back(float(p.starts));
     for (const auto& l : p.eigenvalues) real.push_back(float(l.real())), imag.push_back(float(l.imag()));
+    for (float v : row_major(p.jacobian)) jac.push_back(v);
+    for (float v : row_major(p.input_jacobian)) input_jac.push_back(v);
   }
-  if (P > 0)
-    dynamic_cast<const StepCell&>(layer.cell())  // a per-step layer: checked before the search
-        .rate(ConstMatrixMap(states.data(), P, S, Eigen::OuterStride<>(S)),
-              MatrixMap(rates.data(), P, H, Eigen::OuterStride<>(H)));
-  write_npz(
-      out.file("fixed_points.npz"),
-      {floats("states", {P, S}, states), floats("rates", {P, H}, rates), floats("q", {P}, q),
-       floats("unstable_modes", {P}, unstable), floats("starts", {P}, counts), floats("eigenvalues_real", {P, S}, real),
-       floats("eigenvalues_imag", {P, S}, imag), floats("input", {int64_t(input.size())}, input),
-       floats("final_q", {set.starts}, std::vector<float>(found.final_q.begin(), found.final_q.end()))});
+  const auto as_floats = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
+  std::vector<NpyArray> arrays = {
+      floats("states", {P, S}, states), floats("rates", {P, H}, rates), floats("q", {P}, q),
+      floats("unstable_modes", {P}, unstable), floats("starts", {P}, counts),
+      floats("eigenvalues_real", {P, S}, real), floats("eigenvalues_imag", {P, S}, imag),
+      floats("jacobians", {P, S, S}, jac), floats("input_jacobians", {P, S, F}, input_jac),
+      floats("input", {F}, input), floats("adam_q", {int64_t(found.adam_q.size())}, as_floats(found.adam_q)),
+      floats("final_q", {int64_t(found.final_q.size())}, as_floats(found.final_q))};
+  for (auto& a : complex_stack("right_eigenvectors", found.points, &FixedPoint::right)) arrays.push_back(a);
+  for (auto& a : complex_stack("left_eigenvectors", found.points, &FixedPoint::left)) arrays.push_back(a);
+  write_npz(path, arrays);
+}
+
+// Why the fixed points of this model cannot be searched ("" when they can).
+std::string why_no_fixed_points(const Model& model) {
+  const std::string why = why_no_step_map(*model.layers().back());
+  if (!why.empty()) return why;
+  if (model.layers().size() > 1)
+    return "the model has several layers; the finder works on a one-layer model, whose input is the task's";
+  return "";
+}
+
+void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca, const Eigen::MatrixXd& pc,
+                                const std::vector<int>& group, const std::vector<std::string>& group_names,
+                                const Settings& set, const RunDirectory& out) {
+  const std::string why = why_no_fixed_points(e.model);
+  if (!why.empty()) {
+    std::cout << "analyze: fixed points: not searched: " << why << "\n";
+    return;
+  }
+  RecurrentLayer& layer = *e.model.layers().back();
+  const std::vector<float> input = fixed_point_input(set.input, a);
+  LayerStepMap map(layer, input);
+  const FixedPointSearch found = find_fixed_points(map, sample_starts(a, set), set.starts, set.fixed_points);
+  report_search(found, set);
+  const std::vector<float> rates = point_rates(layer, found.points);
+  write_fixed_points(out.file("fixed_points.npz"), found, rates, input, map.dimension(), layer.hidden());
   std::vector<Marker> markers;
+  const int P = int(found.points.size());
   if (P > 0) {
     const Eigen::MatrixXd xy = pca.project(rates.data(), P);
-    for (int k = 0; k < P; ++k)
-      markers.push_back({xy(k, 0), xy(k, 1), found.points[size_t(k)].stable(),
-                         found.points[size_t(k)].stable() ? "" : std::to_string(found.points[size_t(k)].unstable)});
+    for (int k = 0; k < P; ++k) {
+      const FixedPoint& p = found.points[size_t(k)];
+      markers.push_back({xy(k, 0), xy(k, 1), p.stable(), p.stable() ? "" : std::to_string(p.unstable)});
+    }
   }
-  write_figure(
-      out.path(), "fixed_points",
-      trajectories_plot(fmt::format("fixed points: {} stable (filled), {} unstable (open, number = unstable modes)",
-                                    stable, P - stable),
-                        axis(pca, 0), axis(pca, 1), trajectories(a, pc, group), group_names, markers));
+  write_figure(out.path(), "fixed_points",
+               trajectories_plot("fixed points: " + count_by_modes(found.points) +
+                                     " (filled: stable; open: number = unstable modes)",
+                                 axis(pca, 0), axis(pca, 1), trajectories(a, pc, group), group_names, markers));
   std::cout << "analyze: " << out.file("fixed_points") << ".svg, .png\n";
+}
+
+// The finder's options beyond the first ones (Newton polishing, outliers, the step's decay).
+void add_dynamics_options(CLI::App& app, Settings& set) {
+  FixedPointOptions& o = set.fixed_points;
+  app.add_option("--final-learning-rate", o.final_learning_rate, "the step's ceiling decays to this at the last step")
+      ->check(CLI::Range(1e-12, 10.0));
+  app.add_option("--newton-iterations", o.newton_iterations, "Newton steps polishing each end (0: none)")
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--newton-from", o.newton_from, "ends of the descent with q above this are not polished")
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--outlier-scale", o.outlier_scale,
+                 "points farther from the starts' centroid than this many times their mean distance are dropped")
+      ->check(CLI::Range(0.0, 1e9));
 }
 
 int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, const char* argv0) {
@@ -343,8 +448,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--merge-distance", set.fixed_points.merge_distance, "states closer than this are one fixed point")
       ->check(CLI::Range(0.0, 1e6));
-  app.add_option("--input", set.input, "x* held during the search: zero, mean, or comma-separated values");
+  app.add_option("--input", set.input,
+                 "x* held during the search: auto (fixation for a choice task, else zero), zero, mean, fixation, "
+                 "response, or comma-separated values");
   app.add_option("--seed", set.seed, "seed of the start sampling");
+  biornn::add_dynamics_options(app, set);
   app.add_option("--plugin-dir", plugin_dirs, "also load *_plugin.so from this directory");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("[%H:%M:%S] %v");
