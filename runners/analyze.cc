@@ -244,6 +244,10 @@ std::vector<float> sample_starts(const Activity& a, const Settings& set) {
   return starts;
 }
 
+int stable_count(const std::vector<FixedPoint>& points) {
+  return int(std::count_if(points.begin(), points.end(), [](const FixedPoint& p) { return p.stable(); }));
+}
+
 // "12 stable, 3 with 1 unstable mode, 1 with 2 unstable modes".
 std::string count_by_modes(const std::vector<FixedPoint>& points) {
   int stable = 0;
@@ -360,8 +364,9 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
     }
   }
   write_figure(out.path(), "fixed_points",
-               trajectories_plot("fixed points: " + count_by_modes(found.points) +
-                                     " (filled: stable; open: number = unstable modes)",
+               trajectories_plot(fmt::format("fixed points: {} stable (filled), {} unstable (open: number = "
+                                             "unstable modes)",
+                                             stable_count(found.points), P - stable_count(found.points)),
                                  axis(pca, 0), axis(pca, 1), trajectories(a, pc, group), group_names, markers));
   std::cout << "analyze: " << out.file("fixed_points") << ".svg, .png\n";
 }
@@ -378,6 +383,23 @@ void add_dynamics_options(CLI::App& app, Settings& set) {
   app.add_option("--outlier-scale", o.outlier_scale,
                  "points farther from the starts' centroid than this many times their mean distance are dropped")
       ->check(CLI::Range(0.0, 1e9));
+}
+
+// A multi-task network (a condition named "task"): the score of each task on the console.
+void task_scores(const Activity& a, const std::vector<std::string>& names) {
+  const auto at = std::find(names.begin(), names.end(), "task");
+  if (at == names.end()) return;
+  const size_t C = names.size(), c = size_t(at - names.begin());
+  std::map<int, std::pair<double, int>> by;
+  for (int i = 0; i < a.trials; ++i) {
+    auto& k = by[int(a.conditions[size_t(i) * C + c])];
+    k.first += a.correct[size_t(i)];
+    k.second += 1;
+  }
+  std::string line = "analyze: score per task (task: % correct (trials)):";
+  for (const auto& [task, k] : by) line += fmt::format(" {}: {:.1f}% ({}),", task, 100 * k.first / k.second, k.second);
+  line.pop_back();
+  std::cout << line << "\n";
 }
 
 int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, const char* argv0) {
@@ -421,6 +443,7 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   std::cout << "analyze: " << out.file("pca") << ".svg, .png\n";
   if (!a.decisions.empty()) psychometric_plots(a, names, out);
   performance_plot(a, names, out);
+  task_scores(a, names);
   find_and_plot_fixed_points(*e, a, pca, pc, group, group_names, set, out);
   return 0;
 }

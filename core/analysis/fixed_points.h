@@ -35,8 +35,10 @@ struct FixedPointOptions {
   int newton_iterations = 20;              // Newton steps at most per end (0: no polishing)
   double newton_from = 1e-3;               // Adam ends with q above this are not polished (not near a point)
   double merge_distance = 1e-3;            // points closer than this (Euclidean) are one point
-  double outlier_scale = 10;               // farther from the starts' centroid than this many times their
-                                           // mean distance to it: an outlier, dropped
+  double outlier_scale = 2;                // farther from the starts' centroid than this many times their
+                                           // mean distance to it: an outlier, dropped (trained flip-flops:
+                                           // true points within 1x, trajectories within 1.6x, the saturated
+                                           // pseudo-points Newton can reach at 4x and beyond)
   double unit_tolerance = 1e-3;            // |lambda| > 1 + this: an unstable mode
 };
 
