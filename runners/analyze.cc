@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -16,6 +17,7 @@
 #include "core/experiment/graph.h"
 #include "core/platform/npz.h"
 #include "core/analysis/pca.h"
+#include "core/analysis/task_variance.h"
 #include "core/plots/plot.h"
 #include "core/experiment/run_directory.h"
 #include "runners/common.h"
@@ -208,12 +210,19 @@ std::vector<float> fixed_point_input(const std::string& spec, const Activity& a)
   const bool choice_task = !a.decisions.empty();
   if (spec == "auto") return fixed_point_input(choice_task ? "fixation" : "zero", a);
   if (spec == "zero") return std::vector<float>(size_t(a.features), 0.0f);
-  if (spec == "mean") return mean_input(a, [](size_t) { return true; }, spec);
+  if (spec == "mean")
+    return mean_input(
+        a, [](size_t) { return true; }, spec);
   if ((spec == "fixation" || spec == "response") && !choice_task)
-    throw Error("--input " + spec + ": the task has no fixation or response period (not a choice task); use zero, "
+    throw Error("--input " + spec +
+                ": the task has no fixation or response period (not a choice task); use zero, "
                 "mean or values");
-  if (spec == "fixation") return mean_input(a, [&](size_t r) { return a.mask[r] > 0 && a.labels[r] == 0; }, spec);
-  if (spec == "response") return mean_input(a, [&](size_t r) { return a.labels[r] > 0; }, spec);
+  if (spec == "fixation")
+    return mean_input(
+        a, [&](size_t r) { return a.mask[r] > 0 && a.labels[r] == 0; }, spec);
+  if (spec == "response")
+    return mean_input(
+        a, [&](size_t r) { return a.labels[r] > 0; }, spec);
   std::stringstream in(spec);
   std::string item;
   std::vector<float> x;
@@ -260,10 +269,11 @@ std::string count_by_modes(const std::vector<FixedPoint>& points) {
 }
 
 void report_search(const FixedPointSearch& found, const Settings& set) {
-  std::cout << fmt::format("analyze: fixed points: {} of {} starts converged (q < {:g} after Newton polishing); {} "
-                           "outliers dropped; {} distinct: {}\n",
-                           found.converged, set.starts, set.fixed_points.tolerance, found.outliers,
-                           found.points.size(), count_by_modes(found.points));
+  std::cout << fmt::format(
+      "analyze: fixed points: {} of {} starts converged (q < {:g} after Newton polishing); {} "
+      "outliers dropped; {} distinct: {}\n",
+      found.converged, set.starts, set.fixed_points.tolerance, found.outliers, found.points.size(),
+      count_by_modes(found.points));
   if (found.converged > 0) return;
   const double best = *std::min_element(found.final_q.begin(), found.final_q.end());
   std::cout << fmt::format(
@@ -281,7 +291,8 @@ std::vector<NpyArray> complex_stack(const std::string& name, const std::vector<F
   for (const FixedPoint& p : points) {
     const Eigen::Matrix<std::complex<double>, -1, -1, Eigen::RowMajor> v = p.*m;
     rows = v.rows(), cols = v.cols();
-    for (Eigen::Index k = 0; k < v.size(); ++k) re.push_back(float(v.data()[k].real())), im.push_back(float(v.data()[k].imag()));
+    for (Eigen::Index k = 0; k < v.size(); ++k)
+      re.push_back(float(v.data()[k].real())), im.push_back(float(v.data()[k].imag()));
   }
   const int64_t P = int64_t(points.size());
   return {floats(name + "_real", {P, rows, cols}, re), floats(name + "_imag", {P, rows, cols}, im)};
@@ -318,13 +329,18 @@ void write_fixed_points(const std::string& path, const FixedPointSearch& found, 
     for (float v : row_major(p.input_jacobian)) input_jac.push_back(v);
   }
   const auto as_floats = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
-  std::vector<NpyArray> arrays = {
-      floats("states", {P, S}, states), floats("rates", {P, H}, rates), floats("q", {P}, q),
-      floats("unstable_modes", {P}, unstable), floats("starts", {P}, counts),
-      floats("eigenvalues_real", {P, S}, real), floats("eigenvalues_imag", {P, S}, imag),
-      floats("jacobians", {P, S, S}, jac), floats("input_jacobians", {P, S, F}, input_jac),
-      floats("input", {F}, input), floats("adam_q", {int64_t(found.adam_q.size())}, as_floats(found.adam_q)),
-      floats("final_q", {int64_t(found.final_q.size())}, as_floats(found.final_q))};
+  std::vector<NpyArray> arrays = {floats("states", {P, S}, states),
+                                  floats("rates", {P, H}, rates),
+                                  floats("q", {P}, q),
+                                  floats("unstable_modes", {P}, unstable),
+                                  floats("starts", {P}, counts),
+                                  floats("eigenvalues_real", {P, S}, real),
+                                  floats("eigenvalues_imag", {P, S}, imag),
+                                  floats("jacobians", {P, S, S}, jac),
+                                  floats("input_jacobians", {P, S, F}, input_jac),
+                                  floats("input", {F}, input),
+                                  floats("adam_q", {int64_t(found.adam_q.size())}, as_floats(found.adam_q)),
+                                  floats("final_q", {int64_t(found.final_q.size())}, as_floats(found.final_q))};
   for (auto& a : complex_stack("right_eigenvectors", found.points, &FixedPoint::right)) arrays.push_back(a);
   for (auto& a : complex_stack("left_eigenvectors", found.points, &FixedPoint::left)) arrays.push_back(a);
   write_npz(path, arrays);
@@ -385,21 +401,87 @@ void add_dynamics_options(CLI::App& app, Settings& set) {
       ->check(CLI::Range(0.0, 1e9));
 }
 
-// A multi-task network (a condition named "task"): the score of each task on the console.
-void task_scores(const Activity& a, const std::vector<std::string>& names) {
+// The index of the condition named "task" (a multi-task network), or -1.
+int task_column(const std::vector<std::string>& names) {
   const auto at = std::find(names.begin(), names.end(), "task");
-  if (at == names.end()) return;
-  const size_t C = names.size(), c = size_t(at - names.begin());
+  return at == names.end() ? -1 : int(at - names.begin());
+}
+
+// % correct of each task (by the task condition's value).
+std::map<int, double> scores_by_task(const Activity& a, size_t c, size_t C) {
   std::map<int, std::pair<double, int>> by;
   for (int i = 0; i < a.trials; ++i) {
     auto& k = by[int(a.conditions[size_t(i) * C + c])];
     k.first += a.correct[size_t(i)];
     k.second += 1;
   }
-  std::string line = "analyze: score per task (task: % correct (trials)):";
-  for (const auto& [task, k] : by) line += fmt::format(" {}: {:.1f}% ({}),", task, 100 * k.first / k.second, k.second);
+  std::map<int, double> out;
+  for (const auto& [task, k] : by) out[task] = 100 * k.first / k.second;
+  return out;
+}
+
+// A multi-task network: the score of each task on the console.
+void task_scores(const Activity& a, const std::vector<std::string>& names) {
+  const int c = task_column(names);
+  if (c < 0) return;
+  std::string line = "analyze: score per task (task: % correct):";
+  for (const auto& [task, score] : scores_by_task(a, size_t(c), names.size()))
+    line += fmt::format(" {}: {:.1f}%,", task, score);
   line.pop_back();
   std::cout << line << "\n";
+}
+
+// The unit x task map of normalised task variance, units ordered by cluster, as coloured dots.
+void plot_variance_map(const TaskVarianceMap& m, const UnitClusters& clusters, const RunDirectory& out) {
+  std::vector<int> order(m.active.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int x, int y) { return clusters.label[size_t(x)] < clusters.label[size_t(y)]; });
+  std::vector<double> x, y, value;
+  for (size_t rank = 0; rank < order.size(); ++rank)
+    for (Eigen::Index k = 0; k < m.normalised.cols(); ++k) {
+      x.push_back(double(k));
+      y.push_back(double(rank));
+      value.push_back(m.normalised(m.active[size_t(order[rank])], k));
+    }
+  Figure f(fmt::format("normalised task variance: {} active units in {} clusters (silhouette {:.2f})", m.active.size(),
+                       clusters.k, clusters.silhouette),
+           "task", "unit (ordered by cluster)");
+  f.size(760, 640).colored_points(x, y, value, "variance / unit's max");
+  write_figure(out.path(), "task_variance", f);
+  std::cout << "analyze: " << out.file("task_variance") << ".svg, .png\n";
+}
+
+// Task variance, clusters and a lesion table (each cluster silenced, every task scored).
+void task_variance_analysis(Experiment& e, const Activity& a, const std::vector<std::string>& names,
+                            const std::vector<int64_t>& indices, const Settings& set, const RunDirectory& out) {
+  const int c = task_column(names);
+  if (c < 0) return;
+  const TaskVarianceMap m = task_variance(a, size_t(c), names.size());
+  Eigen::MatrixXd rows(Eigen::Index(m.active.size()), m.normalised.cols());
+  for (size_t u = 0; u < m.active.size(); ++u) rows.row(Eigen::Index(u)) = m.normalised.row(m.active[u]);
+  const UnitClusters clusters = cluster_units(rows, 12, set.seed);
+  plot_variance_map(m, clusters, out);
+  const std::map<int, double> intact = scores_by_task(a, size_t(c), names.size());
+  std::string csv = "lesion,units";
+  for (const auto& entry : intact) csv += fmt::format(",task_{}", entry.first);
+  csv += "\nnone,0";
+  for (const auto& entry : intact) csv += fmt::format(",{:.1f}", entry.second);
+  csv += "\n";
+  for (int k = 0; k < clusters.k; ++k) {
+    std::vector<int> units;
+    for (size_t u = 0; u < m.active.size(); ++u)
+      if (clusters.label[u] == k) units.push_back(m.active[u]);
+    const Lesion lesion(e.model, units);
+    const Activity lesioned = record_activity(e.model, *e.dataset, Split::kTest, indices);
+    csv += fmt::format("cluster {},{}", k, units.size());
+    for (const auto& entry : scores_by_task(lesioned, size_t(c), names.size()))
+      csv += fmt::format(",{:.1f}", entry.second);
+    csv += "\n";
+  }
+  out.write_text("lesions.csv", csv);
+  std::cout << "analyze: lesions (% correct per task with each cluster silenced), " << out.file("lesions.csv") << ":\n"
+            << csv;
 }
 
 int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, const char* argv0) {
@@ -444,6 +526,7 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   if (!a.decisions.empty()) psychometric_plots(a, names, out);
   performance_plot(a, names, out);
   task_scores(a, names);
+  task_variance_analysis(*e, a, names, indices, set, out);
   find_and_plot_fixed_points(*e, a, pca, pc, group, group_names, set, out);
   return 0;
 }

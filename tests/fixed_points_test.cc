@@ -44,8 +44,8 @@ class TanhNetwork : public StateMap {
   void back(const float* v, int n, const Eigen::MatrixXd& m, float* g) const {
     const int D = dimension();
     for (int i = 0; i < n; ++i) {
-      const Eigen::VectorXd u = Eigen::Map<const Eigen::VectorXf>(v + size_t(i) * D, D).cast<double>().cwiseProduct(
-          slopes_.col(i));
+      const Eigen::VectorXd u =
+          Eigen::Map<const Eigen::VectorXf>(v + size_t(i) * D, D).cast<double>().cwiseProduct(slopes_.col(i));
       Eigen::Map<Eigen::VectorXf>(g + size_t(i) * m.cols(), m.cols()) = (m.transpose() * u).cast<float>();
     }
   }
@@ -82,8 +82,8 @@ std::vector<KnownPoint> exhaustive_points(const TanhNetwork& net, int nodes, dou
       h -= A.fullPivLu().solve(net.step(h) - h);
     }
     const bool root = h.allFinite() && (net.step(h) - h).norm() < 1e-12;
-    const bool seen = std::any_of(known.begin(), known.end(),
-                                  [&](const KnownPoint& k) { return (k.state - h).norm() < 1e-6; });
+    const bool seen =
+        std::any_of(known.begin(), known.end(), [&](const KnownPoint& k) { return (k.state - h).norm() < 1e-6; });
     if (root && !seen) known.push_back({h, unstable_modes(net.jacobian_at(h))});
     more = false;
     for (int d = 0; d < D && !more; ++d) {
@@ -117,9 +117,10 @@ std::map<int, std::pair<int, int>> compare(const FixedPointSearch& s, const std:
   std::map<int, std::pair<int, int>> table;
   for (const KnownPoint& k : known) ++table[k.unstable].second;
   for (const FixedPoint& p : s.points) {
-    const Eigen::VectorXd h = Eigen::Map<const Eigen::VectorXf>(p.state.data(), Eigen::Index(p.state.size())).cast<double>();
-    const auto match = std::find_if(known.begin(), known.end(),
-                                    [&](const KnownPoint& k) { return (k.state - h).norm() < 1e-4; });
+    const Eigen::VectorXd h =
+        Eigen::Map<const Eigen::VectorXf>(p.state.data(), Eigen::Index(p.state.size())).cast<double>();
+    const auto match =
+        std::find_if(known.begin(), known.end(), [&](const KnownPoint& k) { return (k.state - h).norm() < 1e-4; });
     EXPECT_NE(match, known.end()) << "a point the exhaustive search does not know, q " << p.q;
     if (match == known.end()) continue;
     EXPECT_EQ(p.unstable, match->unstable);
@@ -156,7 +157,8 @@ TEST(FixedPointsKnown, FindsEveryPointOfAThreeBitFlipFlopNetwork) {
 TEST(FixedPointsKnown, FindsEveryPointOfARandomFourUnitNetwork) {
   std::mt19937_64 rng(5);
   std::normal_distribution<double> g(0, 1);
-  Eigen::MatrixXd w = 1.6 * Eigen::MatrixXd::Identity(4, 4) + Eigen::MatrixXd::NullaryExpr(4, 4, [&] { return 0.3 * g(rng); });
+  Eigen::MatrixXd w =
+      1.6 * Eigen::MatrixXd::Identity(4, 4) + Eigen::MatrixXd::NullaryExpr(4, 4, [&] { return 0.3 * g(rng); });
   const Eigen::VectorXd b = Eigen::VectorXd::NullaryExpr(4, [&] { return 0.05 * g(rng); });
   const TanhNetwork truth(w, b);
   TanhNetwork net = truth;

@@ -136,8 +136,8 @@ void LayerStepMap::input_vector_jacobian(const float* v, int n, float* g) {
 
 void LayerStepMap::set_input(std::vector<float> input) {
   if (input.size() != input_.size())
-    throw Error("fixed points: the input x* has " + std::to_string(input.size()) + " values, layer '" +
-                layer_.name() + "' reads " + std::to_string(input_.size()));
+    throw Error("fixed points: the input x* has " + std::to_string(input.size()) + " values, layer '" + layer_.name() +
+                "' reads " + std::to_string(input_.size()));
   input_ = std::move(input);
   x_.clear();
 }

@@ -42,8 +42,8 @@ std::vector<float> minimise(StateMap& map, std::vector<float> h, int n, const Fi
   std::vector<float> grad(h.size());
   std::vector<char> done(size_t(n), 0);
   const double beta1 = 0.9, beta2 = 0.999, eps = 1e-12;
-  const double decay = std::log(std::min(o.final_learning_rate, o.learning_rate) / o.learning_rate) /
-                       std::max(1, o.iterations - 1);
+  const double decay =
+      std::log(std::min(o.final_learning_rate, o.learning_rate) / o.learning_rate) / std::max(1, o.iterations - 1);
   for (int it = 1; it <= o.iterations; ++it) {
     q_and_gradient(map, h, n, q, &grad);
     const double ceiling = o.learning_rate * std::exp(decay * (it - 1));
@@ -111,7 +111,8 @@ std::vector<int> line_search(StateMap& map, std::vector<float>* h, const std::ve
   for (int halving = 0; halving < 30 && !pending.empty(); ++halving, alpha *= 0.5) {
     std::vector<float> trial;
     for (int k : pending)
-      for (int d = 0; d < D; ++d) trial.push_back(float((*h)[size_t(rows[size_t(k)]) * D + d] + alpha * steps[size_t(k)](d)));
+      for (int d = 0; d < D; ++d)
+        trial.push_back(float((*h)[size_t(rows[size_t(k)]) * D + d] + alpha * steps[size_t(k)](d)));
     const std::vector<double> qt = speeds(map, trial.data(), int(pending.size()));
     std::vector<int> still;
     for (size_t j = 0; j < pending.size(); ++j) {
@@ -139,8 +140,7 @@ void describe(StateMap& map, const FixedPointOptions& o, FixedPoint* p) {
   const Eigen::MatrixXcd vectors = solver.eigenvectors(), inverse = vectors.inverse();
   std::vector<int> order(size_t(values.size()));
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int a, int b) { return std::abs(values(a)) > std::abs(values(b)); });
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return std::abs(values(a)) > std::abs(values(b)); });
   const Eigen::Index D = values.size();
   p->eigenvalues.clear();
   p->right.resize(D, D);

@@ -28,18 +28,18 @@ class StateMap {
 };
 
 struct FixedPointOptions {
-  int iterations = 4000;                   // Adam steps at most
-  double learning_rate = 0.01;             // Adam's initial step size on h (each start adapts its own)
-  double final_learning_rate = 1e-4;       // the step's ceiling decays geometrically to this at the last step
-  double tolerance = 1e-8;                 // q below this after polishing: a fixed point
-  int newton_iterations = 20;              // Newton steps at most per end (0: no polishing)
-  double newton_from = 1e-3;               // Adam ends with q above this are not polished (not near a point)
-  double merge_distance = 1e-3;            // points closer than this (Euclidean) are one point
-  double outlier_scale = 2;                // farther from the starts' centroid than this many times their
-                                           // mean distance to it: an outlier, dropped (trained flip-flops:
-                                           // true points within 1x, trajectories within 1.6x, the saturated
-                                           // pseudo-points Newton can reach at 4x and beyond)
-  double unit_tolerance = 1e-3;            // |lambda| > 1 + this: an unstable mode
+  int iterations = 4000;              // Adam steps at most
+  double learning_rate = 0.01;        // Adam's initial step size on h (each start adapts its own)
+  double final_learning_rate = 1e-4;  // the step's ceiling decays geometrically to this at the last step
+  double tolerance = 1e-8;            // q below this after polishing: a fixed point
+  int newton_iterations = 20;         // Newton steps at most per end (0: no polishing)
+  double newton_from = 1e-3;          // Adam ends with q above this are not polished (not near a point)
+  double merge_distance = 1e-3;       // points closer than this (Euclidean) are one point
+  double outlier_scale = 2;           // farther from the starts' centroid than this many times their
+                                      // mean distance to it: an outlier, dropped (trained flip-flops:
+                                      // true points within 1x, trajectories within 1.6x, the saturated
+                                      // pseudo-points Newton can reach at 4x and beyond)
+  double unit_tolerance = 1e-3;       // |lambda| > 1 + this: an unstable mode
 };
 
 struct FixedPoint {

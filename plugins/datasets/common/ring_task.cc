@@ -10,11 +10,8 @@ namespace biornn::datasets {
 
 namespace {
 
-const std::vector<PeriodSpec> kRingPeriods = {{"fixation", 300, 200},
-                                              {"stimulus1", 300, 200},
-                                              {"delay", 300, 200},
-                                              {"stimulus2", 300, 0},
-                                              {"response", 300, 0}};
+const std::vector<PeriodSpec> kRingPeriods = {
+    {"fixation", 300, 200}, {"stimulus1", 300, 200}, {"delay", 300, 200}, {"stimulus2", 300, 0}, {"response", 300, 0}};
 enum Period { kFixationPeriod, kStimulus1, kDelay, kStimulus2, kResponse };
 
 std::string trimmed_item(const std::string& s) {
@@ -27,17 +24,16 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 }  // namespace
 
 const std::vector<std::string>& ring_task_names() {
-  static const std::vector<std::string> names = {"fdgo",   "reactgo", "delaygo", "fdanti",  "reactanti",
-                                                 "delayanti", "dm1",   "dm2",     "ctxdm1",  "ctxdm2",
-                                                 "multidm", "dmsgo",   "dmsnogo", "dmcgo",   "dmcnogo"};
+  static const std::vector<std::string> names = {"fdgo",      "reactgo", "delaygo", "fdanti", "reactanti",
+                                                 "delayanti", "dm1",     "dm2",     "ctxdm1", "ctxdm2",
+                                                 "multidm",   "dmsgo",   "dmsnogo", "dmcgo",  "dmcnogo"};
   return names;
 }
 
 OptionSchema& add_ring_options(OptionSchema& schema) {
   add_task_options(schema, 0.1);
   add_timing_options(schema, kRingPeriods, 20);
-  schema.add_int("directions", 8, "ring units per modality (stimulus and response directions); a multiple of 4", 4,
-                 64);
+  schema.add_int("directions", 8, "ring units per modality (stimulus and response directions); a multiple of 4", 4, 64);
   schema.add_string("coherences", "0.08, 0.16, 0.32",
                     "decision tasks: the strength difference c of the two stimuli (gamma + c, gamma - c), each in "
                     "[0, 1]");
@@ -73,8 +69,9 @@ RingTask::RingTask(const std::string& name, const Options& o, std::vector<int> t
                                            ", it must be a multiple of 4 (anti responses and decision stimuli "
                                            "are a half and a quarter of the ring apart)");
   if (timing_.grace_steps() < 1)
-    throw Error(o.where("grace_ms"), name + ": grace_ms must be at least one step: the score finds the response "
-                                            "period of a no-go trial by its unweighted first steps");
+    throw Error(o.where("grace_ms"), name +
+                                         ": grace_ms must be at least one step: the score finds the response "
+                                         "period of a no-go trial by its unweighted first steps");
   if (ratios.size() != tasks_.size())
     throw Error(o.where(), name + ": " + std::to_string(ratios.size()) + " ratios for " +
                                std::to_string(tasks_.size()) + " tasks");

@@ -36,8 +36,9 @@ void register_tasks(Registry* registry) {
   OptionSchema mix;
   add_ring_options(mix);
   mix.add_string("tasks", all_tasks(), "the tasks mixed, comma-separated (each trial is one of them)");
-  mix.add_string("ratios", "", "relative frequency of each task, comma-separated, in the order of `tasks` (default "
-                               "equal)");
+  mix.add_string("ratios", "",
+                 "relative frequency of each task, comma-separated, in the order of `tasks` (default "
+                 "equal)");
   registry->add<Dataset>("multitask",
                          "Yang et al. 2019: many cognitive tasks in one network, a one-hot rule input per trial "
                          "(classes 0 fixate, 1.. directions)",

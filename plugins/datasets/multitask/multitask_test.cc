@@ -11,9 +11,9 @@ namespace biornn::datasets::testing {
 namespace {
 
 const char* const kSo = "plugins/datasets/multitask/multitask_plugin.so";
-const std::vector<std::string> kTasks = {"fdgo",   "reactgo", "delaygo", "fdanti",  "reactanti",
-                                         "delayanti", "dm1",   "dm2",     "ctxdm1",  "ctxdm2",
-                                         "multidm", "dmsgo",   "dmsnogo", "dmcgo",   "dmcnogo"};
+const std::vector<std::string> kTasks = {"fdgo",      "reactgo", "delaygo", "fdanti", "reactanti",
+                                         "delayanti", "dm1",     "dm2",     "ctxdm1", "ctxdm2",
+                                         "multidm",   "dmsgo",   "dmsnogo", "dmcgo",  "dmcnogo"};
 constexpr int N = 8;  // directions
 enum { kTask, kDirection1, kDirection2, kCoherence, kResponse };
 
@@ -119,7 +119,7 @@ TEST(RingTasks, GoAndAntiTasksFollowTheirDefinitions) {
         EXPECT_EQ(r.modality(begin - 1, i, m), 0.0f);
         EXPECT_EQ(r.peak(begin, i, m), direction);
       } else {
-        EXPECT_EQ(r.fixation_off(i), begin);  // the go cue
+        EXPECT_EQ(r.fixation_off(i), begin);   // the go cue
         EXPECT_EQ(r.modality(0, i, m), 0.0f);  // fixation period: no stimulus
         const bool delayed = task[0] == 'd';
         EXPECT_EQ(r.modality(begin, i, m) > 0, !delayed);  // fd: still on; delay: gone
@@ -149,7 +149,7 @@ TEST(RingTasks, DecisionTasksRespondToTheStrongerStimulus) {
       auto evidence = [&](int m) { return r.x(during, i, 1 + m * N + d1) - r.x(during, i, 1 + m * N + d2); };
       const double relevant = task == std::string("multidm") ? evidence(0) + evidence(1)
                               : (task == std::string("dm2") || task == std::string("ctxdm2")) ? evidence(1)
-                                                                                               : evidence(0);
+                                                                                              : evidence(0);
       EXPECT_EQ(r.cond(i, kResponse), float(1 + (relevant > 0 ? d1 : d2))) << relevant;
       EXPECT_GT(relevant * r.cond(i, kCoherence), 0);
     }
