@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 
 struct Settings {
   std::string run_dir, out_dir, checkpoint = "last", input = "auto";
+  std::string continuation;  // a condition whose values the fixed points are followed along
   int trials = 256, starts = 1024;
   double start_noise = 0.1;
   uint64_t seed = 1;
@@ -387,6 +388,76 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
   std::cout << "analyze: " << out.file("fixed_points") << ".svg, .png\n";
 }
 
+// The fixed points at each value v of condition `set.continuation` (within each context when the
+// task has one), x* = the mean input over the fixation-target steps of the trials with that
+// value; the search at v starts from trajectory states and from the points found at the value
+// before. Written to continuation.npz and drawn on the trajectories' PCs, coloured by v.
+void continuation(Experiment& e, const Activity& a, const std::vector<std::string>& names, const Pca& pca,
+                  const Settings& set, const RunDirectory& out) {
+  if (set.continuation.empty() || !why_no_fixed_points(e.model).empty()) return;
+  const auto at = std::find(names.begin(), names.end(), set.continuation);
+  if (at == names.end()) {
+    std::string known;
+    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw Error("--continuation: unknown condition '" + set.continuation +
+                "' (the task's conditions: " + (known.empty() ? "none" : known) + ")");
+  }
+  const size_t C = names.size(), c = size_t(at - names.begin());
+  const int context = int(std::find(names.begin(), names.end(), "context") - names.begin());
+  std::map<std::pair<float, float>, int> groups;  // (context, value)
+  for (int i = 0; i < a.trials; ++i)
+    groups[{context < int(C) ? a.conditions[size_t(i) * C + size_t(context)] : 0.0f, a.conditions[size_t(i) * C + c]}];
+  RecurrentLayer& layer = *e.model.layers().back();
+  LayerStepMap map(layer, std::vector<float>(size_t(a.features), 0.0f));
+  std::vector<double> px, py, value;
+  std::vector<Marker> markers;
+  std::vector<float> previous, table_value, table_context, table_unstable, table_states;
+  Settings few = set;
+  few.starts = std::min(set.starts, 256);
+  for (const auto& [key, unused] : groups) {
+    map.set_input(mean_input(
+        a,
+        [&](size_t r) {
+          const size_t i = r % size_t(a.trials);
+          const bool same = a.conditions[i * C + c] == key.second &&
+                            (context >= int(C) || a.conditions[i * C + size_t(context)] == key.first);
+          return same && a.mask[r] > 0 && a.labels[r] == 0;
+        },
+        "continuation"));
+    std::vector<float> starts = sample_starts(a, few);
+    starts.insert(starts.end(), previous.begin(), previous.end());
+    const FixedPointSearch found =
+        find_fixed_points(map, starts, int(starts.size()) / map.dimension(), set.fixed_points);
+    previous.clear();
+    const std::vector<float> rates = point_rates(layer, found.points);
+    const Eigen::MatrixXd xy =
+        found.points.empty() ? Eigen::MatrixXd() : pca.project(rates.data(), int64_t(found.points.size()));
+    for (size_t k = 0; k < found.points.size(); ++k) {
+      const FixedPoint& p = found.points[k];
+      previous.insert(previous.end(), p.state.begin(), p.state.end());
+      table_states.insert(table_states.end(), p.state.begin(), p.state.end());
+      table_value.push_back(key.second);
+      table_context.push_back(key.first);
+      table_unstable.push_back(float(p.unstable));
+      px.push_back(xy(Eigen::Index(k), 0));
+      py.push_back(xy(Eigen::Index(k), 1));
+      value.push_back(key.second);
+      if (!p.stable()) markers.push_back({px.back(), py.back(), false, std::to_string(p.unstable)});
+    }
+    std::cout << fmt::format("analyze: continuation: context {:g}, {} {:g}: {}\n", key.first, set.continuation,
+                             key.second, count_by_modes(found.points));
+  }
+  const int64_t P = int64_t(table_value.size());
+  write_npz(out.file("continuation.npz"), {floats("value", {P}, table_value), floats("context", {P}, table_context),
+                                           floats("unstable_modes", {P}, table_unstable),
+                                           floats("states", {P, int64_t(map.dimension())}, table_states)});
+  Figure f("fixed points along " + set.continuation + " (open circles: unstable, number = unstable modes)",
+           axis(pca, 0), axis(pca, 1));
+  f.colored_points(px, py, value, set.continuation).markers(markers);
+  write_figure(out.path(), "continuation_" + set.continuation, f);
+  std::cout << "analyze: " << out.file("continuation_" + set.continuation) << ".svg, .png\n";
+}
+
 // The finder's options beyond the first ones (Newton polishing, outliers, the step's decay).
 void add_dynamics_options(CLI::App& app, Settings& set) {
   FixedPointOptions& o = set.fixed_points;
@@ -399,6 +470,8 @@ void add_dynamics_options(CLI::App& app, Settings& set) {
   app.add_option("--outlier-scale", o.outlier_scale,
                  "points farther from the starts' centroid than this many times their mean distance are dropped")
       ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--continuation", set.continuation,
+                 "follow the fixed points along the values of this condition (within each context), e.g. motion");
 }
 
 // The index of the condition named "task" (a multi-task network), or -1.
@@ -528,6 +601,7 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   task_scores(a, names);
   task_variance_analysis(*e, a, names, indices, set, out);
   find_and_plot_fixed_points(*e, a, pca, pc, group, group_names, set, out);
+  continuation(*e, a, names, pca, set, out);
   return 0;
 }
 
