@@ -103,7 +103,7 @@ TEST(RingTasks, RuleInputIsOneHotAndTargetsFixateUntilTheResponse) {
 // Go, Anti, their reaction-time and delayed versions: when the stimulus is on, when the
 // fixation goes off, and which way to respond.
 TEST(RingTasks, GoAndAntiTasksFollowTheirDefinitions) {
-  for (const std::string& task : {"fdgo", "reactgo", "delaygo", "fdanti", "reactanti", "delayanti"}) {
+  for (const std::string task : {"fdgo", "reactgo", "delaygo", "fdanti", "reactanti", "delayanti"}) {
     SCOPED_TRACE(task);
     const Trials r = trials(task);
     const bool anti = std::string(task).find("anti") != std::string::npos;
@@ -132,7 +132,7 @@ TEST(RingTasks, GoAndAntiTasksFollowTheirDefinitions) {
 // Decision tasks: two stimuli a quarter to three quarters of the ring apart; the response is
 // the direction with the stronger evidence in the relevant modality (both for multidm).
 TEST(RingTasks, DecisionTasksRespondToTheStrongerStimulus) {
-  for (const std::string& task : {"dm1", "dm2", "ctxdm1", "ctxdm2", "multidm"}) {
+  for (const std::string task : {"dm1", "dm2", "ctxdm1", "ctxdm2", "multidm"}) {
     SCOPED_TRACE(task);
     const Trials r = trials(task);
     for (int i = 0; i < r.b.n; ++i) {
@@ -159,7 +159,7 @@ TEST(RingTasks, DecisionTasksRespondToTheStrongerStimulus) {
 // Match tasks: stimulus 1, a delay without input, stimulus 2 on through the response; respond
 // toward stimulus 2 on go trials (match for *go, non-match for *nogo), else keep fixating.
 TEST(RingTasks, MatchTasksGoOnlyOnTheirKindOfTrial) {
-  for (const std::string& task : {"dmsgo", "dmsnogo", "dmcgo", "dmcnogo"}) {
+  for (const std::string task : {"dmsgo", "dmsnogo", "dmcgo", "dmcnogo"}) {
     SCOPED_TRACE(task);
     const Trials r = trials(task);
     int go = 0;
@@ -194,7 +194,7 @@ TEST(RingTasks, MatchTasksGoOnlyOnTheirKindOfTrial) {
 
 // The score: a broken fixation or a response on a no-go trial is wrong.
 TEST(RingTasks, ScoreNeedsFixationAndTheRightResponse) {
-  for (const std::string& task : {"dmsnogo", "fdanti"}) {
+  for (const std::string task : {"dmsnogo", "fdanti"}) {
     Trials r = trials(task, 32);
     std::vector<float> perfect = perfect_outputs(*r.d, r.b);
     EXPECT_EQ(accuracy(r.d->score(perfect.data(), r.b.T, r.b.n, r.b.data())), 1.0);
