@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -16,6 +17,7 @@
 #include "core/experiment/graph.h"
 #include "core/platform/npz.h"
 #include "core/analysis/pca.h"
+#include "core/analysis/task_variance.h"
 #include "core/plots/plot.h"
 #include "core/experiment/run_directory.h"
 #include "runners/common.h"
@@ -26,8 +28,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Settings {
-  std::string run_dir, out_dir, checkpoint = "last", input = "zero";
-  int trials = 256, starts = 512;
+  std::string run_dir, out_dir, checkpoint = "last", input = "auto";
+  std::string continuation;  // a condition whose values the fixed points are followed along
+  int trials = 256, starts = 1024;
   double start_noise = 0.1;
   uint64_t seed = 1;
   FixedPointOptions fixed_points;
@@ -185,42 +188,61 @@ void performance_plot(const Activity& a, const std::vector<std::string>& names, 
   std::cout << "analyze: " << out.file("performance") << ".svg, .png\n";
 }
 
-// x*: zeros, or the mean input over every recorded step, or comma-separated values.
-std::vector<float> fixed_point_input(const std::string& spec, const Activity& a) {
-  std::vector<float> x(size_t(a.features), 0.0f);
-  if (spec == "zero") return x;
-  if (spec == "mean") {
-    const size_t rows = size_t(a.steps) * a.trials;
-    for (size_t r = 0; r < rows; ++r)
-      for (int f = 0; f < a.features; ++f) x[size_t(f)] += a.x[r * a.features + f] / float(rows);
-    return x;
+// The mean input over the recorded steps (rows of [T, n]) for which `keep(row)` holds.
+template <class Keep>
+std::vector<float> mean_input(const Activity& a, Keep keep, const std::string& what) {
+  std::vector<double> sum(size_t(a.features), 0.0);
+  int64_t count = 0;
+  for (int64_t r = 0; r < int64_t(a.steps) * a.trials; ++r) {
+    if (!keep(size_t(r))) continue;
+    ++count;
+    for (int f = 0; f < a.features; ++f) sum[size_t(f)] += a.x[size_t(r) * a.features + f];
   }
-  std::stringstream in(spec);
-  std::string item;
-  x.clear();
-  while (std::getline(in, item, ',')) x.push_back(std::stof(item));
-  if (int(x.size()) != a.features)
-    throw Error("--input: " + std::to_string(x.size()) + " values given, the task has " + std::to_string(a.features) +
-                " inputs (or use zero / mean)");
+  if (count == 0) throw Error("--input " + what + ": no recorded step is in that period (use zero, mean or values)");
+  std::vector<float> x;
+  for (double v : sum) x.push_back(float(v / double(count)));
   return x;
 }
 
-void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca, const Eigen::MatrixXd& pc,
-                                const std::vector<int>& group, const std::vector<std::string>& group_names,
-                                const Settings& set, const RunDirectory& out) {
-  RecurrentLayer& layer = *e.model.layers().back();
-  const std::string why = why_no_step_map(layer);
-  if (!why.empty() || e.model.layers().size() > 1) {
-    std::cout << "analyze: fixed points: not searched: "
-              << (why.empty() ? "the model has several layers; the finder works on a one-layer model, whose input is "
-                                "the task's"
-                              : why)
-              << "\n";
-    return;
+// x*: "auto" (fixation for a choice task, whose fixation input is on whenever it holds a
+// memory, else zero), zeros, the mean input over every recorded step, over the steps whose
+// target is to fixate (fixation and delay periods), over the response steps, or values.
+std::vector<float> fixed_point_input(const std::string& spec, const Activity& a) {
+  const bool choice_task = !a.decisions.empty();
+  if (spec == "auto") return fixed_point_input(choice_task ? "fixation" : "zero", a);
+  if (spec == "zero") return std::vector<float>(size_t(a.features), 0.0f);
+  if (spec == "mean")
+    return mean_input(
+        a, [](size_t) { return true; }, spec);
+  if ((spec == "fixation" || spec == "response") && !choice_task)
+    throw Error("--input " + spec +
+                ": the task has no fixation or response period (not a choice task); use zero, "
+                "mean or values");
+  if (spec == "fixation")
+    return mean_input(
+        a, [&](size_t r) { return a.mask[r] > 0 && a.labels[r] == 0; }, spec);
+  if (spec == "response")
+    return mean_input(
+        a, [&](size_t r) { return a.labels[r] > 0; }, spec);
+  std::stringstream in(spec);
+  std::string item;
+  std::vector<float> x;
+  while (std::getline(in, item, ',')) {
+    try {
+      x.push_back(std::stof(item));
+    } catch (const std::exception&) {
+      throw Error("--input: '" + item + "' is not a number (use auto, zero, mean, fixation, response or values)");
+    }
   }
-  const std::vector<float> input = fixed_point_input(set.input, a);
-  LayerStepMap map(layer, input);
-  const int S = map.dimension();
+  if (int(x.size()) != a.features)
+    throw Error("--input: " + std::to_string(x.size()) + " values given, the task has " + std::to_string(a.features) +
+                " inputs (or use auto, zero, mean, fixation, response)");
+  return x;
+}
+
+// Starting states: recorded states picked at random, plus Gaussian noise.
+std::vector<float> sample_starts(const Activity& a, const Settings& set) {
+  const int S = a.state_size;
   std::mt19937_64 rng(set.seed);
   std::uniform_int_distribution<int64_t> pick(0, int64_t(a.steps) * a.trials - 1);
   std::normal_distribution<float> noise(0, float(set.start_noise));
@@ -229,50 +251,310 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
     const int64_t row = pick(rng);
     for (int d = 0; d < S; ++d) starts.push_back(a.states[size_t(row) * S + d] + noise(rng));
   }
-  const FixedPointSearch found = find_fixed_points(map, starts, set.starts, set.fixed_points);
+  return starts;
+}
+
+int stable_count(const std::vector<FixedPoint>& points) {
+  return int(std::count_if(points.begin(), points.end(), [](const FixedPoint& p) { return p.stable(); }));
+}
+
+// "12 stable, 3 with 1 unstable mode, 1 with 2 unstable modes".
+std::string count_by_modes(const std::vector<FixedPoint>& points) {
   int stable = 0;
   std::map<int, int> saddles;
-  for (const FixedPoint& p : found.points) p.stable() ? ++stable : ++saddles[p.unstable];
-  std::string saddle_text;
+  for (const FixedPoint& p : points) p.stable() ? ++stable : ++saddles[p.unstable];
+  std::string text = std::to_string(stable) + " stable";
   for (const auto& [k, count] : saddles)
-    saddle_text += fmt::format(", {} with {} unstable mode{}", count, k, k > 1 ? "s" : "");
-  std::cout << fmt::format("analyze: fixed points: {} of {} starts converged (q < {:g}); {} distinct: {} stable{}\n",
-                           found.converged, set.starts, set.fixed_points.tolerance, found.points.size(), stable,
-                           saddle_text);
+    text += fmt::format(", {} with {} unstable mode{}", count, k, k > 1 ? "s" : "");
+  return text;
+}
 
-  // Save, and project each point's rate onto the trajectories' components.
-  const int P = int(found.points.size()), H = layer.hidden();
-  std::vector<float> states, q, unstable, counts, real, imag, rates(size_t(P) * H);
+void report_search(const FixedPointSearch& found, const Settings& set) {
+  std::cout << fmt::format(
+      "analyze: fixed points: {} of {} starts converged (q < {:g} after Newton polishing); {} "
+      "outliers dropped; {} distinct: {}\n",
+      found.converged, set.starts, set.fixed_points.tolerance, found.outliers, found.points.size(),
+      count_by_modes(found.points));
+  if (found.converged > 0) return;
+  const double best = *std::min_element(found.final_q.begin(), found.final_q.end());
+  std::cout << fmt::format(
+      "analyze: fixed points: no start converged (lowest q reached {:.3g}, tolerance {:g}): the network still moves "
+      "at this input x* ({}). Try another input (--input fixation, mean, response, or the values of a task period), "
+      "more --iterations, more --starts, or a larger --tolerance.\n",
+      best, set.fixed_points.tolerance, set.input);
+}
+
+// Real and imaginary parts of one complex matrix per point, as [P, rows, cols] arrays.
+std::vector<NpyArray> complex_stack(const std::string& name, const std::vector<FixedPoint>& points,
+                                    Eigen::MatrixXcd FixedPoint::*m) {
+  std::vector<float> re, im;
+  int64_t rows = 0, cols = 0;
+  for (const FixedPoint& p : points) {
+    const Eigen::Matrix<std::complex<double>, -1, -1, Eigen::RowMajor> v = p.*m;
+    rows = v.rows(), cols = v.cols();
+    for (Eigen::Index k = 0; k < v.size(); ++k)
+      re.push_back(float(v.data()[k].real())), im.push_back(float(v.data()[k].imag()));
+  }
+  const int64_t P = int64_t(points.size());
+  return {floats(name + "_real", {P, rows, cols}, re), floats(name + "_imag", {P, rows, cols}, im)};
+}
+
+std::vector<float> row_major(const Eigen::MatrixXd& m) {
+  const Eigen::Matrix<double, -1, -1, Eigen::RowMajor> r = m;
+  return std::vector<float>(r.data(), r.data() + r.size());
+}
+
+// Each point's rates r = rate(s), [P, H].
+std::vector<float> point_rates(RecurrentLayer& layer, const std::vector<FixedPoint>& points) {
+  const int P = int(points.size()), S = layer.state_size(), H = layer.hidden();
+  std::vector<float> states, rates(size_t(P) * H);
+  for (const FixedPoint& p : points) states.insert(states.end(), p.state.begin(), p.state.end());
+  if (P > 0)
+    dynamic_cast<const StepCell&>(layer.cell())  // a per-step layer: checked before the search
+        .rate(ConstMatrixMap(states.data(), P, S, Eigen::OuterStride<>(S)),
+              MatrixMap(rates.data(), P, H, Eigen::OuterStride<>(H)));
+  return rates;
+}
+
+void write_fixed_points(const std::string& path, const FixedPointSearch& found, const std::vector<float>& rates,
+                        const std::vector<float>& input, int S, int H) {
+  const int64_t P = int64_t(found.points.size()), F = int64_t(input.size());
+  std::vector<float> states, q, unstable, counts, real, imag, jac, input_jac;
   for (const FixedPoint& p : found.points) {
     states.insert(states.end(), p.state.begin(), p.state.end());
     q.push_back(float(p.q));
     unstable.push_back(float(p.unstable));
     counts.push_back(float(p.starts));
     for (const auto& l : p.eigenvalues) real.push_back(float(l.real())), imag.push_back(float(l.imag()));
+    for (float v : row_major(p.jacobian)) jac.push_back(v);
+    for (float v : row_major(p.input_jacobian)) input_jac.push_back(v);
   }
-  if (P > 0)
-    dynamic_cast<const StepCell&>(layer.cell())  // a per-step layer: checked before the search
-        .rate(ConstMatrixMap(states.data(), P, S, Eigen::OuterStride<>(S)),
-              MatrixMap(rates.data(), P, H, Eigen::OuterStride<>(H)));
-  write_npz(
-      out.file("fixed_points.npz"),
-      {floats("states", {P, S}, states), floats("rates", {P, H}, rates), floats("q", {P}, q),
-       floats("unstable_modes", {P}, unstable), floats("starts", {P}, counts), floats("eigenvalues_real", {P, S}, real),
-       floats("eigenvalues_imag", {P, S}, imag), floats("input", {int64_t(input.size())}, input),
-       floats("final_q", {set.starts}, std::vector<float>(found.final_q.begin(), found.final_q.end()))});
+  const auto as_floats = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
+  std::vector<NpyArray> arrays = {floats("states", {P, S}, states),
+                                  floats("rates", {P, H}, rates),
+                                  floats("q", {P}, q),
+                                  floats("unstable_modes", {P}, unstable),
+                                  floats("starts", {P}, counts),
+                                  floats("eigenvalues_real", {P, S}, real),
+                                  floats("eigenvalues_imag", {P, S}, imag),
+                                  floats("jacobians", {P, S, S}, jac),
+                                  floats("input_jacobians", {P, S, F}, input_jac),
+                                  floats("input", {F}, input),
+                                  floats("adam_q", {int64_t(found.adam_q.size())}, as_floats(found.adam_q)),
+                                  floats("final_q", {int64_t(found.final_q.size())}, as_floats(found.final_q))};
+  for (auto& a : complex_stack("right_eigenvectors", found.points, &FixedPoint::right)) arrays.push_back(a);
+  for (auto& a : complex_stack("left_eigenvectors", found.points, &FixedPoint::left)) arrays.push_back(a);
+  write_npz(path, arrays);
+}
+
+// Why the fixed points of this model cannot be searched ("" when they can).
+std::string why_no_fixed_points(const Model& model) {
+  const std::string why = why_no_step_map(*model.layers().back());
+  if (!why.empty()) return why;
+  if (model.layers().size() > 1)
+    return "the model has several layers; the finder works on a one-layer model, whose input is the task's";
+  return "";
+}
+
+void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca, const Eigen::MatrixXd& pc,
+                                const std::vector<int>& group, const std::vector<std::string>& group_names,
+                                const Settings& set, const RunDirectory& out) {
+  const std::string why = why_no_fixed_points(e.model);
+  if (!why.empty()) {
+    std::cout << "analyze: fixed points: not searched: " << why << "\n";
+    return;
+  }
+  RecurrentLayer& layer = *e.model.layers().back();
+  const std::vector<float> input = fixed_point_input(set.input, a);
+  LayerStepMap map(layer, input);
+  const FixedPointSearch found = find_fixed_points(map, sample_starts(a, set), set.starts, set.fixed_points);
+  report_search(found, set);
+  const std::vector<float> rates = point_rates(layer, found.points);
+  write_fixed_points(out.file("fixed_points.npz"), found, rates, input, map.dimension(), layer.hidden());
   std::vector<Marker> markers;
+  const int P = int(found.points.size());
   if (P > 0) {
     const Eigen::MatrixXd xy = pca.project(rates.data(), P);
-    for (int k = 0; k < P; ++k)
-      markers.push_back({xy(k, 0), xy(k, 1), found.points[size_t(k)].stable(),
-                         found.points[size_t(k)].stable() ? "" : std::to_string(found.points[size_t(k)].unstable)});
+    for (int k = 0; k < P; ++k) {
+      const FixedPoint& p = found.points[size_t(k)];
+      markers.push_back({xy(k, 0), xy(k, 1), p.stable(), p.stable() ? "" : std::to_string(p.unstable)});
+    }
   }
-  write_figure(
-      out.path(), "fixed_points",
-      trajectories_plot(fmt::format("fixed points: {} stable (filled), {} unstable (open, number = unstable modes)",
-                                    stable, P - stable),
-                        axis(pca, 0), axis(pca, 1), trajectories(a, pc, group), group_names, markers));
+  write_figure(out.path(), "fixed_points",
+               trajectories_plot(fmt::format("fixed points: {} stable (filled), {} unstable (open: number = "
+                                             "unstable modes)",
+                                             stable_count(found.points), P - stable_count(found.points)),
+                                 axis(pca, 0), axis(pca, 1), trajectories(a, pc, group), group_names, markers));
   std::cout << "analyze: " << out.file("fixed_points") << ".svg, .png\n";
+}
+
+// The fixed points at each value v of condition `set.continuation` (within each context when the
+// task has one), x* = the mean input over the fixation-target steps of the trials with that
+// value; the search at v starts from trajectory states and from the points found at the value
+// before. Written to continuation.npz and drawn on the trajectories' PCs, coloured by v.
+void continuation(Experiment& e, const Activity& a, const std::vector<std::string>& names, const Pca& pca,
+                  const Settings& set, const RunDirectory& out) {
+  if (set.continuation.empty() || !why_no_fixed_points(e.model).empty()) return;
+  const auto at = std::find(names.begin(), names.end(), set.continuation);
+  if (at == names.end()) {
+    std::string known;
+    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw Error("--continuation: unknown condition '" + set.continuation +
+                "' (the task's conditions: " + (known.empty() ? "none" : known) + ")");
+  }
+  const size_t C = names.size(), c = size_t(at - names.begin());
+  const int context = int(std::find(names.begin(), names.end(), "context") - names.begin());
+  std::map<std::pair<float, float>, int> groups;  // (context, value)
+  for (int i = 0; i < a.trials; ++i)
+    groups[{context < int(C) ? a.conditions[size_t(i) * C + size_t(context)] : 0.0f, a.conditions[size_t(i) * C + c]}];
+  RecurrentLayer& layer = *e.model.layers().back();
+  LayerStepMap map(layer, std::vector<float>(size_t(a.features), 0.0f));
+  std::vector<double> px, py, value;
+  std::vector<Marker> markers;
+  std::vector<float> previous, table_value, table_context, table_unstable, table_states;
+  Settings few = set;
+  few.starts = std::min(set.starts, 256);
+  for (const auto& [key, unused] : groups) {
+    map.set_input(mean_input(
+        a,
+        [&](size_t r) {
+          const size_t i = r % size_t(a.trials);
+          const bool same = a.conditions[i * C + c] == key.second &&
+                            (context >= int(C) || a.conditions[i * C + size_t(context)] == key.first);
+          return same && a.mask[r] > 0 && a.labels[r] == 0;
+        },
+        "continuation"));
+    std::vector<float> starts = sample_starts(a, few);
+    starts.insert(starts.end(), previous.begin(), previous.end());
+    const FixedPointSearch found =
+        find_fixed_points(map, starts, int(starts.size()) / map.dimension(), set.fixed_points);
+    previous.clear();
+    const std::vector<float> rates = point_rates(layer, found.points);
+    const Eigen::MatrixXd xy =
+        found.points.empty() ? Eigen::MatrixXd() : pca.project(rates.data(), int64_t(found.points.size()));
+    for (size_t k = 0; k < found.points.size(); ++k) {
+      const FixedPoint& p = found.points[k];
+      previous.insert(previous.end(), p.state.begin(), p.state.end());
+      table_states.insert(table_states.end(), p.state.begin(), p.state.end());
+      table_value.push_back(key.second);
+      table_context.push_back(key.first);
+      table_unstable.push_back(float(p.unstable));
+      px.push_back(xy(Eigen::Index(k), 0));
+      py.push_back(xy(Eigen::Index(k), 1));
+      value.push_back(key.second);
+      if (!p.stable()) markers.push_back({px.back(), py.back(), false, std::to_string(p.unstable)});
+    }
+    std::cout << fmt::format("analyze: continuation: context {:g}, {} {:g}: {}\n", key.first, set.continuation,
+                             key.second, count_by_modes(found.points));
+  }
+  const int64_t P = int64_t(table_value.size());
+  write_npz(out.file("continuation.npz"), {floats("value", {P}, table_value), floats("context", {P}, table_context),
+                                           floats("unstable_modes", {P}, table_unstable),
+                                           floats("states", {P, int64_t(map.dimension())}, table_states)});
+  Figure f("fixed points along " + set.continuation + " (open circles: unstable, number = unstable modes)",
+           axis(pca, 0), axis(pca, 1));
+  f.colored_points(px, py, value, set.continuation).markers(markers);
+  write_figure(out.path(), "continuation_" + set.continuation, f);
+  std::cout << "analyze: " << out.file("continuation_" + set.continuation) << ".svg, .png\n";
+}
+
+// The finder's options beyond the first ones (Newton polishing, outliers, the step's decay).
+void add_dynamics_options(CLI::App& app, Settings& set) {
+  FixedPointOptions& o = set.fixed_points;
+  app.add_option("--final-learning-rate", o.final_learning_rate, "the step's ceiling decays to this at the last step")
+      ->check(CLI::Range(1e-12, 10.0));
+  app.add_option("--newton-iterations", o.newton_iterations, "Newton steps polishing each end (0: none)")
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--newton-from", o.newton_from, "ends of the descent with q above this are not polished")
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--outlier-scale", o.outlier_scale,
+                 "points farther from the starts' centroid than this many times their mean distance are dropped")
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--continuation", set.continuation,
+                 "follow the fixed points along the values of this condition (within each context), e.g. motion");
+}
+
+// The index of the condition named "task" (a multi-task network), or -1.
+int task_column(const std::vector<std::string>& names) {
+  const auto at = std::find(names.begin(), names.end(), "task");
+  return at == names.end() ? -1 : int(at - names.begin());
+}
+
+// % correct of each task (by the task condition's value).
+std::map<int, double> scores_by_task(const Activity& a, size_t c, size_t C) {
+  std::map<int, std::pair<double, int>> by;
+  for (int i = 0; i < a.trials; ++i) {
+    auto& k = by[int(a.conditions[size_t(i) * C + c])];
+    k.first += a.correct[size_t(i)];
+    k.second += 1;
+  }
+  std::map<int, double> out;
+  for (const auto& [task, k] : by) out[task] = 100 * k.first / k.second;
+  return out;
+}
+
+// A multi-task network: the score of each task on the console.
+void task_scores(const Activity& a, const std::vector<std::string>& names) {
+  const int c = task_column(names);
+  if (c < 0) return;
+  std::string line = "analyze: score per task (task: % correct):";
+  for (const auto& [task, score] : scores_by_task(a, size_t(c), names.size()))
+    line += fmt::format(" {}: {:.1f}%,", task, score);
+  line.pop_back();
+  std::cout << line << "\n";
+}
+
+// The unit x task map of normalised task variance, units ordered by cluster, as coloured dots.
+void plot_variance_map(const TaskVarianceMap& m, const UnitClusters& clusters, const RunDirectory& out) {
+  std::vector<int> order(m.active.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int x, int y) { return clusters.label[size_t(x)] < clusters.label[size_t(y)]; });
+  std::vector<double> x, y, value;
+  for (size_t rank = 0; rank < order.size(); ++rank)
+    for (Eigen::Index k = 0; k < m.normalised.cols(); ++k) {
+      x.push_back(double(k));
+      y.push_back(double(rank));
+      value.push_back(m.normalised(m.active[size_t(order[rank])], k));
+    }
+  Figure f(fmt::format("normalised task variance: {} active units in {} clusters (silhouette {:.2f})", m.active.size(),
+                       clusters.k, clusters.silhouette),
+           "task", "unit (ordered by cluster)");
+  f.size(760, 640).colored_points(x, y, value, "variance / unit's max");
+  write_figure(out.path(), "task_variance", f);
+  std::cout << "analyze: " << out.file("task_variance") << ".svg, .png\n";
+}
+
+// Task variance, clusters and a lesion table (each cluster silenced, every task scored).
+void task_variance_analysis(Experiment& e, const Activity& a, const std::vector<std::string>& names,
+                            const std::vector<int64_t>& indices, const Settings& set, const RunDirectory& out) {
+  const int c = task_column(names);
+  if (c < 0) return;
+  const TaskVarianceMap m = task_variance(a, size_t(c), names.size());
+  Eigen::MatrixXd rows(Eigen::Index(m.active.size()), m.normalised.cols());
+  for (size_t u = 0; u < m.active.size(); ++u) rows.row(Eigen::Index(u)) = m.normalised.row(m.active[u]);
+  const UnitClusters clusters = cluster_units(rows, 12, set.seed);
+  plot_variance_map(m, clusters, out);
+  const std::map<int, double> intact = scores_by_task(a, size_t(c), names.size());
+  std::string csv = "lesion,units";
+  for (const auto& entry : intact) csv += fmt::format(",task_{}", entry.first);
+  csv += "\nnone,0";
+  for (const auto& entry : intact) csv += fmt::format(",{:.1f}", entry.second);
+  csv += "\n";
+  for (int k = 0; k < clusters.k; ++k) {
+    std::vector<int> units;
+    for (size_t u = 0; u < m.active.size(); ++u)
+      if (clusters.label[u] == k) units.push_back(m.active[u]);
+    const Lesion lesion(e.model, units);
+    const Activity lesioned = record_activity(e.model, *e.dataset, Split::kTest, indices);
+    csv += fmt::format("cluster {},{}", k, units.size());
+    for (const auto& entry : scores_by_task(lesioned, size_t(c), names.size()))
+      csv += fmt::format(",{:.1f}", entry.second);
+    csv += "\n";
+  }
+  out.write_text("lesions.csv", csv);
+  std::cout << "analyze: lesions (% correct per task with each cluster silenced), " << out.file("lesions.csv") << ":\n"
+            << csv;
 }
 
 int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, const char* argv0) {
@@ -316,7 +598,10 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   std::cout << "analyze: " << out.file("pca") << ".svg, .png\n";
   if (!a.decisions.empty()) psychometric_plots(a, names, out);
   performance_plot(a, names, out);
+  task_scores(a, names);
+  task_variance_analysis(*e, a, names, indices, set, out);
   find_and_plot_fixed_points(*e, a, pca, pc, group, group_names, set, out);
+  continuation(*e, a, names, pca, set, out);
   return 0;
 }
 
@@ -343,8 +628,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--merge-distance", set.fixed_points.merge_distance, "states closer than this are one fixed point")
       ->check(CLI::Range(0.0, 1e6));
-  app.add_option("--input", set.input, "x* held during the search: zero, mean, or comma-separated values");
+  app.add_option("--input", set.input,
+                 "x* held during the search: auto (fixation for a choice task, else zero), zero, mean, fixation, "
+                 "response, or comma-separated values");
   app.add_option("--seed", set.seed, "seed of the start sampling");
+  biornn::add_dynamics_options(app, set);
   app.add_option("--plugin-dir", plugin_dirs, "also load *_plugin.so from this directory");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_pattern("[%H:%M:%S] %v");

@@ -123,6 +123,23 @@ void LayerStepMap::vector_jacobian(const float* v, int n, float* g) {
   layer_.step_backward(x_.data(), v, g);
 }
 
+void LayerStepMap::input_vector_jacobian(const float* v, int n, float* g) {
+  if (x_.size() != size_t(n) * input_.size())
+    throw Error("fixed points: input_vector_jacobian() on " + std::to_string(n) +
+                " rows after apply() on another number");
+  std::fill_n(g, x_.size(), 0.0f);  // backward() adds dF/dx^T v
+  std::vector<float> d_state(size_t(n) * layer_.state_size());
+  layer_.backward(x_.data(), nullptr, g, 1, StateGradients{v, d_state.data()});
+}
+
+void LayerStepMap::set_input(std::vector<float> input) {
+  if (input.size() != input_.size())
+    throw Error("fixed points: the input x* has " + std::to_string(input.size()) + " values, layer '" + layer_.name() +
+                "' reads " + std::to_string(input_.size()));
+  input_ = std::move(input);
+  x_.clear();
+}
+
 namespace {
 
 int context_column(const std::vector<std::string>& names) {

@@ -76,6 +76,10 @@ class LayerStepMap : public StateMap {
   int dimension() const override { return layer_.state_size(); }
   void apply(const float* h, int n, float* f) override;
   void vector_jacobian(const float* v, int n, float* g) override;
+  int inputs() const override { return int(input_.size()); }
+  void input_vector_jacobian(const float* v, int n, float* g) override;
+  // Holds another input x* (same size) from the next apply() on.
+  void set_input(std::vector<float> input);
 
  private:
   RecurrentLayer& layer_;
