@@ -49,6 +49,22 @@ std::unique_ptr<Readout> make_readout(const Graph& g, const Dataset& data, const
   return readout;
 }
 
+// Where an error raised while building layer `l` belongs: at a string option of its plugins
+// whose value the message quotes (a mask file given by --set or a sweep file is then named
+// there, not at the base graph's node), else at the node.
+SourcePosition error_position(const LayerSpec& l, const std::string& message) {
+  std::vector<const PluginRef*> refs = {&l.cell, &l.gate};
+  if (l.scaling) refs.push_back(&*l.scaling);
+  for (const auto& c : l.constraints) refs.push_back(&c.second);
+  for (const PluginRef* r : refs)
+    for (const auto& [name, value] : r->options.values()) {
+      const std::string* text = std::get_if<std::string>(&value);
+      if (text && !text->empty() && message.find(*text) != std::string::npos && !r->options.where(name).path.empty())
+        return r->options.where(name);
+    }
+  return l.where;
+}
+
 }  // namespace
 
 std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& registry) {
@@ -75,7 +91,7 @@ std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& reg
       e->model.add_layer(std::move(layer));
     } catch (const Error& err) {
       if (!err.where().path.empty()) throw;
-      throw Error(l.where, err.what());
+      throw Error(error_position(l, err.what()), err.what());
     }
     features = l.hidden;
   }
