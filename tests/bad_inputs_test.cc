@@ -323,6 +323,10 @@ TEST(BadGraph, SetWithABadValue) {
                     {"conductance", "fixed", "learned"}, ")");
   EXPECT_EQ(parse_error(kGraph, {"train.epochs"}), "--set train.epochs: expected key=value, e.g. --set train.epochs=1");
   EXPECT_EQ(parse_error(kGraph, {"nodes.rnn.plugin.x=1"}), "--set nodes.rnn.plugin.x=1: 'plugin' is not a table");
+  // Issue 20: a misspelt node name (it said "node 'rrn' has no 'plugin' key").
+  EXPECT_EQ(parse_error(kGraph, {"nodes.rrn.hidden=8"}),
+            "--set nodes.rrn.hidden=8: no node 'rrn' in the graph (its nodes: data, out, rnn); to add one, set "
+            "nodes.rrn.plugin first");
 }
 
 // Found by tools/fuzz (tests/fuzz/regressions/graph/): a --set value that is not TOML is
