@@ -884,9 +884,10 @@ TEST(FuzzRegressions, EveryFindingIsAnErrorNotACrash) {
       const std::string e = replay();
       ++replayed;
       // An error names where: the graph file or the --set (graphs), the dataset (datasets).
-      if (target == "graph" && !e.empty())
+      if (target == "graph" && !e.empty()) {
         EXPECT_TRUE(e.rfind("fuzz.toml:", 0) == 0 || e.rfind("--set ", 0) == 0) << f << ": " << e;
-      if (target != "graph" && !e.empty()) EXPECT_EQ(e.rfind(name + ": ", 0), 0u) << f << ": " << e;
+      }
+      if (target != "graph" && !e.empty()) { EXPECT_EQ(e.rfind(name + ": ", 0), 0u) << f << ": " << e; }
     }
   }
   if (!skipped.empty()) {
