@@ -29,6 +29,9 @@ GRADCHECK_KINDS = ["cells", "gates", "scalings", "constraints"]
 _TEST_DEPS = ["//core", "//core/testing", "//third_party:gtest_main"]
 _TEST_DATA = [":all", "//:WORKSPACE"]
 
+# Libraries that a kind's common folder calls directly, beyond the SDK.
+_COMMON_DEPS = {"cells": ["//third_party:dnnl"]}
+
 def _folders(files):
     """The <kind>/<name> folders of `files` ("cells/rate/rate.cc" -> "cells/rate"), sorted."""
     seen = {}
@@ -47,7 +50,9 @@ def _common_libraries(folder):
         hdrs = hdrs,
         # Linked statically into each plugin .so; hidden so no two plugins export the same symbols.
         copts = ["-fvisibility=hidden"],
-        deps = ["//core/sdk:headers"],
+        # A kind's common code names the libraries it calls itself (the cells' oneDNN RNN), so
+        # its plugins load in any host, not only in one that happens to have them loaded.
+        deps = ["//core/sdk:headers"] + _COMMON_DEPS.get(folder.split("/")[0], []),
     )
     testing_srcs = native.glob([folder + "/*_testing.cc", folder + "/*_testing.h"])
     if not testing_srcs:

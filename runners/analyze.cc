@@ -635,11 +635,5 @@ int main(int argc, char** argv) {
   biornn::add_dynamics_options(app, set);
   app.add_option("--plugin-dir", plugin_dirs, "also load *_plugin.so from this directory");
   CLI11_PARSE(app, argc, argv);
-  spdlog::set_pattern("[%H:%M:%S] %v");
-  try {
-    return biornn::analyze(set, plugin_dirs, argv[0]);
-  } catch (const biornn::Error& e) {
-    std::cerr << "error: " << e.what() << std::endl;
-    return 1;
-  }
+  return biornn::run_main([&](biornn::ProcessBoundary&) { return biornn::analyze(set, plugin_dirs, argv[0]); });
 }

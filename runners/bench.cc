@@ -37,6 +37,7 @@
 #include "core/platform/process.h"
 #include "core/experiment/trainer.h"
 #include "core/engine/training_step.h"
+#include "runners/common.h"
 
 namespace {
 
@@ -495,10 +496,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (force_ftz) a.ftz = 1;
   if (force_no_ftz) a.ftz = 0;
-  try {
-    return a.memory ? run_memory(a, argv[0]) : run_bench(a, argv[0]);
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << std::endl;
-    return 1;
-  }
+  return biornn::run_main(
+      [&](biornn::ProcessBoundary&) { return a.memory ? run_memory(a, argv[0]) : run_bench(a, argv[0]); });
 }

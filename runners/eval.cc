@@ -21,12 +21,11 @@ int main(int argc, char** argv) {
   app.add_option("--set", overrides, "override a graph option, e.g. --set nodes.data.path=/other/mnist");
   app.add_option("--plugin-dir", plugin_dirs, "also load *_plugin.so from this directory");
   CLI11_PARSE(app, argc, argv);
-  spdlog::set_pattern("[%H:%M:%S] %v");
-  biornn::Registry registry;
-  biornn::register_builtins(registry);
-  biornn::PluginLoader loader(registry);
-  biornn::load_plugins(loader, argv[0], plugin_dirs);
-  try {
+  return biornn::run_main([&](biornn::ProcessBoundary&) {
+    biornn::Registry registry;
+    biornn::register_builtins(registry);
+    biornn::PluginLoader loader(registry);
+    biornn::load_plugins(loader, argv[0], plugin_dirs);
     auto run = biornn::RunDirectory::open_existing(biornn::resolve_user_path(dir));
     biornn::Graph graph = biornn::parse_graph_file(run.file("graph.toml"), overrides, registry);
     auto e = biornn::build_experiment(graph, registry);
@@ -41,9 +40,6 @@ int main(int argc, char** argv) {
     std::cout << "eval: run=" << run.path() << " checkpoint=" << which << " epoch=" << state.epochs_done
               << " split=" << split << " examples=" << idx.size() << " accuracy=" << acc << " loss=" << loss
               << std::endl;
-  } catch (const biornn::Error& e) {
-    std::cerr << "error: " << e.what() << std::endl;
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

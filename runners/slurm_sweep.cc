@@ -156,7 +156,11 @@ std::set<size_t> queued_tasks(const SlurmArray& array) {
     const std::string id = trim(line);
     if (id.empty()) continue;
     const auto [status, out] = run_command("squeue -h -r -o %i -j " + id);
-    if (status != 0) continue;
+    if (status != 0 && out.find("Invalid job id") != std::string::npos) continue;  // purged: nothing queued
+    if (status != 0)
+      throw Error("squeue failed for job " + id + " (exit status " + std::to_string(status) + "): " + trim(out) +
+                  "; cannot tell which tasks are still queued or running, so none is reported missing or "
+                  "resubmitted (is SLURM_CONF set, and is slurmctld up?)");
     std::istringstream in(out);
     for (std::string task; in >> task;) add_array_tasks(task, queued);
   }

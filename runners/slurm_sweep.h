@@ -32,8 +32,10 @@ std::string sbatch_command(const SlurmArray& array, const std::vector<size_t>& t
 // own message when it fails.
 std::string submit(const SlurmArray& array, const std::string& command);
 
-// Task indices Slurm still lists (pending or running) for the jobs in dir/job_ids; empty
-// when squeue is unavailable.
+// Task indices Slurm still lists (pending or running) for the jobs in dir/job_ids. A job
+// squeue no longer knows ("Invalid job id": finished and purged) has none; any other failure
+// of squeue (no controller, unset SLURM_CONF, a timeout) throws: it never reads as "nothing
+// queued", which would resubmit running tasks.
 std::set<size_t> queued_tasks(const SlurmArray& array);
 
 // Every combination's row; those still queued get status "queued".

@@ -149,13 +149,11 @@ int main(int argc, char** argv) {
   app.add_option("--account", sf.account, "Slurm account to charge")->needs(slurm);
   slurm->excludes(coll);
   CLI11_PARSE(app, argc, argv);
-  spdlog::set_pattern("[%H:%M:%S] %v");
-  biornn::Registry registry;
-  biornn::register_builtins(registry);
-  biornn::PluginLoader loader(registry);
-  biornn::load_plugins(loader, argv[0], plugin_dirs);
-
-  try {
+  return biornn::run_main([&](biornn::ProcessBoundary&) {
+    biornn::Registry registry;
+    biornn::register_builtins(registry);
+    biornn::PluginLoader loader(registry);
+    biornn::load_plugins(loader, argv[0], plugin_dirs);
     biornn::SweepPlan plan = biornn::read_sweep(biornn::resolve_user_path(sweep_path), extra, registry);
     apply(sf, plan.slurm);
     spdlog::info("sweep {}: {} runs of {}", plan.name, plan.jobs.size(), plan.graph_file);
@@ -167,8 +165,5 @@ int main(int argc, char** argv) {
     if (sf.slurm) return write_array(plan, root_dir, sweep_path, keep, sf.submit);
     if (sf.collect || sf.resubmit) return collect(plan, root_dir, sf.resubmit);
     return run_locally(plan, registry, root_dir, keep);
-  } catch (const biornn::Error& e) {
-    std::cerr << "error: " << e.what() << std::endl;
-    return 1;
-  }
+  });
 }

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -36,16 +35,6 @@ void list_plugins(const biornn::Registry& registry, const biornn::PluginLoader& 
   for (const auto& spec : biornn::readout_schema().specs()) std::cout << "      " << spec.describe() << "\n";
   std::cout << "\n[train] options:\n";
   for (const auto& spec : biornn::train_schema().specs()) std::cout << "      " << spec.describe() << "\n";
-}
-
-// The run's stop token: SIGINT (Ctrl-C) and SIGTERM (what Slurm sends a task it preempts or
-// that reached its time limit) stop training at the next minibatch boundary and save a
-// checkpoint. A second signal of the same kind ends the process at once.
-biornn::StopToken g_stop;
-
-void on_stop_signal(int sig) {
-  g_stop.request();
-  std::signal(sig, SIG_DFL);
 }
 
 // This process's ranks: one, or under mpirun (train_mpi only) every rank MPI started.
@@ -109,28 +98,25 @@ int main(int argc, char** argv) {
                "with --run-dir: resume it when it has a checkpoint.bin (a requeued Slurm task), else start there");
   app.add_flag("--list-plugins", list, "list the loaded plugins and their options, then exit");
   CLI11_PARSE(app, argc, argv);
-  spdlog::set_pattern("[%H:%M:%S] %v");
-
-  biornn::Registry registry;
-  biornn::register_builtins(registry);
-  biornn::PluginLoader loader(registry);
-  biornn::load_plugins(loader, argv[0], plugin_dirs);
-
-  if (list) {
-    list_plugins(registry, loader);
-    return 0;
-  }
-  if (graph_path.empty() && resume.empty()) {
-    std::cerr << "error: no graph file given (e.g. bazel run //runners:train -- graphs/gru_mnist.toml)\n";
-    return 2;
-  }
-  if (resume_if_checkpoint && !run_dir.empty() &&
-      std::filesystem::exists(std::filesystem::path(biornn::resolve_user_path(run_dir)) / "checkpoint.bin"))
-    resume = run_dir;
-  std::unique_ptr<biornn::Collective> ranks;
-  try {
-    ranks = make_collective(&argc, &argv);
+  return biornn::run_main([&](biornn::ProcessBoundary& process) {
+    biornn::Registry registry;
+    biornn::register_builtins(registry);
+    biornn::PluginLoader loader(registry);
+    biornn::load_plugins(loader, argv[0], plugin_dirs);
+    if (list) {
+      list_plugins(registry, loader);
+      return 0;
+    }
+    if (graph_path.empty() && resume.empty()) {
+      std::cerr << "error: no graph file given (e.g. bazel run //runners:train -- graphs/gru_mnist.toml)\n";
+      return 2;
+    }
+    if (resume_if_checkpoint && !run_dir.empty() &&
+        std::filesystem::exists(std::filesystem::path(biornn::resolve_user_path(run_dir)) / "checkpoint.bin"))
+      resume = run_dir;
+    const auto ranks = make_collective(&argc, &argv);
     biornn::Collective& c = *ranks;
+    if (c.size() > 1) process.error_prefix = "rank " + std::to_string(c.rank()) + ": ";
     if (!c.is_root()) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for all
     biornn::Graph graph;
     std::string path;
@@ -152,11 +138,10 @@ int main(int argc, char** argv) {
     }
     const biornn::RunDirectory run = biornn::RunDirectory::at(path);
     check_ranks(run, c, !resume.empty());
-    std::signal(SIGINT, on_stop_signal);
-    std::signal(SIGTERM, on_stop_signal);
     biornn::RunOptions options;
     options.resume = !resume.empty();
-    options.stop = &g_stop;
+    options.stop = &process.stop;
+    process.watch_stop();
     options.collective = &c;
     const biornn::RunOutcome out = biornn::execute_run(graph, registry, run, options);
     if (out.status == "diverged") {
@@ -165,10 +150,6 @@ int main(int argc, char** argv) {
     }
     if (out.status == "interrupted") return 130;
     if (c.is_root()) std::cout << biornn::result_line(out.result) << " run_dir=" << run.path() << std::endl;
-  } catch (const biornn::Error& e) {
-    std::cerr << (ranks && ranks->size() > 1 ? "rank " + std::to_string(ranks->rank()) + ": " : std::string())
-              << "error: " << e.what() << std::endl;
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

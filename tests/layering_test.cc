@@ -92,5 +92,26 @@ TEST(Layering, EveryIncludeRunsDownward) {
   for (const auto& w : wrong) ADD_FAILURE() << w;
 }
 
+// Issue 20: the library reads the environment in one place (core/sdk/data_paths.cc,
+// Paths::from_environment, which a runner's process boundary calls once) and never replaces
+// the runner's logger: no getenv elsewhere in core/ or in a plugin, no set_default_logger.
+TEST(Layering, TheEnvironmentIsReadOnceAndTheLoggerIsTheRunners) {
+  const fs::path root = fs::path(testing::runfile("WORKSPACE")).parent_path();
+  const std::regex reads_environment("getenv\\s*\\(|set_default_logger\\s*\\(");
+  std::vector<std::string> wrong;
+  for (const char* top : {"core", "plugins"})
+    for (const auto& entry : fs::recursive_directory_iterator(root / top)) {
+      const std::string rel = entry.path().lexically_relative(root).string(), layer = layer_of(rel);
+      const std::string ext = entry.path().extension();
+      if ((ext != ".h" && ext != ".cc") || layer.empty() || layer == "testing" || rel == "core/sdk/data_paths.cc")
+        continue;
+      std::ifstream f(entry.path());
+      std::string line;
+      for (int n = 1; std::getline(f, line); ++n)
+        if (std::regex_search(line, reads_environment)) wrong.push_back(rel + ":" + std::to_string(n) + ": " + line);
+    }
+  for (const auto& w : wrong) ADD_FAILURE() << w;
+}
+
 }  // namespace
 }  // namespace biornn

@@ -2,7 +2,10 @@
 // the numbers of an uninterrupted run with the same seed. Also: checkpoint corruption is
 // detected, and the .npz export is a readable zip of .npy files.
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+#include <zlib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -168,6 +171,53 @@ TEST_F(Resume, CorruptOrForeignCheckpointIsRefused) {
     EXPECT_NE(std::string(err.what()).find("rnn.W [12x12], the model expects rnn.W [24x24]"), std::string::npos)
         << err.what();
   }
+}
+
+// Issue 20: a checkpoint whose CRC is right but whose sizes are absurd (a hand-made or
+// foreign file) is refused by its sizes, before anything is allocated from them (it threw
+// std::bad_alloc, which no runner caught).
+TEST_F(Resume, ACheckpointsSizesAreCheckedBeforeAllocation) {
+  auto e = build_experiment(graph_, registry_);
+  TrainState st;
+  const std::string ckpt = testing::temp_dir("sizes") + "/checkpoint.bin";
+  save_checkpoint(ckpt, *e, st);
+  std::string bytes = testing::read_file(ckpt);
+  bytes.resize(bytes.size() - 4);  // without its CRC
+  // magic (8), version (8), parameter count (8), the first name (8 + its length), then rows, cols.
+  uint64_t name_length = 0;
+  std::memcpy(&name_length, bytes.data() + 24, 8);
+  const uint64_t huge = (1u << 26) - 1;
+  for (size_t at : {size_t(32 + name_length), size_t(40 + name_length)}) std::memcpy(&bytes[at], &huge, 8);
+  const uint32_t crc = uint32_t(crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
+  bytes.append(reinterpret_cast<const char*>(&crc), 4);
+  testing::write_file(ckpt, bytes);
+  try {
+    load_checkpoint(ckpt, *e, st);
+    FAIL() << "absurd sizes not detected";
+  } catch (const Error& err) {
+    EXPECT_NE(std::string(err.what()).find(ckpt + " is unreadable: a matrix of 67108863 x 67108863 floats"),
+              std::string::npos)
+        << err.what();
+  }
+}
+
+// Issue 20: the library attaches a run's train.log to the runner's logger for the run only:
+// what is logged after (the next run of a local sweep, the runner's own lines) is not in it.
+TEST_F(Resume, ARunsLogIsDetachedWhenItEnds) {
+  const std::string dir = testing::temp_dir("logs");
+  const Graph g = parse_graph_text(kGraph, "logs.toml", {"train.epochs=1", "train.max_batches=2"}, registry_);
+  const auto logger = spdlog::default_logger();
+  const size_t sinks = logger->sinks().size();
+  execute_run(g, registry_, RunDirectory::at(dir + "/a"), false);
+  spdlog::info("a line logged between two runs");
+  execute_run(g, registry_, RunDirectory::at(dir + "/b"), false);
+  EXPECT_EQ(spdlog::default_logger(), logger) << "the library replaced the runner's logger";
+  EXPECT_EQ(logger->sinks().size(), sinks);
+  const std::string a = testing::read_file(dir + "/a/train.log"), b = testing::read_file(dir + "/b/train.log");
+  EXPECT_NE(a.find("-> run directory " + dir + "/a"), std::string::npos) << a;
+  EXPECT_EQ(a.find("between two runs"), std::string::npos) << a;
+  EXPECT_EQ(a.find(dir + "/b"), std::string::npos) << a;
+  EXPECT_NE(b.find("-> run directory " + dir + "/b"), std::string::npos) << b;
 }
 
 TEST_F(Resume, NpzIsAZipOfNpyFiles) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -29,6 +30,47 @@ TEST(SlurmSweep, ShellQuotingSurvivesTheShell) {
   const std::string word = "it's a \"run\" dir $HOME `x` \\ ;";
   const auto r = testing::run({"/bin/sh", "-c", "printf %s " + shell_quote(word)});
   EXPECT_EQ(r.out, word);
+}
+
+// A fake squeue first on PATH that prints `message` and exits with `status`; restores PATH.
+class FakeSqueue {
+ public:
+  FakeSqueue(const std::string& message, int status) : path_(std::getenv("PATH") ? std::getenv("PATH") : "") {
+    const std::string bin = testing::temp_dir("fake_squeue");
+    testing::write_file(bin + "/squeue",
+                        "#!/bin/sh\necho '" + message + "' >&2\nexit " + std::to_string(status) + "\n");
+    fs::permissions(bin + "/squeue", fs::perms::owner_all);
+    setenv("PATH", (bin + ":" + path_).c_str(), 1);
+  }
+  ~FakeSqueue() { setenv("PATH", path_.c_str(), 1); }
+
+ private:
+  std::string path_;
+};
+
+SlurmArray array_with_job(const std::string& id) {
+  const std::string dir = testing::temp_dir("slurm_array");
+  testing::write_file(dir + "/job_ids", id + "\n");
+  return {dir, dir + "/sweep.sbatch"};
+}
+
+// Issue 20: a failing squeue (no controller, unset SLURM_CONF) is an error, never "nothing
+// queued" (which made --resubmit-failed resubmit running tasks); a purged job id is not queued.
+TEST(SlurmSweep, AFailingSqueueIsAnErrorNotAnEmptyQueue) {
+  const SlurmArray array = array_with_job("123");
+  {
+    FakeSqueue fake("slurm_load_jobs error: Unable to contact slurm controller (connect failure)", 1);
+    try {
+      queued_tasks(array);
+      ADD_FAILURE() << "a failing squeue read as an empty queue";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("squeue failed for job 123 (exit status 1): slurm_load_jobs error: Unable"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  FakeSqueue purged("slurm_load_jobs error: Invalid job id specified", 1);
+  EXPECT_EQ(queued_tasks(array), std::set<size_t>{});
 }
 
 // The sweep file: 2 hidden sizes x 2 seeds on a sliver of MNIST, a few minibatches each.

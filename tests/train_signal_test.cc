@@ -3,10 +3,14 @@
 // run ends with the numbers of one that was never stopped.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
+#include "core/experiment/run_directory.h"
+#include "core/platform/files.h"
 #include "core/platform/process.h"
 #include "core/experiment/summary_json.h"
 #include "core/testing/testing.h"
@@ -108,6 +112,29 @@ TEST(TrainSignal, ContinueStartsAFreshRunWhenThereIsNoCheckpoint) {
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(r.out.find("resuming"), std::string::npos);
   EXPECT_EQ(read_summary_json(dir + "/run/summary.json")->status, "completed");
+}
+
+// Issue 20: a run directory is locked by the process that trains in it; a second writer (a
+// Slurm task resubmitted while the first still runs) is refused, naming the first one's host
+// and pid, and writes nothing. The lock dies with its process (no stale lock after a kill).
+TEST(RunLock, ASecondWriterIsRefusedWithTheFirstOnesHostAndPid) {
+  const std::string dir = testing::temp_dir("locked");
+  testing::write_file(dir + "/graph.toml", kGraph);
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  const std::string first = "host " + std::string(host) + " pid " + std::to_string(getpid());
+  {
+    const auto held = RunDirectory::at(dir + "/run").lock();
+    const auto second = testing::run({testing::runfile("runners/train"), dir + "/graph.toml", "--run-dir", dir + "/run",
+                                      "--set", "train.epochs=1", "--set", "train.max_batches=1"});
+    EXPECT_EQ(second.exit_code, 1) << second.err;
+    EXPECT_NE(second.err.find("error: run directory " + dir + "/run is in use by another process (" + first),
+              std::string::npos)
+        << second.err;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/run/graph.toml")) << "the refused writer wrote";
+    EXPECT_FALSE(FileLock(dir + "/run/lock", "me").held()) << "one process, two opens: still exclusive";
+  }
+  EXPECT_TRUE(FileLock(dir + "/run/lock", "me").held()) << "released when its holder ends";
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // masked squared error) and the rate regulariser match finite differences.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/experiment/plugin_loader.h"
@@ -71,6 +72,64 @@ TEST_F(StepTest, FrozenParameterLeavesTheOtherUpdatesUnchanged) {
     const Matrix expected = ps[i]->trainable ? Matrix(before[i] - float(scale) * refs[i]->raw_grad) : before[i];
     EXPECT_LT((ps[i]->raw - expected).cwiseAbs().maxCoeff(), 1e-6) << model->parameter_names()[i];
   }
+}
+
+// Two ranks that hold the same numbers: each sum doubles what this rank has. With half the
+// global minibatch on this rank, the summed data gradient equals one process's on the whole.
+class MirroredRanks : public Collective {
+ public:
+  int size() const override { return 2; }
+  void sum(float* data, size_t n) override {
+    std::transform(data, data + n, data, [](float v) { return 2 * v; });
+  }
+  void sum(double* data, size_t n) override {
+    std::transform(data, data + n, data, [](double v) { return 2 * v; });
+  }
+};
+
+// Issue 20: soft_dale's penalty (and the weight regularisers) are added once after the ranks'
+// gradients are summed: two ranks on half a minibatch each step exactly like one process on
+// all of it, with lambda = 100 (before, each rank added lambda's gradient: 2 lambda in all).
+TEST_F(StepTest, TwoRanksApplyParameterPenaltiesOnce) {
+  auto with_soft_dale = [&] {
+    Rng rng(9);
+    Options o(registry_.get("constraint", "soft_dale").schema);
+    o.set(registry_.get("constraint", "soft_dale").schema, "lambda", 100.0, {}, "test");
+    std::vector<ConstrainedParameter> cons;
+    cons.push_back({"W", registry_.create<Constraint>("soft_dale", o)});
+    auto model = std::make_unique<Model>();
+    model->add_layer(std::make_unique<RecurrentLayer>(
+        "rnn", H, F, registry_.create<Cell>("rate", Options(registry_.get("cell", "rate").schema)), nullptr, nullptr,
+        std::move(cons), rng));
+    model->set_readout(std::make_unique<Readout>("out", H, 3, Pooling::kLast, Loss::kCrossEntropy, rng));
+    return model;
+  };
+  Rng rng(12);
+  Matrix x(T * B, F), x2(T * 2 * B, F);  // [T, B, F] and each step's rows twice: [T, 2B, F]
+  fill_uniform(x, 1, rng);
+  for (int t = 0; t < T; ++t)
+    for (int copy = 0; copy < 2; ++copy) x2.middleRows((t * 2 + copy) * B, B) = x.middleRows(t * B, B);
+  std::vector<int32_t> y = {0, 1, 2, 1, 0}, y2 = y;
+  y2.insert(y2.end(), y.begin(), y.end());
+  StepOptions options;
+  options.recurrent_l2 = 0.1;
+  auto step_with = [&](Collective& c, const Minibatch& b, std::unique_ptr<Model>& model) {
+    auto optimizer = sgd(1e-3);
+    TrainingStep step(*model, *optimizer, c, options);
+    return step.run(b, 2 * B, 1e-3);
+  };
+  auto one = with_soft_dale(), two = with_soft_dale();
+  Collective single;
+  MirroredRanks mirrored;
+  const StepResult a = step_with(single, Minibatch{{x2.data(), y2.data(), nullptr, nullptr}, T, 2 * B}, one);
+  const StepResult b = step_with(mirrored, Minibatch{{x.data(), y.data(), nullptr, nullptr}, T, B}, two);
+  ASSERT_GT(a.parameter_penalty, 1) << "soft_dale must see violations for this test";
+  EXPECT_DOUBLE_EQ(b.parameter_penalty, a.parameter_penalty);
+  EXPECT_DOUBLE_EQ(b.penalty, a.penalty);
+  EXPECT_NEAR(b.gradient_norm, a.gradient_norm, 1e-5 * a.gradient_norm);
+  const auto pa = one->parameters(), pb = two->parameters();
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_LT((pa[i]->raw - pb[i]->raw).cwiseAbs().maxCoeff(), 1e-6) << one->parameter_names()[i];
 }
 
 // loss / counted + penalty / rows (the rate penalty is a mean over examples, whatever the

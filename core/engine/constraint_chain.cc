@@ -49,6 +49,22 @@ double ConstraintChain::penalty(const Matrix& raw) const {
   return sum;
 }
 
+// Link k's penalty reads its own input: its gradient there goes back through links k-1..0.
+void ConstraintChain::add_penalty_gradient(const Matrix& raw, Matrix& raw_grad) const {
+  std::vector<Matrix> inputs;
+  const Matrix value = forward(raw, &inputs);
+  for (size_t k = 0; k < links_.size(); ++k) {
+    Matrix g = Matrix::Zero(raw.rows(), raw.cols()), previous;
+    links_[k]->add_penalty_gradient(inputs[k], g);
+    if (g.isZero(0)) continue;
+    for (size_t j = k; j-- > 0;) {
+      links_[j]->backward(inputs[j], inputs[j + 1], g, previous);
+      g = std::move(previous);
+    }
+    raw_grad += g;
+  }
+}
+
 std::vector<float> ConstraintChain::column_signs() const {
   for (const auto& c : links_) {
     auto s = c->column_signs();

@@ -9,12 +9,12 @@
 namespace biornn {
 
 // value = c_n(... c_2(c_1(raw))): each link maps the previous link's output. backward() runs
-// the links in reverse (each one's backward at its own input), so soft links' penalty
-// gradients reach raw too. initialize() and project() run every link in order on the raw
-// parameter: a later link may rely on an earlier one (mask reads dale's sender types), and
-// each projection acts on raw (so links after the first should be ones whose apply is the
-// identity on feasible values, such as mask or dale with mode = clip; abs links compose too,
-// with their projection a no-op). column_signs(): the first link's that has sender types.
+// the links in reverse (each one's backward at its own input); add_penalty_gradient() takes
+// each soft link's penalty gradient at its input back to raw the same way. initialize() and project() run every link in
+// order on the raw parameter: a later link may rely on an earlier one (mask reads dale's sender types), and each
+// projection acts on raw (so links after the first should be ones whose apply is the identity on feasible values, such
+// as mask or dale with mode = clip; abs links compose too, with their projection a no-op). column_signs(): the first
+// link's that has sender types.
 class ConstraintChain : public Constraint {
  public:
   explicit ConstraintChain(std::vector<std::unique_ptr<Constraint>> links);
@@ -24,6 +24,7 @@ class ConstraintChain : public Constraint {
   void backward(const Matrix& raw, const Matrix& value, const Matrix& grad, Matrix& raw_grad) const override;
   void project(Matrix& raw) const override;
   double penalty(const Matrix& raw) const override;
+  void add_penalty_gradient(const Matrix& raw, Matrix& raw_grad) const override;
   std::vector<float> column_signs() const override;
   // Each link's state after its length: [n_1, s_1..., n_2, s_2..., ...].
   std::vector<float> state() const override;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/sdk/cell.h"
+#include "core/engine/loss_terms.h"
 #include "core/engine/recurrent_layer.h"
 
 namespace biornn {
@@ -100,6 +101,7 @@ GradientCheckResult check_layer(const Registry& registry, const LayerCombination
   const double at = loss_of(*layer, x, c, T, B);
   Matrix d_out = c;
   layer->backward(x.data(), d_out.data(), nullptr);
+  add_constraint_penalties(layer->parameters().all());  // as the training step does
   std::vector<Matrix> analytic;
   for (Parameter* p : layer->parameters().all()) analytic.push_back(p->raw_grad);
 

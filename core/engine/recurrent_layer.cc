@@ -28,11 +28,11 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features, std::
       hidden_(hidden),
       features_(features),
       cell_(std::move(cell)),
+      step_(dynamic_cast<StepCell*>(cell_.get())),
+      seq_(dynamic_cast<SequenceCell*>(cell_.get())),
       gate_(std::move(gate)),
       scaling_(std::move(scaling)),
-      constraints_(std::move(constraints)),
-      step_(dynamic_cast<StepCell*>(cell_.get())),
-      seq_(dynamic_cast<SequenceCell*>(cell_.get())) {
+      constraints_(std::move(constraints)) {
   if (!step_ && !seq_)
     throw Error("layer '" + name_ + "': its cell is neither a StepCell nor a SequenceCell (core/sdk/cell.h)");
   if (seq_ && gate_)

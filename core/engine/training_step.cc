@@ -1,5 +1,6 @@
 #include "core/engine/training_step.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -27,13 +28,15 @@ double trainable_gradient_norm(const std::vector<Parameter*>& params) {
 TrainingStep::TrainingStep(Model& model, Optimizer& optimizer, Collective& collective, const StepOptions& options)
     : model_(model), optimizer_(optimizer), collective_(collective), options_(options), params_(model.parameters()) {
   auto add = [&](Parameter* p, double l1, double l2) {
-    if (p && p->trainable && (l1 > 0 || l2 > 0)) penalties_.push_back({p, l1, l2});
+    if (p && p->trainable && (l1 > 0 || l2 > 0)) weight_penalties_.push_back({p, l1, l2});
   };
   for (const auto& l : model.layers()) {
     add(l->parameters().find_role(ParameterRole::kRecurrent), options.recurrent_l1, options.recurrent_l2);
     add(l->parameters().find_role(ParameterRole::kInput), options.input_l1, options.input_l2);
   }
   add(model.readout().parameters().find("W"), options.readout_l1, options.readout_l2);
+  for (Parameter* p : params_)
+    if (p->trainable) trainable_.push_back(p);
 }
 
 // The counts the gradient's mean divides by, over every rank's share.
@@ -71,11 +74,9 @@ void TrainingStep::sum_gradients() {
     }
 }
 
-void TrainingStep::add_weight_penalties() {
-  for (const Penalty& q : penalties_) {
-    if (q.l2 > 0) q.parameter->raw_grad += float(2 * q.l2) * q.parameter->raw;
-    if (q.l1 > 0) q.parameter->raw_grad += float(q.l1) * q.parameter->raw.cwiseSign();
-  }
+// After the ranks' gradients are summed: every rank adds the same terms to the same sum.
+double TrainingStep::add_parameter_penalties() {
+  return add_constraint_penalties(trainable_) + add_weight_penalties(weight_penalties_);
 }
 
 StepResult TrainingStep::run(const Minibatch& batch, int64_t global_rows, double learning_rate, const Dataset* dataset,
@@ -99,12 +100,14 @@ StepResult TrainingStep::run(const Minibatch& batch, int64_t global_rows, double
   r.score = {sums[4], sums[5]};
   sum_gradients();
   lap(Phase::kReduce);
-  if (!std::isfinite(r.loss.loss + r.loss.penalty)) {
+  r.parameter_penalty = add_parameter_penalties();
+  r.penalty = r.loss.penalty / double(std::max<int64_t>(1, global_rows)) + r.parameter_penalty;
+  const double total = r.loss.loss + r.loss.penalty + r.parameter_penalty;
+  if (!std::isfinite(total)) {
     r.finite = false;
-    r.what = std::string("the loss is ") + (std::isnan(r.loss.loss + r.loss.penalty) ? "nan" : "inf");
+    r.what = std::string("the loss is ") + (std::isnan(total) ? "nan" : "inf");
     return r;
   }
-  add_weight_penalties();
   r.gradient_norm = trainable_gradient_norm(params_);
   if (!std::isfinite(r.gradient_norm)) {
     r.finite = false;

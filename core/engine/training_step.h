@@ -1,12 +1,14 @@
 // One training step, the same for the trainer, the bench and data-parallel runs: forward and
-// BPTT, the gradients summed across ranks, the global norm over trainable parameters,
-// clipping, the weight regularisers, the optimizer step and the constraints' projection.
+// BPTT, the gradients summed across ranks, then the loss terms on parameters (soft
+// constraints' penalties, weight regularisers: once, not once per rank), the global norm over
+// trainable parameters, clipping, the optimizer step and the constraints' projection.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "core/engine/collective.h"
+#include "core/engine/loss_terms.h"
 #include "core/engine/model.h"
 #include "core/sdk/optimizer.h"
 #include "core/sdk/options.h"
@@ -24,11 +26,15 @@ struct StepOptions {
 };
 
 struct StepResult {
-  LossSum loss;              // this minibatch (all ranks) summed
-  Score score;               // per-step datasets: the task's own measure (all ranks)
-  double gradient_norm = 0;  // before clipping, over trainable parameters only
-  bool finite = true;        // false: the loss or the gradient is nan/inf (nothing was updated)
-  std::string what;          // when !finite: "the loss is nan", "non-finite gradient", ...
+  LossSum loss;                  // this minibatch (all ranks) summed
+  double parameter_penalty = 0;  // soft constraints' penalties + weight regularisers, counted once
+  Score score;                   // per-step datasets: the task's own measure (all ranks)
+  double gradient_norm = 0;      // before clipping, over trainable parameters only
+  bool finite = true;            // false: the loss or the gradient is nan/inf (nothing was updated)
+  std::string what;              // when !finite: "the loss is nan", "non-finite gradient", ...
+  // Every term added to the loss beside the task's: the rate regulariser's mean over the
+  // global minibatch plus parameter_penalty (what the logs print as "penalty").
+  double penalty = 0;
 };
 
 class TrainingStep {
@@ -47,19 +53,16 @@ class TrainingStep {
  private:
   LossScale global_scale(const Minibatch& batch, int64_t global_rows);
   void sum_gradients();
-  void add_weight_penalties();
+  double add_parameter_penalties();
 
   Model& model_;
   Optimizer& optimizer_;
   Collective& collective_;
   StepOptions options_;
   std::vector<Parameter*> params_;
-  struct Penalty {
-    Parameter* parameter;
-    double l1, l2;
-  };
-  std::vector<Penalty> penalties_;
-  std::vector<float> flat_;  // the gradients of every trainable parameter, for one all-reduce
+  std::vector<WeightPenalty> weight_penalties_;
+  std::vector<Parameter*> trainable_;  // what the loss terms on parameters apply to
+  std::vector<float> flat_;            // the gradients of every trainable parameter, for one all-reduce
 };
 
 // Global L2 norm of raw_grad over the trainable parameters (frozen ones do not count).

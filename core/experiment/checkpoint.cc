@@ -16,8 +16,8 @@ namespace biornn {
 namespace {
 
 constexpr char kMagic[8] = {'B', 'I', 'O', 'R', 'N', 'N', 'C', 'K'};
-// 2: the partial epoch's loss and score counts; 3: noise draws; 4: constraint state (3 is still read)
-constexpr uint32_t kVersion = 4;
+// 2: the partial epoch's loss and score counts; 3: noise draws; 4: penalties; 5: constraint state
+constexpr uint32_t kVersion = 5;
 
 class Writer {
  public:
@@ -61,15 +61,16 @@ class Reader {
     return s;
   }
   std::vector<float> floats() {
-    const uint64_t n = u64();
-    need(n * sizeof(float));
+    const uint64_t n = count(sizeof(float), "constraint state values");
     std::vector<float> v(n);
     raw(v.data(), sizeof(float) * n);
     return v;
   }
   Matrix matrix() {
     const uint64_t r = u64(), c = u64();
-    if (r > (1u << 26) || c > (1u << 26)) fail("implausible matrix shape");
+    if (r > (1u << 26) || c > (1u << 26) || r * c > remaining() / sizeof(float))
+      fail("a matrix of " + std::to_string(r) + " x " + std::to_string(c) + " floats, more than the " +
+           std::to_string(remaining()) + " bytes left");
     Matrix m(r, c);
     raw(m.data(), sizeof(float) * size_t(r * c));
     return m;
@@ -79,6 +80,15 @@ class Reader {
     if (n > 0) std::memcpy(p, data_.data() + pos_, n);  // an empty matrix's data() is null
     pos_ += n;
   }
+  // A count of items of `bytes_each` bytes that must fit in what is left (checked before
+  // anything is sized from it).
+  uint64_t count(uint64_t bytes_each, const char* what) {
+    const uint64_t n = u64();
+    if (n > remaining() / bytes_each)
+      fail(std::to_string(n) + " " + what + ", more than the " + std::to_string(remaining()) + " bytes left hold");
+    return n;
+  }
+  uint64_t remaining() const { return data_.size() - pos_; }
   [[noreturn]] void fail(const std::string& what) const {
     throw Error("checkpoint " + path_ + " is unreadable: " + what + " (at byte " + std::to_string(pos_) + ")");
   }
@@ -113,15 +123,16 @@ void read_constraint_state(Reader& r, const Model& model) {
 void write_metrics(Writer& w, const EpochMetrics& m) {
   w.u64(uint64_t(m.epoch));
   for (double v : {m.train_loss, m.train_accuracy, m.validation_accuracy, m.validation_loss, m.test_accuracy,
-                   m.test_loss, m.gradient_norm, m.learning_rate, m.samples_per_second, m.seconds})
+                   m.test_loss, m.gradient_norm, m.learning_rate, m.samples_per_second, m.seconds, m.train_penalty})
     w.f64(v);
 }
 
 EpochMetrics read_metrics(Reader& r) {
   EpochMetrics m;
   m.epoch = int(r.u64());
-  for (double* v : {&m.train_loss, &m.train_accuracy, &m.validation_accuracy, &m.validation_loss, &m.test_accuracy,
-                    &m.test_loss, &m.gradient_norm, &m.learning_rate, &m.samples_per_second, &m.seconds})
+  for (double* v :
+       {&m.train_loss, &m.train_accuracy, &m.validation_accuracy, &m.validation_loss, &m.test_accuracy, &m.test_loss,
+        &m.gradient_norm, &m.learning_rate, &m.samples_per_second, &m.seconds, &m.train_penalty})
     *v = r.f64();
   return m;
 }
@@ -149,7 +160,7 @@ void save_checkpoint(const std::string& path, Experiment& e, const TrainState& s
   w.str(st.shuffle_rng);
   w.u64(uint64_t(st.global_step));
   for (double v : {st.learning_rate, st.best_score, double(st.since_best), st.loss_sum, st.norm_sum, double(st.seen),
-                   double(st.right), st.epoch_seconds, st.counted, st.score_counted})
+                   double(st.right), st.epoch_seconds, st.counted, st.score_counted, st.penalty_sum})
     w.f64(v);
   w.u64(e.model.layers().size());  // each layer's recurrent-noise draw counter
   for (const auto& l : e.model.layers()) w.u64(l->noise_draw());
@@ -177,8 +188,7 @@ void load_checkpoint(const std::string& path, Experiment& e, TrainState& st) {
   Reader r(bytes, path);
   char magic[8];
   r.raw(magic, 8);
-  const uint64_t version = r.u64();
-  if (version != kVersion && version != 3) r.fail("written by another checkpoint format version");
+  if (r.u64() != kVersion) r.fail("written by another checkpoint format version");
   const auto names = e.model.parameter_names();
   const auto params = e.model.parameters();
   const uint64_t n = r.u64();
@@ -194,12 +204,12 @@ void load_checkpoint(const std::string& path, Experiment& e, TrainState& st) {
                   " [" + std::to_string(params[i]->raw.rows()) + "x" + std::to_string(params[i]->raw.cols()) + "]");
     params[i]->raw = m;
   }
-  std::vector<Matrix> opt(r.u64());
+  std::vector<Matrix> opt(r.count(16, "optimizer matrices"));
   for (auto& m : opt) m = r.matrix();
   e.optimizer->set_state(opt);
   st.epochs_done = int(r.u64());
   st.next_batch = int64_t(r.u64());
-  st.order.resize(r.u64());
+  st.order.resize(r.count(sizeof(int64_t), "shuffled indices"));
   r.raw(st.order.data(), st.order.size() * sizeof(int64_t));
   st.shuffle_rng = r.str();
   st.global_step = int64_t(r.u64());
@@ -213,10 +223,11 @@ void load_checkpoint(const std::string& path, Experiment& e, TrainState& st) {
   st.epoch_seconds = r.f64();
   st.counted = r.f64();
   st.score_counted = r.f64();
+  st.penalty_sum = r.f64();
   if (r.u64() != e.model.layers().size()) r.fail("written for a model with another number of layers");
   for (const auto& l : e.model.layers()) l->set_noise_draw(r.u64());
-  if (version >= 4) read_constraint_state(r, e.model);  // version 3: re-derived by initialize()
-  st.history.resize(r.u64());
+  read_constraint_state(r, e.model);
+  st.history.resize(r.count(8 * 12, "epochs of history"));
   for (auto& m : st.history) m = read_metrics(r);
 }
 

@@ -168,6 +168,14 @@ toml::table parse_value(const std::string& text, const std::string& kv, const So
   return r;
 }
 
+// "data, out, rnn": the names of the graph's [nodes.*] tables.
+std::string node_names(const toml::table& root) {
+  std::string names;
+  if (const toml::table* nodes = root["nodes"].as_table())
+    for (const auto& [name, node] : *nodes) names += (names.empty() ? "" : ", ") + std::string(name.str());
+  return names;
+}
+
 void apply_override(toml::table& root, const PlacedOverride& o) {
   const std::string& kv = o.key_value;
   // Errors about the override itself: at the sweep file's position, or naming "--set KEY=VALUE".
@@ -184,6 +192,10 @@ void apply_override(toml::table& root, const PlacedOverride& o) {
     if (p.empty()) fail("empty part in key '" + key + "'");
     parts.push_back(p);
   }
+  const bool adds_node = parts.size() == 2 || (parts.size() == 3 && parts[2] == "plugin");
+  if (parts.size() >= 2 && parts[0] == "nodes" && !adds_node && root["nodes"][parts[1]].node() == nullptr)
+    fail("no node '" + parts[1] + "' in the graph (its nodes: " + node_names(root) + "); to add one, set nodes." +
+         parts[1] + ".plugin first");
   toml::table* t = &root;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     toml::node* n = t->get(parts[i]);

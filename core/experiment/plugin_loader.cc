@@ -7,6 +7,7 @@
 #include <iterator>
 #include <filesystem>
 
+#include "core/sdk/data_paths.h"
 #include "core/sdk/plugin_api.h"
 
 namespace biornn {
@@ -99,31 +100,18 @@ std::vector<std::string> PluginLoader::load_directory(const std::string& dir) {
 }
 
 std::vector<std::string> default_plugin_directories(const std::string& argv0) {
-  std::vector<std::string> dirs;
-  std::vector<std::string> roots;
-  if (const char* d = std::getenv("RUNFILES_DIR")) roots.push_back(d);
-  if (const char* d = std::getenv("TEST_SRCDIR")) roots.push_back(d);
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) roots.push_back(exe.string() + ".runfiles");
+  const Paths& paths = process_paths();
+  std::vector<std::string> roots = paths.runfiles_roots, dirs;
   if (!argv0.empty()) roots.push_back(argv0 + ".runfiles");
   for (const auto& r : roots) {
+    std::error_code ec;
     fs::path p = fs::path(r) / "biornn" / "plugins";
     if (fs::is_directory(p, ec)) {
       dirs.push_back(p.string());
       break;
     }
   }
-  if (const char* env = std::getenv("BIORNN_PLUGIN_PATH")) {
-    std::string s = env;
-    size_t start = 0;
-    while (start <= s.size()) {
-      size_t end = s.find(':', start);
-      if (end == std::string::npos) end = s.size();
-      if (end > start) dirs.push_back(s.substr(start, end - start));
-      start = end + 1;
-    }
-  }
+  dirs.insert(dirs.end(), paths.plugin_path.begin(), paths.plugin_path.end());
   return dirs;
 }
 

@@ -40,7 +40,8 @@ class PluginLoader {
 };
 
 // The plugin directories for this process: the built plugins next to the running
-// binary (Bazel runfiles), then each entry of $BIORNN_PLUGIN_PATH (colon-separated).
+// binary (Bazel runfiles), then each entry of $BIORNN_PLUGIN_PATH (colon-separated), both as
+// process_paths() (core/sdk/data_paths.h) read them.
 // `argv0` is the program's argv[0].
 std::vector<std::string> default_plugin_directories(const std::string& argv0);
 

@@ -21,9 +21,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kBase[] = {"epoch",           "train_loss",         "train_accuracy", "validation_accuracy",
-                       "validation_loss", "test_accuracy",      "test_loss",      "learning_rate",
-                       "gradient_norm",   "samples_per_second", "seconds"};
+const char* kBase[] = {
+    "epoch",         "train_loss", "train_penalty", "train_accuracy", "validation_accuracy", "validation_loss",
+    "test_accuracy", "test_loss",  "learning_rate", "gradient_norm",  "samples_per_second",  "seconds"};
 const char* kLayerColumns[] = {
     "spectral_radius", "svd_entropy", "excitatory_input", "inhibitory_input", "z_mean", "z_p10", "z_p50", "z_p90"};
 
@@ -64,6 +64,7 @@ void MetricsTable::append(const EpochMetrics& m, const std::vector<LayerDiagnost
   }
   std::map<std::string, double> row{{"epoch", m.epoch},
                                     {"train_loss", m.train_loss},
+                                    {"train_penalty", m.train_penalty},
                                     {"train_accuracy", m.train_accuracy},
                                     {"validation_accuracy", m.validation_accuracy},
                                     {"validation_loss", m.validation_loss},
@@ -245,8 +246,11 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
 RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run,
                        const RunOptions& options) {
   const bool root = !options.collective || options.collective->is_root();
+  std::unique_ptr<FileLock> writer;  // rank 0 writes the run directory: it alone holds its lock
+  std::unique_ptr<RunDirectory::Log> log;
   if (root) {
-    run.attach_log();
+    writer = run.lock();
+    log = run.attach_log();
     run.write_text("graph.toml", graph.resolved_toml);
     spdlog::info("graph {} -> run directory {}", graph.name, run.path());
   }

@@ -73,8 +73,10 @@ struct RunOptions {
 };
 
 // Trains `graph` into `run` (graph.toml, train.log, metrics.csv, plots, checkpoints,
-// parameters.npz, summary.json). A diverging run returns status "diverged" and keeps its last
-// good checkpoint; a stopped run saves a checkpoint and returns "interrupted"; other errors throw.
+// parameters.npz, summary.json), holding the run's lock (RunDirectory::lock: a second writer
+// is refused) and its train.log attached to the default logger, both until it returns. A diverging run returns status
+// "diverged" and keeps its last good checkpoint; a stopped run saves a checkpoint and returns "interrupted"; other
+// errors throw.
 RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run,
                        const RunOptions& options);
 RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDirectory& run, bool resume);

@@ -1,9 +1,10 @@
 #include "core/experiment/run_directory.h"
 
 #include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -50,13 +51,33 @@ void RunDirectory::write_text(const std::string& name, const std::string& text) 
   write_file_atomically(file(name), text);
 }
 
-void RunDirectory::attach_log() const {
-  auto console = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
-  auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file("train.log"), false);
-  auto logger = std::make_shared<spdlog::logger>("biornn", spdlog::sinks_init_list{console, file_sink});
-  logger->set_pattern("[%H:%M:%S] %v");
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
+std::unique_ptr<FileLock> RunDirectory::lock() const {
+  char host[256] = "?";
+  gethostname(host, sizeof host - 1);
+  auto lock =
+      std::make_unique<FileLock>(file("lock"), "host " + std::string(host) + " pid " + std::to_string(getpid()) + "\n");
+  if (!lock->held()) {
+    std::string holder = lock->holder();
+    while (!holder.empty() && holder.back() == '\n') holder.pop_back();
+    throw Error("run directory " + path_ + " is in use by another process (" +
+                (holder.empty() ? std::string("it has not said which yet") : holder) + ", its file " + file("lock") +
+                "): two writers would mix their checkpoints; wait for it to end, or stop it");
+  }
+  return lock;
 }
+
+RunDirectory::Log::Log(const std::string& path)
+    : sink_(std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false)) {
+  sink_->set_pattern("[%H:%M:%S] %v");
+  spdlog::default_logger()->sinks().push_back(sink_);
+}
+
+RunDirectory::Log::~Log() {
+  auto& sinks = spdlog::default_logger()->sinks();
+  sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+  sink_->flush();
+}
+
+std::unique_ptr<RunDirectory::Log> RunDirectory::attach_log() const { return std::make_unique<Log>(file("train.log")); }
 
 }  // namespace biornn

@@ -49,6 +49,22 @@ std::unique_ptr<Readout> make_readout(const Graph& g, const Dataset& data, const
   return readout;
 }
 
+// Where an error raised while building layer `l` belongs: at a string option of its plugins
+// whose value the message quotes (a mask file given by --set or a sweep file is then named
+// there, not at the base graph's node), else at the node.
+SourcePosition error_position(const LayerSpec& l, const std::string& message) {
+  std::vector<const PluginRef*> refs = {&l.cell, &l.gate};
+  if (l.scaling) refs.push_back(&*l.scaling);
+  for (const auto& c : l.constraints) refs.push_back(&c.second);
+  for (const PluginRef* r : refs)
+    for (const auto& [name, value] : r->options.values()) {
+      const std::string* text = std::get_if<std::string>(&value);
+      if (text && !text->empty() && message.find(*text) != std::string::npos && !r->options.where(name).path.empty())
+        return r->options.where(name);
+    }
+  return l.where;
+}
+
 }  // namespace
 
 std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& registry) {
@@ -75,7 +91,7 @@ std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& reg
       e->model.add_layer(std::move(layer));
     } catch (const Error& err) {
       if (!err.where().path.empty()) throw;
-      throw Error(l.where, err.what());
+      throw Error(error_position(l, err.what()), err.what());
     }
     features = l.hidden;
   }
@@ -192,14 +208,18 @@ class ProgressLog : public TrainingObserver {
     const StepResult& r = *ev.result;
     loss_ += r.loss.loss;
     counted_ += r.loss.counted;
+    penalty_ += r.penalty;
+    ++steps_;
     right_ += r.score.counted > 0 ? r.score.correct : double(r.loss.correct);
     scored_ += r.score.counted > 0 ? r.score.counted : r.loss.counted;
     if (ev.minibatch % log_every_ != 0 && ev.minibatch != ev.minibatches) return;
     if (!quiet_)
-      spdlog::info("epoch {}/{} [{:>5}/{}] loss {:.4f} acc {:.2f}% {:.0f} samples/s", ev.epoch, epochs_, ev.minibatch,
-                   ev.minibatches, loss_ / std::max(1e-12, counted_), 100.0 * right_ / std::max(1.0, scored_),
-                   rows_since(ev) / since(start_));
-    loss_ = counted_ = right_ = scored_ = 0;
+      spdlog::info("epoch {}/{} [{:>5}/{}] loss {:.4f}{} acc {:.2f}% {:.0f} samples/s", ev.epoch, epochs_, ev.minibatch,
+                   ev.minibatches, loss_ / std::max(1e-12, counted_),
+                   penalty_text(penalty_ / double(std::max<int64_t>(1, steps_))),
+                   100.0 * right_ / std::max(1.0, scored_), rows_since(ev) / since(start_));
+    loss_ = counted_ = right_ = scored_ = penalty_ = 0;
+    steps_ = 0;
     start_ = Clock::now();
     seen_at_log_ = ev.state->seen;
   }
@@ -208,9 +228,9 @@ class ProgressLog : public TrainingObserver {
     start_ = Clock::now();
     if (quiet_) return;
     spdlog::info(
-        "epoch {}/{}: train loss {:.4f} acc {:.2f}% | validation acc {} | test acc {:.2f}% | "
+        "epoch {}/{}: train loss {:.4f}{} acc {:.2f}% | validation acc {} | test acc {:.2f}% | "
         "{:.0f} samples/s | {:.1f} s",
-        m.epoch, epochs_, m.train_loss, 100 * m.train_accuracy,
+        m.epoch, epochs_, m.train_loss, penalty_text(m.train_penalty), 100 * m.train_accuracy,
         m.validation_accuracy < 0 ? std::string("n/a") : fmt::format("{:.2f}%", 100 * m.validation_accuracy),
         100 * m.test_accuracy, m.samples_per_second, m.seconds);
   }
@@ -223,7 +243,12 @@ class ProgressLog : public TrainingObserver {
   double rows_since(const StepEvent& ev) const { return double(ev.state->seen - seen_at_log_); }
   int epochs_, log_every_;
   bool quiet_;
-  double loss_ = 0, counted_ = 0, right_ = 0, scored_ = 0;
+  // Beside the loss when the graph has loss terms (", penalty 0.0123"), else nothing.
+  static std::string penalty_text(double penalty) {
+    return penalty != 0 ? fmt::format(" penalty {:.4g}", penalty) : std::string();
+  }
+  double loss_ = 0, counted_ = 0, right_ = 0, scored_ = 0, penalty_ = 0;
+  int64_t steps_ = 0;
   int64_t seen_at_log_ = 0;
   Clock::time_point start_ = Clock::now();
 };
@@ -294,7 +319,7 @@ class Loop {
       st_.order = splits_->train;
       std::shuffle(st_.order.begin(), st_.order.end(), shuffle_rng);
       st_.shuffle_rng = rng_text(shuffle_rng);  // not used again this epoch: a checkpoint at any step can hold it
-      st_.loss_sum = st_.norm_sum = st_.epoch_seconds = st_.counted = st_.score_counted = 0;
+      st_.loss_sum = st_.norm_sum = st_.epoch_seconds = st_.counted = st_.score_counted = st_.penalty_sum = 0;
       st_.seen = st_.right = 0;
     }
   }
@@ -336,6 +361,7 @@ class Loop {
     st_.loss_sum += r.loss.loss;
     st_.counted += r.loss.counted;
     st_.norm_sum += r.gradient_norm;
+    st_.penalty_sum += r.penalty;
     st_.seen += global;
     const bool scored = r.score.counted > 0;
     st_.right += int64_t(scored ? r.score.correct : double(r.loss.correct));
@@ -352,6 +378,7 @@ class Loop {
     m.train_loss = st_.loss_sum / std::max(1e-12, st_.counted);
     m.train_accuracy = double(st_.right) / std::max(1.0, st_.score_counted);
     m.gradient_norm = st_.norm_sum / double(std::max<int64_t>(1, minibatches_done()));
+    m.train_penalty = st_.penalty_sum / double(std::max<int64_t>(1, minibatches_done()));
     m.learning_rate = st_.learning_rate;
     m.samples_per_second = st_.seen / std::max(1e-9, st_.epoch_seconds);
     const auto eval_start = Clock::now();

@@ -29,6 +29,7 @@ std::unique_ptr<Experiment> build_experiment(const Graph& graph, const Registry&
 struct EpochMetrics {
   int epoch = 0;
   double train_loss = 0, train_accuracy = 0;
+  double train_penalty = 0;  // mean per step of the loss terms beside the loss (regularisers, soft constraints)
   double validation_accuracy = -1, validation_loss = -1;  // -1: no validation split
   double test_accuracy = 0, test_loss = 0;
   double gradient_norm = 0;  // mean pre-clip global norm over the epoch
@@ -58,6 +59,7 @@ struct TrainState {
   // The partial epoch's running sums: loss over `counted` (examples, or masked steps),
   // examples seen, and right answers over score_counted (examples, or the task's own count).
   double loss_sum = 0, norm_sum = 0, counted = 0, score_counted = 0;
+  double penalty_sum = 0;  // the steps' penalties (StepResult::penalty), summed
   int64_t seen = 0, right = 0;
   double epoch_seconds = 0;
   std::vector<EpochMetrics> history;

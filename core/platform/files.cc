@@ -1,5 +1,12 @@
 #include "core/platform/files.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -18,6 +25,39 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) throw Error("cannot rename " + tmp + " to " + path + ": " + ec.message());
+}
+
+namespace {
+
+std::string read_all(int fd) {
+  std::string text;
+  char buf[256];
+  for (ssize_t n; (n = pread(fd, buf, sizeof buf, off_t(text.size()))) > 0;) text.append(buf, size_t(n));
+  return text;
+}
+
+}  // namespace
+
+FileLock::FileLock(const std::string& path, const std::string& owner) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot open " + path + ": " + std::strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    holder_ = read_all(fd);
+    ::close(fd);
+    if (err != EWOULDBLOCK) throw Error("cannot lock " + path + ": " + std::strerror(err));
+    return;
+  }
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, owner.data(), owner.size(), 0) != ssize_t(owner.size())) {
+    ::close(fd);
+    throw Error("cannot write " + path + ": " + std::strerror(errno));
+  }
+  fd_ = fd;
+  holder_ = owner;
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
 }
 
 }  // namespace biornn

@@ -25,9 +25,9 @@ std::string slurp(const std::string& path) {
 
 // A fresh private directory for the child's output files.
 std::string scratch_directory() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  if (!base || !*base) base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") + "/biornn-process-XXXXXX";
+  std::error_code ec;
+  const std::filesystem::path base = std::filesystem::temp_directory_path(ec);  // $TMPDIR, else /tmp
+  std::string pattern = (ec ? std::string("/tmp") : base.string()) + "/biornn-process-XXXXXX";
   if (!mkdtemp(pattern.data())) return "";
   return pattern;
 }

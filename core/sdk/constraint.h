@@ -22,15 +22,23 @@ class Constraint {
   }
   // value = f(raw). Same shape. Once per minibatch.
   virtual void apply(const Matrix& raw, Matrix& value) const = 0;
-  // raw_grad = (d value / d raw)^T grad, elementwise for the constraints here.
+  // raw_grad = (d value / d raw)^T grad, elementwise for the constraints here (without the
+  // penalty's gradient: see add_penalty_gradient).
   virtual void backward(const Matrix& raw, const Matrix& value, const Matrix& grad, Matrix& raw_grad) const = 0;
   // Called after each optimizer step (projection methods change raw here).
   virtual void project(Matrix& raw) const { (void)raw; }
   // A term the constraint adds to the loss as a function of raw (soft constraints such as
-  // soft_dale); backward() then adds its gradient to raw_grad. 0 for hard constraints.
+  // soft_dale); 0 for hard constraints. It depends on the parameter only, not on the data:
+  // the training step adds it once, after the ranks' gradients are summed (so it is never
+  // multiplied by the number of ranks), and backward() must leave it out.
   virtual double penalty(const Matrix& raw) const {
     (void)raw;
     return 0;
+  }
+  // raw_grad += d penalty / d raw. Same shape as raw; nothing for hard constraints.
+  virtual void add_penalty_gradient(const Matrix& raw, Matrix& raw_grad) const {
+    (void)raw;
+    (void)raw_grad;
   }
   // +1/-1 per column (presynaptic unit) when the constraint fixes sender types; else empty.
   virtual std::vector<float> column_signs() const { return {}; }

@@ -2,30 +2,79 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 
 namespace biornn {
 
 namespace fs = std::filesystem;
 
-static std::string env(const char* name) {
+namespace {
+
+std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : std::string();
 }
 
-std::string workspace_directory() {
-  for (const char* name : {"BUILD_WORKSPACE_DIRECTORY", "BIORNN_WORKSPACE"}) {
-    std::string v = env(name);
-    if (!v.empty()) return v;
+std::vector<std::string> split_path_list(const std::string& s) {
+  std::vector<std::string> parts;
+  for (size_t start = 0; start <= s.size();) {
+    size_t end = s.find(':', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) parts.push_back(s.substr(start, end - start));
+    start = end + 1;
   }
+  return parts;
+}
+
+std::unique_ptr<Paths>& stored_paths() {
+  static std::unique_ptr<Paths> paths;
+  return paths;
+}
+
+std::mutex& paths_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
+// The one place the library reads the environment.
+Paths Paths::from_environment() {
+  Paths p;
+  for (const char* name : {"BUILD_WORKSPACE_DIRECTORY", "BIORNN_WORKSPACE"})
+    if (p.workspace_override.empty()) p.workspace_override = env(name);
+  p.user_directory = env("BUILD_WORKING_DIRECTORY");
+  if (p.user_directory.empty()) p.user_directory = fs::current_path().string();
+  p.data_directory = env("BIORNN_DATA_DIR");
+  for (const char* name : {"TEST_SRCDIR", "RUNFILES_DIR"})
+    if (!env(name).empty()) p.runfiles_roots.push_back(env(name));
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) p.runfiles_roots.push_back(exe.string() + ".runfiles");
+  p.plugin_path = split_path_list(env("BIORNN_PLUGIN_PATH"));
+  return p;
+}
+
+const Paths& process_paths() {
+  const std::lock_guard<std::mutex> lock(paths_mutex());
+  if (!stored_paths()) stored_paths() = std::make_unique<Paths>(Paths::from_environment());
+  return *stored_paths();
+}
+
+void set_process_paths(Paths paths) {
+  const std::lock_guard<std::mutex> lock(paths_mutex());
+  stored_paths() = std::make_unique<Paths>(std::move(paths));
+}
+
+std::string workspace_directory() {
+  const Paths& p = process_paths();
+  if (!p.workspace_override.empty()) return p.workspace_override;
   // Under `bazel test`, or a binary started from bazel-bin: the WORKSPACE file in the
   // runfiles (a data dependency of tests and runners) links back to the source tree.
-  std::vector<std::string> roots = {env("TEST_SRCDIR"), env("RUNFILES_DIR")};
-  std::error_code exe_ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", exe_ec);
-  if (!exe_ec) roots.push_back(exe.string() + ".runfiles");
-  for (const std::string& root : roots) {
+  for (const std::string& root : p.runfiles_roots) {
     std::error_code ec;
-    if (!root.empty() && fs::exists(fs::path(root) / "biornn" / "WORKSPACE", ec)) {
+    if (fs::exists(fs::path(root) / "biornn" / "WORKSPACE", ec)) {
       fs::path real = fs::canonical(fs::path(root) / "biornn" / "WORKSPACE", ec);
       if (!ec) return real.parent_path().string();
     }
@@ -35,7 +84,7 @@ std::string workspace_directory() {
 
 std::vector<std::string> data_search_paths(const std::string& subdir) {
   std::vector<std::string> r;
-  std::string d = env("BIORNN_DATA_DIR");
+  const std::string& d = process_paths().data_directory;
   if (!d.empty()) r.push_back((fs::path(d) / subdir).string());
   fs::path ws = workspace_directory();
   r.push_back((ws / "data" / subdir).lexically_normal().string());
@@ -45,9 +94,7 @@ std::vector<std::string> data_search_paths(const std::string& subdir) {
 
 std::string resolve_user_path(const std::string& path) {
   if (path.empty() || fs::path(path).is_absolute()) return path;
-  std::string base = env("BUILD_WORKING_DIRECTORY");
-  if (base.empty()) base = fs::current_path().string();
-  return (fs::path(base) / path).lexically_normal().string();
+  return (fs::path(process_paths().user_directory) / path).lexically_normal().string();
 }
 
 }  // namespace biornn

@@ -3,7 +3,8 @@
 // Plain form (reversal = false), one linear block u_t = W r_{t-1} + P x_t + b:
 //     V_t = (V_{t-1} + dt * u_t) / (1 + dt * z_t),        r_t = phi(V_t)
 // i.e. dV/dt = -z V + u with the leak z V taken at t (implicit) and the drive at t-1's rates.
-// z_t is the gate's total conductance (>= 0). Without a gate z = 1. Note that the
+// z_t is the gate's total conductance, read as max(z_t, 0): a gate with phi_z = tanh gives
+// z down to -dt_gate, and 1 + dt z would reach 0 (a division by zero). Without a gate z = 1. Note that the
 // conductance and fixed gates already multiply by their own dt (z = dt_gate * phi_z(...));
 // when they feed this cell, leave one of the two dt's at 1 unless you want their product.
 //
@@ -39,6 +40,11 @@
 
 namespace biornn {
 namespace {
+
+// z is a conductance: a gate whose phi_z goes negative (tanh saturates at -1) would make
+// 1 + dt z zero or negative, so the cell reads max(z, 0) (d/dz = 0 below 0).
+auto conductance(const ConstMatrixMap& z) { return z.array().max(0.0f); }
+auto conducts(const ConstMatrixMap& z) { return (z.array() > 0.0f).cast<float>(); }
 
 class ConductanceCell : public StepCell {
  public:
@@ -79,7 +85,7 @@ class ConductanceCell : public StepCell {
 
   void forward(CellForward& s) const override {
     const int h = int(s.z.cols());
-    const auto a = 1.0f + dt_ * s.z.array();  // 1 + dt z
+    const auto a = 1.0f + dt_ * conductance(s.z);  // 1 + dt z, >= 1
     if (!reversal_) {
       s.s.array() = (s.s_prev.array() + dt_ * s.pre.array()) / a;
     } else {
@@ -102,8 +108,8 @@ class ConductanceCell : public StepCell {
     dv = s.d_s.array() + s.d_r.array() * dv;  // dLoss/dV_t
     if (!reversal_) {
       // V = num / a, num = V_{t-1} + dt u, a = 1 + dt z.
-      dnum = dv / (1.0f + dt_ * s.z.array());
-      s.d_z.array() = -dnum * s.s.array() * dt_;
+      dnum = dv / (1.0f + dt_ * conductance(s.z));
+      s.d_z.array() = -dnum * s.s.array() * dt_ * conducts(s.z);
       s.d_pre.array() = dnum * dt_;
       s.d_s.array() = dnum;
       return;
@@ -113,8 +119,8 @@ class ConductanceCell : public StepCell {
     if (implicit_) {
       // V = num / den, num = V_{t-1} + dt (g_E E_E + g_I E_I + I), den = 1 + dt (z + g_E + g_I):
       // d/d g_E = dt (E_E - V) / den, d/d g_I = dt (E_I - V) / den, d/dz = -dt V / den.
-      dnum = dv / (1.0f + dt_ * (s.z.array() + ge + gi));
-      s.d_z.array() = -dnum * v * dt_;
+      dnum = dv / (1.0f + dt_ * (conductance(s.z) + ge + gi));
+      s.d_z.array() = -dnum * v * dt_ * conducts(s.z);
       s.d_pre.leftCols(h).array() = dnum * dt_ * (e_e_ - v);
       s.d_pre.middleCols(h, h).array() = dnum * dt_ * (e_i_ - v);
       s.d_pre.middleCols(2 * h, h).array() = dnum * dt_;
@@ -122,8 +128,8 @@ class ConductanceCell : public StepCell {
       return;
     }
     // V = num / a, num = V_{t-1} + dt (g_E (E_E - V_{t-1}) + g_I (E_I - V_{t-1}) + I).
-    dnum = dv / (1.0f + dt_ * s.z.array());
-    s.d_z.array() = -dnum * v * dt_;
+    dnum = dv / (1.0f + dt_ * conductance(s.z));
+    s.d_z.array() = -dnum * v * dt_ * conducts(s.z);
     s.d_pre.leftCols(h).array() = dnum * dt_ * (e_e_ - vp);
     s.d_pre.middleCols(h, h).array() = dnum * dt_ * (e_i_ - vp);
     s.d_pre.middleCols(2 * h, h).array() = dnum * dt_;

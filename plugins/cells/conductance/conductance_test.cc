@@ -140,6 +140,32 @@ TEST(ConductanceCell, InitialRateIsPhiOfZero) {
   EXPECT_NEAR(r.maxCoeff(), 0.5f, 1e-7);
 }
 
+// Issue 20: a gate whose phi_z is tanh gives z = -1 at saturation; with dt = 1 the cell
+// divided by 1 + dt z = 0. z is a conductance: the cell reads max(z, 0), so V stays finite
+// (V_{t-1} + dt u, as with z = 0) in every form, and no gradient flows into z below 0.
+TEST(ConductanceCell, ANegativeGateOutputNeverZeroesTheDenominator) {
+  for (bool reversal : {false, true}) {
+    auto made = loaded().registry.create<Cell>("conductance", loaded().options({{"reversal", reversal}}));
+    auto* cell = dynamic_cast<StepCell*>(made.get());
+    ASSERT_NE(cell, nullptr);
+    const int h = 2, blocks = reversal ? 3 : 1;
+    Matrix pre = Matrix::Constant(1, blocks * h, 0.0f), z = Matrix::Constant(1, h, -1.0f), s_prev(1, h), s(1, h),
+           r(1, h), unit(0, h);
+    pre.rightCols(h).setConstant(0.25f);  // the input drive u (plain) or I (reversal)
+    s_prev << 0.5f, -0.5f;
+    CellForward f{view(static_cast<const float*>(pre.data()), 1, blocks * h, blocks * h),
+                  view(static_cast<const float*>(z.data()), 1, h, h),
+                  view(static_cast<const float*>(s_prev.data()), 1, h, h),
+                  view(s.data(), 1, h, h),
+                  view(r.data(), 1, h, h),
+                  view(static_cast<const float*>(unit.data()), 0, h, h)};
+    cell->forward(f);
+    EXPECT_TRUE(s.allFinite()) << "reversal " << reversal << ": " << s;
+    EXPECT_FLOAT_EQ(s(0, 0), 0.75f);
+    EXPECT_FLOAT_EQ(s(0, 1), -0.25f);
+  }
+}
+
 TEST(ConductanceCell, NonDefaultFormsMatchFiniteDifferences) {
   const Registry& reg = loaded().registry;
   std::vector<LayerCombination> combos;

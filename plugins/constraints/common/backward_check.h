@@ -1,5 +1,5 @@
-// Test helper: a constraint's backward() against central differences of
-// sum(apply(raw) * weight) + penalty(raw).
+// Test helper: a constraint's backward() plus add_penalty_gradient() against central
+// differences of sum(apply(raw) * weight) + penalty(raw).
 #pragma once
 
 #include <cmath>
@@ -16,6 +16,7 @@ inline std::string backward_mismatch(const Constraint& c, const Matrix& raw, con
   Matrix value, raw_grad;
   c.apply(raw, value);
   c.backward(raw, value, weight, raw_grad);
+  c.add_penalty_gradient(raw, raw_grad);
   auto loss = [&](const Matrix& r) {
     Matrix v;
     c.apply(r, v);

@@ -29,6 +29,28 @@
 namespace biornn {
 namespace {
 
+// The .npy header's shape "4, 3" as {4, 3}: two whole numbers, each below 2^31, and no more
+// than 2^31 entries in all (checked before anything is allocated). Errors name the file.
+std::vector<int64_t> mask_shape(const std::string& shape, const std::string& path) {
+  const auto bad = [&](const std::string& why) {
+    return Error("constraint mask: '" + path + "' has shape (" + shape + "); " + why);
+  };
+  constexpr int64_t kLimit = int64_t(1) << 31;
+  std::vector<int64_t> dims;
+  std::stringstream ss(shape);
+  for (std::string d; std::getline(ss, d, ',');) {
+    const size_t first = d.find_first_not_of(" \t"), last = d.find_last_not_of(" \t");
+    if (first == std::string::npos) continue;  // the empty part after "4," of a 1-D shape
+    d = d.substr(first, last - first + 1);
+    if (d.find_first_not_of("0123456789") != std::string::npos || d.size() > 10 || std::stoll(d) >= kLimit)
+      throw bad("'" + d + "' is not a size below 2^31");
+    dims.push_back(std::stoll(d));
+  }
+  if (dims.size() != 2) throw bad("a mask must be 2-D");
+  if (dims[0] > 0 && dims[1] > kLimit / dims[0]) throw bad("more than 2^31 entries");
+  return dims;
+}
+
 // Reads a 2-D .npy file into a 0/1 matrix (nonzero -> 1). Errors name the file.
 Matrix read_npy_mask(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -61,11 +83,7 @@ Matrix read_npy_mask(const std::string& path) {
     throw Error("constraint mask: '" + path + "' is in Fortran order; save it with np.save(np.ascontiguousarray(m))");
   std::string shape = field("shape");
   shape = shape.substr(shape.find('(') + 1, shape.find(')') - shape.find('(') - 1);
-  std::vector<int64_t> dims;
-  std::stringstream ss(shape);
-  for (std::string d; std::getline(ss, d, ',');)
-    if (d.find_first_of("0123456789") != std::string::npos) dims.push_back(std::stoll(d));
-  if (dims.size() != 2) throw Error("constraint mask: '" + path + "' has shape (" + shape + "); a mask must be 2-D");
+  const std::vector<int64_t> dims = mask_shape(shape, path);
   const size_t n = size_t(dims[0] * dims[1]);
   int width = 0;
   if (descr == "<f4" || descr == "<i4")
@@ -76,6 +94,12 @@ Matrix read_npy_mask(const std::string& path) {
     width = 1;
   else
     throw Error("constraint mask: '" + path + "' has dtype " + descr + " (use float32/64, int8/32/64, uint8 or bool)");
+  const std::streamoff at = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streamoff left = in.tellg() - at;
+  in.seekg(at);
+  if (left < 0 || uint64_t(left) < uint64_t(n) * width)
+    throw Error("constraint mask: '" + path + "' is truncated (expected " + std::to_string(n) + " entries)");
   std::vector<unsigned char> bytes(n * width);
   in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(bytes.size()));
   if (!in) throw Error("constraint mask: '" + path + "' is truncated (expected " + std::to_string(n) + " entries)");

@@ -30,9 +30,9 @@ Parameter initialised(int rows, int cols, Rng& rng) {
 }
 
 // A float32 C-order .npy file of m.
-std::string npy(const Matrix& m) {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(m.rows()) + ", " +
-                       std::to_string(m.cols()) + "), }";
+std::string npy(const Matrix& m, const std::string& shape = "") {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
+                       (shape.empty() ? std::to_string(m.rows()) + ", " + std::to_string(m.cols()) : shape) + "), }";
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
   std::string out = std::string("\x93NUMPY", 6) + char(1) + char(0);
@@ -89,6 +89,27 @@ TEST(Mask, FromAnNpyFileAndAWrongShapeIsOneLine) {
     EXPECT_NE(w.find("(4, 3)"), std::string::npos) << w;
     EXPECT_NE(w.find("(5, 3)"), std::string::npos) << w;
     EXPECT_EQ(w.find('\n'), std::string::npos) << w;
+  }
+}
+
+// Issue 20: a malformed shape in a mask's .npy header is one error naming the file, never
+// std::out_of_range from stoll, a wrapped-around size or an allocation of the product.
+TEST(Mask, AMalformedShapeIsAnErrorNotACrash) {
+  const std::string dir = testing::temp_dir("bad_mask");
+  const Matrix m = Matrix::Ones(4, 3);
+  for (const std::string shape :
+       {"99999999999999999999, 3", "4294967296, 4294967296", "-1, 3", "2147483647, 2147483647", "4, 3, 2", "4, 3x"}) {
+    testing::write_file(dir + "/m.npy", npy(m, shape));
+    Rng rng(2);
+    Parameter p = initialised(4, 3, rng);
+    auto c = loaded().make<Constraint>("mask", {{"file", dir + "/m.npy"}, {"autapses", true}});
+    try {
+      c->initialize(p, rng);
+      ADD_FAILURE() << shape << ": no error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'" + dir + "/m.npy' has shape (" + shape + ")"), std::string::npos)
+          << e.what();
+    } catch (const std::exception& e) { ADD_FAILURE() << shape << ": escaped as " << e.what(); }
   }
 }
 
@@ -172,6 +193,7 @@ TEST(ConstraintChain, BackwardIsTheChainRuleThroughEveryLink) {
   fill_uniform(weight, 1.0f, rng);
   chain.apply(p.raw, value);
   chain.backward(p.raw, value, weight, raw_grad);
+  chain.add_penalty_gradient(p.raw, raw_grad);
   for (Eigen::Index i = 0; i < p.raw.size(); ++i) {
     Matrix up = p.raw, down = p.raw;
     up.data()[i] += 1e-3f;

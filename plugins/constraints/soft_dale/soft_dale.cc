@@ -3,11 +3,14 @@
 // as in `dale`. A synapse violates its sender's sign by v_ij = max(0, -s_j W_ij); the loss
 // gains
 //   penalty = lambda * sum_ij v_ij^2,         d penalty / d W_ij = -2 lambda s_j v_ij
-// W_eff = W_raw (the owner's ordinary initialisation is kept), and backward() returns
-// dW_raw = dW_eff + d penalty / d W_raw. So lambda = 0 is `none` bit for bit, and a large
-// lambda pushes every violation towards 0 (towards `dale` with mode = clip).
-// The logged training loss is the task's loss (the penalty is not in it); the violating
-// fraction of W is logged every epoch (core/diagnostics constraint_metrics).
+// W_eff = W_raw (the owner's ordinary initialisation is kept): backward() passes dW_eff
+// through, and add_penalty_gradient() adds d penalty / d W_raw, which the training step calls
+// once after the ranks' gradients are summed (under MPI the penalty counts once, not once per
+// rank). So lambda = 0 is `none` bit for bit, and a large lambda pushes every violation
+// towards 0 (towards `dale` with mode = clip).
+// The logged training loss is the task's loss; the penalty is logged beside it ("penalty"
+// on the progress and epoch lines, train_penalty in metrics.csv); the violating fraction of
+// W is logged every epoch (core/analysis/diagnostics constraint_metrics).
 // When to use it: to move continuously between an unconstrained RNN and Dale's law, and ask
 // how strong the pressure towards Dale's law must be before it costs accuracy.
 #include <cmath>
@@ -32,8 +35,9 @@ class SoftDaleConstraint : public Constraint {
     value = raw;
   }
 
-  void backward(const Matrix& raw, const Matrix&, const Matrix& grad, Matrix& raw_grad) const override {
-    raw_grad = grad;
+  void backward(const Matrix&, const Matrix&, const Matrix& grad, Matrix& raw_grad) const override { raw_grad = grad; }
+
+  void add_penalty_gradient(const Matrix& raw, Matrix& raw_grad) const override {
     if (lambda_ == 0) return;
     const float two_lambda = float(2 * lambda_);
     for (Eigen::Index i = 0; i < raw.rows(); ++i)

@@ -108,6 +108,8 @@ TEST(SoftDale, PenaltyIsLambdaTimesSquaredViolations) {
   EXPECT_NEAR(c->penalty(p.raw), 2.0 * (0.25 + 0.0625 + 1.0), 1e-6);
   Matrix grad = Matrix::Zero(2, 2), raw_grad;
   c->backward(p.raw, p.raw, grad, raw_grad);
+  EXPECT_TRUE(raw_grad.isZero(0)) << "backward() must leave the penalty out (added once, after the rank sum)";
+  c->add_penalty_gradient(p.raw, raw_grad);
   EXPECT_FLOAT_EQ(raw_grad(0, 0), 0.0f);
   EXPECT_FLOAT_EQ(raw_grad(1, 0), 2 * 2.0f * -0.5f);
   EXPECT_FLOAT_EQ(raw_grad(0, 1), 2 * 2.0f * 0.25f);

@@ -108,6 +108,7 @@ void find_source_tree() {
     std::error_code ec;
     fs::path tree = fs::canonical(testing::runfile("WORKSPACE"), ec).parent_path();
     if (!ec) setenv("BIORNN_WORKSPACE", tree.c_str(), 1);
+    set_process_paths(Paths::from_environment());  // the library reads the environment once
   } catch (const std::exception&) {}
 }
 

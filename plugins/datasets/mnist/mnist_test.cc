@@ -344,6 +344,7 @@ TEST(Mnist, MissingDatasetListsEveryPlaceAndTheFetchCommand) {
   const std::string saved_workspace = saved ? saved : "";
   setenv("BIORNN_WORKSPACE", (root + "/ws").c_str(), 1);
   setenv("BIORNN_DATA_DIR", (root + "/data").c_str(), 1);
+  set_process_paths(Paths::from_environment());  // the library reads the environment once
   for (const char* name : {"mnist", "fashion_mnist"}) {
     const std::string subdir = std::string(name) == "mnist" ? "mnist" : "fashion-mnist";
     auto dataset = make(name, {});
@@ -365,6 +366,7 @@ TEST(Mnist, MissingDatasetListsEveryPlaceAndTheFetchCommand) {
   } else {
     unsetenv("BIORNN_WORKSPACE");
   }
+  set_process_paths(Paths::from_environment());
 }
 
 // .bazelrc's --test_env=BIORNN_WORKSPACE=%workspace% arrives unexpanded under Bazel 4.2.3; then
@@ -376,6 +378,7 @@ void find_source_tree() {
     std::error_code ec;
     fs::path tree = fs::canonical(testing::runfile("WORKSPACE"), ec).parent_path();
     if (!ec) setenv("BIORNN_WORKSPACE", tree.c_str(), 1);
+    set_process_paths(Paths::from_environment());  // the library reads the environment once
   } catch (const std::exception&) {}
 }
 
