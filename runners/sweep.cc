@@ -3,6 +3,7 @@
 // combinations become one Slurm job array instead; --collect then writes the same table.
 //   bazel run //runners:sweep -- graphs/sweep_a_modes_mnist.toml [--slurm [--submit] | --collect]
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 
@@ -10,6 +11,7 @@
 #include "core/experiment/run.h"
 #include "runners/common.h"
 #include "runners/slurm_sweep.h"
+#include "runners/sweep_local.h"
 #include "runners/sweep_plan.h"
 #include "runners/sweep_report.h"
 
@@ -39,30 +41,37 @@ std::string train_binary() {
   return train.string();
 }
 
-// Trains every combination here, one after another.
+// SIGINT (Ctrl-C) and SIGTERM stop the running combination at the next minibatch boundary
+// with a checkpoint; a second signal of the same kind ends the process at once.
+biornn::StopToken g_stop;
+
+void on_stop_signal(int sig) {
+  g_stop.request();
+  std::signal(sig, SIG_DFL);
+}
+
+// Trains every combination here, one after another; a failing one is recorded and skipped.
 int run_locally(const biornn::SweepPlan& plan, const biornn::Registry& registry, const fs::path& root_dir, bool keep) {
-  std::vector<biornn::SweepRow> rows;
-  for (const auto& j : plan.jobs) {
-    const auto run = biornn::RunDirectory::at((root_dir / j.label).string());
-    biornn::SweepRow row = biornn::read_sweep_row(j, run.path());
-    if (keep && row.summary.status == "completed") {
-      spdlog::info("{}: already completed in {}, reusing it", j.label, run.path());
-    } else {
-      const biornn::RunOutcome out = biornn::execute_run(j.graph, registry, run, false);
-      if (out.status == "interrupted") {
-        spdlog::warn("sweep interrupted; finished runs are in {}", root_dir.string());
-        return 130;
-      }
-      row = biornn::read_sweep_row(j, run.path());
-    }
-    const double value = plan.metric == "test_accuracy" ? row.summary.test_accuracy : row.summary.validation_accuracy;
-    std::cout << "sweep run: " << j.label << " status=" << row.status << " " << plan.metric << "=" << value
-              << std::endl;
-    rows.push_back(row);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  const biornn::LocalSweep sweep = biornn::run_sweep_locally(plan, registry, root_dir.string(), keep, &g_stop);
+  std::cout << "\n" << sweep.summary_md << "\nwritten: " << (root_dir / "summary.md").string() << std::endl;
+  if (sweep.exit_code() == biornn::kSweepSomeFailed)
+    std::cout << "some combinations did not finish (listed above); exit code " << biornn::kSweepSomeFailed << std::endl;
+  return sweep.exit_code();
+}
+
+// --dry-run: every combination's model is built; the ones that cannot be are listed.
+int dry_run(const biornn::SweepPlan& plan, const biornn::Registry& registry) {
+  const std::vector<std::string> errors = biornn::build_every_model(plan, registry);
+  size_t bad = 0;
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (errors[i].empty()) continue;
+    std::cout << "cannot build " << plan.jobs[i].label << ": " << errors[i] << "\n";
+    ++bad;
   }
-  const std::string md = biornn::write_sweep_report(plan, rows, root_dir.string());
-  std::cout << "\n" << md << "\nwritten: " << (root_dir / "summary.md").string() << std::endl;
-  return 0;
+  std::cout << errors.size() - bad << " of " << errors.size() << " combinations build\n";
+  return bad ? biornn::kSweepSomeFailed : 0;
 }
 
 std::vector<size_t> all_tasks(const biornn::SweepPlan& plan, const fs::path& root_dir, bool keep) {
@@ -160,7 +169,7 @@ int main(int argc, char** argv) {
     apply(sf, plan.slurm);
     spdlog::info("sweep {}: {} runs of {}", plan.name, plan.jobs.size(), plan.graph_file);
     for (const auto& j : plan.jobs) spdlog::info("  {}", j.label);
-    if (dry) return 0;
+    if (dry) return dry_run(plan, registry);
     const fs::path root_dir = fs::path(runs_root.empty() ? (fs::path(biornn::workspace_directory()) / "runs").string()
                                                          : biornn::resolve_user_path(runs_root)) /
                               plan.name;

@@ -3,6 +3,7 @@
 // Slurm resources of its [sweep.slurm] table.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,7 +21,8 @@ struct SlurmResources {
 
 struct SweepJob {
   std::string label;  // e.g. "scaling.plugin=ei,seed=2": its run directory's name
-  std::string group;  // the label without the seed: runs averaged in one table row
+  std::string group;  // the label without the seed: runs averaged in one table row (an arm)
+  int64_t seed = 0;   // train.seed: runs of two arms with the same seed are paired
   Graph graph;
 };
 
@@ -29,6 +31,12 @@ struct SweepPlan {
   std::string name;        // runs/<name>/
   std::string metric;      // test_accuracy or validation_accuracy
   std::string graph_file;  // or "(varied)"
+  // [sweep] varies = ["key", ...]: what the comparison means to change. Default: the keys of
+  // [sweep.vary] other than train.seed (and "graph" when the graph file varies). Any other
+  // resolved-graph key in which an arm differs from the control is reported as a confound.
+  std::vector<std::string> varies;
+  bool varies_stated = false;  // written in the sweep file, not derived
+  std::string control;         // [sweep] control: the arm (group) others are compared to; default the first
   std::vector<SweepJob> jobs;
   SlurmResources slurm;
 };
