@@ -3,7 +3,12 @@
 // combinations become one Slurm job array instead; --collect then writes the same table.
 //   bazel run //runners:sweep -- graphs/sweep_a_modes_mnist.toml [--slurm [--submit] | --collect]
 #include <CLI/CLI.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -14,6 +19,7 @@
 #include "runners/sweep_local.h"
 #include "runners/sweep_plan.h"
 #include "runners/sweep_report.h"
+#include "runners/sweep_search.h"
 
 namespace {
 
@@ -72,6 +78,50 @@ int dry_run(const biornn::SweepPlan& plan, const biornn::Registry& registry) {
   }
   std::cout << errors.size() - bad << " of " << errors.size() << " combinations build\n";
   return bad ? biornn::kSweepSomeFailed : 0;
+}
+
+// Runs `argv` as a child and waits; Ctrl-C reaches it (same process group) while this process
+// ignores it. Returns the child's exit code (128 + signal when killed).
+int run_child(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) throw biornn::Error("cannot start " + argv[0] + ": " + std::strerror(errno));
+  if (pid == 0) {
+    execv(args[0], args.data());
+    std::perror(args[0]);
+    _exit(127);
+  }
+  std::signal(SIGINT, SIG_IGN);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// --search: each arm tuned by Optuna (tools/search/search.py) in runs/<sweep>/search/; with
+// --slurm, `workers` array tasks share the study instead (storage journal:...).
+int search(const biornn::SweepPlan& plan, const fs::path& root_dir, const SlurmFlags& sf) {
+  if (!plan.search) throw biornn::Error(plan.path + ": --search needs a [sweep.search] table in the sweep file");
+  const fs::path dir = root_dir / "search";
+  const std::string storage = biornn::open_storage(*plan.search, dir.string());
+  if (sf.slurm && storage.rfind("journal:", 0) != 0)
+    throw biornn::Error(plan.search->storage_at, "Slurm array tasks share a study through storage = \"journal:<file>\" "
+                                                 "(SQLite's file locking is not safe for several writers on a cluster)");
+  const std::string spec = biornn::write_search_spec(plan, dir.string(), storage, train_binary());
+  const std::string script = (fs::path(biornn::workspace_directory()) / "tools" / "search" / "search.py").string();
+  std::cout << "study spec: " << spec << "\nstorage: " << storage << "\n";
+  if (!sf.slurm) return run_child({"/usr/bin/python3", script, spec});
+  const std::string sbatch = biornn::write_search_array(plan, dir.string(), script, spec);
+  const std::string command = "sbatch --parsable --array=0-" + std::to_string(plan.search->workers - 1) + " " + sbatch;
+  if (!sf.submit) {
+    std::cout << "submit with:\n  " << command << "\n";
+    return 0;
+  }
+  std::cout << "submitted job " << biornn::submit({dir.string() + "/slurm", sbatch}, command) << " ("
+            << plan.search->workers << " array tasks sharing the study)\n";
+  return 0;
 }
 
 std::vector<size_t> all_tasks(const biornn::SweepPlan& plan, const fs::path& root_dir, bool keep) {
@@ -136,13 +186,15 @@ int main(int argc, char** argv) {
   CLI::App app{"Run every combination of a sweep file and compare them in one table."};
   std::string sweep_path, runs_root;
   std::vector<std::string> extra, plugin_dirs;
-  bool dry = false, keep = false;
+  bool dry = false, keep = false, search_mode = false;
   SlurmFlags sf;
   app.add_option("sweep", sweep_path, "sweep file, e.g. graphs/sweep_a_modes_mnist.toml")->required();
   app.add_option("--set", extra, "override applied to every run (repeatable)");
   app.add_option("--runs-root", runs_root, "parent of run directories (default: <workspace>/runs)");
   app.add_option("--plugin-dir", plugin_dirs, "also load *_plugin.so from this directory");
   app.add_flag("--dry-run", dry, "validate every combination and list them, train nothing");
+  app.add_flag("--search", search_mode,
+               "tune each arm with Optuna as [sweep.search] says (tools/search/search.py); run again to resume");
   app.add_flag("--keep-completed", keep, "reuse runs that completed in an earlier invocation of this sweep");
   auto* slurm =
       app.add_flag("--slurm", sf.slurm, "write runs/<sweep>/slurm/: a Slurm job array, one task per combination");
@@ -173,6 +225,7 @@ int main(int argc, char** argv) {
     const fs::path root_dir = fs::path(runs_root.empty() ? (fs::path(biornn::workspace_directory()) / "runs").string()
                                                          : biornn::resolve_user_path(runs_root)) /
                               plan.name;
+    if (search_mode) return search(plan, root_dir, sf);
     if (sf.slurm) return write_array(plan, root_dir, sweep_path, keep, sf.submit);
     if (sf.collect || sf.resubmit) return collect(plan, root_dir, sf.resubmit);
     return run_locally(plan, registry, root_dir, keep);

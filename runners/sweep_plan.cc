@@ -1,5 +1,6 @@
 #include "runners/sweep_plan.h"
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "core/sdk/error.h"
+#include "runners/sweep_search.h"
 
 namespace biornn {
 
@@ -104,7 +106,28 @@ std::vector<std::vector<size_t>> cross_product(const std::vector<Axis>& axes) {
   return combos;
 }
 
+std::string value_text(const toml::node& n) {
+  if (const auto d = n.as_floating_point()) return fmt::format("{:g}", d->get());  // 0.8, not 0.80000000000000004
+  return toml_text(n);
+}
+
+void flatten(const toml::node& n, const std::string& key, std::map<std::string, std::string>& out) {
+  if (const toml::table* t = n.as_table()) {
+    for (auto&& [k, v] : *t) flatten(v, key.empty() ? std::string(k.str()) : key + "." + std::string(k.str()), out);
+  } else if (const toml::array* a = n.as_array()) {
+    for (size_t i = 0; i < a->size(); ++i) flatten(*a->get(i), key + "[" + std::to_string(i) + "]", out);
+  } else {
+    out[key] = value_text(n);
+  }
+}
+
 }  // namespace
+
+std::map<std::string, std::string> flatten_graph_toml(const std::string& resolved_toml) {
+  std::map<std::string, std::string> out;
+  flatten(toml::parse(resolved_toml), "", out);
+  return out;
+}
 
 // [sweep.names] "<vary key>" = ["short", "names", ...]: one readable name per value of that
 // axis, used in labels, run directories and the summary instead of the value's text (long
@@ -292,6 +315,10 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
   read_varies(path, *sweep, axes, plan);
   plan.jobs = build_jobs(path, plan.graph_file, graph_rel ? sweep->get("graph") : nullptr, fixed, axes, registry);
   check_control(path, *sweep, plan);
+  if (const toml::node* search = sweep->get("search")) {
+    if (!search->is_table()) throw Error(where_in(path, *search), "[sweep] search must be a table: [sweep.search]");
+    plan.search = read_search(path, *search->as_table(), flatten_graph_toml(plan.jobs.front().graph.resolved_toml));
+  }
   return plan;
 }
 

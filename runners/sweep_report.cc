@@ -1,7 +1,5 @@
 #include "runners/sweep_report.h"
 
-#include <toml++/toml.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -68,30 +66,6 @@ PairedDifference paired_difference(const std::map<int64_t, double>& control, con
 
 namespace {
 
-std::string value_text(const toml::node& n) {
-  if (const auto d = n.as_floating_point()) return fmt::format("{:g}", d->get());  // 0.8, not 0.80000000000000004
-  std::ostringstream s;
-  n.visit([&](auto&& v) { s << v; });
-  return s.str();
-}
-
-// Tables as dotted keys, arrays as key[i]: every leaf value of a resolved graph with its text.
-void flatten(const toml::node& n, const std::string& key, std::map<std::string, std::string>& out) {
-  if (const toml::table* t = n.as_table()) {
-    for (auto&& [k, v] : *t) flatten(v, key.empty() ? std::string(k.str()) : key + "." + std::string(k.str()), out);
-  } else if (const toml::array* a = n.as_array()) {
-    for (size_t i = 0; i < a->size(); ++i) flatten(*a->get(i), key + "[" + std::to_string(i) + "]", out);
-  } else {
-    out[key] = value_text(n);
-  }
-}
-
-std::map<std::string, std::string> flat_graph(const std::string& text) {
-  std::map<std::string, std::string> out;
-  flatten(toml::parse(text), "", out);
-  return out;
-}
-
 bool covered(const std::string& key, const std::vector<std::string>& varies) {
   for (const auto& v : varies)
     if (key == v || (key.rfind(v, 0) == 0 && (key[v.size()] == '.' || key[v.size()] == '['))) return true;
@@ -102,7 +76,7 @@ bool covered(const std::string& key, const std::vector<std::string>& varies) {
 
 std::vector<KeyDifference> graph_differences(const std::string& control_toml, const std::string& arm_toml,
                                              const std::vector<std::string>& varies) {
-  const auto control = flat_graph(control_toml), arm = flat_graph(arm_toml);
+  const auto control = flatten_graph_toml(control_toml), arm = flatten_graph_toml(arm_toml);
   std::set<std::string> keys;
   for (const auto& m : {control, arm})
     for (const auto& [k, v] : m) keys.insert(k);
