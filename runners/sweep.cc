@@ -95,8 +95,7 @@ int run_child(const std::vector<std::string>& argv) {
   }
   std::signal(SIGINT, SIG_IGN);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -107,8 +106,9 @@ int search(const biornn::SweepPlan& plan, const fs::path& root_dir, const SlurmF
   const fs::path dir = root_dir / "search";
   const std::string storage = biornn::open_storage(*plan.search, dir.string());
   if (sf.slurm && storage.rfind("journal:", 0) != 0)
-    throw biornn::Error(plan.search->storage_at, "Slurm array tasks share a study through storage = \"journal:<file>\" "
-                                                 "(SQLite's file locking is not safe for several writers on a cluster)");
+    throw biornn::Error(plan.search->storage_at,
+                        "Slurm array tasks share a study through storage = \"journal:<file>\" "
+                        "(SQLite's file locking is not safe for several writers on a cluster)");
   const std::string spec = biornn::write_search_spec(plan, dir.string(), storage, train_binary());
   const std::string script = (fs::path(biornn::workspace_directory()) / "tools" / "search" / "search.py").string();
   std::cout << "study spec: " << spec << "\nstorage: " << storage << "\n";
@@ -122,6 +122,19 @@ int search(const biornn::SweepPlan& plan, const fs::path& root_dir, const SlurmF
   std::cout << "submitted job " << biornn::submit({dir.string() + "/slurm", sbatch}, command) << " ("
             << plan.search->workers << " array tasks sharing the study)\n";
   return 0;
+}
+
+// --storage and --trials override the sweep file's [sweep.search] (errors then name the flag).
+biornn::SweepPlan with_flags(biornn::SweepPlan plan, const std::string& storage, int trials) {
+  if (!plan.search) return plan;
+  if (!storage.empty()) {
+    if (storage.rfind("sqlite:", 0) != 0 && storage.rfind("journal:", 0) != 0)
+      throw biornn::Error("--storage " + storage + ": must be sqlite:<file> or journal:<file>");
+    plan.search->storage = storage;
+    plan.search->storage_at = biornn::SourcePosition{"--storage " + storage, 0, 0};
+  }
+  if (trials > 0) plan.search->trials = trials;
+  return plan;
 }
 
 std::vector<size_t> all_tasks(const biornn::SweepPlan& plan, const fs::path& root_dir, bool keep) {
@@ -187,6 +200,8 @@ int main(int argc, char** argv) {
   std::string sweep_path, runs_root;
   std::vector<std::string> extra, plugin_dirs;
   bool dry = false, keep = false, search_mode = false;
+  std::string storage;
+  int trials = 0;
   SlurmFlags sf;
   app.add_option("sweep", sweep_path, "sweep file, e.g. graphs/sweep_a_modes_mnist.toml")->required();
   app.add_option("--set", extra, "override applied to every run (repeatable)");
@@ -195,6 +210,10 @@ int main(int argc, char** argv) {
   app.add_flag("--dry-run", dry, "validate every combination and list them, train nothing");
   app.add_flag("--search", search_mode,
                "tune each arm with Optuna as [sweep.search] says (tools/search/search.py); run again to resume");
+  app.add_option("--storage", storage,
+                 "with --search: the study's storage instead of [sweep.search] storage, "
+                 "e.g. journal:study.journal (relative to runs/<sweep>/search/)");
+  app.add_option("--trials", trials, "with --search: trials per arm instead of [sweep.search] trials");
   app.add_flag("--keep-completed", keep, "reuse runs that completed in an earlier invocation of this sweep");
   auto* slurm =
       app.add_flag("--slurm", sf.slurm, "write runs/<sweep>/slurm/: a Slurm job array, one task per combination");
@@ -225,7 +244,7 @@ int main(int argc, char** argv) {
     const fs::path root_dir = fs::path(runs_root.empty() ? (fs::path(biornn::workspace_directory()) / "runs").string()
                                                          : biornn::resolve_user_path(runs_root)) /
                               plan.name;
-    if (search_mode) return search(plan, root_dir, sf);
+    if (search_mode) return search(with_flags(plan, storage, trials), root_dir, sf);
     if (sf.slurm) return write_array(plan, root_dir, sweep_path, keep, sf.submit);
     if (sf.collect || sf.resubmit) return collect(plan, root_dir, sf.resubmit);
     return run_locally(plan, registry, root_dir, keep);

@@ -31,14 +31,14 @@ struct SearchDimension {
 
 // [sweep.search]: each arm tuned by Optuna (tools/search/search.py) with the same budget.
 struct SearchSpec {
-  int trials = 20;                              // finished (complete or pruned) trials per arm
+  int trials = 20;                             // finished (complete or pruned) trials per arm
   std::string metric = "validation_accuracy";  // the test split never steers the search
-  std::string storage = "sqlite:study.db";      // sqlite:<file> or journal:<file>, relative to runs/<sweep>/search/
-  SourcePosition storage_at;                    // where storage is written (errors about opening it)
-  int seed = 1;                                 // the sampler's seed
-  bool pruning = true;                          // Optuna's median pruner on the per-epoch validation metric
-  int warmup_epochs = 1, startup_trials = 3;    // the pruner's n_warmup_steps and n_startup_trials
-  int workers = 2;                              // Slurm array tasks sharing the study (--slurm)
+  std::string storage = "sqlite:study.db";     // sqlite:<file> or journal:<file>, relative to runs/<sweep>/search/
+  SourcePosition storage_at;                   // where storage is written (errors about opening it)
+  int seed = 1;                                // the sampler's seed
+  bool pruning = true;                         // Optuna's median pruner on the per-epoch validation metric
+  int warmup_epochs = 1, startup_trials = 3;   // the pruner's n_warmup_steps and n_startup_trials
+  int workers = 2;                             // Slurm array tasks sharing the study (--slurm)
   std::vector<SearchDimension> space;
 };
 

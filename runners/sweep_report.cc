@@ -97,6 +97,7 @@ struct Arm {
   std::string name;
   std::map<int64_t, double> by_seed;
   std::vector<double> speeds;
+  std::vector<double> seconds_to_target, steps_to_target;  // of the runs that reached train.target
   const Graph* graph = nullptr;
 };
 
@@ -110,10 +111,14 @@ std::vector<Arm> collect_arms(const SweepPlan& plan, const std::vector<SweepRow>
   for (size_t i = 0; i < rows.size(); ++i) {
     const SweepRow& r = rows[i];
     auto it = std::find_if(arms.begin(), arms.end(), [&](const Arm& a) { return a.name == r.group; });
-    if (it == arms.end()) it = arms.insert(arms.end(), Arm{r.group, {}, {}, &plan.jobs[i].graph});
+    if (it == arms.end()) it = arms.insert(arms.end(), Arm{r.group, {}, {}, {}, {}, &plan.jobs[i].graph});
     if (!r.summary.finished()) continue;
     it->by_seed[r.seed] = metric_of(plan, r.summary);
     if (std::isfinite(r.summary.samples_per_second)) it->speeds.push_back(r.summary.samples_per_second);
+    if (std::isfinite(r.summary.seconds_to_target)) {
+      it->seconds_to_target.push_back(r.summary.seconds_to_target);
+      it->steps_to_target.push_back(r.summary.steps_to_target);
+    }
   }
   return arms;
 }
@@ -144,6 +149,15 @@ std::string differences_text(const std::vector<KeyDifference>& diffs, bool confo
   for (const auto& d : diffs)
     if (d.confound == confounds) s += (s.empty() ? "" : "; ") + d.key + ": " + d.control + " -> " + d.arm;
   return s.empty() ? (confounds ? "none" : "-") : s;
+}
+
+// "k/n runs, mean s (steps)" to train.target, or "-" when the arm's graph sets none.
+std::string to_target_text(const Arm& arm) {
+  if (arm.graph->train.get_float("target") <= 0) return "-";
+  std::string s = fmt::format("{}/{}", arm.seconds_to_target.size(), arm.by_seed.size());
+  if (!arm.seconds_to_target.empty())
+    s += fmt::format(", {:.1f} s ({:.0f} steps)", mean_of(arm.seconds_to_target), mean_of(arm.steps_to_target));
+  return s;
 }
 
 std::string csv_field(std::string s) {
@@ -183,14 +197,15 @@ void add_arm(const Arm& arm, const Arm& control, const SweepPlan& plan, Tables& 
                                         : paired_difference(control.by_seed, arm.by_seed);
   const auto diffs = graph_differences(control.graph->resolved_toml, arm.graph->resolved_toml, plan.varies);
   const double speed = mean_of(arm.speeds);
-  t.md += fmt::format("| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0f} | {} | {} |\n", arm.name,
+  t.md += fmt::format("| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0f} | {} | {} | {} |\n", arm.name,
                       is_control ? " (control)" : "", s.n, percent(s.mean), percent(s.sd), interval(s),
                       is_control ? "-" : percent(d.difference.mean), is_control ? "-" : interval(d.difference),
                       is_control ? "-" : std::to_string(d.difference.n), is_control ? "-" : p_text(d.p), speed,
-                      differences_text(diffs, false), differences_text(diffs, true));
-  t.csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(arm.name), s.n, s.mean, s.sd, s.low,
-                       s.high, d.difference.n, d.difference.mean, d.difference.low, d.difference.high, d.t, d.p,
-                       csv_field(differences_text(diffs, false)), csv_field(differences_text(diffs, true)), speed);
+                      to_target_text(arm), differences_text(diffs, false), differences_text(diffs, true));
+  t.csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(arm.name), s.n, s.mean, s.sd,
+                       s.low, s.high, d.difference.n, d.difference.mean, d.difference.low, d.difference.high, d.t, d.p,
+                       csv_field(to_target_text(arm)), csv_field(differences_text(diffs, false)),
+                       csv_field(differences_text(diffs, true)), speed);
   t.names.push_back(arm.name);
   t.means.push_back(100 * s.mean);
   t.half_widths.push_back(std::isfinite(s.high) ? 100 * (s.high - s.mean) : 0.0);
@@ -216,11 +231,11 @@ std::string write_sweep_report(const SweepPlan& plan, const std::vector<SweepRow
   Tables t;
   t.md = "| arm | runs | " + plan.metric +
          " mean | std | 95% CI | paired diff vs control | 95% CI of diff | pairs | p (paired t) | samples/s | "
-         "differs from control (varied) | confounds (differ, not varied) |\n"
-         "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+         "reached target, time (steps) | differs from control (varied) | confounds (differ, not varied) |\n"
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   t.csv =
-      "arm,runs,mean,std,ci_low,ci_high,pairs,diff_mean,diff_ci_low,diff_ci_high,t,p,differs,confounds,"
-      "samples_per_second\n";
+      "arm,runs,mean,std,ci_low,ci_high,pairs,diff_mean,diff_ci_low,diff_ci_high,t,p,to_target,differs,"
+      "confounds,samples_per_second\n";
   for (const Arm& a : arms) add_arm(a, control == arms.end() ? arms.front() : *control, plan, t);
   const std::string md = header(plan) + t.md + unfinished_text(rows);
   const auto out = RunDirectory::at(dir);

@@ -67,8 +67,8 @@ SearchDimension read_dimension(const std::string& path, const std::string& key, 
     throw Error(at(path, v), "[sweep.search.space] '" + key +
                                  "' is not a key of the resolved graph (e.g. optimizer.learning_rate, "
                                  "nodes.rnn.gate.G_b, nodes.rnn.constraints[0].spectral_radius)");
-  if (it->second.empty() || !(std::isdigit(static_cast<unsigned char>(it->second.back())) ||
-                              it->second.back() == 'f' /* inf */))
+  if (it->second.empty() ||
+      !(std::isdigit(static_cast<unsigned char>(it->second.back())) || it->second.back() == 'f' /* inf */))
     throw Error(at(path, v), "[sweep.search.space] '" + key + "' is " + it->second + " in the graph, not a number");
   return d;
 }
@@ -95,25 +95,29 @@ SearchSpec read_search(const std::string& path, const toml::table& search,
       s.pruning = *v.value<bool>();
     } else if (key == "metric") {
       if (v.value<std::string>() != std::optional<std::string>("validation_accuracy"))
-        throw Error(at(path, v), "[sweep.search] metric must be \"validation_accuracy\" (the test split never "
-                                 "steers a search: it is touched once per final arm)");
+        throw Error(at(path, v),
+                    "[sweep.search] metric must be \"validation_accuracy\" (the test split never "
+                    "steers a search: it is touched once per final arm)");
     } else if (key == "storage") {
       const auto st = v.value<std::string>();
       if (!st || (st->rfind("sqlite:", 0) != 0 && st->rfind("journal:", 0) != 0) || st->find(':') + 1 == st->size())
-        throw Error(at(path, v), "[sweep.search] storage must be \"sqlite:<file>\" (one machine) or "
-                                 "\"journal:<file>\" (Slurm array tasks sharing the study)");
+        throw Error(at(path, v),
+                    "[sweep.search] storage must be \"sqlite:<file>\" (one machine) or "
+                    "\"journal:<file>\" (Slurm array tasks sharing the study)");
       s.storage = *st;
       s.storage_at = at(path, v);
     } else if (key == "space") {
       if (!v.is_table()) throw Error(at(path, v), "[sweep.search] space must be a table: [sweep.search.space]");
-      for (auto&& [dk, dv] : *v.as_table()) s.space.push_back(read_dimension(path, std::string(dk.str()), dv, graph_keys));
+      for (auto&& [dk, dv] : *v.as_table())
+        s.space.push_back(read_dimension(path, std::string(dk.str()), dv, graph_keys));
     } else {
       throw Error(at(path, v), "unknown key '" + key +
                                    "' in [sweep.search] (known: trials, metric, storage, seed, pruning, "
                                    "warmup_epochs, startup_trials, workers, space)");
     }
   }
-  if (s.space.empty()) throw Error(at(path, search), "[sweep.search] needs a [sweep.search.space] with one key or more");
+  if (s.space.empty())
+    throw Error(at(path, search), "[sweep.search] needs a [sweep.search.space] with one key or more");
   if (s.storage_at.path.empty()) s.storage_at = at(path, search);
   return s;
 }
@@ -134,11 +138,19 @@ std::string open_storage(const SearchSpec& spec, const std::string& search_dir) 
 std::string write_search_spec(const SweepPlan& plan, const std::string& search_dir, const std::string& storage_url,
                               const std::string& train_binary) {
   const SearchSpec& s = *plan.search;
-  nlohmann::json j{{"sweep", plan.name},       {"storage", storage_url},      {"trials", s.trials},
-                   {"metric", s.metric},       {"seed", s.seed},              {"pruning", s.pruning},
-                   {"warmup_epochs", s.warmup_epochs}, {"startup_trials", s.startup_trials},
-                   {"train", train_binary},    {"arms", nlohmann::json::array()}, {"space", nlohmann::json::array()}};
-  for (const auto& d : s.space) j["space"].push_back({{"key", d.key}, {"low", d.low}, {"high", d.high}, {"log", d.log}});
+  nlohmann::json j{{"sweep", plan.name},
+                   {"storage", storage_url},
+                   {"trials", s.trials},
+                   {"metric", s.metric},
+                   {"seed", s.seed},
+                   {"pruning", s.pruning},
+                   {"warmup_epochs", s.warmup_epochs},
+                   {"startup_trials", s.startup_trials},
+                   {"train", train_binary},
+                   {"arms", nlohmann::json::array()},
+                   {"space", nlohmann::json::array()}};
+  for (const auto& d : s.space)
+    j["space"].push_back({{"key", d.key}, {"low", d.low}, {"high", d.high}, {"log", d.log}});
   const auto dir = RunDirectory::at(search_dir);
   std::vector<std::string> done;
   for (const auto& job : plan.jobs) {
@@ -157,8 +169,9 @@ std::string write_search_array(const SweepPlan& plan, const std::string& search_
   const auto dir = RunDirectory::at((fs::path(search_dir) / "slurm").string());
   const SlurmResources& r = plan.slurm;
   std::ostringstream s;
-  s << "#!/bin/bash\n#SBATCH --job-name=" << shell_quote("search-" + plan.name) << "\n#SBATCH --output="
-    << shell_quote(dir.file("worker_%a.log")) << "\n#SBATCH --cpus-per-task=" << r.cpus_per_task << "\n";
+  s << "#!/bin/bash\n#SBATCH --job-name=" << shell_quote("search-" + plan.name)
+    << "\n#SBATCH --output=" << shell_quote(dir.file("worker_%a.log"))
+    << "\n#SBATCH --cpus-per-task=" << r.cpus_per_task << "\n";
   if (!r.partition.empty()) s << "#SBATCH --partition=" << r.partition << "\n";
   if (!r.time.empty()) s << "#SBATCH --time=" << r.time << "\n";
   if (!r.memory.empty()) s << "#SBATCH --mem=" << r.memory << "\n";

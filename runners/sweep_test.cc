@@ -12,6 +12,7 @@
 #include "runners/sweep_local.h"
 #include "runners/sweep_plan.h"
 #include "runners/sweep_report.h"
+#include "runners/sweep_search.h"
 
 namespace biornn {
 namespace {
@@ -131,6 +132,41 @@ TEST_F(SweepRun, DuplicateLabelsAreRefusedWhereTheyAreWritten) {
       "s.toml:3:11: [sweep] control 'hidden=3' is not an arm of this sweep (arms: 'hidden=4', 'hidden=8')");
 }
 
+// [sweep.search]: every bad input is one line at the sweep file's line and column.
+TEST_F(SweepRun, SearchErrorsNameTheirPlace) {
+  const std::string head = "[sweep]\ngraph = \"g.toml\"\n[sweep.search]\n";
+  EXPECT_EQ(
+      error_of(head + "trials = 4\n[sweep.search.space]\n\"optimizer.learning_rate\" = { low = 1e-2, high = 1e-4, "
+                      "log = true }\n"),
+      "s.toml:6:29: [sweep.search.space] 'optimizer.learning_rate': low 0.01 is not below high 0.0001 (an "
+      "empty or inverted range)");
+  EXPECT_EQ(error_of(head + "[sweep.search.space]\n\"optimizer.learning_rate\" = { low = 1e-3, high = 1e-3 }\n"),
+            "s.toml:5:29: [sweep.search.space] 'optimizer.learning_rate': low 0.001 is not below high 0.001 (an "
+            "empty or inverted range)");
+  EXPECT_EQ(error_of(head + "trails = 4\n[sweep.search.space]\n\"optimizer.learning_rate\" = { low = 1, high = 2 }\n"),
+            "s.toml:4:10: unknown key 'trails' in [sweep.search] (known: trials, metric, storage, seed, pruning, "
+            "warmup_epochs, startup_trials, workers, space)");
+  EXPECT_EQ(error_of(head + "[sweep.search.space]\n\"nodes.rnn.gate.G_c\" = { low = -4, high = 0 }\n"),
+            "s.toml:5:24: [sweep.search.space] 'nodes.rnn.gate.G_c' is not a key of the resolved graph (e.g. "
+            "optimizer.learning_rate, nodes.rnn.gate.G_b, nodes.rnn.constraints[0].spectral_radius)");
+  EXPECT_EQ(error_of(head + "metric = \"test_accuracy\"\n"),
+            "s.toml:4:10: [sweep.search] metric must be \"validation_accuracy\" (the test split never steers a "
+            "search: it is touched once per final arm)");
+  testing::write_file(dir_ + "/s.toml", head +
+                                            "storage = \"sqlite:/proc/no/study.db\"\n[sweep.search.space]\n"
+                                            "\"optimizer.learning_rate\" = { low = 1e-4, high = 1e-2 }\n");
+  const SweepPlan p = read_sweep(dir_ + "/s.toml", {}, registry_);
+  try {
+    open_storage(*p.search, dir_ + "/search");
+    ADD_FAILURE() << "a storage under /proc opened";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.substr(m.find("s.toml")),
+              "s.toml:4:11: the study's storage /proc/no/study.db cannot be opened for "
+              "writing (No such file or directory)");
+  }
+}
+
 // A constraint that cannot be built (Dale's law on the non-square input weight P) fails its
 // combinations only: --dry-run names them, the sweep records them and trains the others.
 TEST_F(SweepRun, AFailingCombinationIsRecordedAndTheSweepGoesOn) {
@@ -149,6 +185,24 @@ TEST_F(SweepRun, AFailingCombinationIsRecordedAndTheSweepGoesOn) {
   EXPECT_NE(s.summary_md.find("- constraints=dale_on_P: failed ("), std::string::npos) << s.summary_md;
   EXPECT_NE(s.summary_md.find("| constraints=none (control) | 1 |"), std::string::npos) << s.summary_md;
   EXPECT_NE(s.summary_md.find("| constraints=dale_on_P | 0 |"), std::string::npos) << s.summary_md;
+}
+
+// train.target: each run stops at the first epoch whose validation accuracy reaches it, and its
+// time and steps to the target reach summary.json and the table.
+TEST_F(SweepRun, TargetStopsTheRunAndTheTableSaysWhen) {
+  testing::write_file(dir_ + "/g.toml", std::string(kGraph).replace(std::string(kGraph).find("epochs = 2"), 10,
+                                                                    "epochs = 20\ntarget = 0.6"));
+  const SweepPlan p = plan("\"train.seed\" = [1, 2]\n");
+  const LocalSweep s = run_sweep_locally(p, registry_, dir_ + "/runs", false, nullptr);
+  ASSERT_EQ(s.exit_code(), kSweepAllFinished) << s.summary_md;
+  for (const auto& r : s.rows) {
+    EXPECT_EQ(r.status, "reached_target");
+    EXPECT_GE(r.summary.validation_accuracy, 0.6);
+    EXPECT_LT(r.summary.epochs, 20);
+    EXPECT_EQ(r.summary.steps_to_target, 10.0 * r.summary.epochs);  // 10 minibatches an epoch
+    EXPECT_GT(r.summary.seconds_to_target, 0);
+  }
+  EXPECT_NE(s.summary_md.find("| 2/2, "), std::string::npos) << s.summary_md;
 }
 
 // summary.csv without its last column (samples/s: timing, not a result).
