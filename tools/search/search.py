@@ -41,13 +41,15 @@ def storage_of(url):
 
 
 def make_study(spec, arm, worker):
-    # Each worker samples from its own stream; the study they share holds every trial.
-    sampler = optuna.samplers.TPESampler(seed=spec["seed"] * 1000 + worker)
     pruner = (optuna.pruners.MedianPruner(n_startup_trials=spec["startup_trials"],
                                           n_warmup_steps=spec["warmup_epochs"])
               if spec["pruning"] else optuna.pruners.NopPruner())
-    return optuna.create_study(study_name=spec["sweep"] + "/" + arm["name"], storage=storage_of(spec["storage"]),
-                               direction="maximize", sampler=sampler, pruner=pruner, load_if_exists=True)
+    study = optuna.create_study(study_name=spec["sweep"] + "/" + arm["name"], storage=storage_of(spec["storage"]),
+                                direction="maximize", pruner=pruner, load_if_exists=True)
+    # Each worker, and each resumption, samples from its own stream (a resumed search does not
+    # ask again for the settings it started with); the study they share holds every trial.
+    study.sampler = optuna.samplers.TPESampler(seed=spec["seed"] * 100003 + worker * 1009 + len(study.trials))
+    return study
 
 
 def alive(pid):
@@ -141,6 +143,8 @@ def run_trial(spec, arm, study, trial):
         except BaseException:
             stop(process)
             raise
+    if process.returncode == 130:  # the run was stopped by Ctrl-C or SIGTERM (it saved a checkpoint)
+        raise KeyboardInterrupt
     if process.returncode != 0 or best is None:
         trial.set_user_attr("error", f"train exited with {process.returncode}; see {run_dir}/train.out")
         return optuna.trial.TrialState.FAIL, None
@@ -193,7 +197,15 @@ def write_results(study, arm):
           f"written {os.path.join(arm['dir'], 'best.toml')}", flush=True)
 
 
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main():
+    # Ctrl-C, and SIGTERM (what Slurm sends a task it preempts), stop the search even when the
+    # shell started it with SIGINT ignored: the running trial is marked failed and asked again.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     if len(sys.argv) != 2:
         sys.exit("usage: search.py runs/<sweep>/search/spec.json")
     with open(sys.argv[1]) as f:
