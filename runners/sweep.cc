@@ -3,6 +3,12 @@
 // combinations become one Slurm job array instead; --collect then writes the same table.
 //   bazel run //runners:sweep -- graphs/sweep_a_modes_mnist.toml [--slurm [--submit] | --collect]
 #include <CLI/CLI.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -10,8 +16,10 @@
 #include "core/experiment/run.h"
 #include "runners/common.h"
 #include "runners/slurm_sweep.h"
+#include "runners/sweep_local.h"
 #include "runners/sweep_plan.h"
 #include "runners/sweep_report.h"
+#include "runners/sweep_search.h"
 
 namespace {
 
@@ -39,30 +47,94 @@ std::string train_binary() {
   return train.string();
 }
 
-// Trains every combination here, one after another.
+// SIGINT (Ctrl-C) and SIGTERM stop the running combination at the next minibatch boundary
+// with a checkpoint; a second signal of the same kind ends the process at once.
+biornn::StopToken g_stop;
+
+void on_stop_signal(int sig) {
+  g_stop.request();
+  std::signal(sig, SIG_DFL);
+}
+
+// Trains every combination here, one after another; a failing one is recorded and skipped.
 int run_locally(const biornn::SweepPlan& plan, const biornn::Registry& registry, const fs::path& root_dir, bool keep) {
-  std::vector<biornn::SweepRow> rows;
-  for (const auto& j : plan.jobs) {
-    const auto run = biornn::RunDirectory::at((root_dir / j.label).string());
-    biornn::SweepRow row = biornn::read_sweep_row(j, run.path());
-    if (keep && row.summary.status == "completed") {
-      spdlog::info("{}: already completed in {}, reusing it", j.label, run.path());
-    } else {
-      const biornn::RunOutcome out = biornn::execute_run(j.graph, registry, run, false);
-      if (out.status == "interrupted") {
-        spdlog::warn("sweep interrupted; finished runs are in {}", root_dir.string());
-        return 130;
-      }
-      row = biornn::read_sweep_row(j, run.path());
-    }
-    const double value = plan.metric == "test_accuracy" ? row.summary.test_accuracy : row.summary.validation_accuracy;
-    std::cout << "sweep run: " << j.label << " status=" << row.status << " " << plan.metric << "=" << value
-              << std::endl;
-    rows.push_back(row);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  const biornn::LocalSweep sweep = biornn::run_sweep_locally(plan, registry, root_dir.string(), keep, &g_stop);
+  std::cout << "\n" << sweep.summary_md << "\nwritten: " << (root_dir / "summary.md").string() << std::endl;
+  if (sweep.exit_code() == biornn::kSweepSomeFailed)
+    std::cout << "some combinations did not finish (listed above); exit code " << biornn::kSweepSomeFailed << std::endl;
+  return sweep.exit_code();
+}
+
+// --dry-run: every combination's model is built; the ones that cannot be are listed.
+int dry_run(const biornn::SweepPlan& plan, const biornn::Registry& registry) {
+  const std::vector<std::string> errors = biornn::build_every_model(plan, registry);
+  size_t bad = 0;
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (errors[i].empty()) continue;
+    std::cout << "cannot build " << plan.jobs[i].label << ": " << errors[i] << "\n";
+    ++bad;
   }
-  const std::string md = biornn::write_sweep_report(plan, rows, root_dir.string());
-  std::cout << "\n" << md << "\nwritten: " << (root_dir / "summary.md").string() << std::endl;
+  std::cout << errors.size() - bad << " of " << errors.size() << " combinations build\n";
+  return bad ? biornn::kSweepSomeFailed : 0;
+}
+
+// Runs `argv` as a child and waits; Ctrl-C reaches it (same process group) while this process
+// ignores it. Returns the child's exit code (128 + signal when killed).
+int run_child(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) throw biornn::Error("cannot start " + argv[0] + ": " + std::strerror(errno));
+  if (pid == 0) {
+    execv(args[0], args.data());
+    std::perror(args[0]);
+    _exit(127);
+  }
+  std::signal(SIGINT, SIG_IGN);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// --search: each arm tuned by Optuna (tools/search/search.py) in runs/<sweep>/search/; with
+// --slurm, `workers` array tasks share the study instead (storage journal:...).
+int search(const biornn::SweepPlan& plan, const fs::path& root_dir, const SlurmFlags& sf) {
+  if (!plan.search) throw biornn::Error(plan.path + ": --search needs a [sweep.search] table in the sweep file");
+  const fs::path dir = root_dir / "search";
+  const std::string storage = biornn::open_storage(*plan.search, dir.string());
+  if (sf.slurm && storage.rfind("journal:", 0) != 0)
+    throw biornn::Error(plan.search->storage_at,
+                        "Slurm array tasks share a study through storage = \"journal:<file>\" "
+                        "(SQLite's file locking is not safe for several writers on a cluster)");
+  const std::string spec = biornn::write_search_spec(plan, dir.string(), storage, train_binary());
+  const std::string script = (fs::path(biornn::workspace_directory()) / "tools" / "search" / "search.py").string();
+  std::cout << "study spec: " << spec << "\nstorage: " << storage << "\n";
+  if (!sf.slurm) return run_child({"/usr/bin/python3", script, spec});
+  const std::string sbatch = biornn::write_search_array(plan, dir.string(), script, spec);
+  const std::string command = "sbatch --parsable --array=0-" + std::to_string(plan.search->workers - 1) + " " + sbatch;
+  if (!sf.submit) {
+    std::cout << "submit with:\n  " << command << "\n";
+    return 0;
+  }
+  std::cout << "submitted job " << biornn::submit({dir.string() + "/slurm", sbatch}, command) << " ("
+            << plan.search->workers << " array tasks sharing the study)\n";
   return 0;
+}
+
+// --storage and --trials override the sweep file's [sweep.search] (errors then name the flag).
+biornn::SweepPlan with_flags(biornn::SweepPlan plan, const std::string& storage, int trials) {
+  if (!plan.search) return plan;
+  if (!storage.empty()) {
+    if (storage.rfind("sqlite:", 0) != 0 && storage.rfind("journal:", 0) != 0)
+      throw biornn::Error("--storage " + storage + ": must be sqlite:<file> or journal:<file>");
+    plan.search->storage = storage;
+    plan.search->storage_at = biornn::SourcePosition{"--storage " + storage, 0, 0};
+  }
+  if (trials > 0) plan.search->trials = trials;
+  return plan;
 }
 
 std::vector<size_t> all_tasks(const biornn::SweepPlan& plan, const fs::path& root_dir, bool keep) {
@@ -127,13 +199,21 @@ int main(int argc, char** argv) {
   CLI::App app{"Run every combination of a sweep file and compare them in one table."};
   std::string sweep_path, runs_root;
   std::vector<std::string> extra, plugin_dirs;
-  bool dry = false, keep = false;
+  bool dry = false, keep = false, search_mode = false;
+  std::string storage;
+  int trials = 0;
   SlurmFlags sf;
   app.add_option("sweep", sweep_path, "sweep file, e.g. graphs/sweep_a_modes_mnist.toml")->required();
   app.add_option("--set", extra, "override applied to every run (repeatable)");
   app.add_option("--runs-root", runs_root, "parent of run directories (default: <workspace>/runs)");
   app.add_option("--plugin-dir", plugin_dirs, "also load *_plugin.so from this directory");
   app.add_flag("--dry-run", dry, "validate every combination and list them, train nothing");
+  app.add_flag("--search", search_mode,
+               "tune each arm with Optuna as [sweep.search] says (tools/search/search.py); run again to resume");
+  app.add_option("--storage", storage,
+                 "with --search: the study's storage instead of [sweep.search] storage, "
+                 "e.g. journal:study.journal (relative to runs/<sweep>/search/)");
+  app.add_option("--trials", trials, "with --search: trials per arm instead of [sweep.search] trials");
   app.add_flag("--keep-completed", keep, "reuse runs that completed in an earlier invocation of this sweep");
   auto* slurm =
       app.add_flag("--slurm", sf.slurm, "write runs/<sweep>/slurm/: a Slurm job array, one task per combination");
@@ -158,10 +238,11 @@ int main(int argc, char** argv) {
     apply(sf, plan.slurm);
     spdlog::info("sweep {}: {} runs of {}", plan.name, plan.jobs.size(), plan.graph_file);
     for (const auto& j : plan.jobs) spdlog::info("  {}", j.label);
-    if (dry) return 0;
+    if (dry) return dry_run(plan, registry);
     const fs::path root_dir = fs::path(runs_root.empty() ? (fs::path(biornn::workspace_directory()) / "runs").string()
                                                          : biornn::resolve_user_path(runs_root)) /
                               plan.name;
+    if (search_mode) return search(with_flags(plan, storage, trials), root_dir, sf);
     if (sf.slurm) return write_array(plan, root_dir, sweep_path, keep, sf.submit);
     if (sf.collect || sf.resubmit) return collect(plan, root_dir, sf.resubmit);
     return run_locally(plan, registry, root_dir, keep);

@@ -1,13 +1,16 @@
 #include "runners/sweep_plan.h"
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "core/sdk/error.h"
+#include "runners/sweep_search.h"
 
 namespace biornn {
 
@@ -103,7 +106,28 @@ std::vector<std::vector<size_t>> cross_product(const std::vector<Axis>& axes) {
   return combos;
 }
 
+std::string value_text(const toml::node& n) {
+  if (const auto d = n.as_floating_point()) return fmt::format("{:g}", d->get());  // 0.8, not 0.80000000000000004
+  return toml_text(n);
+}
+
+void flatten(const toml::node& n, const std::string& key, std::map<std::string, std::string>& out) {
+  if (const toml::table* t = n.as_table()) {
+    for (auto&& [k, v] : *t) flatten(v, key.empty() ? std::string(k.str()) : key + "." + std::string(k.str()), out);
+  } else if (const toml::array* a = n.as_array()) {
+    for (size_t i = 0; i < a->size(); ++i) flatten(*a->get(i), key + "[" + std::to_string(i) + "]", out);
+  } else {
+    out[key] = value_text(n);
+  }
+}
+
 }  // namespace
+
+std::map<std::string, std::string> flatten_graph_toml(const std::string& resolved_toml) {
+  std::map<std::string, std::string> out;
+  flatten(toml::parse(resolved_toml), "", out);
+  return out;
+}
 
 // [sweep.names] "<vary key>" = ["short", "names", ...]: one readable name per value of that
 // axis, used in labels, run directories and the summary instead of the value's text (long
@@ -126,6 +150,132 @@ static std::vector<std::string> read_names(const std::string& path, const toml::
   return r;
 }
 
+// The strings of [sweep] `key`: one string or an array of strings; empty when absent.
+static std::vector<std::string> read_strings(const std::string& path, const toml::table& sweep, const char* key) {
+  std::vector<std::string> r;
+  const toml::node* n = sweep.get(key);
+  if (!n) return r;
+  if (const auto v = n->value<std::string>()) return {*v};
+  const toml::array* arr = n->as_array();
+  if (arr)
+    for (const toml::node& x : *arr)
+      if (const auto v = x.value<std::string>()) r.push_back(*v);
+  if (!arr || r.size() != arr->size() || r.empty())
+    throw Error(where_in(path, *n), std::string("[sweep] ") + key + " must be a string or an array of strings");
+  return r;
+}
+
+static void check_keys(const std::string& path, const toml::table& sweep) {
+  static const std::vector<std::string> known = {"graph", "name",  "metric", "set",     "vary",
+                                                 "names", "slurm", "varies", "control", "search"};
+  for (auto&& [k, v] : sweep) {
+    const std::string key(k.str());
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw Error(where_in(path, v), "unknown key '" + key +
+                                         "' in [sweep] (known: graph, name, metric, set, vary, names, slurm, "
+                                         "varies, control, search)");
+  }
+}
+
+// Value i of `axis` as its label reads it: "hidden=64", or the graph file's stem.
+static std::string part_of(const Axis& axis, size_t i) {
+  if (axis.key == "graph") return fs::path(unquote(axis.values[i])).stem().string();
+  return short_key(axis.key) + "=" + label_value(axis.names.empty() ? axis.values[i] : axis.names[i]);
+}
+
+// Two values of one axis that read the same would give two combinations one label, so one
+// run directory: refused at the second value.
+static void check_distinct(const std::string& path, const toml::table& sweep, const Axis& axis) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < axis.values.size(); ++i)
+    if (!seen.insert(part_of(axis, i)).second) {
+      const toml::node* names = sweep["names"][axis.key].node();
+      const SourcePosition at = axis.names.empty() ? axis.at[i] : where_in(path, *(*names->as_array()).get(i));
+      throw Error(at, "'" + part_of(axis, i) + "' appears twice in [sweep." + (axis.names.empty() ? "vary" : "names") +
+                          "] '" + axis.key + "': two combinations would share one label and run directory");
+    }
+}
+
+static std::vector<Axis> read_axes(const std::string& path, const toml::table& sweep) {
+  std::vector<Axis> axes;
+  if (const toml::table* vary = sweep["vary"].as_table())
+    for (auto&& [k, v] : *vary) {
+      const toml::array* arr = v.as_array();
+      if (!arr || arr->empty())
+        throw Error(where_in(path, v), "[sweep.vary] '" + std::string(k.str()) + "' must be a non-empty array");
+      Axis a{std::string(k.str()), where_in(path, k), {}, {}, {}};
+      for (const toml::node& x : *arr) {
+        a.values.push_back(toml_text(x));
+        a.at.push_back(where_in(path, x));
+      }
+      a.names = read_names(path, sweep["names"].as_table(), a);
+      check_distinct(path, sweep, a);
+      axes.push_back(a);
+    }
+  return axes;
+}
+
+// What the sweep states it varies, or the [sweep.vary] keys other than the seed.
+static void read_varies(const std::string& path, const toml::table& sweep, const std::vector<Axis>& axes,
+                        SweepPlan& plan) {
+  plan.varies = read_strings(path, sweep, "varies");
+  plan.varies_stated = !plan.varies.empty();
+  if (plan.varies_stated) return;
+  for (const auto& a : axes)
+    if (a.key != "train.seed") plan.varies.push_back(a.key);
+}
+
+static void check_control(const std::string& path, const toml::table& sweep, SweepPlan& plan) {
+  const toml::node* n = sweep.get("control");
+  if (!n) {
+    plan.control = plan.jobs.front().group;
+    return;
+  }
+  const auto v = n->value<std::string>();
+  if (!v) throw Error(where_in(path, *n), "[sweep] control must be a string: the name of one arm");
+  std::string known;
+  for (const auto& j : plan.jobs) {
+    if (j.group == *v) {
+      plan.control = *v;
+      return;
+    }
+    if (known.find("'" + j.group + "'") == std::string::npos) known += (known.empty() ? "'" : ", '") + j.group + "'";
+  }
+  throw Error(where_in(path, *n), "[sweep] control '" + *v + "' is not an arm of this sweep (arms: " + known + ")");
+}
+
+// Every combination, its graph parsed and validated before anything trains.
+static std::vector<SweepJob> build_jobs(const std::string& path, const std::string& graph_file,
+                                        const toml::node* graph_node, const std::vector<PlacedOverride>& fixed,
+                                        const std::vector<Axis>& axes, const Registry& registry) {
+  std::vector<SweepJob> jobs;
+  for (const auto& c : cross_product(axes)) {
+    SweepJob j;
+    std::vector<PlacedOverride> overrides = fixed;
+    std::string file = graph_file;
+    SourcePosition file_at = graph_node ? where_in(path, *graph_node) : SourcePosition{};
+    for (size_t i = 0; i < axes.size(); ++i) {
+      if (axes[i].key == "graph") {  // the graph file itself varies (relative to the sweep file)
+        file = (fs::path(path).parent_path() / unquote(axes[i].values[c[i]])).lexically_normal().string();
+        file_at = axes[i].at[c[i]];
+      } else {
+        overrides.push_back({axes[i].key + "=" + axes[i].values[c[i]], axes[i].key_at, axes[i].at[c[i]]});
+      }
+      const std::string part = part_of(axes[i], c[i]);
+      j.label += (j.label.empty() ? "" : ",") + part;
+      if (axes[i].key != "train.seed") j.group += (j.group.empty() ? "" : ", ") + part;
+    }
+    if (j.label.empty()) j.label = "base";
+    if (j.group.empty()) j.group = "base";
+    if (!fs::is_regular_file(file))
+      throw Error(file_at, "graph file " + file + " not found (a graph's path is relative to the sweep file)");
+    j.graph = parse_graph_file_with_positions(file, overrides, registry);
+    j.seed = j.graph.train.get_int("seed");
+    jobs.push_back(std::move(j));
+  }
+  return jobs;
+}
+
 SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& extra, const Registry& registry) {
   toml::table root;
   try {
@@ -136,13 +286,7 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
   }
   const toml::table* sweep = root["sweep"].as_table();
   if (!sweep) throw Error(SourcePosition{path, 1, 1}, "no [sweep] table");
-  for (auto&& [k, v] : *sweep) {
-    const std::string key(k.str());
-    if (key != "graph" && key != "name" && key != "metric" && key != "set" && key != "vary" && key != "slurm" &&
-        key != "names")
-      throw Error(where_in(path, v),
-                  "unknown key '" + key + "' in [sweep] (known: graph, name, metric, set, vary, names, slurm)");
-  }
+  check_keys(path, *sweep);
   SweepPlan plan;
   plan.path = path;
   // graph: the graph file, relative to the sweep file; or vary graph = [...] instead.
@@ -167,47 +311,13 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
     for (auto&& [k, v] : *set)
       fixed.push_back({std::string(k.str()) + "=" + toml_text(v), where_in(path, k), where_in(path, v)});
   for (const auto& e : extra) fixed.push_back({e, {}, {}});  // --set: named as such in errors
-  std::vector<Axis> axes;
-  if (const toml::table* vary = (*sweep)["vary"].as_table())
-    for (auto&& [k, v] : *vary) {
-      const toml::array* arr = v.as_array();
-      if (!arr || arr->empty())
-        throw Error(where_in(path, v), "[sweep.vary] '" + std::string(k.str()) + "' must be a non-empty array");
-      Axis a{std::string(k.str()), where_in(path, k), {}, {}, {}};
-      for (const toml::node& x : *arr) {
-        a.values.push_back(toml_text(x));
-        a.at.push_back(where_in(path, x));
-      }
-      a.names = read_names(path, (*sweep)["names"].as_table(), a);
-      axes.push_back(a);
-    }
-
-  // Every combination, validated before anything trains.
-  for (const auto& c : cross_product(axes)) {
-    SweepJob j;
-    std::vector<PlacedOverride> overrides = fixed;
-    std::string file = plan.graph_file;
-    SourcePosition file_at = graph_rel ? where_in(path, *sweep->get("graph")) : SourcePosition{};
-    for (size_t i = 0; i < axes.size(); ++i) {
-      std::string part;
-      if (axes[i].key == "graph") {  // the graph file itself varies (relative to the sweep file)
-        file = (fs::path(path).parent_path() / unquote(axes[i].values[c[i]])).lexically_normal().string();
-        part = fs::path(unquote(axes[i].values[c[i]])).stem().string();
-        file_at = axes[i].at[c[i]];
-      } else {
-        overrides.push_back({axes[i].key + "=" + axes[i].values[c[i]], axes[i].key_at, axes[i].at[c[i]]});
-        const std::string& shown = axes[i].names.empty() ? axes[i].values[c[i]] : axes[i].names[c[i]];
-        part = short_key(axes[i].key) + "=" + label_value(shown);
-      }
-      j.label += (j.label.empty() ? "" : ",") + part;
-      if (axes[i].key != "train.seed") j.group += (j.group.empty() ? "" : ", ") + part;
-    }
-    if (j.label.empty()) j.label = "base";
-    if (j.group.empty()) j.group = "base";
-    if (!fs::is_regular_file(file))
-      throw Error(file_at, "graph file " + file + " not found (a graph's path is relative to the sweep file)");
-    j.graph = parse_graph_file_with_positions(file, overrides, registry);
-    plan.jobs.push_back(std::move(j));
+  const std::vector<Axis> axes = read_axes(path, *sweep);
+  read_varies(path, *sweep, axes, plan);
+  plan.jobs = build_jobs(path, plan.graph_file, graph_rel ? sweep->get("graph") : nullptr, fixed, axes, registry);
+  check_control(path, *sweep, plan);
+  if (const toml::node* search = sweep->get("search")) {
+    if (!search->is_table()) throw Error(where_in(path, *search), "[sweep] search must be a table: [sweep.search]");
+    plan.search = read_search(path, *search->as_table(), flatten_graph_toml(plan.jobs.front().graph.resolved_toml));
   }
   return plan;
 }

@@ -3,6 +3,8 @@
 // Slurm resources of its [sweep.slurm] table.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,9 +20,36 @@ struct SlurmResources {
   int cpus_per_task = 1;
 };
 
+// One dimension of a [sweep.search] space: a resolved-graph key (e.g. "optimizer.learning_rate",
+// "nodes.rnn.gate.G_b", "nodes.rnn.constraints[0].spectral_radius") drawn from [low, high],
+// log-uniformly when `log`.
+struct SearchDimension {
+  std::string key;
+  double low = 0, high = 0;
+  bool log = false;
+};
+
+// [sweep.search]: each arm tuned by Optuna (tools/search/search.py) with the same budget.
+struct SearchSpec {
+  int trials = 20;                             // finished (complete or pruned) trials per arm
+  std::string metric = "validation_accuracy";  // the test split never steers the search
+  std::string storage = "sqlite:study.db";     // sqlite:<file> or journal:<file>, relative to runs/<sweep>/search/
+  SourcePosition storage_at;                   // where storage is written (errors about opening it)
+  int seed = 1;                                // the sampler's seed
+  bool pruning = true;                         // Optuna's median pruner on the per-epoch validation metric
+  int warmup_epochs = 1, startup_trials = 3;   // the pruner's n_warmup_steps and n_startup_trials
+  int workers = 2;                             // Slurm array tasks sharing the study (--slurm)
+  std::vector<SearchDimension> space;
+};
+
+// A resolved graph's leaf values by dotted key (tables joined with '.', arrays as key[i]),
+// each as TOML text; floating-point values as the shortest text that reads back ("0.8").
+std::map<std::string, std::string> flatten_graph_toml(const std::string& resolved_toml);
+
 struct SweepJob {
   std::string label;  // e.g. "scaling.plugin=ei,seed=2": its run directory's name
-  std::string group;  // the label without the seed: runs averaged in one table row
+  std::string group;  // the label without the seed: runs averaged in one table row (an arm)
+  int64_t seed = 0;   // train.seed: runs of two arms with the same seed are paired
   Graph graph;
 };
 
@@ -29,8 +58,15 @@ struct SweepPlan {
   std::string name;        // runs/<name>/
   std::string metric;      // test_accuracy or validation_accuracy
   std::string graph_file;  // or "(varied)"
+  // [sweep] varies = ["key", ...]: what the comparison means to change. Default: the keys of
+  // [sweep.vary] other than train.seed (and "graph" when the graph file varies). Any other
+  // resolved-graph key in which an arm differs from the control is reported as a confound.
+  std::vector<std::string> varies;
+  bool varies_stated = false;  // written in the sweep file, not derived
+  std::string control;         // [sweep] control: the arm (group) others are compared to; default the first
   std::vector<SweepJob> jobs;
   SlurmResources slurm;
+  std::optional<SearchSpec> search;  // [sweep.search], if the file has one
 };
 
 // Reads and validates `path`; `extra` overrides apply to every combination (--set).

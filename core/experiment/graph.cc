@@ -469,6 +469,10 @@ const OptionSchema& train_schema() {
           .add_float("lr_min", 0.0, "final learning rate of the cosine schedule", 0)
           .add_int("lr_patience", 2, "epochs without validation gain before plateau decays", 1)
           .add_int("early_stopping", 0, "stop after this many epochs without validation gain (0 = never)", 0)
+          .add_float("target", 0,
+                     "stop once an epoch's validation accuracy reaches this (0 = never); summary.json then says "
+                     "the seconds and optimizer steps it took",
+                     0, 1)
           .add_int("checkpoint_every", 0,
                    "also checkpoint every this many minibatches inside an epoch (0 = only at epoch ends)", 0)
           .add_float("checkpoint_minutes", 0,

@@ -155,6 +155,23 @@ void write_plots(const RunDirectory& run, const MetricsTable& metrics, const std
 
 namespace {
 
+// A gate whose median z is near 1 replaces the state at every step (h_t ~ phi(u_t): nothing is
+// remembered); near 0 it never updates it. Either way the layer cannot integrate over time.
+void warn_if_saturated(const std::string& layer, double z_median) {
+  if (z_median > 0.9)
+    spdlog::warn(
+        "  {}: gate saturated open (z median {:.3f} > 0.9): every step replaces most of the state, so the "
+        "state is erased at every step and nothing is remembered. Lower the gate's drive: nodes.{}.gate.G_b "
+        "(conductance, fixed; e.g. -4), the A init nodes.{}.scaling.init (e.g. 0.2), or the input term "
+        "nodes.{}.gate.init_scale",
+        layer, z_median, layer, layer, layer);
+  else if (z_median < 0.01)
+    spdlog::warn(
+        "  {}: gate saturated closed (z median {:.4f} < 0.01): the state is never updated, so the input never "
+        "reaches it. Raise nodes.{}.gate.G_b or the A init nodes.{}.scaling.init",
+        layer, z_median, layer, layer);
+}
+
 // Each epoch: diagnostics on a fixed batch of test examples (never used for decisions), their
 // console line, metrics.csv and the plots.
 class RecordingObserver : public TrainingObserver {
@@ -170,8 +187,10 @@ class RecordingObserver : public TrainingObserver {
         for (const auto& line : d.unavailable) spdlog::info("  {}", line);
       explained_ = true;
     }
-    for (const auto& d : diags)
+    for (const auto& d : diags) {
       if (d.has_w) spdlog::info("  {}", describe(d));
+      if (d.has_gates) warn_if_saturated(d.layer, d.z_p50);
+    }
     std::map<std::string, double> extra;
     for (const auto& c : constraint_metrics(e_.model)) {
       spdlog::info("  constraints: {}", biornn::describe(c));
@@ -294,7 +313,9 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
     out.status = "interrupted";
     spdlog::warn("interrupted: checkpoint saved; continue with: bazel run //runners:train -- --resume {}", run.path());
   } else {
-    out.status = out.result.early_stopped ? "early_stopped" : "completed";
+    out.status = out.result.reached_target  ? "reached_target"
+                 : out.result.early_stopped ? "early_stopped"
+                                            : "completed";
   }
   if (root) save_npz(run.file("parameters.npz"), *experiment);
   write_summary();

@@ -16,7 +16,9 @@ RunSummary::RunSummary()
       train_loss(std::nan("")),
       test_loss(std::nan("")),
       samples_per_second(std::nan("")),
-      seconds(std::nan("")) {}
+      seconds(std::nan("")),
+      seconds_to_target(std::nan("")),
+      steps_to_target(std::nan("")) {}
 
 std::string summary_json(const std::string& graph_name, const std::string& status, const TrainResult& r,
                          int64_t parameters, const std::string& message) {
@@ -47,6 +49,10 @@ std::string summary_json(const std::string& graph_name, const std::string& statu
     o["seconds"] = secs;
   }
   o["interrupted"] = r.interrupted;
+  if (r.reached_target) {
+    o["seconds_to_target"] = r.seconds_to_target;
+    o["steps_to_target"] = r.steps_to_target;
+  }
   // Bytes that are not UTF-8 (a message quoting a binary file) become U+FFFD instead of throwing.
   return o.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
@@ -72,6 +78,8 @@ RunSummary from_object(const json& o) {
   s.test_loss = number_or_nan(o, "test_loss");
   s.samples_per_second = number_or_nan(o, "samples_per_second");
   s.seconds = number_or_nan(o, "seconds");
+  s.seconds_to_target = number_or_nan(o, "seconds_to_target");
+  s.steps_to_target = number_or_nan(o, "steps_to_target");
   return s;
 }
 

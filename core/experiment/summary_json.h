@@ -18,9 +18,10 @@ struct RunSummary {
   int epochs = 0;
   double test_accuracy, validation_accuracy, train_loss, test_loss, samples_per_second, seconds;
   bool interrupted = false;
+  double seconds_to_target, steps_to_target;  // NaN unless the run reached train.target
   RunSummary();
-  // status "completed" or "early_stopped": the run trained all it was asked to.
-  bool finished() const { return status == "completed" || status == "early_stopped"; }
+  // status "completed", "early_stopped" or "reached_target": the run trained all it was asked to.
+  bool finished() const { return status == "completed" || status == "early_stopped" || status == "reached_target"; }
 };
 
 // summary.json's text for a run.

@@ -43,6 +43,9 @@ struct TrainResult {
   double seconds = 0;
   bool interrupted = false;  // stopped by a StopToken (e.g. Ctrl-C) before the last epoch
   bool early_stopped = false;
+  bool reached_target = false;    // train.target reached: stopped there
+  double seconds_to_target = -1;  // training and evaluation seconds up to that epoch's end
+  int64_t steps_to_target = -1;   // optimizer steps up to then
 };
 
 // Where training stands: enough to continue later with the same numbers as a run that

@@ -16,7 +16,8 @@
 // s_j still exist (diagnostics, the `ei` scaling): they start with their type's sign and
 // may drift. Use it to ask how many senders must obey before the cost of Dale's law shows.
 //
-// Initialisation (replaces the owner's): magnitudes |N(0, 1)|, signs by column; with
+// Initialisation (replaces the owner's; common/dale_init.h, shared with none and soft_dale's
+// init = "dale" so a relaxation comparison starts every arm from this W): magnitudes |N(0, 1)|, signs by column; with
 // balanced = true each row's inhibitory magnitudes are scaled so that the row's E and I
 // sums cancel exactly (sum_j W_eff_ij = 0 for every i; this removes the outlier eigenvalue
 // of a random E/I matrix); then the whole matrix is scaled so that the spectral radius of
@@ -53,6 +54,7 @@
 #include "core/sdk/constraint.h"
 #include "core/sdk/error.h"
 #include "core/sdk/plugin_api.h"
+#include "plugins/constraints/common/dale_init.h"
 #include "plugins/constraints/common/sender_types.h"
 
 namespace biornn {
@@ -78,7 +80,7 @@ class DaleConstraint : public Constraint {
   void initialize(Parameter& p, Rng& rng) override {
     signs_ = sender_signs(p, fraction_, "dale");
     const int h = int(signs_.size()), n_e = int(std::count(signs_.begin(), signs_.end(), 1.0f));
-    Eigen::MatrixXd w = balanced_dale_matrix(h, n_e, rng);
+    Eigen::MatrixXd w = balanced_dale_matrix(signs_, balanced_, radius_, rng);
     if (transplant_) w = transplant_spectrum(w, p.raw.cast<double>());
     p.raw = w.cast<float>();
     choose_obeying_senders(n_e, rng);
@@ -135,24 +137,6 @@ class DaleConstraint : public Constraint {
   }
 
  private:
-  // |N(0, 1)| magnitudes with column signs s_j, rows balanced (optional), spectral radius set.
-  Eigen::MatrixXd balanced_dale_matrix(int h, int n_e, Rng& rng) const {
-    std::normal_distribution<double> normal(0.0, 1.0);
-    Eigen::MatrixXd m(h, h);
-    for (int i = 0; i < h; ++i)
-      for (int j = 0; j < h; ++j) m(i, j) = std::abs(normal(rng));
-    if (balanced_ && n_e > 0 && n_e < h)
-      for (int i = 0; i < h; ++i) {
-        const double se = m.row(i).head(n_e).sum(), si = m.row(i).tail(h - n_e).sum();
-        if (si > 0) m.row(i).tail(h - n_e) *= se / si;
-      }
-    for (int j = 0; j < h; ++j) m.col(j) *= signs_[j];
-    Eigen::EigenSolver<Eigen::MatrixXd> es(m, /*computeEigenvectors=*/false);
-    const double rho = es.eigenvalues().cwiseAbs().maxCoeff();
-    if (rho > 0) m *= radius_ / rho;
-    return m;
-  }
-
   // Li et al.'s transplant: the Dale matrix's singular vectors with `standard`'s singular values.
   static Eigen::MatrixXd transplant_spectrum(const Eigen::MatrixXd& dale, const Eigen::MatrixXd& standard) {
     Eigen::JacobiSVD<Eigen::MatrixXd> vectors(dale, Eigen::ComputeFullU | Eigen::ComputeFullV);
