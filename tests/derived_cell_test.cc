@@ -27,26 +27,23 @@ void expect_derivative(const char* name, const std::function<D(const D&)>& f, st
 
 TEST(Dual, ElementaryFunctionsMatchFiniteDifferences) {
   const std::vector<double> any = {-2.5, -0.7, -1e-3, 1e-3, 0.3, 4.0}, positive = {1e-2, 0.3, 2.0, 40.0};
-  expect_derivative(
-      "exp", [](const D& x) { return math::exp(x); }, any);
-  expect_derivative(
-      "log", [](const D& x) { return math::log(x); }, positive);
-  expect_derivative(
-      "log1p", [](const D& x) { return math::log1p(x); }, positive);
-  expect_derivative(
-      "sqrt", [](const D& x) { return math::sqrt(x); }, positive);
-  expect_derivative(
-      "abs", [](const D& x) { return math::abs(x); }, any);
-  expect_derivative(
-      "tanh", [](const D& x) { return math::tanh(x); }, any);
-  expect_derivative(
-      "relu", [](const D& x) { return math::relu(x); }, any);
-  expect_derivative(
-      "sigmoid", [](const D& x) { return math::sigmoid(x); }, any);
-  expect_derivative(
-      "softplus", [](const D& x) { return math::softplus(x); }, any);
-  expect_derivative(
-      "arithmetic", [](const D& x) { return (1 - x) * (x + 2) / (3 + x * x) - 2 / (x - 5); }, any);
+  const struct {
+    const char* name;
+    D (*f)(const D&);
+    const std::vector<double>& at;
+  } cases[] = {
+      {"exp", &math::exp<D>, any},
+      {"log", &math::log<D>, positive},
+      {"log1p", &math::log1p<D>, positive},
+      {"sqrt", &math::sqrt<D>, positive},
+      {"abs", &math::abs<D>, any},
+      {"tanh", &math::tanh<D>, any},
+      {"relu", &math::relu<D>, any},
+      {"sigmoid", &math::sigmoid<D>, any},
+      {"softplus", &math::softplus<D>, any},
+      {"arithmetic", [](const D& x) { return (1 - x) * (x + 2) / (3 + x * x) - 2 / (x - 5); }, any},
+  };
+  for (const auto& c : cases) expect_derivative(c.name, c.f, c.at);
 }
 
 // The float step a derived cell runs must give what the array code of a hand-written cell
@@ -64,15 +61,20 @@ TEST(Dual, FloatActivationsMatchTheArrayOnes) {
   }
 }
 
-// A gated two-variable cell written forward-only; `Wrong` breaks its hand-written twin.
+// u = W r + P x + b: the parameters of the test cells' one block.
+void add_weights(ParameterSet& params, int hidden, int features, Rng& rng) {
+  fill_uniform(params.add("W", hidden, hidden, ParameterRole::kRecurrent).raw, 0.3f, rng);
+  fill_uniform(params.add("P", hidden, features, ParameterRole::kInput).raw, 0.3f, rng);
+  params.add("b", 1, hidden, ParameterRole::kBias);
+}
+
+// A gated two-variable cell written forward-only; WrongTwin breaks its hand-written twin.
 class Toy : public DerivedCell<Toy> {
  public:
   static constexpr int kStateVariables = 2, kBlocks = 1, kUnitParameters = 1;
   static constexpr bool kReadsGate = true;
   void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
-    fill_uniform(params.add("W", hidden, hidden, ParameterRole::kRecurrent).raw, 0.3f, rng);
-    fill_uniform(params.add("P", hidden, features, ParameterRole::kInput).raw, 0.3f, rng);
-    params.add("b", 1, hidden, ParameterRole::kBias);
+    add_weights(params, hidden, features, rng);
     params.add("k", 1, hidden).raw.setConstant(0.5f);
   }
   std::vector<BlockSpec> block_specs() const override { return {{"W", "P", "b"}}; }
@@ -126,10 +128,9 @@ class Ungated : public DerivedCell<Ungated> {
   static constexpr int kStateVariables = 1, kBlocks = 1, kUnitParameters = 0;
   static constexpr bool kReadsGate = false;
   void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
-    fill_uniform(params.add("W", hidden, hidden, ParameterRole::kRecurrent).raw, 0.3f, rng);
-    fill_uniform(params.add("P", hidden, features, ParameterRole::kInput).raw, 0.3f, rng);
+    add_weights(params, hidden, features, rng);
   }
-  std::vector<BlockSpec> block_specs() const override { return {{"W", "P", ""}}; }
+  std::vector<BlockSpec> block_specs() const override { return {{"W", "P", "b"}}; }
   template <class T>
   void step(const UnitInput<T>& u, T* s) const {
     s[0] = 0.5 * u.s_prev[0] + math::tanh(u.pre[0]);
