@@ -50,20 +50,22 @@ class UnitStepCell : public StepCell {
   void check_unit_shape() const {
     const UnitShape s = unit_shape();
     if (num_blocks() != s.blocks || int(unit_parameters().size()) != s.unit_parameters)
-      throw Error("derived cell: its step reads " + std::to_string(s.blocks) + " blocks and " +
-                  std::to_string(s.unit_parameters) + " unit parameters (kBlocks, kUnitParameters), but it has " +
+      throw Error("its cell declares kBlocks = " + std::to_string(s.blocks) +
+                  " and kUnitParameters = " + std::to_string(s.unit_parameters) + ", but has " +
                   std::to_string(num_blocks()) + " blocks (block_specs()) and " +
-                  std::to_string(unit_parameters().size()) + " unit_parameters()");
+                  std::to_string(unit_parameters().size()) + " unit_parameters(): make them agree");
   }
 };
 
-// One unit's inputs (and its state out) by value, for a step of shape (B, K, U).
+namespace detail {
+// One unit's inputs by value, for a step of shape (B blocks, K state variables, U unit parameters).
 template <class T, int B, int K, int U>
 struct UnitValues {
-  T pre[B], s_prev[K], unit[U > 0 ? U : 1], s[K];
+  T pre[B], s_prev[K], unit[U > 0 ? U : 1];
   T z = T(1);
   UnitInput<T> input() const { return {pre, z, s_prev, unit}; }
 };
+}  // namespace detail
 
 // A cell written forward-only (CRTP: class MyCell : public DerivedCell<MyCell>). MyCell gives
 //   static constexpr int kStateVariables, kBlocks, kUnitParameters; static constexpr bool kReadsGate;
@@ -195,7 +197,7 @@ class DerivedCell : public UnitStepCell {
   // direction k.
   template <class T, class S>
   static auto unit_from(const S* in) {
-    UnitValues<T, Self::kBlocks, Self::kStateVariables, Self::kUnitParameters> u;
+    detail::UnitValues<T, Self::kBlocks, Self::kStateVariables, Self::kUnitParameters> u;
     for (int m = 0; m < Self::kBlocks; ++m) u.pre[m] = scalar<T>(in, m);
     if (Self::kReadsGate) u.z = scalar<T>(in, Self::kBlocks);
     for (int v = 0; v < Self::kStateVariables; ++v) u.s_prev[v] = scalar<T>(in, state_at() + v);
