@@ -414,6 +414,7 @@ int run_twin(const Args& a, const std::string& argv0) {
       Args one = a;
       one.no_peak = true;
       one.overrides.push_back(std::string("nodes.rnn.backward=") + backward[k]);
+      std::printf("twin: round %d, backward=%s:\n", round + 1, backward[k]);
       best[k] = std::max(best[k], run_bench(one, argv0));
     }
   std::printf(
