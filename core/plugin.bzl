@@ -126,6 +126,8 @@ INTERFACE_HEADERS = [
     "constraint.h",
     "data_paths.h",
     "dataset.h",
+    "derived_cell.h",
+    "dual.h",
     "error.h",
     "gate.h",
     "optimizer.h",

@@ -4,6 +4,9 @@
 // prints one line scripts can read (tools/bench/run.sh does):
 //   bench: model=simple_gru hidden=128 T=28 F=28 batch=128 ... samples_per_second=...
 //          step_gflops=... matmul_peak_gflops=... peak_fraction=... peak_rss_mb=...
+//   bazel run //runners:bench -- --model adaptive_rate --twin         (derived vs hand-written)
+// runs the model's cell with backward = "hand_written" and "derived", alternating, twice each,
+// and prints a "twin:" line with the best samples/s of each and their ratio.
 //   bazel run //runners:bench -- --model simple_gru --memory        (BPTT memory vs T)
 // runs itself once per T in {28, 56, 112} (a fresh process each, so each peak RSS is its own)
 // and prints one "memory:" line per T and the fitted MB per step.
@@ -56,6 +59,9 @@ const std::map<std::string, std::string>& model_layers() {
        "constraints = [ { parameter = \"W\", plugin = \"dale\" } ]\n"},
       // The standard GRU (reset gate), oneDNN's GRU primitive; no gate of ours.
       {"gru", "plugin = \"gru\"\n"},
+      // The cells written forward-only with a hand-written twin (option backward): --twin.
+      {"leaky", "plugin = \"leaky\"\n"},
+      {"adaptive_rate", "plugin = \"adaptive_rate\"\ngate = { plugin = \"learned\" }\n"},
   };
   return m;
 }
@@ -293,15 +299,15 @@ void gemm_probe(biornn::ComputeContext& ctx, int T, int B, int F, int H, int k) 
 struct Args {
   std::string model = "simple_gru";
   int hidden = 128, steps = 28, features = 28, batch = 128, batches = 30, warmup = 3, threads = 2;
-  bool memory = false, no_peak = false, breakdown = false, gemm_probe = false;
+  bool memory = false, no_peak = false, breakdown = false, gemm_probe = false, twin = false;
   int ftz = -1;  // --ftz 1, --no-ftz 0, else the graph's train.flush_denormals (as the trainer)
   std::vector<int> memory_steps = {28, 56, 112};
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> overrides;  // --set, as for train (e.g. nodes.rnn.gate.G_b=0)
 };
 
-// One timed run; prints the "bench:" line.
-int run_bench(const Args& a, const std::string& argv0) {
+// One timed run; prints the "bench:" line and returns its samples/s.
+double run_bench(const Args& a, const std::string& argv0) {
   biornn::Registry registry;
   biornn::register_builtins(registry);
   biornn::PluginLoader loader(registry);
@@ -396,6 +402,26 @@ int run_bench(const Args& a, const std::string& argv0) {
       peak > 0 ? gflops / peak : 0.0, peak_rss_mb(), ctx.primitives_created(), primitives_timed,
       double(faults_timed) / std::max(1, a.batches), int(ftz), last_loss / B);
   std::fflush(stdout);
+  return sps;
+}
+
+// The cell with its hand-written backward and with the one derived from its step (the option
+// backward, core/sdk/derived_cell.h), alternating in this process so both see the same machine.
+int run_twin(const Args& a, const std::string& argv0) {
+  const char* backward[2] = {"hand_written", "derived"};
+  double best[2] = {0, 0};
+  for (int round = 0; round < 2; ++round)
+    for (int k = 0; k < 2; ++k) {
+      Args one = a;
+      one.no_peak = true;
+      one.overrides.push_back(std::string("nodes.rnn.backward=") + backward[k]);
+      std::printf("twin: round %d, backward=%s:\n", round + 1, backward[k]);
+      best[k] = std::max(best[k], run_bench(one, argv0));
+    }
+  std::printf(
+      "twin: model=%s hidden=%d batch=%d threads=%d hand_written_samples_per_second=%.1f "
+      "derived_samples_per_second=%.1f derived_over_hand_written=%.3f\n",
+      a.model.c_str(), a.hidden, a.batch, a.threads, best[0], best[1], best[1] / best[0]);
   return 0;
 }
 
@@ -463,7 +489,7 @@ int run_memory(const Args& a, const std::string& argv0) {
 int main(int argc, char** argv) {
   CLI::App app{"Training speed of a model on synthetic data, and oneDNN's fp32 matmul peak."};
   Args a;
-  app.add_option("--model", a.model, "simple_gru | varying_dale | gru")->capture_default_str();
+  app.add_option("--model", a.model, "simple_gru | varying_dale | gru | leaky | adaptive_rate")->capture_default_str();
   app.add_option("--hidden", a.hidden, "hidden units H")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--steps", a.steps, "sequence length T")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--features", a.features, "features per step F: 28, 1 (MNIST rows, pixels), 96, 3 (CIFAR-10)")
@@ -474,6 +500,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_option("--threads", a.threads, "compute threads (0 = all cores)")->capture_default_str();
+  app.add_flag("--twin", a.twin,
+               "the cell with backward = hand_written and = derived (leaky, adaptive_rate), alternating "
+               "twice, then a \"twin:\" line with the ratio of their samples/s");
   app.add_flag("--memory", a.memory, "peak RSS at each of --memory-steps (a fresh process each), then a linear fit");
   app.add_option("--memory-steps", a.memory_steps, "the T values of --memory (e.g. 28,56,112)")
       ->delimiter(',')
@@ -496,6 +525,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (force_ftz) a.ftz = 1;
   if (force_no_ftz) a.ftz = 0;
-  return biornn::run_main(
-      [&](biornn::ProcessBoundary&) { return a.memory ? run_memory(a, argv[0]) : run_bench(a, argv[0]); });
+  return biornn::run_main([&](biornn::ProcessBoundary&) {
+    if (a.twin) return run_twin(a, argv[0]);
+    if (a.memory) return run_memory(a, argv[0]);
+    run_bench(a, argv[0]);  // its samples/s is for the memory probe, not an exit code
+    return 0;
+  });
 }

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/testing/testing.h"
@@ -61,6 +62,30 @@ TEST(BenchRunner, BreakdownAndGemmProbe) {
   o = bench({"--model", "simple_gru", "--gemm-probe"});
   ASSERT_EQ(o.exit_code, 0) << o.out << o.err;
   EXPECT_NE(o.out.find("core: a chunk of rows per thread, packed W_cat"), std::string::npos) << o.out;
+}
+
+// --twin: a cell with both backwards (core/sdk/derived_cell.h) runs each twice, alternating; the
+// two train the same model, so every run ends at the same loss.
+TEST(BenchRunner, TwinRunsBothBackwardsOfACell) {
+  testing::Outcome o = bench({"--model", "adaptive_rate", "--twin"});
+  ASSERT_EQ(o.exit_code, 0) << o.out << o.err;
+  auto f = fields(o.out, "twin: model=");
+  const double hand = std::stod(f["hand_written_samples_per_second"]),
+               derived = std::stod(f["derived_samples_per_second"]);
+  EXPECT_GT(hand, 0) << o.out;
+  EXPECT_GT(derived, 0) << o.out;
+  const double ratio = std::stod(f["derived_over_hand_written"]);  // of the printed, rounded speeds
+  EXPECT_NEAR(ratio, derived / hand, 0.01 * ratio + 1e-3) << o.out;
+  std::istringstream lines(o.out);
+  std::set<std::string> losses;
+  int runs = 0;
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("bench: ", 0) == 0) {
+      ++runs;
+      losses.insert(fields(line, "bench: ")["loss"]);
+    }
+  EXPECT_EQ(runs, 4) << o.out;
+  EXPECT_EQ(losses.size(), 1u) << o.out;
 }
 
 TEST(BenchRunner, UnknownModelIsAnError) {

@@ -146,6 +146,134 @@ GradientCheckResult check_layer(const Registry& registry, const LayerCombination
   return res;
 }
 
+namespace {
+
+// Keeps the worst relative error seen (a non-finite one is the worst of all).
+void note(double rel, const std::string& where, double& worst, std::string& worst_entry) {
+  if (rel > worst || !std::isfinite(rel)) {
+    worst = std::isfinite(rel) ? rel : 1e300;
+    worst_entry = where;
+  }
+}
+
+// Random flat inputs of a unit's step (UnitShape's order), in the ranges check_unit_step names.
+std::vector<double> random_unit_inputs(const UnitShape& shape, Rng& rng) {
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<double> in(shape.inputs());
+  int k = 0;
+  for (; k < shape.blocks; ++k) in[k] = 2 * u(rng);
+  if (shape.reads_gate) in[k++] = 0.5 + 0.45 * u(rng);
+  for (; k < shape.inputs(); ++k) in[k] = u(rng);
+  return in;
+}
+
+// The derived Jacobian at `in` against central differences of unit_step, entry by entry.
+void compare_jacobian(const UnitStepCell& cell, std::vector<double> in, const UnitStepCheckSettings& s,
+                      UnitStepCheckResult& res) {
+  const int n = cell.unit_shape().inputs(), m = cell.unit_shape().outputs();
+  std::vector<double> at(m), up(m), down(m), jacobian(size_t(m) * n);
+  cell.unit_jacobian(in.data(), at.data(), jacobian.data());
+  for (int k = 0; k < n; ++k) {
+    const double old = in[k];
+    in[k] = old + s.epsilon;
+    cell.unit_step(in.data(), up.data());
+    in[k] = old - s.epsilon;
+    cell.unit_step(in.data(), down.data());
+    in[k] = old;
+    for (int o = 0; o < m; ++o) {
+      const double numeric = (up[o] - down[o]) / (2 * s.epsilon);
+      // A kink within epsilon (relu at 0): the one-sided differences disagree; leave it out.
+      if (relative((up[o] - at[o]) / s.epsilon, (at[o] - down[o]) / s.epsilon, s.floor) > 1e-3) {
+        ++res.entries_at_kinks;
+        continue;
+      }
+      const double derived = jacobian[size_t(o) * n + k];
+      std::ostringstream w;
+      w << "d out[" << o << "] / d in[" << k << "]: derived " << derived << " numeric " << numeric;
+      note(relative(derived, numeric, s.floor), w.str(), res.worst_relative_error, res.worst_entry);
+      ++res.entries_checked;
+    }
+  }
+}
+
+// One step's views for the float comparison: inputs random, outputs written by the cell.
+struct StepBuffers {
+  Matrix pre, z, s_prev, unit, s, r, d_r, d_s, d_pre, d_z, d_unit;
+  MatrixMap out(Matrix& m) { return view(m.data(), int(m.rows()), int(m.cols()), int(m.cols())); }
+  static ConstMatrixMap in(const Matrix& m) { return view(m.data(), int(m.rows()), int(m.cols()), int(m.cols())); }
+  CellForward forward() { return {in(pre), in(z), in(s_prev), out(s), out(r), in(unit)}; }
+  CellBackward backward() {
+    return {in(pre), in(z), in(s_prev), in(s), in(r), in(d_r), out(d_s), out(d_pre), out(d_z), in(unit), out(d_unit)};
+  }
+};
+
+StepBuffers random_step(const UnitStepCell& cell, const UnitStepCheckSettings& s, Rng& rng) {
+  const UnitShape shape = cell.unit_shape();
+  const int b = s.batch, h = s.hidden;
+  auto random = [&](int rows, int cols, float lo, float hi) {
+    Matrix m(rows, cols);
+    std::uniform_real_distribution<float> u(lo, hi);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = u(rng);
+    return m;
+  };
+  StepBuffers v;
+  v.pre = random(b, shape.blocks * h, -2, 2);
+  v.z = random(b, h, 0.05f, 0.95f);
+  v.s_prev = random(b, shape.state_variables * h, -1, 1);
+  v.unit = random(shape.unit_parameters, h, -1, 1);
+  v.s.resize(b, shape.state_variables * h);
+  v.r.resize(b, h);
+  v.d_r = random(b, h, -1, 1);
+  v.d_s = random(b, shape.state_variables * h, -1, 1);
+  v.d_pre.setZero(b, shape.blocks * h);
+  v.d_z.setZero(b, shape.reads_gate ? h : 0);
+  v.d_unit.setZero(b, shape.unit_parameters * h);
+  return v;
+}
+
+void compare_outputs(const char* name, const Matrix& cell, const Matrix& derived, const UnitStepCheckSettings& s,
+                     UnitStepCheckResult& res) {
+  for (Eigen::Index i = 0; i < cell.size(); ++i) {
+    std::ostringstream w;
+    w << name << "[" << i / cell.cols() << "," << i % cell.cols() << "]: cell " << cell.data()[i] << " derived "
+      << derived.data()[i];
+    note(relative(cell.data()[i], derived.data()[i], s.floor), w.str(), res.twin_worst_relative_error,
+         res.twin_worst_entry);
+  }
+}
+
+// The cell's own forward()/backward() against the derived ones on the same random step.
+void compare_twins(const UnitStepCell& cell, const UnitStepCheckSettings& s, Rng& rng, UnitStepCheckResult& res) {
+  StepBuffers own = random_step(cell, s, rng);
+  CellForward f = own.forward();
+  cell.forward(f);
+  StepBuffers derived = own;
+  CellForward df = derived.forward();
+  cell.derived_forward(df);
+  compare_outputs("s", own.s, derived.s, s, res);
+  compare_outputs("r", own.r, derived.r, s, res);
+  own.s = derived.s;
+  own.r = derived.r;
+  derived = own;
+  CellBackward b = own.backward(), db = derived.backward();
+  cell.backward(b);
+  cell.derived_backward(db);
+  compare_outputs("d_s", own.d_s, derived.d_s, s, res);
+  compare_outputs("d_pre", own.d_pre, derived.d_pre, s, res);
+  compare_outputs("d_z", own.d_z, derived.d_z, s, res);
+  compare_outputs("d_unit", own.d_unit, derived.d_unit, s, res);
+}
+
+}  // namespace
+
+UnitStepCheckResult check_unit_step(const UnitStepCell& cell, const UnitStepCheckSettings& s) {
+  UnitStepCheckResult res;
+  Rng rng(s.seed);
+  for (int k = 0; k < s.samples; ++k) compare_jacobian(cell, random_unit_inputs(cell.unit_shape(), rng), s, res);
+  compare_twins(cell, s, rng, res);
+  return res;
+}
+
 std::vector<LayerCombination> combinations_to_check(const Registry& r, const std::string& origin) {
   auto cells = r.list("cell"), gates = r.list("gate"), scalings = r.list("scaling"), constraints = r.list("constraint");
   auto mine = [&](const PluginInfo* p) { return origin.empty() || ends_with(p->origin, origin); };

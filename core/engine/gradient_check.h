@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/sdk/derived_cell.h"
 #include "core/sdk/options.h"
 #include "core/sdk/registry.h"
 
@@ -50,6 +51,30 @@ struct GradientCheckSettings {
 // with loss = sum_t sum(C_t * r_t) for a fixed random C (so every step matters).
 GradientCheckResult check_layer(const Registry& registry, const LayerCombination& c,
                                 const GradientCheckSettings& s = {});
+
+// The check of a cell written forward-only (core/sdk/derived_cell.h), in double: the Jacobian
+// of its per-unit step from dual numbers against central differences of the same step, at
+// random inputs (pre in [-2, 2], z in [0.05, 0.95], state and unit parameters in [-1, 1]);
+// and its forward()/backward() (a hand-written fast path, or the derived ones) against the
+// derived ones in float, on random views of `batch` rows and `hidden` units.
+struct UnitStepCheckSettings {
+  int samples = 64;
+  double epsilon = 1e-5;    // central-difference step, in double
+  double tolerance = 1e-6;  // worst allowed |a - n| / max(|a| + |n|, floor) of the Jacobian
+  double floor = 1e-3;
+  double twin_tolerance = 1e-4;  // the same measure between forward()/backward() and the derived ones (float)
+  int hidden = 5, batch = 3;
+  uint64_t seed = 7;
+};
+struct UnitStepCheckResult {
+  double worst_relative_error = 0;  // the Jacobian in double
+  std::string worst_entry;          // "d s[1] / d in[3]: derived 0.25 numeric 0.25"
+  int entries_checked = 0;
+  int entries_at_kinks = 0;              // left out: the one-sided differences disagree (relu at 0)
+  double twin_worst_relative_error = 0;  // forward()/backward() against the derived ones
+  std::string twin_worst_entry;          // "d_pre[1,3]: cell 0.5 derived 0.5"
+};
+UnitStepCheckResult check_unit_step(const UnitStepCell& cell, const UnitStepCheckSettings& s = {});
 
 // `info`'s defaults with `set` applied; throws Error at the setting's file:line:col when the
 // plugin has no such option or the value does not fit it.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/engine/constraint_chain.h"
+#include "core/sdk/derived_cell.h"
 #include "core/sdk/error.h"
 
 namespace biornn {
@@ -82,6 +83,11 @@ RecurrentLayer::RecurrentLayer(std::string name, int hidden, int features, std::
   if (state_size_ <= 0)
     throw Error("layer '" + name_ + "': its cell declares " + std::to_string(step_->state_variables()) +
                 " state variables per unit (need at least 1)");
+  if (auto* derived = dynamic_cast<const UnitStepCell*>(step_)) {
+    try {
+      derived->check_unit_shape();
+    } catch (const Error& e) { throw Error("layer '" + name_ + "': " + e.what()); }
+  }
   cell_blocks_ = whole ? 0 : step_->num_blocks();
   gate_blocks_ = whole ? 0 : gate_->num_blocks();
   width_ = (cell_blocks_ + gate_blocks_) * hidden_;
@@ -314,6 +320,7 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
   const int cw = cell_blocks_ * H, gw = gate_blocks_ * H, U = int(unit_params_.size()) * H;
   d_unit_.resize(size_t(B) * U);
   const ConstMatrixMap unit = view(static_cast<const float*>(unit_values_.data()), int(unit_values_.rows()), H, H);
+  const int z_cols = step_->reads_gate() ? H : 0;  // a cell that reads no gate gets no d_z to write
 
   // BPTT, each thread on its own chunk of batch rows over all steps (as in forward), summing
   // its part of the bias gradient while the rows are in its cache.
@@ -347,7 +354,7 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
                       view(static_cast<const float*>(d_r), b, H, H),
                       view(d_s_.data() + s0, b, S, S),
                       view(d_pre, b, cw, Wd),
-                      view(d_z_.data() + h0, b, H, H),
+                      view(d_z_.data() + h0, b, z_cols, H),
                       unit,
                       view(d_unit_.data() + size_t(lo) * U, b, U, U)};
       step_->backward(cb);

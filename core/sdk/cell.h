@@ -26,7 +26,7 @@ struct CellBackward {
   ConstMatrixMap d_r;                   // dLoss/d r_t (from the readout, the layer above and step t+1's drive)
   MatrixMap d_s;        // [b, k*H] in: dLoss/d s_t through s_{t+1} only; out: dLoss/d s_{t-1} the same way
   MatrixMap d_pre;      // out [b, num_blocks*H]: dLoss/d pre
-  MatrixMap d_z;        // out [b, H]: dLoss/d z (zeros are fine for a cell that does not read z)
+  MatrixMap d_z;        // out [b, H]: dLoss/d z; [b, 0] (nothing to write) when !reads_gate()
   ConstMatrixMap unit;  // [n, H]: as in CellForward
   MatrixMap d_unit;     // out [b, n*H]: dLoss/d unit per row (columns [v*H, (v+1)*H) for row v
                         // of `unit`); the engine sums it over rows and steps into their grad
@@ -35,6 +35,8 @@ struct CellBackward {
 // What every cell plugin is: registered under kind "cell", it adds its parameters to the
 // layer. A cell is either a StepCell (the engine runs the recurrence and calls it once per
 // step) or a SequenceCell (it runs the whole sequence itself); the layer refuses anything else.
+// The least to write is a DerivedCell (core/sdk/derived_cell.h): a StepCell given as one
+// unit's step, templated on the scalar type, whose backward is derived.
 class Cell {
  public:
   static constexpr const char* kKind = "cell";

@@ -10,6 +10,7 @@
 #include "core/engine/builtins.h"
 #include "core/engine/gradient_check.h"
 #include "core/experiment/plugin_loader.h"
+#include "core/sdk/derived_cell.h"
 
 namespace {
 
@@ -36,24 +37,30 @@ void tune(biornn::LayerCombination& c, const biornn::Registry& registry, const b
     if (uses("constraint", constraint)) return;
 }
 
-TEST(PluginGradientCheck, EveryCombinationMatchesFiniteDifferences) {
+// Every built plugin in a registry, the entries of the one under test, and its check plan.
+class PluginGradientCheck : public testing::Test {
+ protected:
+  void SetUp() override {
+    biornn::register_builtins(registry);
+    for (const auto& dir : biornn::default_plugin_directories(""))
+      for (const auto& err : loader.load_directory(dir)) ADD_FAILURE() << err;
+    for (const auto* p : registry.list())
+      if (from_plugin(*p)) own.push_back(p);
+    ASSERT_FALSE(own.empty()) << g_plugin << " was not loaded from the runfiles, or registered nothing";
+    try {
+      if (!g_plan.empty()) plan = biornn::read_check_plan(g_plan);
+      for (const auto& set : plan.option_sets)  // a bad option is an error, not a skipped combination
+        for (const auto* p : own) biornn::options_with(*p, set);
+    } catch (const biornn::Error& e) { FAIL() << e.what(); }
+  }
+
   biornn::Registry registry;
-  biornn::register_builtins(registry);
-  biornn::PluginLoader loader(registry);
-  for (const auto& dir : biornn::default_plugin_directories(""))
-    for (const auto& err : loader.load_directory(dir)) ADD_FAILURE() << err;
+  biornn::PluginLoader loader{registry};
   std::vector<const biornn::PluginInfo*> own;
-  for (const auto* p : registry.list())
-    if (from_plugin(*p)) own.push_back(p);
-  ASSERT_FALSE(own.empty()) << g_plugin << " was not loaded from the runfiles, or registered nothing";
-
   biornn::PluginCheckPlan plan;
-  try {
-    if (!g_plan.empty()) plan = biornn::read_check_plan(g_plan);
-    for (const auto& set : plan.option_sets)  // a bad option is an error, not a skipped combination
-      for (const auto* p : own) biornn::options_with(*p, set);
-  } catch (const biornn::Error& e) { FAIL() << e.what(); }
+};
 
+TEST_F(PluginGradientCheck, EveryCombinationMatchesFiniteDifferences) {
   const auto combos = biornn::combinations_to_check(registry, g_plugin);
   int checked = 0;
   double worst = 0;
@@ -85,6 +92,34 @@ TEST(PluginGradientCheck, EveryCombinationMatchesFiniteDifferences) {
   std::printf("%s: %d combinations checked, worst relative error %.2e (tolerance %.0e)\n", g_plugin.c_str(), checked,
               worst, biornn::GradientCheckSettings().tolerance);
   EXPECT_GT(checked, 0) << "no combination involving " << g_plugin << " could be built";
+}
+
+// A cell written forward-only (core/sdk/derived_cell.h), with each option set: the derived
+// derivatives of its per-unit step against central differences in double, and its forward()/
+// backward() (a hand-written fast path, or the derived ones) against the derived ones in float.
+TEST_F(PluginGradientCheck, DerivedCellsMatchInDouble) {
+  const biornn::UnitStepCheckSettings s;
+  int derived_cells = 0;
+  for (const auto* p : own) {
+    if (p->kind != biornn::Cell::kKind) continue;
+    for (const auto& set : plan.option_sets) {
+      const auto cell = registry.create<biornn::Cell>(p->name, biornn::options_with(*p, set));
+      const auto* derived = dynamic_cast<const biornn::UnitStepCell*>(cell.get());
+      if (!derived) continue;
+      ++derived_cells;
+      biornn::LayerCombination named{p->name, "", "", {}, "cell", p->name, set};
+      const auto r = biornn::check_unit_step(*derived, s);
+      std::printf(
+          "derived step of %s in double: %d entries (%d at a kink), worst relative error %.2e at %s "
+          "(tolerance %.0e); forward/backward against the derived ones in float: worst %.2e at %s\n",
+          named.str().c_str(), r.entries_checked, r.entries_at_kinks, r.worst_relative_error, r.worst_entry.c_str(),
+          s.tolerance, r.twin_worst_relative_error, r.twin_worst_entry.c_str());
+      EXPECT_GT(r.entries_checked, 0);
+      EXPECT_LT(r.worst_relative_error, s.tolerance) << named.str() << ": " << r.worst_entry;
+      EXPECT_LT(r.twin_worst_relative_error, s.twin_tolerance) << named.str() << ": " << r.twin_worst_entry;
+    }
+  }
+  if (derived_cells == 0) GTEST_SKIP() << g_plugin << " has no cell written forward-only (core/sdk/derived_cell.h)";
 }
 
 }  // namespace

@@ -6,25 +6,29 @@
 //   r_t = h_t
 // A unit that keeps firing builds up a, which lowers its own drive: its rate adapts.
 // Per unit, learnable: tau_a = 1 + exp(log_tau_a) (steps, > 1) and beta = exp(log_beta) >= 0.
-// State s = [h | a] ([b, 2H]); the rate is the first state variable (the default rate()).
+// State s = [h | a] ([b, 2H]); the rate is the first state variable (the default firing_rate).
+// Written forward-only (AdaptiveRateCell: one unit's step; the SDK derives the backward), with
+// a hand-written forward/backward beside it as the fast path (FastAdaptiveRateCell, the
+// default; backward = "derived" picks the derived one).
 #include <cmath>
 
-#include "core/sdk/activation.h"
-#include "core/sdk/cell.h"
+#include "core/sdk/derived_cell.h"
 #include "core/sdk/plugin_api.h"
 
 namespace biornn {
 namespace {
 
-class AdaptiveRateCell : public StepCell {
+class AdaptiveRateCell : public DerivedCell<AdaptiveRateCell> {
  public:
+  // One unit: state [h, a], one linear block u, the gate's z, per-unit log_tau_a and log_beta.
+  static constexpr int kStateVariables = 2, kBlocks = 1, kUnitParameters = 2;
+  static constexpr bool kReadsGate = true;  // z = 1 without a gate
+
   explicit AdaptiveRateCell(const Options& o)
       : phi_(activation_from_name(o.get_string("phi"))),
         tau_a_(float(o.get_float("tau_a"))),
         beta_(float(o.get_float("beta"))) {}
 
-  bool reads_gate() const override { return true; }   // z = 1 without a gate
-  int state_variables() const override { return 2; }  // h and a
   std::vector<std::string> unit_parameters() const override { return {"log_tau_a", "log_beta"}; }
 
   void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
@@ -38,6 +42,27 @@ class AdaptiveRateCell : public StepCell {
 
   // u = W r + P x + b, plain copies of the parameters (the engine derives their gradients).
   std::vector<BlockSpec> block_specs() const override { return {{"W", "P", "b"}}; }
+
+  // One unit's step, for any scalar type T (float to run, dual numbers to differentiate).
+  template <class T>
+  void step(const UnitInput<T>& u, T* s) const {
+    const T h_prev = u.s_prev[0], a_prev = u.s_prev[1];
+    const T alpha = 1 / (1 + math::exp(u.unit[0])), beta = math::exp(u.unit[1]);  // 1 / tau_a, beta
+    const T h = h_prev + u.z * (math::activate(phi_, u.pre[0] - a_prev) - h_prev);
+    s[0] = h;
+    s[1] = a_prev + (beta * h - a_prev) * alpha;
+  }
+
+ protected:
+  Activation phi_;
+  float tau_a_, beta_;
+};
+
+// The same cell with its step and exact derivative written by hand on whole chunks of rows
+// (vectorised): the fast path, checked against the derived one by the gradient check.
+class FastAdaptiveRateCell : public AdaptiveRateCell {
+ public:
+  using AdaptiveRateCell::AdaptiveRateCell;
 
   void forward(CellForward& s) const override {
     const int h = int(s.z.cols());
@@ -93,20 +118,17 @@ class AdaptiveRateCell : public StepCell {
     m.alpha = 1.0f / (1.0f + unit.row(0).array().exp());
     m.beta = unit.row(1).array().exp();
   }
-
-  Activation phi_;
-  float tau_a_, beta_;
 };
 
 void register_adaptive_rate(Registry* r) {
+  OptionSchema schema;
+  schema.add_string("phi", "tanh", "nonlinearity (softplus/relu keep rates >= 0)", activation_names())
+      .add_float("tau_a", 5.0, "initial adaptation time constant, in steps (> 1)", 1.0, 1e6, true)
+      .add_float("beta", 0.5, "initial adaptation strength (> 0)", 0.0, 1e3, true);
   r->add<Cell>("adaptive_rate",
                "rate cell with spike-frequency adaptation: h = (1-z) h + z phi(W r + P x + b - a), "
                "a += (beta h - a) / tau_a, r = h (two state variables per unit; tau_a, beta learnable per unit)",
-               OptionSchema()
-                   .add_string("phi", "tanh", "nonlinearity (softplus/relu keep rates >= 0)", activation_names())
-                   .add_float("tau_a", 5.0, "initial adaptation time constant, in steps (> 1)", 1.0, 1e6, true)
-                   .add_float("beta", 0.5, "initial adaptation strength (> 0)", 0.0, 1e3, true),
-               [](const Options& o) { return std::make_unique<AdaptiveRateCell>(o); });
+               add_backward_option(schema), &make_cell_by_backward<AdaptiveRateCell, FastAdaptiveRateCell>);
 }
 
 }  // namespace
