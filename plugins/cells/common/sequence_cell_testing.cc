@@ -54,7 +54,6 @@ void check_parity(SequenceCell& cell, ParameterSet& ps, const ReferenceFn& refer
               relative(d_x.cast<double>(), dx_ref));
 }
 
-
 void expect_pytorch_layout(Cell& cell, int gates) {
   ParameterSet ps;
   Rng rng(1);
