@@ -10,6 +10,8 @@ std::string SourcePosition::str() const {
 
 Error::Error(const std::string& message) : std::runtime_error(message) {}
 
+Error::~Error() = default;
+
 Error::Error(const SourcePosition& where, const std::string& message)
     : std::runtime_error(where.str().empty() ? message : where.str() + ": " + message), where_(where) {}
 

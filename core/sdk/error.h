@@ -15,11 +15,17 @@ struct SourcePosition {
 };
 
 // The one exception type shown to users. what() is the full single-line message,
-// prefixed with the position when one is known.
-class Error : public std::runtime_error {
+// prefixed with the position when one is known. Its destructor is defined in error.cc (the key
+// function) and the class is exported, so its vtable and type info live in the SDK library:
+// an Error thrown by a plugin stays valid after the plugin is unloaded (a runner's catch runs
+// after its PluginLoader is gone).
+class __attribute__((visibility("default"))) Error : public std::runtime_error {
  public:
   explicit Error(const std::string& message);
   Error(const SourcePosition& where, const std::string& message);
+  Error(const Error&) = default;
+  Error& operator=(const Error&) = default;
+  ~Error() override;
   const SourcePosition& where() const { return where_; }
 
  private:

@@ -79,7 +79,7 @@ class DaleConstraint : public Constraint {
 
   void initialize(Parameter& p, Rng& rng) override {
     signs_ = sender_signs(p, fraction_, "dale");
-    const int h = int(signs_.size()), n_e = int(std::count(signs_.begin(), signs_.end(), 1.0f));
+    const int n_e = int(std::count(signs_.begin(), signs_.end(), 1.0f));
     Eigen::MatrixXd w = balanced_dale_matrix(signs_, balanced_, radius_, rng);
     if (transplant_) w = transplant_spectrum(w, p.raw.cast<double>());
     p.raw = w.cast<float>();
