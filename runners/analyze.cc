@@ -20,6 +20,8 @@
 #include "core/analysis/task_variance.h"
 #include "core/plots/plot.h"
 #include "core/experiment/run_directory.h"
+#include "core/experiment/summary_json.h"
+#include "core/platform/files.h"
 #include "runners/common.h"
 
 namespace biornn {
@@ -557,6 +559,17 @@ void task_variance_analysis(Experiment& e, const Activity& a, const std::vector<
             << csv;
 }
 
+// Why the run in `run` has not finished training, or "" when it has: analyze still reads its
+// checkpoint, but says so first (a half-trained network's dynamics are not the trained ones).
+std::string unfinished_reason(const RunDirectory& run) {
+  const LockProbe lock = probe_lock(run.file("lock"));
+  if (!lock.free) return "is still training (" + lock.text.substr(0, lock.text.find('\n')) + ")";
+  const auto summary = read_summary_json(run.file("summary.json"));
+  if (!summary) return "has no summary.json: its training stopped before the end (killed, or a node lost)";
+  if (!summary->finished()) return "ended with status '" + summary->status + "', before the epochs it was given";
+  return "";
+}
+
 int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, const char* argv0) {
   Registry registry;
   register_builtins(registry);
@@ -573,6 +586,9 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   auto e = build_experiment(graph, registry);
   TrainState state;
   load_checkpoint(run.file(ckpt_name), *e, state);
+  if (const std::string why = unfinished_reason(run); !why.empty())
+    std::cout << "analyze: warning: " << dir << " " << why << "; analysing its checkpoint of epoch "
+              << state.epochs_done << " (finish it first with: bazel run //runners:train -- --resume " << dir << ")\n";
   e->dataset->load();
   const RunDirectory out =
       RunDirectory::at(set.out_dir.empty() ? run.file("analysis") : resolve_user_path(set.out_dir));

@@ -2,8 +2,13 @@
 
 #include <openmpi/mpi.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "core/sdk/error.h"
@@ -48,7 +53,63 @@ MpiCollective::MpiCollective(int* argc, char*** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
 }
 
-MpiCollective::~MpiCollective() { MPI_Finalize(); }
+MpiCollective::~MpiCollective() {
+  {
+    std::lock_guard<std::mutex> hold(mutex_);
+    stop_watching_ = true;
+  }
+  wake_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+  own_lock_.reset();
+  MPI_Finalize();
+}
+
+namespace {
+
+std::string rank_lock_path(const std::string& dir, int rank) {
+  return (std::filesystem::path(dir) / "rank-locks" / ("rank-" + std::to_string(rank))).string();
+}
+
+std::string this_host() {
+  char name[256] = {};
+  gethostname(name, sizeof name - 1);
+  return name;
+}
+
+}  // namespace
+
+void MpiCollective::watch_peers(const std::string& dir, const std::string& advice, int period_ms) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(dir) / "rank-locks", ec);
+  const std::string path = rank_lock_path(dir, rank_);
+  own_lock_ = std::make_unique<FileLock>(path, "host " + this_host() + " pid " + std::to_string(getpid()));
+  if (!own_lock_->held())
+    throw Error("rank " + std::to_string(rank_) + ": " + path + " is held by another process (" + own_lock_->holder() +
+                "): is another job training in this run directory?");
+  check(MPI_Barrier(MPI_COMM_WORLD), rank_, "MPI_Barrier");  // every lock is taken before anyone probes
+  watcher_ = std::thread(&MpiCollective::watch_loop, this, dir, advice, period_ms);
+}
+
+void MpiCollective::watch_loop(std::string dir, std::string advice, int period_ms) {
+  std::unique_lock<std::mutex> hold(mutex_);
+  while (!wake_.wait_for(hold, std::chrono::milliseconds(period_ms), [this] { return stop_watching_; })) {
+    for (int r = 0; r < size_; ++r) {
+      if (r == rank_) continue;
+      const LockProbe peer = probe_lock(rank_lock_path(dir, r));
+      if (!peer.free || peer.text.rfind("finished", 0) == 0) continue;
+      std::fprintf(stderr,
+                   "error: rank %d: MPI rank %d (%s) ended before the others finished (killed, crashed, "
+                   "or stopped by an error in its own log); this rank stops too. %s\n",
+                   rank_, r, peer.text.c_str(), advice.c_str());
+      std::fflush(stderr);
+      std::_Exit(1);  // the main thread may be blocked in a collective that never returns
+    }
+  }
+}
+
+void MpiCollective::finished() {
+  if (own_lock_) own_lock_->rewrite("finished " + own_lock_->holder());
+}
 
 void MpiCollective::sum(float* data, size_t n) { sum_in_chunks(data, n, MPI_FLOAT, rank_); }
 void MpiCollective::sum(double* data, size_t n) { sum_in_chunks(data, n, MPI_DOUBLE, rank_); }

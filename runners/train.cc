@@ -63,6 +63,27 @@ std::string from_rank_0(biornn::Collective& c, std::string path) {
   return path;
 }
 
+// Under MPI, every rank watches the others (MpiCollective::watch_peers): a rank that dies is
+// named on the survivors, with how to resume from the last checkpoint.
+void watch_ranks(biornn::Collective& c, const biornn::RunDirectory& run) {
+#ifdef BIORNN_MPI
+  if (auto* mpi = dynamic_cast<biornn::MpiCollective*>(&c); mpi && c.size() > 1)
+    mpi->watch_peers(run.path(), "The last checkpoint in " + run.path() + " is intact: resume with mpirun -np " +
+                                     std::to_string(c.size()) + " bazel-bin/runners/train_mpi --resume " + run.path());
+#else
+  (void)c;
+  (void)run;
+#endif
+}
+
+void ranks_finished(biornn::Collective& c) {
+#ifdef BIORNN_MPI
+  if (auto* mpi = dynamic_cast<biornn::MpiCollective*>(&c)) mpi->finished();
+#else
+  (void)c;
+#endif
+}
+
 // A run remembers how many ranks trained it (file "ranks"): resuming on another count
 // would split the minibatches differently.
 void check_ranks(const biornn::RunDirectory& run, const biornn::Collective& c, bool resume) {
@@ -138,12 +159,14 @@ int main(int argc, char** argv) {
     }
     const biornn::RunDirectory run = biornn::RunDirectory::at(path);
     check_ranks(run, c, !resume.empty());
+    watch_ranks(c, run);
     biornn::RunOptions options;
     options.resume = !resume.empty();
     options.stop = &process.stop;
     process.watch_stop();
     options.collective = &c;
     const biornn::RunOutcome out = biornn::execute_run(graph, registry, run, options);
+    ranks_finished(c);
     if (out.status == "diverged") {
       if (c.is_root()) std::cerr << "error: " << out.message << std::endl;
       return 1;

@@ -2,6 +2,8 @@
 // known, the Jacobian against finite differences, PCA on data of known structure, .npz output.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <cmath>
 #include <random>
 
@@ -10,6 +12,7 @@
 #include "core/platform/npz.h"
 #include "core/experiment/plugin_loader.h"
 #include "core/analysis/pca.h"
+#include "core/platform/files.h"
 #include "core/testing/testing.h"
 
 namespace biornn {
@@ -337,6 +340,58 @@ pooling = "all"
     EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << stem;
     EXPECT_NE(analyzed.out.find(stem + ".svg, .png"), std::string::npos) << analyzed.out;
   }
+}
+
+// Issue 20: analyze on a run that has not finished (still training, interrupted, killed) says
+// so before analysing its checkpoint; on a finished run it says nothing of the kind.
+TEST(AnalyzeRunner, SaysWhenTheRunHasNotFinished) {
+  const std::string dir = testing::temp_dir("analyze_unfinished");
+  testing::write_file(dir + "/g.toml", R"([train]
+epochs = 1
+max_batches = 2
+batch_size = 16
+validation_size = 32
+threads = 1
+[optimizer]
+plugin = "adam"
+[nodes.data]
+plugin = "perceptual_decision"
+[nodes.rnn]
+plugin = "rate"
+input = "data"
+hidden = 8
+[nodes.readout]
+plugin = "readout"
+input = "rnn"
+pooling = "all"
+)");
+  const auto trained = testing::run({testing::runfile("runners/train"), dir + "/g.toml", "--run-dir", dir + "/run"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err << trained.out;
+  const auto analyze = [&] {
+    return testing::run(
+        {testing::runfile("runners/analyze"), dir + "/run", "--trials", "8", "--starts", "2", "--iterations", "20"});
+  };
+  const auto finished = analyze();
+  ASSERT_EQ(finished.exit_code, 0) << finished.err;
+  EXPECT_EQ(finished.out.find("warning"), std::string::npos) << finished.out;
+
+  const std::string summary = testing::read_file(dir + "/run/summary.json");
+  std::string interrupted = summary;
+  interrupted.replace(interrupted.find("\"completed\""), 11, "\"interrupted\"");
+  testing::write_file(dir + "/run/summary.json", interrupted);
+  const auto stopped = analyze();
+  EXPECT_NE(stopped.out.find("ended with status 'interrupted'"), std::string::npos) << stopped.out << stopped.err;
+  EXPECT_NE(stopped.out.find("analysing its checkpoint of epoch 1"), std::string::npos) << stopped.out;
+
+  std::filesystem::remove(dir + "/run/summary.json");
+  const auto killed = analyze();
+  EXPECT_NE(killed.out.find("has no summary.json"), std::string::npos) << killed.out << killed.err;
+
+  testing::write_file(dir + "/run/summary.json", summary);
+  const FileLock training(dir + "/run/lock", "host somewhere pid 4242\n");
+  ASSERT_TRUE(training.held());
+  const auto running = analyze();
+  EXPECT_NE(running.out.find("is still training (host somewhere pid 4242)"), std::string::npos) << running.out;
 }
 
 }  // namespace

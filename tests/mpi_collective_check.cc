@@ -1,6 +1,7 @@
 // Run under mpirun by tests/mpi_test: exercises MpiCollective on every rank.
 //   mpi_collective_check sum   each rank checks sums and all_equal, prints "rank R of N: ok"
-//   mpi_collective_check die   sums in a loop; the last rank kills itself (SIGKILL) mid-way
+//   mpi_collective_check die DIR   watches its peers (lock files under DIR), sums in a loop;
+//                                  the last rank kills itself (SIGKILL) mid-way
 #include <signal.h>
 
 #include <cstdio>
@@ -31,7 +32,8 @@ int check_sums(biornn::MpiCollective& c) {
   return 0;
 }
 
-int die_midway(biornn::MpiCollective& c) {
+int die_midway(biornn::MpiCollective& c, const char* dir) {
+  c.watch_peers(dir, "(advice for the user)");
   std::vector<float> g(100000, 1.0f);
   for (int step = 0;; ++step) {
     if (step == 200 && c.rank() == c.size() - 1) raise(SIGKILL);
@@ -45,7 +47,7 @@ int die_midway(biornn::MpiCollective& c) {
 int main(int argc, char** argv) {
   try {
     biornn::MpiCollective c(&argc, &argv);
-    if (argc > 1 && std::strcmp(argv[1], "die") == 0) return die_midway(c);
+    if (argc > 2 && std::strcmp(argv[1], "die") == 0) return die_midway(c, argv[2]);
     return check_sums(c);
   } catch (const biornn::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

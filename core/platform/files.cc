@@ -56,6 +56,22 @@ FileLock::FileLock(const std::string& path, const std::string& owner) {
   holder_ = owner;
 }
 
+void FileLock::rewrite(const std::string& text) {
+  if (fd_ < 0) return;
+  if (ftruncate(fd_, 0) != 0 || pwrite(fd_, text.data(), text.size(), 0) != ssize_t(text.size()))
+    throw Error(std::string("cannot rewrite a lock file: ") + std::strerror(errno));
+}
+
+LockProbe probe_lock(const std::string& path) {
+  LockProbe probe;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return probe;
+  probe.text = read_all(fd);
+  if (flock(fd, LOCK_SH | LOCK_NB) != 0) probe.free = false;  // closing below drops a shared lock we took
+  ::close(fd);
+  return probe;
+}
+
 FileLock::~FileLock() {
   if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
 }

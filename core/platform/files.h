@@ -22,10 +22,20 @@ class FileLock {
   FileLock& operator=(const FileLock&) = delete;
   bool held() const { return fd_ >= 0; }
   const std::string& holder() const { return holder_; }
+  // Replaces the text in the held lock's file (e.g. "finished ..." before a normal release).
+  void rewrite(const std::string& text);
 
  private:
   int fd_ = -1;
   std::string holder_;
 };
+
+// Whether a process holds the FileLock on `path`, checked without waiting, with the text its
+// holder wrote (or the last holder, when free). A missing file counts as held by nobody.
+struct LockProbe {
+  bool free = true;
+  std::string text;
+};
+LockProbe probe_lock(const std::string& path);
 
 }  // namespace biornn
