@@ -129,12 +129,13 @@ std::vector<Trajectory> trajectories(const Activity& a, const Eigen::MatrixXd& p
 
 std::string axis(const Pca& p, int k) { return fmt::format("PC{} ({:.1f}% of variance)", k + 1, 100 * p.explained(k)); }
 
-// Choice tasks: P(choice 2) against each condition that is not "context", one curve per context
+// Choice tasks: P(choice 2) against each signed-evidence condition, one curve per context
 // when there is one (Mante et al. 2013), else one curve; the table behind the curves in
 // psychometric.csv, and % correct by the evidence's magnitude on the console.
 void psychometric_plots(const Activity& a, const std::vector<std::string>& names, const RunDirectory& out) {
   const bool has_context = std::find(names.begin(), names.end(), "context") != names.end();
   const std::vector<ChoiceRow> rows = choice_table(a, names);
+  if (rows.empty()) return;  // no signed-evidence condition: condition_score_plots draws the task's conditions
   std::string csv = "condition,context,value,trials,percent_choice_2,percent_correct\n";
   std::map<std::string, std::map<float, Series>> curves;  // condition -> context -> curve
   for (const ChoiceRow& r : rows) {
@@ -155,10 +156,35 @@ void psychometric_plots(const Activity& a, const std::vector<std::string>& names
     std::vector<Series> series;
     for (const auto& entry : by_context) series.push_back(entry.second);
     const std::string stem = "psychometric_" + condition;
-    write_figure(out.path(), stem,
-                 line_plot("psychometric curve: choices against " + condition,
-                           condition + " (signed: > 0 favours choice 2)", "% choice 2", series));
+    Figure figure = line_plot("psychometric curve: choices against " + condition,
+                              condition + " (signed evidence: > 0 favours choice 2)", "% choice 2", series);
+    write_figure(out.path(), stem, figure.y_limits(0, 100));
     std::cout << "analyze: " << out.file(stem) << ".svg, .png\n";
+  }
+}
+
+// % correct per value of each category or circular condition and per quartile of each
+// magnitude (scores_by_condition): a bar chart per condition on a 0-100% axis, and the table.
+void condition_score_plots(const Activity& a, const std::vector<std::string>& names, const RunDirectory& out) {
+  const std::vector<ConditionScore> rows = scores_by_condition(a, names);
+  if (rows.empty()) return;
+  std::string csv = "condition,kind,value,trials,percent_correct\n";
+  std::map<std::string, std::pair<std::vector<std::string>, std::vector<double>>> bars;
+  for (const ConditionScore& r : rows) {
+    const size_t c = size_t(std::find(names.begin(), names.end(), r.condition) - names.begin());
+    csv += fmt::format("{},{},{},{},{:.2f}\n", r.condition, condition_kind_name(a.condition_kinds[c]), r.label,
+                       r.trials, r.correct);
+    bars[r.condition].first.push_back(r.label);
+    bars[r.condition].second.push_back(r.correct);
+  }
+  out.write_text("scores_by_condition.csv", csv);
+  std::cout << "analyze: " << out.file("scores_by_condition.csv") << "\n";
+  for (const auto& [condition, b] : bars) {
+    const size_t c = size_t(std::find(names.begin(), names.end(), condition) - names.begin());
+    Figure figure = bar_chart("task score by " + condition + " (" + condition_kind_name(a.condition_kinds[c]) + ")",
+                              b.first, b.second, {}, "% correct");
+    write_figure(out.path(), "score_by_" + condition, figure.y_limits(0, 100));
+    std::cout << "analyze: " << out.file("score_by_" + condition) << ".svg, .png\n";
   }
 }
 
@@ -185,8 +211,8 @@ void performance_plot(const Activity& a, const std::vector<std::string>& names, 
   }
   std::string joined;
   for (size_t c = 0; c < C; ++c) joined += (c ? ", " : "") + names[c];
-  write_figure(out.path(), "performance",
-               bar_chart("task score per condition (" + joined + ")", labels, values, {}, "% correct"));
+  Figure figure = bar_chart("task score per condition (" + joined + ")", labels, values, {}, "% correct");
+  write_figure(out.path(), "performance", figure.y_limits(0, 100));
   std::cout << "analyze: " << out.file("performance") << ".svg, .png\n";
 }
 
@@ -614,6 +640,7 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   std::cout << "analyze: " << out.file("pca") << ".svg, .png\n";
   if (!a.decisions.empty()) psychometric_plots(a, names, out);
   performance_plot(a, names, out);
+  condition_score_plots(a, names, out);
   task_scores(a, names);
   task_variance_analysis(*e, a, names, indices, set, out);
   find_and_plot_fixed_points(*e, a, pca, pc, group, group_names, set, out);

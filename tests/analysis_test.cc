@@ -224,6 +224,7 @@ Activity context_trials() {
   Activity a;
   a.trials = 6;
   a.conditions = {0, 0.5f, -0.5f, 0, -0.5f, 0.5f, 0, 0.5f, 0.5f, 1, 0.5f, -0.5f, 1, -0.5f, 0.5f, 1, 0.5f, 0.5f};
+  a.condition_kinds = {ConditionKind::kCategory, ConditionKind::kSignedEvidence, ConditionKind::kSignedEvidence};
   a.decisions = {2, 1, 2, 1, 2, 1};
   a.correct = {1, 1, 1, 1, 1, 0};
   return a;
@@ -257,6 +258,41 @@ TEST(ChoiceTable, PoolsSignsByMagnitudeAndNeedsDecisions) {
   Activity none = context_trials();
   none.decisions.clear();
   EXPECT_THROW(choice_table(none, names), Error);
+}
+
+// Issue 19: only signed evidence gets psychometric rows; a category or a direction gets a
+// score per value, a magnitude with many values a score per quartile.
+TEST(ChoiceTable, FollowsTheKindOfEachCondition) {
+  const std::vector<std::string> names = {"context", "motion", "colour"};
+  Activity a = context_trials();
+  a.condition_kinds[2] = ConditionKind::kCircular;  // colour as a direction: no psychometric rows
+  for (const ChoiceRow& r : choice_table(a, names)) EXPECT_EQ(r.condition, "motion");
+  const std::vector<ConditionScore> scores = scores_by_condition(a, names);
+  ASSERT_EQ(scores.size(), 4u);  // context 0 and 1; colour -0.5 and 0.5
+  EXPECT_EQ(scores[0].condition, "context");
+  EXPECT_EQ(scores[0].label, "0");
+  EXPECT_EQ(scores[0].trials, 3);
+  EXPECT_DOUBLE_EQ(scores[0].correct, 100);
+  EXPECT_EQ(scores[1].label, "1");
+  EXPECT_NEAR(scores[1].correct, 200.0 / 3, 1e-9);
+  EXPECT_EQ(scores[3].condition, "colour");
+  EXPECT_EQ(scores[3].label, "0.5");
+  EXPECT_EQ(scores[3].trials, 4);
+  EXPECT_DOUBLE_EQ(scores[3].correct, 75);
+
+  Activity m;  // a magnitude with 40 values: 4 quartiles of 10 trials; the top quartile wrong
+  m.trials = 40;
+  for (int i = 0; i < 40; ++i) {
+    m.conditions.push_back(float(i));
+    m.correct.push_back(i < 30 ? 1.0f : 0.0f);
+  }
+  m.condition_kinds = {ConditionKind::kMagnitude};
+  const std::vector<ConditionScore> q = scores_by_condition(m, {"f1"});
+  ASSERT_EQ(q.size(), 4u);
+  for (const ConditionScore& r : q) EXPECT_EQ(r.trials, 10) << r.label;
+  EXPECT_EQ(q[0].label, "0 to 9");
+  EXPECT_DOUBLE_EQ(q[2].correct, 100);
+  EXPECT_DOUBLE_EQ(q[3].correct, 0);
 }
 
 TEST(Pca, RecoversTheDirectionsOfLargestVariance) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 #include <vector>
@@ -68,6 +69,10 @@ Activity record_activity(Model& model, const Dataset& d, Split split, const std:
   a.mask.resize(rows);
   d.fill(split, indices.data(), n, a.batch());
   a.conditions.resize(size_t(n) * d.condition_names().size());
+  a.condition_kinds = d.condition_kinds();
+  if (a.condition_kinds.size() != d.condition_names().size())
+    throw Error(d.describe() + ": condition_kinds() gives " + std::to_string(a.condition_kinds.size()) +
+                " kinds for " + std::to_string(d.condition_names().size()) + " condition names (one each)");
   d.conditions(split, indices.data(), n, a.conditions.data());
 
   model.run(Minibatch{a.batch(), T, n}, false);
@@ -142,10 +147,18 @@ void LayerStepMap::set_input(std::vector<float> input) {
 
 namespace {
 
-int context_column(const std::vector<std::string>& names) {
-  const auto at = std::find(names.begin(), names.end(), "context");
-  return at == names.end() ? -1 : int(at - names.begin());
+ConditionKind kind_of(const Activity& a, size_t c) {
+  return c < a.condition_kinds.size() ? a.condition_kinds[c] : ConditionKind::kMagnitude;
 }
+
+// The category condition named "context" (Mante et al. 2013), or -1.
+int context_column(const Activity& a, const std::vector<std::string>& names) {
+  const auto at = std::find(names.begin(), names.end(), "context");
+  const int c = at == names.end() ? -1 : int(at - names.begin());
+  return c >= 0 && kind_of(a, size_t(c)) == ConditionKind::kCategory ? c : -1;
+}
+
+bool signed_evidence(const Activity& a, size_t c) { return kind_of(a, c) == ConditionKind::kSignedEvidence; }
 
 struct Tally {
   int trials = 0, choice2 = 0;
@@ -177,10 +190,10 @@ size_t distinct_values(const Activity& a, size_t C, size_t c) {
 std::vector<ChoiceRow> choice_table(const Activity& a, const std::vector<std::string>& names, size_t max_values) {
   if (a.decisions.empty()) throw Error("a psychometric table needs a choice task (trials with decisions)");
   const size_t C = names.size();
-  const int context = context_column(names);
+  const int context = context_column(a, names);
   std::vector<ChoiceRow> rows;
   for (size_t c = 0; c < C; ++c) {
-    if (int(c) == context || distinct_values(a, C, c) > max_values) continue;
+    if (!signed_evidence(a, c) || distinct_values(a, C, c) > max_values) continue;
     for (const auto& [ctx, by_value] : tally(a, C, c, context, [](float v) { return v; }))
       for (const auto& [v, t] : by_value)
         rows.push_back({names[c], ctx, v, t.trials, 100.0 * t.choice2 / t.trials, 100.0 * t.correct / t.trials});
@@ -190,10 +203,10 @@ std::vector<ChoiceRow> choice_table(const Activity& a, const std::vector<std::st
 
 std::vector<std::string> accuracy_by_magnitude(const Activity& a, const std::vector<std::string>& names) {
   const size_t C = names.size();
-  const int context = context_column(names);
+  const int context = context_column(a, names);
   std::vector<std::string> lines;
   for (size_t c = 0; c < C; ++c) {
-    if (int(c) == context || a.decisions.empty() || distinct_values(a, C, c) > 24) continue;
+    if (!signed_evidence(a, c) || a.decisions.empty() || distinct_values(a, C, c) > 24) continue;
     for (const auto& [ctx, by_value] : tally(a, C, c, context, [](float v) { return std::fabs(v); })) {
       std::string line = "% correct by |" + names[c] + "|";
       if (context >= 0) line += fmt::format(" in context {:g}", ctx);
@@ -205,6 +218,58 @@ std::vector<std::string> accuracy_by_magnitude(const Activity& a, const std::vec
     }
   }
   return lines;
+}
+
+namespace {
+
+// % correct of the trials of condition c whose value v has lo < v <= hi.
+ConditionScore score_in(const Activity& a, size_t C, size_t c, float lo, float hi, std::string label,
+                        const std::string& name) {
+  ConditionScore row{name, std::move(label), 0, 0};
+  for (int i = 0; i < a.trials; ++i) {
+    const float v = a.conditions[size_t(i) * C + c];
+    if (v <= lo || v > hi) continue;
+    row.trials += 1;
+    row.correct += a.correct[size_t(i)];
+  }
+  row.correct = row.trials ? 100.0 * row.correct / row.trials : 0;
+  return row;
+}
+
+// Quartile bins of a magnitude with many values: (-inf, q1], (q1, q2], (q2, q3], (q3, max].
+void add_quartiles(const Activity& a, size_t C, size_t c, const std::vector<float>& sorted, const std::string& name,
+                   std::vector<ConditionScore>* rows) {
+  float lo = -std::numeric_limits<float>::infinity();
+  for (int q = 1; q <= 4; ++q) {
+    const float hi = q == 4 ? sorted.back() : sorted[sorted.size() * size_t(q) / 4 - 1];
+    if (hi <= lo) continue;  // ties: an empty bin
+    const std::string label = fmt::format("{:.3g} to {:.3g}", q == 1 ? sorted.front() : lo, hi);
+    rows->push_back(score_in(a, C, c, lo, hi, label, name));
+    lo = hi;
+  }
+}
+
+}  // namespace
+
+std::vector<ConditionScore> scores_by_condition(const Activity& a, const std::vector<std::string>& names,
+                                                size_t max_values) {
+  const size_t C = names.size();
+  std::vector<ConditionScore> rows;
+  for (size_t c = 0; c < C; ++c) {
+    if (signed_evidence(a, c) || a.trials == 0) continue;
+    std::vector<float> sorted;
+    for (int i = 0; i < a.trials; ++i) sorted.push_back(a.conditions[size_t(i) * C + c]);
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<float> values = sorted;
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    if (values.size() <= max_values) {
+      for (float v : values)
+        rows.push_back(score_in(a, C, c, std::nextafter(v, -INFINITY), v, fmt::format("{:g}", v), names[c]));
+    } else if (kind_of(a, c) == ConditionKind::kMagnitude) {
+      add_quartiles(a, C, c, sorted, names[c], &rows);
+    }
+  }
+  return rows;
 }
 
 }  // namespace biornn

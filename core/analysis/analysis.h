@@ -24,6 +24,7 @@ struct Activity {
   std::vector<float> targets;      // [T, n, O] (kStepValue)
   std::vector<float> mask;         // [T, n]
   std::vector<float> conditions;   // [n, C] (Dataset::condition_names)
+  std::vector<ConditionKind> condition_kinds;  // [C] (Dataset::condition_kinds)
   std::vector<float> correct;      // [n] the task's score of each trial alone (correct / counted)
   std::vector<int32_t> decisions;  // [n] decision() of each trial (kStepClass), else empty
   BatchData batch() { return {x.data(), labels.data(), targets.data(), mask.data()}; }
@@ -40,12 +41,25 @@ struct ChoiceRow {
   double correct = 0;  // % scored correct by the task
 };
 
-// The table of every condition but "context" that takes at most `max_values` distinct values
-// (continuous conditions are left out), rows ordered by condition, context, value. Needs
-// decisions (a choice task).
+// The table of every signed-evidence condition (Activity::condition_kinds) that takes at most
+// `max_values` distinct values, per value of the category condition named "context" when there
+// is one, rows ordered by condition, context, value. Needs decisions (a choice task).
 std::vector<ChoiceRow> choice_table(const Activity& a, const std::vector<std::string>& names, size_t max_values = 24);
 
-// % correct against |value| (both signs pooled) per condition and context, as console lines
+// One bar of a per-condition score plot: the trials with one value of a category or circular
+// condition, or in one quartile of a magnitude condition.
+struct ConditionScore {
+  std::string condition, label;  // label: the value ("3") or the quartile ("0.2 to 0.4")
+  int trials = 0;
+  double correct = 0;  // % scored correct by the task
+};
+
+// % correct per value of every category and circular condition with at most `max_values`
+// values, and per quartile of every magnitude condition; rows by condition, then value.
+std::vector<ConditionScore> scores_by_condition(const Activity& a, const std::vector<std::string>& names,
+                                                size_t max_values = 24);
+
+// % correct against |value| (both signs pooled) per signed-evidence condition and context, as console lines
 // such as "% correct by |motion| in context 0: 0.05 73.7% (726), 0.15 97.7% (655), ...".
 std::vector<std::string> accuracy_by_magnitude(const Activity& a, const std::vector<std::string>& names);
 

@@ -54,4 +54,18 @@ int choice_label(int steps, int n, const BatchData& batch, int i) {
   return -1;
 }
 
+const char* condition_kind_name(ConditionKind kind) {
+  switch (kind) {
+    case ConditionKind::kSignedEvidence:
+      return "signed evidence";
+    case ConditionKind::kCategory:
+      return "category";
+    case ConditionKind::kCircular:
+      return "circular";
+    case ConditionKind::kMagnitude:
+      return "magnitude";
+  }
+  return "?";
+}
+
 }  // namespace biornn

@@ -32,6 +32,18 @@ struct Score {
   double correct = 0, counted = 0;
 };
 
+// What the values of a trial condition mean (issue 19):
+//   kSignedEvidence  a signed quantity where > 0 favours choice 2 and < 0 choice 1 (coherence):
+//                    psychometric curves of % choice 2 against it
+//   kCategory        labels with no order (context, task, match / non-match): bars per value
+//   kCircular        a direction on a ring (an index or an angle): bars per direction
+//   kMagnitude       an ordered quantity with no sign convention (a frequency, an amplitude):
+//                    scores per quantile bin
+enum class ConditionKind { kSignedEvidence, kCategory, kCircular, kMagnitude };
+
+// "signed evidence", "category", "circular", "magnitude".
+const char* condition_kind_name(ConditionKind kind);
+
 class Dataset {
  public:
   static constexpr const char* kKind = "dataset";
@@ -65,6 +77,11 @@ class Dataset {
 
   // Per-trial conditions for analysis (e.g. coherence, context), one value per name.
   virtual std::vector<std::string> condition_names() const { return {}; }
+  // What each condition's values are (one per name), so analysis draws each right. Default:
+  // kMagnitude for every condition (no psychometric curve is drawn for an undeclared one).
+  virtual std::vector<ConditionKind> condition_kinds() const {
+    return std::vector<ConditionKind>(condition_names().size(), ConditionKind::kMagnitude);
+  }
   // Writes conditions [n, condition_names().size()] of examples `indices[0..n)`.
   virtual void conditions(Split split, const int64_t* indices, int n, float* out) const {
     (void)split;

@@ -22,6 +22,9 @@ class Adding : public TaskDataset {
 
   // first, second: the two marked numbers.
   std::vector<std::string> condition_names() const override { return {"first", "second"}; }
+  std::vector<ConditionKind> condition_kinds() const override {
+    return {ConditionKind::kMagnitude, ConditionKind::kMagnitude};
+  }
 
   // Trials whose squared error at the last (masked) step is below `tolerance`.
   Score score(const float* outputs, int steps, int n, const BatchData& b) const override {

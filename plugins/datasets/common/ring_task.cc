@@ -87,6 +87,13 @@ std::vector<std::string> RingTask::condition_names() const {
   return {"task", "direction1", "direction2", "coherence", "response"};
 }
 
+// task and response (0: hold fixation, 1 + k: direction k) are labels; the directions are
+// indices on the ring; coherence is the signed evidence of the decision tasks (0 elsewhere).
+std::vector<ConditionKind> RingTask::condition_kinds() const {
+  return {ConditionKind::kCategory, ConditionKind::kCircular, ConditionKind::kCircular,
+          ConditionKind::kSignedEvidence, ConditionKind::kCategory};
+}
+
 std::string RingTask::describe() const {
   std::string list;
   for (int t : tasks_) list += (list.empty() ? "" : ", ") + ring_task_names()[size_t(t)];

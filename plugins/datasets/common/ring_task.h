@@ -44,6 +44,7 @@ class RingTask : public ChoiceTask {
   // signed evidence for stimulus 1 in the relevant modality; 0 for other tasks), response
   // (the right class; 0 = keep fixating).
   std::vector<std::string> condition_names() const override;
+  std::vector<ConditionKind> condition_kinds() const override;
   Score score(const float* outputs, int steps, int n, const BatchData& batch) const override;
   std::string describe() const override;
 

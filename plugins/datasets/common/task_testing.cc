@@ -135,6 +135,7 @@ void expect_task_contract(const Dataset& d) {
   const int64_t five = 5;
   d.conditions(Split::kTrain, &five, 1, one.data());
   for (size_t k = 0; k < c; ++k) EXPECT_EQ(one[k], conditions[5 * c + k]);
+  EXPECT_EQ(d.condition_kinds().size(), c) << "one ConditionKind per condition name";
 
   const std::vector<float> perfect = perfect_outputs(d, b);
   Score s = d.score(perfect.data(), b.T, b.n, b.data());

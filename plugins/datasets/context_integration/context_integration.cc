@@ -24,6 +24,9 @@ class ContextIntegration : public ChoiceTask {
   // context: 0 = integrate motion, 1 = integrate colour; motion, colour: signed coherences,
   // > 0 when that stimulus favours choice 2.
   std::vector<std::string> condition_names() const override { return {"context", "motion", "colour"}; }
+  std::vector<ConditionKind> condition_kinds() const override {
+    return {ConditionKind::kCategory, ConditionKind::kSignedEvidence, ConditionKind::kSignedEvidence};
+  }
 
   std::string describe() const override {
     return "context_integration: " + std::to_string(coherences_.size()) + " coherence levels per stimulus, " +

@@ -27,6 +27,10 @@ class FlipFlop : public TaskDataset {
     for (int k = 0; k < outputs_; ++k) names.push_back("bit" + std::to_string(k));
     return names;
   }
+  // A bit's held sign (-1, 0, +1) labels a state, not evidence for a choice.
+  std::vector<ConditionKind> condition_kinds() const override {
+    return std::vector<ConditionKind>(size_t(outputs_), ConditionKind::kCategory);
+  }
 
   // Of the (step, bit) pairs after that bit's first pulse, those whose output has the target's
   // sign.

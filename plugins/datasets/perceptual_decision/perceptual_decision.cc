@@ -21,6 +21,7 @@ class PerceptualDecision : public ChoiceTask {
   }
 
   std::vector<std::string> condition_names() const override { return {"coherence"}; }
+  std::vector<ConditionKind> condition_kinds() const override { return {ConditionKind::kSignedEvidence}; }
 
   std::string describe() const override {
     return "perceptual_decision: " + std::to_string(coherences_.size()) + " coherence levels, " +

@@ -23,6 +23,9 @@ class WorkingMemory : public ChoiceTask {
   explicit WorkingMemory(const Options& o) : ChoiceTask("working_memory", o, kPeriods) { features_ = kInputs; }
 
   std::vector<std::string> condition_names() const override { return {"f1", "f2"}; }
+  std::vector<ConditionKind> condition_kinds() const override {
+    return {ConditionKind::kMagnitude, ConditionKind::kMagnitude};
+  }
 
   std::string describe() const override {
     return "working_memory: Romo et al. frequency pairs, " + std::to_string(steps_) + " steps of " +
