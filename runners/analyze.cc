@@ -16,6 +16,7 @@
 #include "core/experiment/checkpoint.h"
 #include "core/experiment/graph.h"
 #include "core/platform/npz.h"
+#include "core/analysis/dimensionality.h"
 #include "core/analysis/pca.h"
 #include "core/analysis/task_variance.h"
 #include "core/plots/plot.h"
@@ -31,7 +32,8 @@ namespace fs = std::filesystem;
 
 struct Settings {
   std::string run_dir, out_dir, checkpoint = "last", input = "auto";
-  std::string continuation;  // a condition whose values the fixed points are followed along
+  std::string continuation;      // a condition whose values the fixed points are followed along
+  int continuation_between = 4;  // interpolated inputs between neighbouring values
   int trials = 256, starts = 1024;
   double start_noise = 0.1;
   uint64_t seed = 1;
@@ -186,6 +188,56 @@ void condition_score_plots(const Activity& a, const std::vector<std::string>& na
     write_figure(out.path(), "score_by_" + condition, figure.y_limits(0, 100));
     std::cout << "analyze: " << out.file("score_by_" + condition) << ".svg, .png\n";
   }
+}
+
+// Components needed to explain `fraction` of the variance.
+int components_for(const std::vector<double>& explained, double fraction) {
+  double sum = 0;
+  for (size_t k = 0; k < explained.size(); ++k)
+    if ((sum += explained[k]) >= fraction) return int(k + 1);
+  return int(explained.size());
+}
+
+// Participation ratio and variance explained per task period (dimensionality.csv, a plot of
+// the cumulative variance explained), and the speed of the rates along the trials (speed.csv).
+void dimensionality_report(const Activity& a, const RunDirectory& out) {
+  const std::vector<PeriodDimensionality> dims = dimensionality_by_period(a);
+  std::string csv =
+      "period,samples,participation_ratio,components_for_90_percent,explained_pc1,explained_pc2,"
+      "explained_pc3\n";
+  std::vector<Series> cumulative;
+  for (const PeriodDimensionality& d : dims) {
+    const auto pc = [&](size_t k) { return k < d.explained.size() ? d.explained[k] : 0.0; };
+    csv += fmt::format("{},{},{:.3f},{},{:.4f},{:.4f},{:.4f}\n", d.period, d.samples, d.participation_ratio,
+                       components_for(d.explained, 0.9), pc(0), pc(1), pc(2));
+    std::cout << fmt::format(
+        "analyze: dimensionality, {}: participation ratio {:.2f}, {} components for 90% of "
+        "the variance (PC1 {:.1f}%)\n",
+        d.period, d.participation_ratio, components_for(d.explained, 0.9), 100 * pc(0));
+    Series s{d.period, {}, {}};
+    double sum = 0;
+    for (size_t k = 0; k < std::min<size_t>(d.explained.size(), 20); ++k) {
+      s.x.push_back(double(k + 1));
+      s.y.push_back(100 * (sum += d.explained[k]));
+    }
+    cumulative.push_back(s);
+  }
+  out.write_text("dimensionality.csv", csv);
+  Figure figure = line_plot("variance explained by the first principal components of r_t", "components",
+                            "% of the variance (cumulative)", cumulative);
+  write_figure(out.path(), "variance_explained", figure.y_limits(0, 100));
+  const std::vector<double> speed = rate_speed(a);
+  std::string speed_csv = "step,mean_speed\n";
+  Series s{"mean over trials", {}, {}};
+  for (size_t t = 0; t < speed.size(); ++t) {
+    speed_csv += fmt::format("{},{:.6g}\n", t, speed[t]);
+    s.x.push_back(double(t));
+    s.y.push_back(speed[t]);
+  }
+  out.write_text("speed.csv", speed_csv);
+  write_figure(out.path(), "speed", line_plot("speed of the rates along the trials", "step t", "|r_{t+1} - r_t|", {s}));
+  std::cout << "analyze: " << out.file("dimensionality.csv") << ", " << out.file("speed.csv") << ", "
+            << out.file("variance_explained") << ".svg, .png, " << out.file("speed") << ".svg, .png\n";
 }
 
 // The task's score per distinct condition tuple (when there are at most 24 of them).
@@ -416,10 +468,83 @@ void find_and_plot_fixed_points(Experiment& e, const Activity& a, const Pca& pca
   std::cout << "analyze: " << out.file("fixed_points") << ".svg, .png\n";
 }
 
-// The fixed points at each value v of condition `set.continuation` (within each context when the
-// task has one), x* = the mean input over the fixation-target steps of the trials with that
-// value; the search at v starts from trajectory states and from the points found at the value
-// before. Written to continuation.npz and drawn on the trajectories' PCs, coloured by v.
+// One held input of a continuation: a context and a value of the followed condition.
+struct ContinuationStep {
+  float context = 0, value = 0;
+  std::vector<float> input;
+};
+
+// The held inputs along condition c (within each context when the task has one): the mean
+// input of the trials with each of its values over their steps before the response, and
+// `between` inputs interpolated linearly between neighbouring values (the tasks' inputs are
+// linear in their evidence), so the fixed points are followed along a dense line.
+std::vector<ContinuationStep> continuation_steps(const Activity& a, size_t C, size_t c, int context, int between) {
+  std::map<float, std::map<float, int>> values;  // context -> value
+  for (int i = 0; i < a.trials; ++i)
+    values[context >= 0 ? a.conditions[size_t(i) * C + size_t(context)] : 0.0f][a.conditions[size_t(i) * C + c]];
+  std::vector<ContinuationStep> steps;
+  for (const auto& [ctx, by_value] : values) {
+    std::vector<ContinuationStep> known;
+    for (const auto& entry : by_value) {
+      const float v = entry.first, k = ctx;
+      known.push_back({k, v,
+                       mean_input(
+                           a,
+                           [&](size_t r) {
+                             const size_t i = r % size_t(a.trials);
+                             const bool same = a.conditions[i * C + c] == v &&
+                                               (context < 0 || a.conditions[i * C + size_t(context)] == k);
+                             return same && a.mask[r] > 0 && a.labels[r] == 0;
+                           },
+                           "continuation")});
+    }
+    for (size_t k = 0; k < known.size(); ++k) {
+      steps.push_back(known[k]);
+      for (int j = 1; k + 1 < known.size() && j <= between; ++j) {
+        const float w = float(j) / float(between + 1);
+        ContinuationStep mid{ctx, known[k].value + w * (known[k + 1].value - known[k].value), known[k].input};
+        for (size_t f = 0; f < mid.input.size(); ++f) mid.input[f] += w * (known[k + 1].input[f] - known[k].input[f]);
+        steps.push_back(std::move(mid));
+      }
+    }
+  }
+  return steps;
+}
+
+// The fixed points found at each step of a continuation, and where they lie on the PCs.
+struct ContinuationTable {
+  std::vector<float> value, context, unstable, states;
+  std::vector<double> px, py;
+  std::map<float, Series> lines;  // per context: its stable points in the order of the values
+  std::vector<Marker> markers;    // unstable points
+};
+
+void add_points(const ContinuationStep& step, const FixedPointSearch& found, const Eigen::MatrixXd& xy,
+                ContinuationTable* t) {
+  for (size_t k = 0; k < found.points.size(); ++k) {
+    const FixedPoint& p = found.points[k];
+    const double x = xy(Eigen::Index(k), 0), y = xy(Eigen::Index(k), 1);
+    t->states.insert(t->states.end(), p.state.begin(), p.state.end());
+    t->value.push_back(step.value);
+    t->context.push_back(step.context);
+    t->unstable.push_back(float(p.unstable));
+    t->px.push_back(x);
+    t->py.push_back(y);
+    if (!p.stable()) t->markers.push_back({x, y, false, std::to_string(p.unstable)});
+  }
+  const auto stable =
+      std::find_if(found.points.begin(), found.points.end(), [](const FixedPoint& p) { return p.stable(); });
+  if (stable == found.points.end()) return;
+  const Eigen::Index k = Eigen::Index(stable - found.points.begin());
+  Series& line = t->lines[step.context];
+  line.name = "context " + fmt::format("{:g}", step.context);
+  line.x.push_back(xy(k, 0));
+  line.y.push_back(xy(k, 1));
+}
+
+// Fixed points followed as one condition varies (--continuation), within each context: each
+// search starts from trajectory states and from the previous step's points; written to
+// continuation.npz and drawn on the PCs, the stable points of a context joined in value order.
 void continuation(Experiment& e, const Activity& a, const std::vector<std::string>& names, const Pca& pca,
                   const Settings& set, const RunDirectory& out) {
   if (set.continuation.empty() || !why_no_fixed_points(e.model).empty()) return;
@@ -431,57 +556,38 @@ void continuation(Experiment& e, const Activity& a, const std::vector<std::strin
                 "' (the task's conditions: " + (known.empty() ? "none" : known) + ")");
   }
   const size_t C = names.size(), c = size_t(at - names.begin());
-  const int context = int(std::find(names.begin(), names.end(), "context") - names.begin());
-  std::map<std::pair<float, float>, int> groups;  // (context, value)
-  for (int i = 0; i < a.trials; ++i)
-    groups[{context < int(C) ? a.conditions[size_t(i) * C + size_t(context)] : 0.0f, a.conditions[size_t(i) * C + c]}];
+  const auto ctx = std::find(names.begin(), names.end(), "context");
+  const int context = ctx == names.end() || size_t(ctx - names.begin()) == c ? -1 : int(ctx - names.begin());
   RecurrentLayer& layer = *e.model.layers().back();
   LayerStepMap map(layer, std::vector<float>(size_t(a.features), 0.0f));
-  std::vector<double> px, py, value;
-  std::vector<Marker> markers;
-  std::vector<float> previous, table_value, table_context, table_unstable, table_states;
   Settings few = set;
   few.starts = std::min(set.starts, 256);
-  for (const auto& [key, unused] : groups) {
-    map.set_input(mean_input(
-        a,
-        [&](size_t r) {
-          const size_t i = r % size_t(a.trials);
-          const bool same = a.conditions[i * C + c] == key.second &&
-                            (context >= int(C) || a.conditions[i * C + size_t(context)] == key.first);
-          return same && a.mask[r] > 0 && a.labels[r] == 0;
-        },
-        "continuation"));
+  ContinuationTable table;
+  std::vector<float> previous;
+  for (const ContinuationStep& step : continuation_steps(a, C, c, context, set.continuation_between)) {
+    map.set_input(step.input);
     std::vector<float> starts = sample_starts(a, few);
     starts.insert(starts.end(), previous.begin(), previous.end());
     const FixedPointSearch found =
         find_fixed_points(map, starts, int(starts.size()) / map.dimension(), set.fixed_points);
     previous.clear();
+    for (const FixedPoint& p : found.points) previous.insert(previous.end(), p.state.begin(), p.state.end());
     const std::vector<float> rates = point_rates(layer, found.points);
-    const Eigen::MatrixXd xy =
-        found.points.empty() ? Eigen::MatrixXd() : pca.project(rates.data(), int64_t(found.points.size()));
-    for (size_t k = 0; k < found.points.size(); ++k) {
-      const FixedPoint& p = found.points[k];
-      previous.insert(previous.end(), p.state.begin(), p.state.end());
-      table_states.insert(table_states.end(), p.state.begin(), p.state.end());
-      table_value.push_back(key.second);
-      table_context.push_back(key.first);
-      table_unstable.push_back(float(p.unstable));
-      px.push_back(xy(Eigen::Index(k), 0));
-      py.push_back(xy(Eigen::Index(k), 1));
-      value.push_back(key.second);
-      if (!p.stable()) markers.push_back({px.back(), py.back(), false, std::to_string(p.unstable)});
-    }
-    std::cout << fmt::format("analyze: continuation: context {:g}, {} {:g}: {}\n", key.first, set.continuation,
-                             key.second, count_by_modes(found.points));
+    add_points(step, found,
+               found.points.empty() ? Eigen::MatrixXd() : pca.project(rates.data(), int64_t(found.points.size())),
+               &table);
+    std::cout << fmt::format("analyze: continuation: context {:g}, {} {:.4g}: {}\n", step.context, set.continuation,
+                             step.value, count_by_modes(found.points));
   }
-  const int64_t P = int64_t(table_value.size());
-  write_npz(out.file("continuation.npz"), {floats("value", {P}, table_value), floats("context", {P}, table_context),
-                                           floats("unstable_modes", {P}, table_unstable),
-                                           floats("states", {P, int64_t(map.dimension())}, table_states)});
-  Figure f("fixed points along " + set.continuation + " (open circles: unstable, number = unstable modes)",
+  const int64_t P = int64_t(table.value.size());
+  write_npz(out.file("continuation.npz"), {floats("value", {P}, table.value), floats("context", {P}, table.context),
+                                           floats("unstable_modes", {P}, table.unstable),
+                                           floats("states", {P, int64_t(map.dimension())}, table.states)});
+  Figure f("fixed points along " + set.continuation + " (lines: stable points of a context; open: unstable)",
            axis(pca, 0), axis(pca, 1));
-  f.colored_points(px, py, value, set.continuation).markers(markers);
+  for (const auto& entry : table.lines) f.line(entry.second, false);
+  f.colored_points(table.px, table.py, std::vector<double>(table.value.begin(), table.value.end()), set.continuation)
+      .markers(table.markers);
   write_figure(out.path(), "continuation_" + set.continuation, f);
   std::cout << "analyze: " << out.file("continuation_" + set.continuation) << ".svg, .png\n";
 }
@@ -500,6 +606,9 @@ void add_dynamics_options(CLI::App& app, Settings& set) {
       ->check(CLI::Range(0.0, 1e9));
   app.add_option("--continuation", set.continuation,
                  "follow the fixed points along the values of this condition (within each context), e.g. motion");
+  app.add_option("--continuation-between", set.continuation_between,
+                 "inputs interpolated between neighbouring values of the continuation's condition")
+      ->check(CLI::Range(0, 100));
 }
 
 // The index of the condition named "task" (a multi-task network), or -1.
@@ -641,6 +750,7 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   if (!a.decisions.empty()) psychometric_plots(a, names, out);
   performance_plot(a, names, out);
   condition_score_plots(a, names, out);
+  dimensionality_report(a, out);
   task_scores(a, names);
   task_variance_analysis(*e, a, names, indices, set, out);
   find_and_plot_fixed_points(*e, a, pca, pc, group, group_names, set, out);

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/analysis/analysis.h"
+#include "core/analysis/dimensionality.h"
 #include "core/analysis/fixed_points.h"
 #include "core/platform/npz.h"
 #include "core/experiment/plugin_loader.h"
@@ -293,6 +294,37 @@ TEST(ChoiceTable, FollowsTheKindOfEachCondition) {
   EXPECT_EQ(q[0].label, "0 to 9");
   EXPECT_DOUBLE_EQ(q[2].correct, 100);
   EXPECT_DOUBLE_EQ(q[3].correct, 0);
+}
+
+// Issue 19: participation ratio (sum l)^2 / sum l^2: 1 for activity on a line, D for equal
+// variance in D directions, 2 for two equal directions; per period from Activity::periods.
+TEST(Dimensionality, ParticipationRatioOfKnownSpectra) {
+  EXPECT_DOUBLE_EQ(participation_ratio({4, 0, 0}), 1);
+  EXPECT_DOUBLE_EQ(participation_ratio({1, 1, 1, 1}), 4);
+  EXPECT_DOUBLE_EQ(participation_ratio({0, 0}), 0);
+  // T = 4 steps x n = 2 trials x H = 3 units; period 0 (steps 0-1) moves along unit 0 only,
+  // period 1 (steps 2-3) along units 1 and 2 with equal variance.
+  Activity a;
+  a.steps = 4;
+  a.trials = 2;
+  a.hidden = 3;
+  a.rates = {1, 0, 0, -1, 0,  0, 2, 0, 0,  -2, 0,  0,    // steps 0, 1
+             0, 1, 1, 0,  -1, 1, 0, 1, -1, 0,  -1, -1};  // steps 2, 3
+  a.period_names = {"stimulus", "response"};
+  a.periods = {0, 0, 0, 0, 1, 1, 1, 1};
+  const std::vector<PeriodDimensionality> d = dimensionality_by_period(a);
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[1].period, "stimulus");
+  EXPECT_EQ(d[1].samples, 4);
+  EXPECT_NEAR(d[1].participation_ratio, 1, 1e-9);
+  EXPECT_NEAR(d[1].explained[0], 1, 1e-9);
+  EXPECT_NEAR(d[2].participation_ratio, 2, 1e-9);
+  EXPECT_NEAR(d[2].explained[0], 0.5, 1e-9);
+  EXPECT_GT(d[0].participation_ratio, 2);  // all steps: three directions, unequal
+  const std::vector<double> speed = rate_speed(a);
+  ASSERT_EQ(speed.size(), 3u);
+  EXPECT_NEAR(speed[0], (1 + 1) / 2.0, 1e-9);  // trial 0: (1,0,0) -> (2,0,0); trial 1: (-1,0,0) -> (-2,0,0)
+  EXPECT_THROW(covariance_spectrum(a.rates.data(), 1, 3), Error);
 }
 
 TEST(Pca, RecoversTheDirectionsOfLargestVariance) {

@@ -71,9 +71,14 @@ Activity record_activity(Model& model, const Dataset& d, Split split, const std:
   a.conditions.resize(size_t(n) * d.condition_names().size());
   a.condition_kinds = d.condition_kinds();
   if (a.condition_kinds.size() != d.condition_names().size())
-    throw Error(d.describe() + ": condition_kinds() gives " + std::to_string(a.condition_kinds.size()) +
-                " kinds for " + std::to_string(d.condition_names().size()) + " condition names (one each)");
+    throw Error(d.describe() + ": condition_kinds() gives " + std::to_string(a.condition_kinds.size()) + " kinds for " +
+                std::to_string(d.condition_names().size()) + " condition names (one each)");
   d.conditions(split, indices.data(), n, a.conditions.data());
+  a.period_names = d.period_names();
+  if (!a.period_names.empty()) {
+    a.periods.assign(rows, 0);
+    d.periods(split, indices.data(), n, a.periods.data());
+  }
 
   model.run(Minibatch{a.batch(), T, n}, false);
   const Matrix& out = model.readout().outputs();

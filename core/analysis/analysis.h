@@ -15,18 +15,20 @@ namespace biornn {
 // What a trained network did on some trials, time-major like the engine ([T, n, ...]).
 struct Activity {
   int steps = 0, trials = 0, features = 0, hidden = 0, output_size = 0, state_size = 0;
-  std::vector<float> x;            // [T, n, F] inputs
-  std::vector<float> rates;        // [T, n, H] r_t of the last layer
-  std::vector<float> gates;        // [T, n, H] z_t of the last layer (empty: whole-sequence cell)
-  std::vector<float> states;       // [T, n, S] s_t of the last layer (empty: whole-sequence cell)
-  std::vector<float> outputs;      // [T, n, O] the readout's outputs (logits or values)
-  std::vector<int32_t> labels;     // [T, n] (kStepClass)
-  std::vector<float> targets;      // [T, n, O] (kStepValue)
-  std::vector<float> mask;         // [T, n]
-  std::vector<float> conditions;   // [n, C] (Dataset::condition_names)
+  std::vector<float> x;                        // [T, n, F] inputs
+  std::vector<float> rates;                    // [T, n, H] r_t of the last layer
+  std::vector<float> gates;                    // [T, n, H] z_t of the last layer (empty: whole-sequence cell)
+  std::vector<float> states;                   // [T, n, S] s_t of the last layer (empty: whole-sequence cell)
+  std::vector<float> outputs;                  // [T, n, O] the readout's outputs (logits or values)
+  std::vector<int32_t> labels;                 // [T, n] (kStepClass)
+  std::vector<float> targets;                  // [T, n, O] (kStepValue)
+  std::vector<float> mask;                     // [T, n]
+  std::vector<float> conditions;               // [n, C] (Dataset::condition_names)
   std::vector<ConditionKind> condition_kinds;  // [C] (Dataset::condition_kinds)
-  std::vector<float> correct;      // [n] the task's score of each trial alone (correct / counted)
-  std::vector<int32_t> decisions;  // [n] decision() of each trial (kStepClass), else empty
+  std::vector<std::string> period_names;       // Dataset::period_names (empty: no periods)
+  std::vector<int32_t> periods;                // [T, n] index into period_names (empty: none)
+  std::vector<float> correct;                  // [n] the task's score of each trial alone (correct / counted)
+  std::vector<int32_t> decisions;              // [n] decision() of each trial (kStepClass), else empty
   BatchData batch() { return {x.data(), labels.data(), targets.data(), mask.data()}; }
 };
 

@@ -56,14 +56,10 @@ int choice_label(int steps, int n, const BatchData& batch, int i) {
 
 const char* condition_kind_name(ConditionKind kind) {
   switch (kind) {
-    case ConditionKind::kSignedEvidence:
-      return "signed evidence";
-    case ConditionKind::kCategory:
-      return "category";
-    case ConditionKind::kCircular:
-      return "circular";
-    case ConditionKind::kMagnitude:
-      return "magnitude";
+    case ConditionKind::kSignedEvidence: return "signed evidence";
+    case ConditionKind::kCategory: return "category";
+    case ConditionKind::kCircular: return "circular";
+    case ConditionKind::kMagnitude: return "magnitude";
   }
   return "?";
 }

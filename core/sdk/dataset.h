@@ -82,6 +82,17 @@ class Dataset {
   virtual std::vector<ConditionKind> condition_kinds() const {
     return std::vector<ConditionKind>(condition_names().size(), ConditionKind::kMagnitude);
   }
+  // The named periods of a trial (fixation, stimulus, delay, response ...) for analysis per
+  // period; empty when the dataset has none.
+  virtual std::vector<std::string> period_names() const { return {}; }
+  // Writes periods [T, n] (time-major, like BatchData): the index into period_names() of each
+  // step of examples `indices[0..n)`. Called only when period_names() is not empty.
+  virtual void periods(Split split, const int64_t* indices, int n, int32_t* out) const {
+    (void)split;
+    (void)indices;
+    (void)n;
+    (void)out;
+  }
   // Writes conditions [n, condition_names().size()] of examples `indices[0..n)`.
   virtual void conditions(Split split, const int64_t* indices, int n, float* out) const {
     (void)split;

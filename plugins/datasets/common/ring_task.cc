@@ -90,8 +90,8 @@ std::vector<std::string> RingTask::condition_names() const {
 // task and response (0: hold fixation, 1 + k: direction k) are labels; the directions are
 // indices on the ring; coherence is the signed evidence of the decision tasks (0 elsewhere).
 std::vector<ConditionKind> RingTask::condition_kinds() const {
-  return {ConditionKind::kCategory, ConditionKind::kCircular, ConditionKind::kCircular,
-          ConditionKind::kSignedEvidence, ConditionKind::kCategory};
+  return {ConditionKind::kCategory, ConditionKind::kCircular, ConditionKind::kCircular, ConditionKind::kSignedEvidence,
+          ConditionKind::kCategory};
 }
 
 std::string RingTask::describe() const {
@@ -105,7 +105,7 @@ void RingTask::generate(TrialRandom& rng, const TrialWriter& w, float* condition
   const double u = rng.uniform();
   const size_t pick = size_t(std::upper_bound(cumulative_.begin(), cumulative_.end() - 1, u) - cumulative_.begin());
   const int task = tasks_[pick];
-  const Timeline line = timing_.draw(rng);
+  const Timeline line = draw_timeline(rng, w);
   const Plan p = plan(task, rng, line);
   for (const Stimulus& s : p.stimuli) write_bump(w, s);
   for (int f = 1; f <= 2 * directions_; ++f) add_noise(rng, w, 0, steps_, f);

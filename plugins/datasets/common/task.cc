@@ -116,6 +116,26 @@ void TaskDataset::conditions(Split split, const int64_t* indices, int n, float* 
   }
 }
 
+void TaskDataset::periods(Split split, const int64_t* indices, int n, int32_t* out) const {
+  check_indices(split, indices, n);
+  const size_t T = size_t(steps_);
+  std::vector<float> x(T * features_), targets(T * outputs_), mask(T);
+  std::vector<int32_t> labels(T), one(T);
+  const BatchData trial{x.data(), labels.data(), targets.data(), mask.data()};
+  for (int i = 0; i < n; ++i) {
+    std::fill(one.begin(), one.end(), 0);
+    TrialRandom rng(seed_, split, indices[i]);
+    generate(rng, TrialWriter(trial, 0, 1, features_, outputs_, one.data()), nullptr);
+    for (size_t t = 0; t < T; ++t) out[t * size_t(n) + size_t(i)] = one[t];
+  }
+}
+
+void TrialWriter::mark_periods(const Timeline& line) const {
+  if (!periods_) return;
+  for (size_t k = 0; k + 1 < line.bounds.size(); ++k)
+    for (int t = line.begin(int(k)); t < line.end(int(k)); ++t) periods_[size_t(t) * n_ + i_] = int32_t(k);
+}
+
 void TaskDataset::add_noise(TrialRandom& rng, const TrialWriter& w, int begin, int end, int f) const {
   if (input_noise_ <= 0) return;
   for (int t = begin; t < end; ++t) w.x(t, f) += float(input_noise_ * rng.normal());
@@ -139,6 +159,7 @@ Timing::Timing(const std::vector<PeriodSpec>& periods, const Options& o, const s
     : dt_ms_(o.get_float("dt_ms")), response_weight_(o.get_float("response_weight")) {
   double longest = 0;
   for (const PeriodSpec& p : periods) {
+    names_.push_back(p.name);
     ms_.push_back(o.get_float(p.name + "_ms"));
     jitter_ms_.push_back(o.get_float(p.name + "_jitter_ms"));
     longest += ms_.back() + jitter_ms_.back();

@@ -27,19 +27,24 @@ class TrialRandom {
   uint64_t state_;
 };
 
+struct Timeline;
+
 // Column `trial` of a time-major batch of `n` trials (the buffers of BatchData).
 class TrialWriter {
  public:
-  TrialWriter(const BatchData& batch, int trial, int n, int features, int outputs)
-      : b_(batch), i_(trial), n_(n), F_(features), O_(outputs) {}
+  TrialWriter(const BatchData& batch, int trial, int n, int features, int outputs, int32_t* periods = nullptr)
+      : b_(batch), i_(trial), n_(n), F_(features), O_(outputs), periods_(periods) {}
   float& x(int t, int f) const { return b_.x[(size_t(t) * n_ + i_) * F_ + f]; }
   int32_t& label(int t) const { return b_.labels[size_t(t) * n_ + i_]; }
   float& target(int t, int o) const { return b_.targets[(size_t(t) * n_ + i_) * O_ + o]; }
   float& mask(int t) const { return b_.mask[size_t(t) * n_ + i_]; }
+  // Records the period of each step when the writer was given a periods buffer ([T, n]).
+  void mark_periods(const Timeline& line) const;
 
  private:
   const BatchData& b_;
   int i_, n_, F_, O_;
+  int32_t* periods_;
 };
 
 // The options every task accepts: seed, train_trials, test_trials, input_noise.
@@ -65,6 +70,7 @@ class TaskDataset : public Dataset {
   void batch(Split split, const int64_t* indices, int n, float* x, int32_t* labels) const override;
   void fill(Split split, const int64_t* indices, int n, const BatchData& out) const override;
   void conditions(Split split, const int64_t* indices, int n, float* out) const override;
+  void periods(Split split, const int64_t* indices, int n, int32_t* out) const override;
 
  protected:
   // Writes one trial through `w` (x, and labels or targets, and mask, all of them already
@@ -117,12 +123,14 @@ class Timing {
   Timing(const std::vector<PeriodSpec>& periods, const Options& options, const std::string& task);
   int steps() const { return steps_; }
   Timeline draw(TrialRandom& rng) const;
-  int steps_of(double ms) const;  // ms rounded to whole steps of dt
+  int steps_of(double ms) const;                                    // ms rounded to whole steps of dt
+  const std::vector<std::string>& names() const { return names_; }  // the periods, in order
   double dt_ms() const { return dt_ms_; }
   double response_weight() const { return response_weight_; }
   int grace_steps() const { return grace_steps_; }
 
  private:
+  std::vector<std::string> names_;
   std::vector<double> ms_, jitter_ms_;
   double dt_ms_, response_weight_;
   int grace_steps_, steps_ = 0;
@@ -144,8 +152,15 @@ class ChoiceTask : public TaskDataset {
  public:
   ChoiceTask(const std::string& name, const Options& options, const std::vector<PeriodSpec>& periods);
   Score score(const float* outputs, int steps, int n, const BatchData& batch) const override;
+  std::vector<std::string> period_names() const override { return timing_.names(); }
 
  protected:
+  // A trial's timeline (timing_.draw), its periods recorded through `w` for analysis.
+  Timeline draw_timeline(TrialRandom& rng, const TrialWriter& w) const {
+    Timeline line = timing_.draw(rng);
+    w.mark_periods(line);
+    return line;
+  }
   // Evidence of signed coherence c over steps [begin, end): channel `toward2` carries
   // (1 + c)/2 and `toward1` (1 - c)/2, each with input noise.
   void write_evidence(TrialRandom& rng, const TrialWriter& w, int begin, int end, double c, int toward1,

@@ -137,6 +137,19 @@ void expect_task_contract(const Dataset& d) {
   for (size_t k = 0; k < c; ++k) EXPECT_EQ(one[k], conditions[5 * c + k]);
   EXPECT_EQ(d.condition_kinds().size(), c) << "one ConditionKind per condition name";
 
+  // Periods (timed tasks): each trial starts in the first, ends in the last, never goes back.
+  const int P = int(d.period_names().size());
+  if (P > 0) {
+    std::vector<int32_t> periods(size_t(b.T) * 8, -1);
+    d.periods(Split::kTrain, indices.data(), 8, periods.data());
+    for (int i = 0; i < 8; ++i) {
+      EXPECT_EQ(periods[size_t(i)], 0) << "trial " << i;
+      EXPECT_EQ(periods[size_t(b.T - 1) * 8 + size_t(i)], P - 1) << "trial " << i;
+      for (int t = 1; t < b.T; ++t)
+        EXPECT_LE(periods[size_t(t - 1) * 8 + size_t(i)], periods[size_t(t) * 8 + size_t(i)]) << "trial " << i;
+    }
+  }
+
   const std::vector<float> perfect = perfect_outputs(d, b);
   Score s = d.score(perfect.data(), b.T, b.n, b.data());
   EXPECT_GT(s.counted, 0);

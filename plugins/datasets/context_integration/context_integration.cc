@@ -39,7 +39,7 @@ class ContextIntegration : public ChoiceTask {
     const double motion = signed_coherence(rng), colour = signed_coherence(rng);
     const double relevant = context == 0 ? motion : colour;
     const int choice = relevant > 0 ? 2 : relevant < 0 ? 1 : (rng.coin() ? 2 : 1);
-    const Timeline line = timing_.draw(rng);
+    const Timeline line = draw_timeline(rng, w);
     const int stimulus = 1, response = 3;
     for (int t = 0; t < steps_; ++t) w.x(t, context == 0 ? kContextMotion : kContextColour) = 1;
     const int begin = line.begin(stimulus), end = line.end(stimulus);

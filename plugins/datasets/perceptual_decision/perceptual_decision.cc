@@ -33,7 +33,7 @@ class PerceptualDecision : public ChoiceTask {
   void generate(TrialRandom& rng, const TrialWriter& w, float* conditions) const override {
     const double c = coherences_[size_t(rng.choice(int(coherences_.size())))];
     const int choice = rng.coin() ? 2 : 1;
-    const Timeline line = timing_.draw(rng);
+    const Timeline line = draw_timeline(rng, w);
     const int stimulus = 1, response = 2;
     const double signed_c = choice == 2 ? c : -c;
     write_evidence(rng, w, line.begin(stimulus), line.end(stimulus), signed_c, kEvidence1, kEvidence2);

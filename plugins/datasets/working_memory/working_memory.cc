@@ -37,7 +37,7 @@ class WorkingMemory : public ChoiceTask {
     const auto& pair = kPairs[rng.choice(int(std::size(kPairs)))];
     const bool swap = rng.coin();
     const double f1 = pair[swap ? 1 : 0], f2 = pair[swap ? 0 : 1];
-    const Timeline line = timing_.draw(rng);
+    const Timeline line = draw_timeline(rng, w);
     const int first = 1, second = 3, response = 4;
     write_frequency(rng, w, line, first, f1);
     write_frequency(rng, w, line, second, f2);
