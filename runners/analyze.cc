@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 
 struct Settings {
   std::string run_dir, out_dir, checkpoint = "last", input = "auto";
+  std::string graph, weights;    // --graph G.toml --weights W.npz: a network from outside a run directory
   std::string continuation;      // a condition whose values the fixed points are followed along
   int continuation_between = 4;  // interpolated inputs between neighbouring values
   int trials = 256, starts = 1024;
@@ -705,28 +706,60 @@ std::string unfinished_reason(const RunDirectory& run) {
   return "";
 }
 
-int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, const char* argv0) {
-  Registry registry;
-  register_builtins(registry);
-  PluginLoader loader(registry);
-  load_plugins(loader, argv0, plugin_dirs);
+// The network analyze reads and where it writes: a run directory's graph and checkpoint, or
+// (--graph) a graph file with its parameters from an .npz (--weights).
+struct Network {
+  std::unique_ptr<Experiment> experiment;
+  RunDirectory out;
+  std::string origin;  // "epoch 30", "weights from w.npz"
+};
+
+Network open_run(const Settings& set, Registry& registry) {
   const std::string dir = resolve_user_path(set.run_dir);
   const std::string ckpt_name = set.checkpoint == "best" ? "checkpoint_best.bin" : "checkpoint.bin";
   for (const std::string f : {"graph.toml", ckpt_name.c_str()})
     if (!fs::exists(fs::path(dir) / f))
       throw Error(dir + " has no " + f +
-                  ": analyze reads a run directory that train wrote (e.g. runs/flip_flop_gru/001)");
+                  ": analyze reads a run directory that train wrote (e.g. runs/flip_flop_gru/001), or --graph "
+                  "G.toml --weights W.npz");
   const RunDirectory run = RunDirectory::at(dir);
-  Graph graph = parse_graph_file(run.file("graph.toml"), {}, registry);
-  auto e = build_experiment(graph, registry);
+  auto e = build_experiment(parse_graph_file(run.file("graph.toml"), {}, registry), registry);
   TrainState state;
   load_checkpoint(run.file(ckpt_name), *e, state);
   if (const std::string why = unfinished_reason(run); !why.empty())
     std::cout << "analyze: warning: " << dir << " " << why << "; analysing its checkpoint of epoch "
               << state.epochs_done << " (finish it first with: bazel run //runners:train -- --resume " << dir << ")\n";
+  return {std::move(e), RunDirectory::at(set.out_dir.empty() ? run.file("analysis") : resolve_user_path(set.out_dir)),
+          "epoch " + std::to_string(state.epochs_done)};
+}
+
+Network open_network(const Settings& set, Registry& registry) {
+  if (set.graph.empty() == set.run_dir.empty())
+    throw Error("give a run directory (analyze runs/flip_flop_gru/001) or --graph G.toml --weights W.npz, not both");
+  if (!set.graph.empty() && set.weights.empty())
+    throw Error("--graph needs --weights W.npz (the parameters, named as parameters.npz names them)");
+  if (!set.graph.empty() && set.out_dir.empty()) throw Error("--graph needs --out DIR (where to write the analysis)");
+  Network net = set.graph.empty()
+                    ? open_run(set, registry)
+                    : Network{build_experiment(parse_graph_file(resolve_user_path(set.graph), {}, registry), registry),
+                              RunDirectory::at(resolve_user_path(set.out_dir)), ""};
+  if (set.weights.empty()) return net;
+  const std::string weights = resolve_user_path(set.weights);
+  for (const std::string& name : load_parameters_npz(weights, *net.experiment))
+    std::cout << "analyze: note: " << weights << ": '" << name << "' is not a parameter of this model (ignored)\n";
+  net.origin = "weights from " + weights;
+  return net;
+}
+
+int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, const char* argv0) {
+  Registry registry;
+  register_builtins(registry);
+  PluginLoader loader(registry);
+  load_plugins(loader, argv0, plugin_dirs);
+  const Network net = open_network(set, registry);
+  Experiment* e = net.experiment.get();
+  const RunDirectory& out = net.out;
   e->dataset->load();
-  const RunDirectory out =
-      RunDirectory::at(set.out_dir.empty() ? run.file("analysis") : resolve_user_path(set.out_dir));
 
   const int64_t available = e->dataset->size(Split::kTest);
   std::vector<int64_t> indices;
@@ -735,8 +768,8 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   write_activity(out.file("activity.npz"), a, *e->dataset);
   double mean = 0;
   for (float c : a.correct) mean += c / a.trials;
-  std::cout << fmt::format("analyze: {} fresh test trials of {} (epoch {}): task score {:.2f}%\n", a.trials,
-                           e->dataset->describe(), state.epochs_done, 100 * mean);
+  std::cout << fmt::format("analyze: {} fresh test trials of {} ({}): task score {:.2f}%\n", a.trials,
+                           e->dataset->describe(), net.origin, 100 * mean);
   std::cout << "analyze: " << out.file("activity.npz") << "\n";
 
   const std::vector<std::string> names = e->dataset->condition_names();
@@ -765,7 +798,11 @@ int main(int argc, char** argv) {
   CLI::App app{"Analyse a trained run: activity on fresh trials, PCA, task plots, fixed points."};
   biornn::Settings set;
   std::vector<std::string> plugin_dirs;
-  app.add_option("run_dir", set.run_dir, "a run directory written by train")->required();
+  app.add_option("run_dir", set.run_dir, "a run directory written by train (or give --graph and --weights)");
+  app.add_option("--graph", set.graph, "analyse the network of this graph file (with --weights and --out)");
+  app.add_option("--weights", set.weights,
+                 "parameters from this .npz, named as a run's parameters.npz (rnn.W, readout.W ...): a network "
+                 "trained elsewhere or built by hand");
   app.add_option("--out", set.out_dir, "where to write (default RUN_DIR/analysis)");
   app.add_option("--checkpoint", set.checkpoint, "last or best")->check(CLI::IsMember({"last", "best"}));
   app.add_option("--trials", set.trials, "fresh test trials to record")->check(CLI::Range(2, 100000));

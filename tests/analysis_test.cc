@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -373,6 +374,35 @@ TEST(Npz, WritesNpyHeadersNumpyReads) {
   EXPECT_NE(zip.find("b.npy"), std::string::npos);
 }
 
+// Issue 19: .npz files read back (ours, numpy's Fortran order and its compressed form).
+TEST(Npz, ReadsWhatItWritesAndNumpysForms) {
+  const std::string dir = testing::temp_dir("npz_read");
+  write_npz(dir + "/a.npz", {{"w", {2, 3}, {1, 2, 3, 4, 5, 6}, {}}, {"i", {3}, {}, {7, 8, 9}}});
+  const std::vector<NpyRead> back = read_npz(dir + "/a.npz");
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].name, "w");
+  EXPECT_EQ(back[0].shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(back[0].values, (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(back[1].values, (std::vector<float>{7, 8, 9}));
+  std::string fortran = npy_bytes({"f", {2, 3}, {1, 4, 2, 5, 3, 6}, {}});  // column by column
+  fortran.replace(fortran.find("False"), 5, "True ");
+  EXPECT_EQ(parse_npy(fortran, "f.npy").values, (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  std::string cut = npy_bytes({"c", {4}, {1, 2, 3, 4}, {}});
+  cut.resize(cut.size() - 3);
+  EXPECT_THROW(parse_npy(cut, "c.npy"), Error);
+  testing::write_file(dir + "/bad.npz", "PK not really");
+  EXPECT_THROW(read_npz(dir + "/bad.npz"), Error);
+  if (testing::run({"/usr/bin/python3", "-c", "import numpy"}).exit_code != 0) GTEST_SKIP() << "no numpy";
+  const auto made = testing::run({"/usr/bin/python3", "-c",
+                                  "import numpy as n; n.savez_compressed('" + dir +
+                                      "/z.npz', m=n.asfortranarray(n.arange(6, dtype=n.float64).reshape(2, 3)))"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::vector<NpyRead> z = read_npz(dir + "/z.npz");
+  ASSERT_EQ(z.size(), 1u);
+  EXPECT_EQ(z[0].name, "m");
+  EXPECT_EQ(z[0].values, (std::vector<float>{0, 1, 2, 3, 4, 5}));
+}
+
 // The analyze runner on a (barely) trained task run writes every plot as SVG and as PNG.
 TEST(AnalyzeRunner, WritesEveryPlotAsSvgAndPng) {
   const std::string dir = testing::temp_dir("analyze");
@@ -454,6 +484,25 @@ pooling = "all"
   std::filesystem::remove(dir + "/run/summary.json");
   const auto killed = analyze();
   EXPECT_NE(killed.out.find("has no summary.json"), std::string::npos) << killed.out << killed.err;
+
+  // Issue 19: the same network from --graph and --weights (a run's parameters.npz) scores the
+  // same; a mis-shaped or missing parameter is one line naming it.
+  const auto by_weights = testing::run({testing::runfile("runners/analyze"), "--graph", dir + "/run/graph.toml",
+                                        "--weights", dir + "/run/parameters.npz", "--out", dir + "/w", "--trials", "8",
+                                        "--starts", "2", "--iterations", "20"});
+  ASSERT_EQ(by_weights.exit_code, 0) << by_weights.err;
+  const auto score = [](const std::string& out) { return out.substr(out.find("task score")); };
+  EXPECT_EQ(score(by_weights.out).substr(0, 20), score(finished.out).substr(0, 20)) << by_weights.out;
+  EXPECT_NE(by_weights.out.find("weights from " + dir + "/run/parameters.npz"), std::string::npos);
+  std::string graph = testing::read_file(dir + "/g.toml");
+  graph.replace(graph.find("hidden = 8"), 10, "hidden = 9");
+  testing::write_file(dir + "/g9.toml", graph);
+  const auto wrong = testing::run({testing::runfile("runners/analyze"), "--graph", dir + "/g9.toml", "--weights",
+                                   dir + "/run/parameters.npz", "--out", dir + "/w9"});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find("parameters.npz: 'rnn."), std::string::npos) << wrong.err;
+  EXPECT_NE(wrong.err.find("is [8, "), std::string::npos) << wrong.err;
+  EXPECT_EQ(std::count(wrong.err.begin(), wrong.err.end(), '\n'), 1) << wrong.err;
 
   testing::write_file(dir + "/run/summary.json", summary);
   const FileLock training(dir + "/run/lock", "host somewhere pid 4242\n");

@@ -51,8 +51,8 @@ std::vector<PeriodDimensionality> dimensionality_by_period(const Activity& a) {
   for (size_t p = 0; p < a.period_names.size(); ++p) {
     std::vector<float> rows;
     for (size_t row = 0; row < a.periods.size(); ++row)
-      if (a.periods[row] == int32_t(p)) rows.insert(rows.end(), a.rates.begin() + ptrdiff_t(row * H),
-                                                    a.rates.begin() + ptrdiff_t((row + 1) * H));
+      if (a.periods[row] == int32_t(p))
+        rows.insert(rows.end(), a.rates.begin() + ptrdiff_t(row * H), a.rates.begin() + ptrdiff_t((row + 1) * H));
     if (rows.size() >= 2 * size_t(H)) out.push_back(measure(a.period_names[p], rows, H));
   }
   return out;

@@ -1,5 +1,7 @@
 #include "core/experiment/checkpoint.h"
 
+#include <map>
+#include <set>
 #include <zlib.h>
 
 #include <cstdio>
@@ -249,6 +251,54 @@ void save_npz(const std::string& path, Experiment& e) {
   }
   for (const Parameter* p : e.model.readout().parameters().all()) add(e.model.readout().name() + "." + p->name, p->raw);
   write_npz(path, arrays);
+}
+
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string t;
+  for (int64_t d : shape) t += (t.empty() ? "" : ", ") + std::to_string(d);
+  return "[" + t + "]";
+}
+
+}  // namespace
+
+std::vector<std::string> load_parameters_npz(const std::string& path, Experiment& e) {
+  std::map<std::string, const NpyRead*> by_name;
+  const std::vector<NpyRead> arrays = read_npz(path);
+  for (const NpyRead& a : arrays) by_name[a.name] = &a;
+  std::vector<std::pair<Parameter*, const NpyRead*>> plan;
+  std::set<std::string> used;
+  auto take = [&](Parameter* p, const std::string& name, bool raw_first) {
+    const std::string key = raw_first && by_name.count(name + ".raw") ? name + ".raw" : name;
+    const auto it = by_name.find(key);
+    if (it == by_name.end())
+      throw Error(path + ": no array '" + name + "' (the model's parameters: " + [&] {
+        std::string all;
+        for (const std::string& n : e.model.parameter_names()) all += (all.empty() ? "" : ", ") + n;
+        return all;
+      }() + ")");
+    const std::vector<int64_t> want = {int64_t(p->raw.rows()), int64_t(p->raw.cols())};
+    if (it->second->shape != want)
+      throw Error(path + ": '" + key + "' is " + shape_text(it->second->shape) + ", the model's " + name + " is " +
+                  shape_text(want) + " (does the graph match the network that wrote it?)");
+    plan.emplace_back(p, it->second);
+    used.insert(key);
+    used.insert(name);
+  };
+  for (const auto& l : e.model.layers())
+    for (Parameter* p : l->parameters().all()) take(p, l->name() + "." + p->name, true);
+  for (Parameter* p : e.model.readout().parameters().all()) take(p, e.model.readout().name() + "." + p->name, false);
+  for (const auto& [p, a] : plan) p->raw = Eigen::Map<const Matrix>(a->values.data(), p->raw.rows(), p->raw.cols());
+  for (const auto& l : e.model.layers()) {
+    l->project();
+    l->prepare();
+  }
+  std::vector<std::string> unused;
+  for (const NpyRead& a : arrays)
+    if (!used.count(a.name) && a.name.size() > 2 && a.name.compare(a.name.size() - 2, 2, ".A") != 0)
+      unused.push_back(a.name);
+  return unused;
 }
 
 }  // namespace biornn

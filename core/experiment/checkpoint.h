@@ -20,4 +20,11 @@ void load_checkpoint(const std::string& path, Experiment& e, TrainState& state);
 // plus "<node>.A" (the effective scaling) where the layer has one.
 void save_npz(const std::string& path, Experiment& e);
 
+// Sets every parameter of `e`'s model from the .npz at `path`, named as save_npz names them
+// ("<layer>.<parameter>", its ".raw" entry when present, else its value; "<readout>.<parameter>"),
+// then re-applies the constraints: a network trained elsewhere (PyTorch) or built by hand.
+// A parameter that is missing or has another shape: an Error naming the file, the parameter and
+// both shapes; nothing is changed then. Returns the file's entries that were not used.
+std::vector<std::string> load_parameters_npz(const std::string& path, Experiment& e);
+
 }  // namespace biornn

@@ -23,4 +23,18 @@ void write_npz(const std::string& path, const std::vector<NpyArray>& arrays);
 // file. Errors name the file.
 void write_atomically(const std::string& path, const std::string& bytes);
 
+// An array read from a .npy or .npz file: its shape and its values as float (float32/64,
+// int8/32/64, uint8 and bool are read; Fortran order is turned into C order).
+struct NpyRead {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> values;  // C order
+};
+
+// Parses the bytes of one .npy file; errors name `where` and say what is wrong.
+NpyRead parse_npy(const std::string& bytes, const std::string& where);
+// Every array of the .npz at `path` (numpy.savez, stored, or numpy.savez_compressed, deflated).
+// A missing, truncated or corrupt file: an Error naming it.
+std::vector<NpyRead> read_npz(const std::string& path);
+
 }  // namespace biornn
