@@ -618,26 +618,13 @@ int task_column(const std::vector<std::string>& names) {
   return at == names.end() ? -1 : int(at - names.begin());
 }
 
-// % correct of each task (by the task condition's value).
-std::map<int, double> scores_by_task(const Activity& a, size_t c, size_t C) {
-  std::map<int, std::pair<double, int>> by;
-  for (int i = 0; i < a.trials; ++i) {
-    auto& k = by[int(a.conditions[size_t(i) * C + c])];
-    k.first += a.correct[size_t(i)];
-    k.second += 1;
-  }
-  std::map<int, double> out;
-  for (const auto& [task, k] : by) out[task] = 100 * k.first / k.second;
-  return out;
-}
-
 // A multi-task network: the score of each task on the console.
-void task_scores(const Activity& a, const std::vector<std::string>& names) {
+void print_task_scores(const Activity& a, const std::vector<std::string>& names, const Dataset& d) {
   const int c = task_column(names);
   if (c < 0) return;
-  std::string line = "analyze: score per task (task: % correct):";
-  for (const auto& [task, score] : scores_by_task(a, size_t(c), names.size()))
-    line += fmt::format(" {}: {:.1f}%,", task, score);
+  std::string line = "analyze: score per task (% correct):";
+  for (const TaskScore& t : scores_per_task(a, names, d.condition_labels(size_t(c))))
+    line += fmt::format(" {} {:.1f}%,", t.name, t.correct);
   line.pop_back();
   std::cout << line << "\n";
 }
@@ -673,11 +660,12 @@ void task_variance_analysis(Experiment& e, const Activity& a, const std::vector<
   for (size_t u = 0; u < m.active.size(); ++u) rows.row(Eigen::Index(u)) = m.normalised.row(m.active[u]);
   const UnitClusters clusters = cluster_units(rows, 12, set.seed);
   plot_variance_map(m, clusters, out);
-  const std::map<int, double> intact = scores_by_task(a, size_t(c), names.size());
+  const std::vector<std::string> labels = e.dataset->condition_labels(size_t(c));
+  const std::vector<TaskScore> intact = scores_per_task(a, names, labels);
   std::string csv = "lesion,units";
-  for (const auto& entry : intact) csv += fmt::format(",task_{}", entry.first);
+  for (const TaskScore& t : intact) csv += "," + t.name;
   csv += "\nnone,0";
-  for (const auto& entry : intact) csv += fmt::format(",{:.1f}", entry.second);
+  for (const TaskScore& t : intact) csv += fmt::format(",{:.1f}", t.correct);
   csv += "\n";
   for (int k = 0; k < clusters.k; ++k) {
     std::vector<int> units;
@@ -686,8 +674,7 @@ void task_variance_analysis(Experiment& e, const Activity& a, const std::vector<
     const Lesion lesion(e.model, units);
     const Activity lesioned = record_activity(e.model, *e.dataset, Split::kTest, indices);
     csv += fmt::format("cluster {},{}", k, units.size());
-    for (const auto& entry : scores_by_task(lesioned, size_t(c), names.size()))
-      csv += fmt::format(",{:.1f}", entry.second);
+    for (const TaskScore& t : scores_per_task(lesioned, names, labels)) csv += fmt::format(",{:.1f}", t.correct);
     csv += "\n";
   }
   out.write_text("lesions.csv", csv);
@@ -784,7 +771,7 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   performance_plot(a, names, out);
   condition_score_plots(a, names, out);
   dimensionality_report(a, out);
-  task_scores(a, names);
+  print_task_scores(a, names, *e->dataset);
   task_variance_analysis(*e, a, names, indices, set, out);
   find_and_plot_fixed_points(*e, a, pca, pc, group, group_names, set, out);
   continuation(*e, a, names, pca, set, out);

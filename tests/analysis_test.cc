@@ -403,6 +403,43 @@ TEST(Npz, ReadsWhatItWritesAndNumpysForms) {
   EXPECT_EQ(z[0].values, (std::vector<float>{0, 1, 2, 3, 4, 5}));
 }
 
+// Issue 19: a multi-task run logs each task's test score every epoch and writes it to
+// metrics.csv (test_accuracy.<task>), named as the dataset names its tasks.
+TEST(MultitaskRun, LogsAndWritesEachTasksScore) {
+  const std::string dir = testing::temp_dir("multitask_scores");
+  testing::write_file(dir + "/g.toml", R"([train]
+epochs = 2
+max_batches = 2
+batch_size = 16
+validation_size = 32
+threads = 1
+[optimizer]
+plugin = "adam"
+[nodes.data]
+plugin = "multitask"
+tasks = "fdgo, fdanti, dm1"
+train_trials = 256
+test_trials = 128
+[nodes.rnn]
+plugin = "rate"
+input = "data"
+hidden = 8
+[nodes.readout]
+plugin = "readout"
+input = "rnn"
+pooling = "all"
+)");
+  const auto trained = testing::run({testing::runfile("runners/train"), dir + "/g.toml", "--run-dir", dir + "/run"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err << trained.out;
+  const std::string log = testing::read_file(dir + "/run/train.log");
+  EXPECT_NE(log.find("per task (128 test trials): fdgo "), std::string::npos) << log;
+  const std::string csv = testing::read_file(dir + "/run/metrics.csv");
+  const std::string header = csv.substr(0, csv.find('\n'));
+  for (const std::string task : {"fdgo", "fdanti", "dm1"})
+    EXPECT_NE(header.find("test_accuracy." + task), std::string::npos) << header;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;  // header and 2 epochs
+}
+
 // The analyze runner on a (barely) trained task run writes every plot as SVG and as PNG.
 TEST(AnalyzeRunner, WritesEveryPlotAsSvgAndPng) {
   const std::string dir = testing::temp_dir("analyze");

@@ -277,4 +277,26 @@ std::vector<ConditionScore> scores_by_condition(const Activity& a, const std::ve
   return rows;
 }
 
+std::vector<TaskScore> scores_per_task(const Activity& a, const std::vector<std::string>& names,
+                                       const std::vector<std::string>& task_labels) {
+  const auto at = std::find(names.begin(), names.end(), "task");
+  const size_t C = names.size(), c = size_t(at - names.begin());
+  if (at == names.end() || kind_of(a, c) != ConditionKind::kCategory) return {};
+  std::map<int, TaskScore> by;
+  for (int i = 0; i < a.trials; ++i) {
+    const int task = int(a.conditions[size_t(i) * C + c]);
+    TaskScore& t = by[task];
+    t.task = task;
+    t.trials += 1;
+    t.correct += a.correct[size_t(i)];
+  }
+  std::vector<TaskScore> out;
+  for (auto& [task, t] : by) {
+    t.name = task >= 0 && size_t(task) < task_labels.size() ? task_labels[size_t(task)] : std::to_string(task);
+    t.correct = 100 * t.correct / t.trials;
+    out.push_back(t);
+  }
+  return out;
+}
+
 }  // namespace biornn

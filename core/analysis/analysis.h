@@ -61,6 +61,18 @@ struct ConditionScore {
 std::vector<ConditionScore> scores_by_condition(const Activity& a, const std::vector<std::string>& names,
                                                 size_t max_values = 24);
 
+// The score of each task of a multi-task dataset (a category condition named "task"), by the
+// task condition's value, named by Dataset::condition_labels when it gives names.
+struct TaskScore {
+  int task = 0;
+  std::string name;  // the label, or the value as a number
+  int trials = 0;
+  double correct = 0;  // %
+};
+// Empty when the activity has no category condition named "task".
+std::vector<TaskScore> scores_per_task(const Activity& a, const std::vector<std::string>& names,
+                                       const std::vector<std::string>& task_labels);
+
 // % correct against |value| (both signs pooled) per signed-evidence condition and context, as console lines
 // such as "% correct by |motion| in context 0: 0.05 73.7% (726), 0.15 97.7% (655), ...".
 std::vector<std::string> accuracy_by_magnitude(const Activity& a, const std::vector<std::string>& names);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <sstream>
 
+#include "core/analysis/analysis.h"
 #include "core/experiment/checkpoint.h"
 #include "core/sdk/error.h"
 #include "core/plots/plot.h"
@@ -197,12 +199,30 @@ class RecordingObserver : public TrainingObserver {
       extra[c.layer + ".violating_fraction"] = c.violating_fraction;
       extra[c.layer + ".negative_rate_fraction"] = c.negative_rate_fraction;
     }
+    for (const TaskScore& t : task_scores()) extra["test_accuracy." + t.name] = t.correct / 100;
     metrics_.append(m, diags, extra);
     run_.write_text("metrics.csv", metrics_.csv());
     write_plots(run_, metrics_, diags);
   }
 
  private:
+  // A multi-task dataset (a category condition "task"): each task's test score on the first
+  // (up to) 512 test trials, logged and written to metrics.csv as test_accuracy.<task>.
+  std::vector<TaskScore> task_scores() {
+    const Dataset& data = *e_.dataset;
+    const std::vector<std::string> names = data.condition_names();
+    const auto at = std::find(names.begin(), names.end(), "task");
+    if (at == names.end() || data.target_kind() == TargetKind::kSequenceClass) return {};
+    std::vector<int64_t> idx(size_t(std::min<int64_t>(512, data.size(Split::kTest))));
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = int64_t(i);
+    const Activity a = record_activity(e_.model, data, Split::kTest, idx);
+    const std::vector<TaskScore> scores = scores_per_task(a, names, data.condition_labels(size_t(at - names.begin())));
+    std::string line;
+    for (const TaskScore& t : scores) line += fmt::format("{}{} {:.1f}%", line.empty() ? "" : ", ", t.name, t.correct);
+    if (!scores.empty()) spdlog::info("  per task ({} test trials): {}", idx.size(), line);
+    return scores;
+  }
+
   const float* diagnostic_inputs() {
     if (!x_.empty()) return x_.data();
     const Dataset& data = *e_.dataset;

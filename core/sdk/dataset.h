@@ -82,6 +82,12 @@ class Dataset {
   virtual std::vector<ConditionKind> condition_kinds() const {
     return std::vector<ConditionKind>(condition_names().size(), ConditionKind::kMagnitude);
   }
+  // Names of the values 0, 1, 2 ... of category condition `c` (e.g. the tasks of a multi-task
+  // dataset), for tables and plots; empty: the values are shown as numbers.
+  virtual std::vector<std::string> condition_labels(size_t c) const {
+    (void)c;
+    return {};
+  }
   // The named periods of a trial (fixation, stimulus, delay, response ...) for analysis per
   // period; empty when the dataset has none.
   virtual std::vector<std::string> period_names() const { return {}; }

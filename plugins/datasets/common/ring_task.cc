@@ -94,6 +94,11 @@ std::vector<ConditionKind> RingTask::condition_kinds() const {
           ConditionKind::kCategory};
 }
 
+// The task condition's values index ring_task_names().
+std::vector<std::string> RingTask::condition_labels(size_t c) const {
+  return c == 0 ? ring_task_names() : std::vector<std::string>{};
+}
+
 std::string RingTask::describe() const {
   std::string list;
   for (int t : tasks_) list += (list.empty() ? "" : ", ") + ring_task_names()[size_t(t)];

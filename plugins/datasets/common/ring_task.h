@@ -45,6 +45,7 @@ class RingTask : public ChoiceTask {
   // (the right class; 0 = keep fixating).
   std::vector<std::string> condition_names() const override;
   std::vector<ConditionKind> condition_kinds() const override;
+  std::vector<std::string> condition_labels(size_t c) const override;
   Score score(const float* outputs, int steps, int n, const BatchData& batch) const override;
   std::string describe() const override;
 
