@@ -33,6 +33,7 @@ namespace fs = std::filesystem;
 struct Settings {
   std::string run_dir, out_dir, checkpoint = "last", input = "auto";
   std::string graph, weights;    // --graph G.toml --weights W.npz: a network from outside a run directory
+  std::string task;              // --task NAME: one task of a multi-task network
   std::string continuation;      // a condition whose values the fixed points are followed along
   int continuation_between = 4;  // interpolated inputs between neighbouring values
   int trials = 256, starts = 1024;
@@ -682,6 +683,34 @@ void task_variance_analysis(Experiment& e, const Activity& a, const std::vector<
             << csv;
 }
 
+// --task NAME: the trials of one task of a multi-task network, whose held input (--input
+// auto) is then that task's fixation input with its rule input on. Without it, a multi-task
+// network's held input averages every task's rule input: said once.
+Activity one_task(const Activity& a, const std::vector<std::string>& names, const Dataset& d, const std::string& task) {
+  const int c = task_column(names);
+  if (task.empty()) {
+    if (c >= 0)
+      std::cout << "analyze: note: a multi-task network: the fixed points' held input averages the rule inputs of all "
+                   "tasks; --task NAME finds one task's\n";
+    return a;
+  }
+  if (c < 0) throw Error("--task " + task + ": this dataset has no tasks (no condition named 'task')");
+  const std::vector<std::string> labels = d.condition_labels(size_t(c));
+  std::vector<int> keep;
+  std::string known;
+  for (const TaskScore& t : scores_per_task(a, names, labels)) known += (known.empty() ? "" : ", ") + t.name;
+  for (int i = 0; i < a.trials; ++i) {
+    const size_t value = size_t(a.conditions[size_t(i) * names.size() + size_t(c)]);
+    if ((value < labels.size() ? labels[value] : std::to_string(value)) == task) keep.push_back(i);
+  }
+  if (keep.size() < 2)
+    throw Error("--task " + task + ": " + std::to_string(keep.size()) + " of the " + std::to_string(a.trials) +
+                " recorded trials are of that task (the recorded tasks: " + known +
+                "); raise --trials or pick one of them");
+  std::cout << "analyze: --task " << task << ": " << keep.size() << " of " << a.trials << " trials\n";
+  return select_trials(a, keep);
+}
+
 // Why the run in `run` has not finished training, or "" when it has: analyze still reads its
 // checkpoint, but says so first (a half-trained network's dynamics are not the trained ones).
 std::string unfinished_reason(const RunDirectory& run) {
@@ -751,15 +780,18 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   const int64_t available = e->dataset->size(Split::kTest);
   std::vector<int64_t> indices;
   for (int64_t i = 0; i < std::min<int64_t>(set.trials, available); ++i) indices.push_back(i);
-  const Activity a = record_activity(e->model, *e->dataset, Split::kTest, indices);
-  write_activity(out.file("activity.npz"), a, *e->dataset);
+  const Activity all = record_activity(e->model, *e->dataset, Split::kTest, indices);
+  write_activity(out.file("activity.npz"), all, *e->dataset);
   double mean = 0;
-  for (float c : a.correct) mean += c / a.trials;
-  std::cout << fmt::format("analyze: {} fresh test trials of {} ({}): task score {:.2f}%\n", a.trials,
+  for (float c : all.correct) mean += c / all.trials;
+  std::cout << fmt::format("analyze: {} fresh test trials of {} ({}): task score {:.2f}%\n", all.trials,
                            e->dataset->describe(), net.origin, 100 * mean);
   std::cout << "analyze: " << out.file("activity.npz") << "\n";
-
   const std::vector<std::string> names = e->dataset->condition_names();
+  print_task_scores(all, names, *e->dataset);
+  if (set.task.empty()) task_variance_analysis(*e, all, names, indices, set, out);
+
+  const Activity a = one_task(all, names, *e->dataset, set.task);
   const Pca pca = fit_pca(a.rates.data(), int64_t(a.steps) * a.trials, a.hidden, std::min(3, a.hidden));
   const Eigen::MatrixXd pc = pca.project(a.rates.data(), int64_t(a.steps) * a.trials);
   const auto [group, group_names] = groups(a, names);
@@ -771,8 +803,6 @@ int analyze(const Settings& set, const std::vector<std::string>& plugin_dirs, co
   performance_plot(a, names, out);
   condition_score_plots(a, names, out);
   dimensionality_report(a, out);
-  print_task_scores(a, names, *e->dataset);
-  task_variance_analysis(*e, a, names, indices, set, out);
   find_and_plot_fixed_points(*e, a, pca, pc, group, group_names, set, out);
   continuation(*e, a, names, pca, set, out);
   return 0;
@@ -786,6 +816,9 @@ int main(int argc, char** argv) {
   biornn::Settings set;
   std::vector<std::string> plugin_dirs;
   app.add_option("run_dir", set.run_dir, "a run directory written by train (or give --graph and --weights)");
+  app.add_option("--task", set.task,
+                 "a multi-task network: analyse one task's trials (its PCs, plots and fixed points, the held input "
+                 "with its rule input on)");
   app.add_option("--graph", set.graph, "analyse the network of this graph file (with --weights and --out)");
   app.add_option("--weights", set.weights,
                  "parameters from this .npz, named as a run's parameters.npz (rnn.W, readout.W ...): a network "

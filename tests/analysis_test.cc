@@ -438,6 +438,40 @@ pooling = "all"
   for (const std::string task : {"fdgo", "fdanti", "dm1"})
     EXPECT_NE(header.find("test_accuracy." + task), std::string::npos) << header;
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;  // header and 2 epochs
+
+  // analyze --task: one task's trials; an unknown task lists the recorded ones.
+  const auto analyze = [&](const std::string& task) {
+    return testing::run({testing::runfile("runners/analyze"), dir + "/run", "--task", task, "--trials", "48",
+                         "--starts", "4", "--iterations", "20"});
+  };
+  const auto one = analyze("fdanti");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("analyze: --task fdanti: "), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("analyze: score per task (% correct): fdgo "), std::string::npos) << one.out;
+  const auto unknown = analyze("nope");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("--task nope: 0 of the 48 recorded trials are of that task (the recorded tasks: fdgo, "
+                             "fdanti, dm1)"),
+            std::string::npos)
+      << unknown.err;
+}
+
+TEST(SelectTrials, KeepsTheChosenTrialsOfEveryArray) {
+  Activity a;
+  a.steps = 2;
+  a.trials = 3;
+  a.hidden = 1;
+  a.rates = {0, 1, 2, 10, 11, 12};  // [T=2, n=3, 1]
+  a.mask = {1, 1, 1, 1, 1, 1};
+  a.conditions = {5, 6, 7};
+  a.correct = {1, 0, 1};
+  const Activity s = select_trials(a, {2, 0});
+  EXPECT_EQ(s.trials, 2);
+  EXPECT_EQ(s.rates, (std::vector<float>{2, 0, 12, 10}));
+  EXPECT_EQ(s.conditions, (std::vector<float>{7, 5}));
+  EXPECT_EQ(s.correct, (std::vector<float>{1, 1}));
+  EXPECT_TRUE(s.gates.empty());
+  EXPECT_THROW(select_trials(a, {3}), Error);
 }
 
 // The analyze runner on a (barely) trained task run writes every plot as SVG and as PNG.

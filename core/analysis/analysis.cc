@@ -299,4 +299,56 @@ std::vector<TaskScore> scores_per_task(const Activity& a, const std::vector<std:
   return out;
 }
 
+namespace {
+
+// Rows of a time-major [T, n, width] array for trials `keep`: [T, keep.size(), width].
+template <class V>
+V time_major_rows(const V& v, int T, int n, const std::vector<int>& keep) {
+  if (v.empty()) return v;
+  const size_t width = v.size() / (size_t(T) * size_t(n));
+  V out;
+  out.reserve(size_t(T) * keep.size() * width);
+  for (int t = 0; t < T; ++t)
+    for (int i : keep) {
+      const auto from = v.begin() + ptrdiff_t((size_t(t) * size_t(n) + size_t(i)) * width);
+      out.insert(out.end(), from, from + ptrdiff_t(width));
+    }
+  return out;
+}
+
+// Rows of a trial-major [n, width] array for trials `keep`.
+template <class V>
+V trial_rows(const V& v, int n, const std::vector<int>& keep) {
+  if (v.empty()) return v;
+  const size_t width = v.size() / size_t(n);
+  V out;
+  for (int i : keep)
+    out.insert(out.end(), v.begin() + ptrdiff_t(size_t(i) * width), v.begin() + ptrdiff_t((size_t(i) + 1) * width));
+  return out;
+}
+
+}  // namespace
+
+Activity select_trials(const Activity& a, const std::vector<int>& keep) {
+  for (int i : keep)
+    if (i < 0 || i >= a.trials)
+      throw Error("select_trials: trial " + std::to_string(i) + " of " + std::to_string(a.trials));
+  Activity s = a;
+  const int T = a.steps, n = a.trials;
+  s.trials = int(keep.size());
+  s.x = time_major_rows(a.x, T, n, keep);
+  s.rates = time_major_rows(a.rates, T, n, keep);
+  s.gates = time_major_rows(a.gates, T, n, keep);
+  s.states = time_major_rows(a.states, T, n, keep);
+  s.outputs = time_major_rows(a.outputs, T, n, keep);
+  s.labels = time_major_rows(a.labels, T, n, keep);
+  s.targets = time_major_rows(a.targets, T, n, keep);
+  s.mask = time_major_rows(a.mask, T, n, keep);
+  s.periods = time_major_rows(a.periods, T, n, keep);
+  s.conditions = trial_rows(a.conditions, n, keep);
+  s.correct = trial_rows(a.correct, n, keep);
+  s.decisions = trial_rows(a.decisions, n, keep);
+  return s;
+}
+
 }  // namespace biornn

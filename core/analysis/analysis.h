@@ -61,6 +61,9 @@ struct ConditionScore {
 std::vector<ConditionScore> scores_by_condition(const Activity& a, const std::vector<std::string>& names,
                                                 size_t max_values = 24);
 
+// The activity of trials `keep` (indices into a's trials, in that order) alone.
+Activity select_trials(const Activity& a, const std::vector<int>& keep);
+
 // The score of each task of a multi-task dataset (a category condition named "task"), by the
 // task condition's value, named by Dataset::condition_labels when it gives names.
 struct TaskScore {

@@ -174,6 +174,7 @@ std::vector<char> outliers(const std::vector<float>& starts, const std::vector<f
 }  // namespace
 
 std::vector<double> speeds(StateMap& map, const float* h, int n) {
+  if (n <= 0) return {};  // a map over no rows (oneDNN would divide by a zero batch)
   const int D = map.dimension();
   std::vector<float> f(size_t(n) * D);
   map.apply(h, n, f.data());
