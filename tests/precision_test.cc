@@ -39,9 +39,9 @@ std::string graph_text() {
 struct Result {
   Precision precision;
   double loss;
-  std::vector<float> rates;          // the last layer's r, [T, B, H]
-  std::vector<std::string> names;    // of the parameters
-  std::vector<Matrix> grads;         // their raw gradients
+  std::vector<float> rates;        // the last layer's r, [T, B, H]
+  std::vector<std::string> names;  // of the parameters
+  std::vector<Matrix> grads;       // their raw gradients
 };
 
 class PrecisionTest : public ::testing::Test {
@@ -105,8 +105,8 @@ TEST(ChoosePrecision, Bf16OnlyWhereTheCpuHasIt) {
 }
 
 TEST(Bf16Rounding, NearestEven) {
-  const float in[] = {1.0f, 1.00390625f /* 1 + 2^-8: a tie, down to even */, 1.01171875f /* 1 + 3*2^-8: up */,
-                      -2.5f, 3.0e38f};
+  const float in[] = {1.0f, 1.00390625f /* 1 + 2^-8: a tie, down to even */, 1.01171875f /* 1 + 3*2^-8: up */, -2.5f,
+                      3.0e38f};
   uint16_t out[5];
   to_bf16(in, 5, out);
   EXPECT_EQ(from_bf16(out[0]), 1.0f);
@@ -177,8 +177,7 @@ TEST_F(PrecisionTest, WithoutBf16InstructionsFallsBackToFp32Exactly) {
   EXPECT_EQ(fallback.precision, Precision::kFp32);
   EXPECT_EQ(fallback.loss, fp32.loss);
   EXPECT_EQ(fallback.rates, fp32.rates);
-  for (size_t i = 0; i < fp32.grads.size(); ++i)
-    EXPECT_TRUE(fallback.grads[i] == fp32.grads[i]) << fp32.names[i];
+  for (size_t i = 0; i < fp32.grads.size(); ++i) EXPECT_TRUE(fallback.grads[i] == fp32.grads[i]) << fp32.names[i];
 }
 
 // bf16 products: forward and every gradient within bf16's rounding (8 mantissa bits, errors

@@ -266,6 +266,15 @@ void ComputeContext::run_cached(const GemmShape& s, bool bf16, const void* a, co
 }
 
 void ComputeContext::gemm_serial(const GemmShape& s, const float* a, const float* b, float* c) {
+  run_serial(s, a, false, b, c);
+}
+
+void ComputeContext::gemm_serial(const GemmShape& s, const uint16_t* a, const float* b, float* c) {
+  if (precision_ != Precision::kBf16) throw Error("gemm_serial with a bf16 A in an fp32 compute context");
+  run_serial(s, a, true, b, c);
+}
+
+void ComputeContext::run_serial(const GemmShape& s, const void* a, bool a_is_bf16, const float* b, float* c) {
   if (s.m == 0 || s.n == 0) return;
   State& st = *state_;
   const int thread = omp_get_thread_num();
@@ -281,9 +290,11 @@ void ComputeContext::gemm_serial(const GemmShape& s, const float* a, const float
   const void* a_in = a;
   const void* b_in = b;
   if (st.bf16) {
-    worker->a16.resize(a_extent(s));
-    to_bf16(a, worker->a16.size(), worker->a16.data());
-    a_in = worker->a16.data();
+    if (!a_is_bf16) {
+      worker->a16.resize(a_extent(s));
+      to_bf16(static_cast<const float*>(a), worker->a16.size(), worker->a16.data());
+      a_in = worker->a16.data();
+    }
     if (!s.packed_b) {
       worker->b16.resize(b_extent(s));
       to_bf16(b, worker->b16.size(), worker->b16.data());

@@ -122,6 +122,8 @@ class ComputeContext {
   // batch rows with no fork/join per time step. With precision() bf16 the thread rounds its A
   // (and an unpacked B) to bf16 in a buffer of its own; a packed B is bf16 already (pack_b).
   void gemm_serial(const GemmShape& shape, const float* a, const float* b, float* c);
+  // The same with A already in bf16 (a bf16 context only): no rounding of A on the way.
+  void gemm_serial(const GemmShape& shape, const uint16_t* a, const float* b, float* c);
 
   // For a shape with packed_b: the bytes its packed B takes, and B (plain, as described by
   // trans_b/ldb) written into that layout (in bf16 with precision() bf16: then it takes fewer
@@ -138,6 +140,8 @@ class ComputeContext {
   struct State;
   // gemm's product through the context's cache of threaded primitives (operands f32 or bf16).
   void run_cached(const GemmShape& shape, bool bf16, const void* a, const void* b, float* c);
+  // gemm_serial's product; a_is_bf16: A is bf16 already.
+  void run_serial(const GemmShape& shape, const void* a, bool a_is_bf16, const float* b, float* c);
   int threads_;
   bool flush_denormals_;
   Precision precision_;
