@@ -56,7 +56,8 @@ def cpu_name():
             info = f.read()
         name = re.search(r"model name\s*:\s*(.*)", info).group(1).strip()
         model = re.search(r"^model\s*:\s*(\d+)", info, re.M).group(1)
-        return "%s (family 6 model %s)" % (name, model)
+        family = re.search(r"^cpu family\s*:\s*(\d+)", info, re.M).group(1)
+        return "%s (family %s model %s)" % (name, family, model)
     except (OSError, AttributeError):
         return platform.machine()
 
