@@ -1,4 +1,4 @@
-// bench: training speed of one model on synthetic data, next to oneDNN's fp32 matmul peak.
+// bench: training speed of one model on synthetic data, next to oneDNN's fp32 (and bf16) matmul peak.
 //   bazel run //runners:bench -- --model simple_gru --hidden 128 --steps 28 --features 28
 //       --batch 128 --batches 30 --threads 2        (one command line)
 // prints one line scripts can read (tools/bench/run.sh does):
@@ -37,6 +37,7 @@
 #include "core/engine/compute_context.h"
 #include "core/experiment/graph.h"
 #include "core/experiment/plugin_loader.h"
+#include "core/platform/cpu_features.h"
 #include "core/platform/process.h"
 #include "core/experiment/trainer.h"
 #include "core/engine/training_step.h"
@@ -109,19 +110,32 @@ double peak_rss_mb() {
   return u.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-// oneDNN fp32 matmul peak through the same biornn::gemm the engine uses: C = A B, 1024^3,
-// repeated; the best of `windows` windows of `reps` products (2 n^3 FLOP each).
-double matmul_peak_gflops(biornn::ComputeContext& ctx, int n = 1024, int reps = 12, int windows = 3) {
+// oneDNN's matmul peak through the same biornn::gemm the engine uses: C = A B, 1024^3,
+// repeated; the best of `windows` windows of `reps` products (2 n^3 FLOP each). fp32 in an
+// fp32 context of ctx's threads and FTZ; bf16 through gemm_bf16 on operands rounded once
+// beforehand (the product alone, as the engine's packed per-step products run).
+double matmul_peak_gflops(biornn::ComputeContext& ctx, biornn::Precision precision, int n = 1024, int reps = 12,
+                          int windows = 3) {
   std::vector<float> a(size_t(n) * n), b(size_t(n) * n), c(size_t(n) * n);
   biornn::Rng rng(7);
   std::uniform_real_distribution<float> u(-1, 1);
   for (auto& v : a) v = u(rng);
   for (auto& v : b) v = u(rng);
-  for (int i = 0; i < 3; ++i) ctx.gemm(false, false, n, n, n, a.data(), n, b.data(), n, c.data(), n, false);
+  std::vector<uint16_t> a16(a.size()), b16(b.size());
+  biornn::to_bf16(a.data(), a.size(), a16.data());
+  biornn::to_bf16(b.data(), b.size(), b16.data());
+  biornn::ComputeContext fp32(biornn::ComputeOptions{ctx.threads(), ctx.flush_denormals(), biornn::Precision::kFp32});
+  auto product = [&] {
+    if (precision == biornn::Precision::kBf16)
+      ctx.gemm_bf16(false, false, n, n, n, a16.data(), n, b16.data(), n, c.data(), n, false);
+    else
+      fp32.gemm(false, false, n, n, n, a.data(), n, b.data(), n, c.data(), n, false);
+  };
+  for (int i = 0; i < 3; ++i) product();
   double best = 0;
   for (int w = 0; w < windows; ++w) {
     const auto t0 = Clock::now();
-    for (int i = 0; i < reps; ++i) ctx.gemm(false, false, n, n, n, a.data(), n, b.data(), n, c.data(), n, false);
+    for (int i = 0; i < reps; ++i) product();
     best = std::max(best, 2.0 * n * n * n * reps / since(t0) / 1e9);
   }
   return best;
@@ -335,7 +349,11 @@ double run_bench(const Args& a, const std::string& argv0) {
     return 0;
   }
 
-  const double peak_before = a.no_peak ? 0 : matmul_peak_gflops(ctx);
+  // Both peaks where the CPU has bf16 instructions: the fraction is of the run's own precision's.
+  const bool bf16_cpu = biornn::host_cpu_features().bf16();
+  const bool bf16 = ctx.precision() == biornn::Precision::kBf16;
+  const double peak_before = a.no_peak ? 0 : matmul_peak_gflops(ctx, biornn::Precision::kFp32);
+  const double peak16_before = a.no_peak || !bf16_cpu ? 0 : matmul_peak_gflops(ctx, biornn::Precision::kBf16);
 
   // A few distinct synthetic minibatches, cycled.
   const int distinct = 4;
@@ -383,8 +401,10 @@ double run_bench(const Args& a, const std::string& argv0) {
     for (int i = 0; i < a.batches; ++i) step(a.warmup + a.batches + i, &totals);
     totals.print(since(b0), a.batches);
   }
-  const double peak_after = a.no_peak ? 0 : matmul_peak_gflops(ctx);
-  const double peak = std::max(peak_before, peak_after);
+  const double peak_after = a.no_peak ? 0 : matmul_peak_gflops(ctx, biornn::Precision::kFp32);
+  const double peak16_after = a.no_peak || !bf16_cpu ? 0 : matmul_peak_gflops(ctx, biornn::Precision::kBf16);
+  const double peak32 = std::max(peak_before, peak_after), peak16 = std::max(peak16_before, peak16_after);
+  const double peak = bf16 ? peak16 : peak32;
 
   std::sort(times.begin(), times.end());
   const double median = times.empty() ? 0 : times[times.size() / 2];
@@ -395,12 +415,12 @@ double run_bench(const Args& a, const std::string& argv0) {
   std::printf(
       "bench: model=%s hidden=%d T=%d F=%d batch=%d batches=%d threads=%d parameters=%lld "
       "samples_per_second=%.1f step_ms=%.3f step_ms_median=%.3f step_gflop=%.4f step_gflops=%.2f "
-      "matmul_peak_gflops=%.1f peak_fraction=%.4f peak_rss_mb=%.1f gemm_primitives=%d "
-      "new_primitives_while_timed=%d page_faults_per_step=%.0f ftz=%d loss=%.4f\n",
+      "matmul_peak_gflops=%.1f matmul_peak_bf16_gflops=%.1f precision=%s peak_fraction=%.4f peak_rss_mb=%.1f "
+      "gemm_primitives=%d new_primitives_while_timed=%d page_faults_per_step=%.0f ftz=%d loss=%.4f\n",
       a.model.c_str(), a.hidden, T, F, B, a.batches, a.threads, (long long)e->model.parameter_count(), sps,
-      1e3 * seconds / std::max(1, a.batches), 1e3 * median, flops.total() / 1e9, gflops, peak,
-      peak > 0 ? gflops / peak : 0.0, peak_rss_mb(), ctx.primitives_created(), primitives_timed,
-      double(faults_timed) / std::max(1, a.batches), int(ftz), last_loss / B);
+      1e3 * seconds / std::max(1, a.batches), 1e3 * median, flops.total() / 1e9, gflops, peak32, peak16,
+      biornn::precision_name(ctx.precision()), peak > 0 ? gflops / peak : 0.0, peak_rss_mb(), ctx.primitives_created(),
+      primitives_timed, double(faults_timed) / std::max(1, a.batches), int(ftz), last_loss / B);
   std::fflush(stdout);
   return sps;
 }
@@ -507,7 +527,10 @@ int main(int argc, char** argv) {
   app.add_option("--memory-steps", a.memory_steps, "the T values of --memory (e.g. 28,56,112)")
       ->delimiter(',')
       ->capture_default_str();
-  app.add_flag("--no-peak", a.no_peak, "skip the 1024^3 matmul peak measurement");
+  app.add_flag("--no-peak", a.no_peak, "skip the 1024^3 matmul peak measurements");
+  std::string precision;
+  app.add_option("--precision", precision,
+                 "fp32 | bf16: the graph's train.precision (bf16 products where the CPU has bf16 instructions)");
   bool force_ftz = false, force_no_ftz = false;
   app.add_flag("--ftz", force_ftz,
                "flush denormal floats to zero (MXCSR FTZ+DAZ, every compute thread); default: the graph's "
@@ -525,6 +548,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (force_ftz) a.ftz = 1;
   if (force_no_ftz) a.ftz = 0;
+  if (!precision.empty()) a.overrides.push_back("train.precision=" + precision);
   return biornn::run_main([&](biornn::ProcessBoundary&) {
     if (a.twin) return run_twin(a, argv[0]);
     if (a.memory) return run_memory(a, argv[0]);

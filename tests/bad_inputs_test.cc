@@ -290,10 +290,10 @@ const std::vector<std::string> kSomeCells = {"conductance", "gru", "rate", "vani
 const std::vector<std::string> kSomeDatasets = {"adding", "cifar10", "mnist", "perceptual_decision"};
 
 TEST(BadGraph, UnknownKey) {
-  EXPECT_EQ(
-      parse_error(graph_with("hidden = 16", "hidden = 16\nhiden_size = 4")),
-      "g.toml:9:1: unknown key 'hiden_size' in node 'rnn' (cell 'rate') (known keys: phi, init_scale, "
-      "constraints, gate, hidden, input, noise_alpha, noise_in_evaluation, noise_seed, noise_std, plugin, scaling)");
+  EXPECT_EQ(parse_error(graph_with("hidden = 16", "hidden = 16\nhiden_size = 4")),
+            "g.toml:9:1: unknown key 'hiden_size' in node 'rnn' (cell 'rate') (known keys: phi, init_scale, "
+            "input_init, constraints, gate, hidden, input, noise_alpha, noise_in_evaluation, noise_seed, noise_std, "
+            "plugin, scaling)");
 }
 
 TEST(BadGraph, WrongType) {

@@ -183,6 +183,8 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
   z_.resize(rows * H);
   s_.resize((rows + batch) * S);
   r_.resize((rows + batch) * H);
+  const bool bf16 = ctx.precision() == Precision::kBf16;
+  if (bf16) r16_.resize((rows + batch) * H);
 
   // The recurrence. Batch rows are independent, so each thread runs the whole sequence on its
   // own chunk of rows. Per step: input projection, bias, recurrent GEMM (gemm_serial on
@@ -205,6 +207,7 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
     else
       step_->initial(view(s_.data() + s0, b, S, S));
     step_->rate(view(static_cast<const float*>(s_.data()) + s0, b, S, S), view(r_.data() + h0, b, H, H));
+    if (bf16) to_bf16(r_.data() + h0, size_t(b) * H, r16_.data() + h0);
     for (int t = 0; t < steps; ++t) {
       const size_t off = size_t(t) * batch;
       float* pre = pre_.data() + (off + lo) * Wd;
@@ -214,7 +217,12 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
         if (tail > 0) std::fill(row + input_width_, row + Wd, 0.0f);
         for (int j = 0; j < Wd; ++j) row[j] += b_cat_[j];
       }
-      if (recurrent_width_ > 0) ctx.gemm_serial(ch.shape, r_.data() + off * H + h0, ch.packed, pre);
+      if (recurrent_width_ > 0) {
+        if (bf16)
+          ctx.gemm_serial(ch.shape, r16_.data() + off * H + h0, ch.packed, pre);
+        else
+          ctx.gemm_serial(ch.shape, r_.data() + off * H + h0, ch.packed, pre);
+      }
       if (noisy)
         for (int i = 0; i < b; ++i) {
           float* drive = pre + size_t(i) * Wd + noise_col;
@@ -231,6 +239,7 @@ void RecurrentLayer::forward(const float* x, int steps, int batch, const float* 
                      view(s_prev, b, S, S), view(s, b, S, S),
                      view(r, b, H, H),      unit};
       step_->forward(cf);
+      if (bf16) to_bf16(r, size_t(b) * H, r16_.data() + (off + batch) * H + h0);
     }
   });
 }
@@ -311,6 +320,8 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
     return;
   }
   d_pre_.resize(rows * Wd);
+  const bool bf16 = ctx.precision() == Precision::kBf16;
+  if (bf16) d_pre16_.resize(rows * Wd);
   d_r_.resize(size_t(B) * H);
   if (ends.d_final)
     d_s_.assign(ends.d_final, ends.d_final + size_t(B) * S);
@@ -338,8 +349,12 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
         std::copy(d_out + off * H + h0, d_out + off * H + h0 + size_t(b) * H, d_r);
       else
         std::fill(d_r, d_r + size_t(b) * H, 0.0f);
-      if (t + 1 < T && recurrent_width_ > 0)
-        ctx.gemm_serial(ch.shape, d_pre_.data() + (off + B + lo) * Wd, ch.packed, d_r);
+      if (t + 1 < T && recurrent_width_ > 0) {
+        if (bf16)
+          ctx.gemm_serial(ch.shape, d_pre16_.data() + (off + B + lo) * Wd, ch.packed, d_r);
+        else
+          ctx.gemm_serial(ch.shape, d_pre_.data() + (off + B + lo) * Wd, ch.packed, d_r);
+      }
       const float* pre = pre_.data() + (off + lo) * Wd;
       float* d_pre = d_pre_.data() + (off + lo) * Wd;
       const float* z = z_.data() + off * H + h0;
@@ -366,11 +381,17 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
         gate_->backward(g);
       }
       for (int i = 0; i < b; ++i) d_b += Eigen::Map<const Vector>(d_pre + size_t(i) * Wd, Wd);
+      if (bf16) to_bf16(d_pre, size_t(b) * Wd, d_pre16_.data() + (off + lo) * Wd);
     }
     if (ends.d_initial) {
       // dLoss/d s_0 = what reached s_0 directly + rate()'s derivative of dLoss/d r_0.
       std::fill(d_r, d_r + size_t(b) * H, 0.0f);
-      if (recurrent_width_ > 0) ctx.gemm_serial(ch.shape, d_pre_.data() + size_t(lo) * Wd, ch.packed, d_r);
+      if (recurrent_width_ > 0) {
+        if (bf16)
+          ctx.gemm_serial(ch.shape, d_pre16_.data() + size_t(lo) * Wd, ch.packed, d_r);
+        else
+          ctx.gemm_serial(ch.shape, d_pre_.data() + size_t(lo) * Wd, ch.packed, d_r);
+      }
       float* d_init = ends.d_initial + s0;
       std::copy(d_s_.data() + s0, d_s_.data() + s0 + size_t(b) * S, d_init);
       step_->rate_backward(view(static_cast<const float*>(s_.data()) + s0, b, S, S),
@@ -380,17 +401,44 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
   });
 
   // Weight gradients: one GEMM each over all steps (all threads).
+  // In bf16 they read the bf16 copies of r and d_pre written above (no second rounding pass).
   Matrix d_w, d_p;
   if (recurrent_width_ > 0) {
     d_w.resize(recurrent_width_, H);
-    ctx.gemm(true, false, recurrent_width_, H, int(rows), d_pre_.data(), Wd, r_.data(), H, d_w.data(), H, false);
+    if (bf16) {
+      // As dW^T = r^T d_pre (the narrower r transposed, as for dP below).
+      Matrix d_wt(H, recurrent_width_);
+      ctx.gemm_bf16(true, false, H, recurrent_width_, int(rows), r16_.data(), H, d_pre16_.data(), Wd, d_wt.data(),
+                    recurrent_width_, false);
+      d_w = d_wt.transpose();
+    } else
+      ctx.gemm(true, false, recurrent_width_, H, int(rows), d_pre_.data(), Wd, r_.data(), H, d_w.data(), H, false);
   }
   if (input_width_ > 0) {
     // As dP^T = x^T d_pre: oneDNN then transposes the narrow x, not d_pre (~1.4x faster here).
     Matrix d_pt(F, input_width_);
-    ctx.gemm(true, false, F, input_width_, int(rows), x, F, d_pre_.data(), Wd, d_pt.data(), input_width_, false);
+    if (bf16) {
+      x16_.resize(rows * F);
+      const int parts = ctx.threads();
+      ctx.for_each_chunk(parts, [&](int c) {
+        const size_t lo = rows * F * c / parts, hi = rows * F * (c + 1) / parts;
+        to_bf16(x + lo, hi - lo, x16_.data() + lo);
+      });
+      ctx.gemm_bf16(true, false, F, input_width_, int(rows), x16_.data(), F, d_pre16_.data(), Wd, d_pt.data(),
+                    input_width_, false);
+    } else {
+      ctx.gemm(true, false, F, input_width_, int(rows), x, F, d_pre_.data(), Wd, d_pt.data(), input_width_, false);
+    }
     d_p = d_pt.transpose();
-    if (d_x) ctx.gemm(false, false, int(rows), F, input_width_, d_pre_.data(), Wd, p_cat_.data(), F, d_x, F, true);
+    if (d_x) {
+      if (bf16) {
+        p16_.resize(p_cat_.size());
+        to_bf16(p_cat_.data(), p16_.size(), p16_.data());
+        ctx.gemm_bf16(false, false, int(rows), F, input_width_, d_pre16_.data(), Wd, p16_.data(), F, d_x, F, true);
+      } else {
+        ctx.gemm(false, false, int(rows), F, input_width_, d_pre_.data(), Wd, p_cat_.data(), F, d_x, F, true);
+      }
+    }
   }
   Vector d_b = Vector::Zero(Wd);
   for (auto& p : d_b_part) d_b += p;

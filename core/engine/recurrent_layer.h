@@ -145,6 +145,9 @@ class RecurrentLayer {
   bool training_ = false;
   uint64_t noise_draw_ = 0;
   AlignedBuffer pre_, z_, s_, r_, d_pre_, d_r_, d_s_, d_z_, d_unit_;
+  // bf16 precision: r_ and d_pre_ rounded to bf16 by each thread as it writes its rows (the
+  // per-step and weight-gradient products read these), and x and P_cat for the backward.
+  std::vector<uint16_t> r16_, d_pre16_, x16_, p16_;
 };
 
 }  // namespace biornn

@@ -456,6 +456,11 @@ const OptionSchema& train_schema() {
           .add_int("threads", 0, "compute threads (0 = all cores; 1 when other jobs share the machine)", 0, 1024)
           .add_bool("flush_denormals", true,
                     "flush denormal floats to zero (much faster on long sequences; results change in the last bits)")
+          .add_string("precision", "fp32",
+                      "matrix products in fp32, or bf16 operands with fp32 sums where the CPU has bf16 "
+                      "instructions (avx512_bf16 or amx_bf16; elsewhere fp32, with a log line); weights, "
+                      "optimizer and elementwise math stay fp32",
+                      {"fp32", "bf16"})
           .add_int("log_every", 50, "minibatches between progress lines", 1)
           .add_int("max_batches", 0, "stop each epoch after this many minibatches (0 = all)", 0)
           .add_int("eval_batch_size", 500, "examples per evaluation minibatch", 1, 1 << 20)

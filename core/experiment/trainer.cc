@@ -9,6 +9,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "core/platform/cpu_features.h"
 #include "core/platform/cpu_load.h"
 #include "core/sdk/error.h"
 
@@ -67,11 +68,15 @@ SourcePosition error_position(const LayerSpec& l, const std::string& message) {
 
 }  // namespace
 
-std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& registry) {
+std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& registry, const CpuFeatures* cpu) {
   auto e = std::make_unique<Experiment>();
   e->dataset = registry.create<Dataset>(g.dataset.name, g.dataset.options);
+  std::string note;
+  const Precision precision =
+      choose_precision(g.train.get_string("precision"), cpu ? *cpu : host_cpu_features(), &note);
+  if (!note.empty()) spdlog::info("{}", note);
   e->compute = std::make_unique<ComputeContext>(
-      ComputeOptions{int(g.train.get_int("threads")), g.train.get_bool("flush_denormals")});
+      ComputeOptions{int(g.train.get_int("threads")), g.train.get_bool("flush_denormals"), precision});
   e->model.set_context(*e->compute);
   Rng rng(uint64_t(g.train.get_int("seed")));
   int features = e->dataset->features();
@@ -449,9 +454,9 @@ void log_start(const Experiment& e, const Graph& g, const SplitIndices& s, const
   const Options& o = g.train;
   spdlog::info("model: {} parameters in {} layer(s); training on {} examples, validating on {}, testing on {}",
                e.model.parameter_count(), e.model.layers().size(), s.train.size(), s.validation.size(), s.test.size());
-  spdlog::info("optimizer: {} (learning rate {}), batch {}, {} epochs, {} threads, seed {}", g.optimizer.name,
-               e.optimizer->learning_rate(), o.get_int("batch_size"), o.get_int("epochs"), e.compute->threads(),
-               o.get_int("seed"));
+  spdlog::info("optimizer: {} (learning rate {}), batch {}, {} epochs, {} threads, seed {}, {} products",
+               g.optimizer.name, e.optimizer->learning_rate(), o.get_int("batch_size"), o.get_int("epochs"),
+               e.compute->threads(), o.get_int("seed"), precision_name(e.compute->precision()));
   if (e.compute->threads() > 1)
     if (auto busy = busy_cpus_now()) {
       const std::string warning = contention_warning(*busy, e.compute->threads(), omp_get_num_procs());

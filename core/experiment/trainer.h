@@ -8,6 +8,7 @@
 
 #include "core/sdk/dataset.h"
 #include "core/experiment/graph.h"
+#include "core/platform/cpu_features.h"
 #include "core/engine/model.h"
 #include "core/sdk/optimizer.h"
 #include "core/engine/training_step.h"
@@ -24,7 +25,10 @@ struct Experiment {
 };
 
 // Creates the plugins and initialises the model from graph.train.seed. Does not load data.
-std::unique_ptr<Experiment> build_experiment(const Graph& graph, const Registry& registry);
+// train.precision = "bf16" is honoured where `cpu` (default: this machine's /proc/cpuinfo)
+// has bf16 instructions; elsewhere the products run in fp32 and one log line says so.
+std::unique_ptr<Experiment> build_experiment(const Graph& graph, const Registry& registry,
+                                             const CpuFeatures* cpu = nullptr);
 
 struct EpochMetrics {
   int epoch = 0;

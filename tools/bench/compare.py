@@ -36,6 +36,17 @@ SHAPES = [
 # shows it). Keyed by (shape name, T).
 DEFAULT_FP_PEERS = {("pixels", 784): (1, 1, "simple_gru_loop,varying_dale_loop,nn_gru")}
 MODELS = ["simple_gru", "varying_dale", "gru"]
+# --bf16: ours in fp32 and in bf16 (train.precision) next to the fastest PyTorch peer (the
+# careful loop, TorchScript, or the loop under torch.autocast bf16), simple GRU, FTZ on both
+# sides (our trainer's default). Few minibatches: a short run.
+BF16_SHAPES = [
+    ("rows", 28, 28, 128, 128, 20, 10, 2),
+    ("rows", 28, 28, 256, 128, 12, 6, 2),
+    ("rows", 28, 28, 512, 128, 6, 3, 1),
+    ("rows", 28, 28, 1024, 128, 4, 2, 1),
+    ("pixels", 784, 1, 128, 128, 3, 2, 1),
+]
+BF16_PEERS = "simple_gru_loop,simple_gru_script,simple_gru_loop_bf16"
 CORETYPE_CANDIDATES = ["", "SkylakeX", "Haswell"]  # "" = unset
 
 
@@ -45,7 +56,8 @@ def cpu_name():
             info = f.read()
         name = re.search(r"model name\s*:\s*(.*)", info).group(1).strip()
         model = re.search(r"^model\s*:\s*(\d+)", info, re.M).group(1)
-        return "%s (family 6 model %s)" % (name, model)
+        family = re.search(r"^cpu family\s*:\s*(\d+)", info, re.M).group(1)
+        return "%s (family %s model %s)" % (name, family, model)
     except (OSError, AttributeError):
         return platform.machine()
 
@@ -88,12 +100,13 @@ def run(cmd, env=None):
     return p.returncode, p.stdout, p.stderr
 
 
-def run_ours(a, model, T, F, H, B, batches, ftz):
+def run_ours(a, model, T, F, H, B, batches, ftz, precision="fp32"):
     """Ours at each of --threads; returns the fastest run's fields (like the peers' best)."""
     best, msg = None, None
     for t in [int(x) for x in str(a.threads).split(",") if x]:
         cmd = [a.bench, "--model", model, "--hidden", str(H), "--steps", str(T), "--features", str(F), "--batch",
-               str(B), "--batches", str(batches), "--threads", str(t)] + (["--ftz"] if ftz else ["--no-ftz"])
+               str(B), "--batches", str(batches), "--threads", str(t), "--precision", precision,
+               "--warmup", "2" if a.bf16 else "3"] + (["--ftz"] if ftz else ["--no-ftz"])
         rc, out, err = run(cmd)
         line = next((l for l in out.splitlines() if l.startswith("bench: ")), None)
         if line is None:
@@ -156,8 +169,14 @@ def main():
     ap.add_argument("--fp-all-shapes", action="store_true", help="run every --fp mode at every shape")
     ap.add_argument("--quick", action="store_true", help="few minibatches (a smoke test, not a measurement)")
     ap.add_argument("--memory", action="store_true", help="also run bench --memory for each model")
+    ap.add_argument("--bf16", action="store_true",
+                    help="the bf16 table instead: simple GRU at H = 128..1024 row-wise and pixel-wise T=784, "
+                         "ours in fp32 and bf16 next to the fastest PyTorch peer (torch.autocast bf16 included), "
+                         "with each precision's share of its own matmul peak")
     ap.add_argument("--out", default=os.path.join(HERE, "last_results.md"))
     a = ap.parse_args()
+    if a.bf16 and a.out == os.path.join(HERE, "last_results.md"):
+        a.out = os.path.join(HERE, "last_results_bf16.md")
     global PEER_CORETYPE
     models = [m for m in a.models.split(",") if m]
     shapes = [SHAPES[int(i)] for i in a.shapes.split(",") if i] if a.shapes else SHAPES
@@ -196,6 +215,9 @@ def main():
     torch_info, peer_info, torch_mm = tried[chosen]
     PEER_CORETYPE = chosen
     print("peers: OPENBLAS_CORETYPE %s" % coretype_note, file=sys.stderr, flush=True)
+
+    if a.bf16:
+        return bf16_table(a, started, load_start, coretype_note, torch_info, peer_info, torch_mm)
 
     rows, all_peers = [], []
     fps = ["ieee" if m == "default" else m for m in a.fp.split(",") if m]
@@ -329,6 +351,75 @@ def main():
             if rc != 0:
                 md.append("memory: model=%s failed: %s" % (model, (err.strip().splitlines() or ["?"])[-1]))
         md.append("```")
+    text = "\n".join(md) + "\n"
+    with open(a.out, "w") as f:
+        f.write(text)
+    print(text)
+
+
+def bf16_table(a, started, load_start, coretype_note, torch_info, peer_info, torch_mm):
+    shapes = [BF16_SHAPES[int(i)] for i in a.shapes.split(",") if i] if a.shapes else BF16_SHAPES
+    model = "simple_gru"
+    rows, load_seen, idle_seen = [], [], []
+    for (seq, T, F, H, B, ours_n, peers_n, peers_w) in shapes:
+        if a.quick:
+            ours_n, peers_n, peers_w = 2, 1, 1
+        shape = "%s T=%d H=%d" % (seq, T, H)
+        best = {"fp32": None, "bf16": None}
+        peer_best = {}
+        for rnd in range(a.rounds):
+            for prec in ("fp32", "bf16"):
+                load_seen.append(loadavg()[0])
+                idle_seen.append(wait_idle(a))
+                o, e = run_ours(a, model, T, F, H, B, ours_n, True, prec)
+                if o and (best[prec] is None or sps(o) > sps(best[prec])):
+                    best[prec] = o
+                if e:
+                    print("ours %s failed: %s" % (prec, e), file=sys.stderr, flush=True)
+            load_seen.append(loadavg()[0])
+            idle_seen.append(wait_idle(a))
+            p, e = run_peers(a, model, T, F, H, B, peers_n, peers_w, True, BF16_PEERS)
+            for r in p or []:
+                if r["name"] not in peer_best or sps(r) > sps(peer_best[r["name"]]):
+                    peer_best[r["name"]] = r
+            if e:
+                print("peers failed: %s" % e, file=sys.stderr, flush=True)
+            print("[%s] %s round %d: fp32 %s, bf16 %s | peers %s" % (
+                time.strftime("%H:%M:%S"), shape, rnd + 1,
+                "%.0f/s" % sps(best["fp32"]) if best["fp32"] else "-", "%.0f/s" % sps(best["bf16"]) if best["bf16"] else "-",
+                ", ".join("%s@%s %.0f/s" % (r["name"], r["threads"], sps(r)) for r in (p or []))), file=sys.stderr, flush=True)
+        fastest = max(peer_best.values(), key=sps) if peer_best else None
+        rows.append((shape, best["fp32"], best["bf16"], fastest, peer_best))
+    md = ["## bf16 vs fp32 vs PyTorch, simple GRU, B=128, FTZ (%s)" % started, ""]
+    md.append("Machine: %s, %d cores; load average %s at start, %s at end; 1-min load before runs: max %.2f. "
+              "CPU idle before runs: min %.0f%%, median %.0f%%%s." % (
+                  cpu_name(), os.cpu_count(), "/".join("%.2f" % v for v in load_start),
+                  "/".join("%.2f" % v for v in loadavg()), max(load_seen or [0]), 100 * min(idle_seen or [0]),
+                  100 * (sorted(idle_seen)[len(idle_seen) // 2] if idle_seen else 0),
+                  " (QUICK smoke run: not a measurement)" if a.quick else ""))
+    md.append("%d round(s), each side's best kept; ours at %s threads, peers at %s. Peers: %s (the fastest counts; "
+              "`_bf16` = the loop under torch.autocast(\"cpu\", bfloat16)). Peers' OPENBLAS_CORETYPE: %s. "
+              "PyTorch: %s; torch.mm 1024^3 GFLOP/s: %s." % (
+                  a.rounds, a.threads, a.peer_threads, BF16_PEERS, coretype_note, torch_info,
+                  ", ".join("%s thr %s" % (k, v) for k, v in sorted(torch_mm.items())) or "n/a"))
+    md.append("Matmul peaks: oneDNN 1024^3 in the same bench process, fp32 and bf16 (operands already bf16).")
+    md.append("")
+    md.append("| shape | biornn fp32 | biornn bf16 | bf16 / fp32 | fastest PyTorch peer | peer samples/s | "
+              "bf16 / peer | fp32 / peer | fp32: % of fp32 peak (GFLOP/s) | bf16: % of bf16 peak (GFLOP/s) |")
+    md.append("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    for shape, f, b, p, _ in rows:
+        def r(x, y):
+            return "%.2fx" % (sps(x) / sps(y)) if x and y else ""
+        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            shape, "%.0f (%s)" % (sps(f), f["threads"]) if f else "n/a", "%.0f (%s)" % (sps(b), b["threads"]) if b else "n/a",
+            r(b, f), "%s (%s)" % (p["name"], p["threads"]) if p else "n/a", "%.0f" % sps(p) if p else "",
+            r(b, p), r(f, p),
+            "%.0f%% (%.0f)" % (100 * float(f["peak_fraction"]), float(f["matmul_peak_gflops"])) if f else "",
+            "%.0f%% (%.0f)" % (100 * float(b["peak_fraction"]), float(b["matmul_peak_bf16_gflops"])) if b else ""))
+    md.append("")
+    md.append("Every peer: " + "; ".join("%s: %s" % (shape, ", ".join("%s@%s %.0f/s" % (n, r["threads"], sps(r))
+                                                                   for n, r in sorted(pb.items())))
+                                      for shape, _, _, _, pb in rows))
     text = "\n".join(md) + "\n"
     with open(a.out, "w") as f:
         f.write(text)

@@ -150,6 +150,9 @@ PEERS = {
         "simple_gru_loop": lambda f, h: SimpleGRU(f, h),
         "simple_gru_naive": lambda f, h: SimpleGRUNaive(f, h),
         "simple_gru_script": lambda f, h: torch.jit.script(SimpleGRU(f, h)),
+        # The careful loop under torch.autocast("cpu", bfloat16): PyTorch's own bf16 mode
+        # (matmuls in bf16, fp32 master weights), the peer of bench --precision bf16.
+        "simple_gru_loop_bf16": lambda f, h: SimpleGRU(f, h),
     },
     "varying_dale": {
         "varying_dale_loop": lambda f, h: VaryingDale(f, h),
@@ -173,10 +176,13 @@ def time_peer(name, make, a):
     batches = [(torch.rand(a.batch, a.steps, a.features, generator=gen),
                 torch.randint(0, CLASSES, (a.batch,), generator=gen)) for _ in range(4)]
 
+    autocast = name.endswith("_bf16")
+
     def step(i):
         x, y = batches[i % len(batches)]
         opt.zero_grad(set_to_none=True)
-        loss = fn.cross_entropy(model(x), y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            loss = fn.cross_entropy(model(x).float(), y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()

@@ -11,14 +11,20 @@ namespace {
 class RateCell : public StepCell {
  public:
   explicit RateCell(const Options& o)
-      : phi_(activation_from_name(o.get_string("phi"))), init_scale_(float(o.get_float("init_scale"))) {}
+      : phi_(activation_from_name(o.get_string("phi"))),
+        init_scale_(float(o.get_float("init_scale"))),
+        fan_in_input_(o.get_string("input_init") == "normal_fan_in") {}
 
   bool reads_gate() const override { return true; }
 
   void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
     const float k = init_scale_ / std::sqrt(float(hidden));
     fill_uniform(params.add("W", hidden, hidden, ParameterRole::kRecurrent).raw, k, rng);
-    fill_uniform(params.add("P", hidden, features, ParameterRole::kInput).raw, k, rng);
+    Matrix& p = params.add("P", hidden, features, ParameterRole::kInput).raw;
+    if (fan_in_input_)
+      fill_normal(p, init_scale_ / std::sqrt(float(features)), rng);
+    else
+      fill_uniform(p, k, rng);
     fill_uniform(params.add("b", 1, hidden, ParameterRole::kBias).raw, k, rng);
   }
 
@@ -49,6 +55,7 @@ class RateCell : public StepCell {
  private:
   Activation phi_;
   float init_scale_;
+  bool fan_in_input_;
 };
 
 void register_rate(Registry* r) {
@@ -57,7 +64,11 @@ void register_rate(Registry* r) {
                "learned z: update-gate-only GRU)",
                OptionSchema()
                    .add_string("phi", "tanh", "nonlinearity", activation_names())
-                   .add_float("init_scale", 1.0, "weights start U(-s/sqrt(H), s/sqrt(H))", 0, 100),
+                   .add_float("init_scale", 1.0, "weights start U(-s/sqrt(H), s/sqrt(H))", 0, 100)
+                   .add_string("input_init", "uniform_h",
+                               "input weights P: U(-s/sqrt(H), s/sqrt(H)) like the others (as nn.GRU), or "
+                               "N(0, s^2/F) (normal_fan_in: variance 1/fan-in, the usual feed-forward init)",
+                               {"uniform_h", "normal_fan_in"}),
                [](const Options& o) { return std::make_unique<RateCell>(o); });
 }
 
