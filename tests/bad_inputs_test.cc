@@ -718,7 +718,7 @@ TEST(AnalyzeRunner, DirectoryWithoutACheckpoint) {
   EXPECT_EQ(o.err_lines(), 1) << o.err;
   EXPECT_EQ(o.last_err_line(), "error: " + dir +
                                    " has no checkpoint.bin: analyze reads a run directory that train wrote (e.g. "
-                                   "runs/flip_flop_gru/001)");
+                                   "runs/flip_flop_gru/001), or --graph G.toml --weights W.npz");
 }
 
 // ---------------------------------------------------------------------------------------
