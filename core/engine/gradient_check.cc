@@ -81,14 +81,12 @@ GradientCheckResult check_layer(const Registry& registry, const LayerCombination
   }
   // Raw values away from 0 (kinks of |.|, relu) so central differences are smooth.
   Rng rng(s.seed + 1);
-  std::uniform_real_distribution<float> mag(0.1f, 0.9f);
-  std::bernoulli_distribution sign(0.5);
   for (Parameter* p : layer->parameters().all()) {
     for (Eigen::Index i = 0; i < p->raw.size(); ++i) {
       const float old = p->raw.data()[i];
-      float v = mag(rng);
+      const float v = float(rng.uniform(0.1, 0.9));
       // Keep each entry's sign where the constraint cares about it (frozen signs, clip).
-      bool negative = old != 0 ? old < 0 : sign(rng);
+      const bool negative = old != 0 ? old < 0 : rng.bernoulli(0.5);
       p->raw.data()[i] = negative ? -v : v;
     }
     if (p->constraint) p->constraint->project(p->raw);
@@ -158,12 +156,12 @@ void note(double rel, const std::string& where, double& worst, std::string& wors
 
 // Random flat inputs of a unit's step (UnitShape's order), in the ranges check_unit_step names.
 std::vector<double> random_unit_inputs(const UnitShape& shape, Rng& rng) {
-  std::uniform_real_distribution<double> u(-1, 1);
+  auto u = [&rng] { return rng.uniform(-1, 1); };
   std::vector<double> in(shape.inputs());
   int k = 0;
-  for (; k < shape.blocks; ++k) in[k] = 2 * u(rng);
-  if (shape.reads_gate) in[k++] = 0.5 + 0.45 * u(rng);
-  for (; k < shape.inputs(); ++k) in[k] = u(rng);
+  for (; k < shape.blocks; ++k) in[k] = 2 * u();
+  if (shape.reads_gate) in[k++] = 0.5 + 0.45 * u();
+  for (; k < shape.inputs(); ++k) in[k] = u();
   return in;
 }
 
@@ -212,8 +210,7 @@ StepBuffers random_step(const UnitStepCell& cell, const UnitStepCheckSettings& s
   const int b = s.batch, h = s.hidden;
   auto random = [&](int rows, int cols, float lo, float hi) {
     Matrix m(rows, cols);
-    std::uniform_real_distribution<float> u(lo, hi);
-    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = u(rng);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = float(rng.uniform(lo, hi));
     return m;
   };
   StepBuffers v;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/sdk/dataset.h"
+#include "core/sdk/random.h"
 #include "core/platform/process.h"
 
 #include <fcntl.h>
@@ -126,10 +127,9 @@ class SyntheticDataset : public Dataset {
  private:
   // A value in [0, 1) from a 64-bit mix of (id, t, f): the same on every machine.
   static float value(uint64_t id, int t, int f) {
-    uint64_t z = id * 0x9E3779B97F4A7C15ull + uint64_t(t) * 0xBF58476D1CE4E5B9ull + uint64_t(f) * 0x94D049BB133111EBull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    // mix64 adds the golden-ratio increment itself, hence id - 1.
+    const uint64_t z = mix64((id - 1) * 0x9E3779B97F4A7C15ull + uint64_t(t) * 0xBF58476D1CE4E5B9ull +
+                             uint64_t(f) * 0x94D049BB133111EBull);
     return float(z >> 40) / float(1 << 24);
   }
   int steps_, features_, classes_;

@@ -159,9 +159,8 @@ class MaskConstraint : public Constraint {
     mask_ = Matrix::Ones(rows, cols);
     if (!file_.empty()) mask_ = file_mask(p);
     if (density_ < 1) {
-      std::bernoulli_distribution keep(density_);
       for (Eigen::Index i = 0; i < mask_.size(); ++i)
-        if (!keep(rng)) mask_.data()[i] = 0;
+        if (!rng.bernoulli(density_)) mask_.data()[i] = 0;
     }
     if (!autapses_) {
       if (rows != cols)
@@ -211,13 +210,12 @@ class MaskConstraint : public Constraint {
     std::vector<int> area(h);
     for (int a = 0, u = 0; a < int(sizes.size()); ++a)
       for (int k = 0; k < sizes[a]; ++k) area[u++] = a;
-    std::bernoulli_distribution ff(feedforward_), fb(feedback_);
     Matrix m = Matrix::Ones(h, h);
     for (int i = 0; i < h; ++i)
       for (int j = 0; j < h; ++j) {
         if (area[i] == area[j]) continue;
         const bool forward = area[j] < area[i];  // sender's area before the receiver's
-        const bool kept = signs[j] > 0 && (forward ? ff(rng) : fb(rng));
+        const bool kept = signs[j] > 0 && rng.bernoulli(forward ? feedforward_ : feedback_);
         m(i, j) = kept ? 1.0f : 0.0f;
       }
     return m;

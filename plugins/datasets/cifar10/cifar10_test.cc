@@ -11,11 +11,11 @@
 #include <iostream>
 #include <map>
 #include <numeric>
-#include <random>
 
 #include "core/sdk/data_paths.h"
 #include "core/sdk/dataset.h"
 #include "core/sdk/error.h"
+#include "core/sdk/random.h"
 #include "core/experiment/plugin_loader.h"
 #include "core/sdk/registry.h"
 #include "core/testing/testing.h"
@@ -161,8 +161,8 @@ TEST(Cifar10, PixelsAndPermutedPixelsCarryRgbPerStep) {
   permuted->load();
   std::vector<int32_t> order(kPlane);
   std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(3);
-  std::shuffle(order.begin(), order.end(), rng);
+  Rng rng(3);
+  rng.shuffle(order.begin(), order.end());
   std::vector<int64_t> indices = {5, 2};
   std::vector<int32_t> labels;
   std::vector<float> x = all_of(*pixels, Split::kTrain, indices, &labels);

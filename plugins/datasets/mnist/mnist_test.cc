@@ -10,11 +10,11 @@
 #include <iostream>
 #include <map>
 #include <numeric>
-#include <random>
 
 #include "core/sdk/data_paths.h"
 #include "core/sdk/dataset.h"
 #include "core/sdk/error.h"
+#include "core/sdk/random.h"
 #include "core/experiment/plugin_loader.h"
 #include "core/sdk/registry.h"
 #include "core/testing/testing.h"
@@ -116,8 +116,8 @@ std::vector<float> all_of(const Dataset& d, Split split, std::vector<int64_t> in
 std::vector<int32_t> draw_order(uint64_t seed) {
   std::vector<int32_t> order(kPixels);
   std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(seed);
-  std::shuffle(order.begin(), order.end(), rng);
+  Rng rng(seed);
+  rng.shuffle(order.begin(), order.end());
   return order;
 }
 
