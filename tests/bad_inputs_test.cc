@@ -662,8 +662,12 @@ TEST(BadTask, OptionOutOfRange) {
 }
 
 TEST(BadTask, CoherenceOutsideZeroOne) {
-  const std::string g = graph_with("plugin = \"mnist\"", "plugin = \"perceptual_decision\"\ncoherences = \"0.1, 1.5\"");
-  EXPECT_EQ(build_error(g), "g.toml:5:14: coherences: 1.5 is outside [0, 1]");
+  // The range is the schema's (add_numbers), so the graph does not parse.
+  const std::string g = graph_with("plugin = \"mnist\"", "plugin = \"perceptual_decision\"\ncoherences = [0.1, 1.5]");
+  EXPECT_EQ(
+      parse_error(g),
+      "g.toml:5:14: option 'coherences' of node 'data' (dataset 'perceptual_decision'): element 2 is 1.5, allowed "
+      "in [0, 1]");
 }
 
 TEST(BadTask, ResponseNotLongerThanGrace) {

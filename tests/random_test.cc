@@ -60,11 +60,11 @@ TEST(Rng, MomentsAreRight) {
     su += u, suu += u * u, sn += z, snn += z * z, sn4 += z * z * z * z;
   }
   const double mu = su / n, vu = suu / n - mu * mu;
-  EXPECT_NEAR(mu, 1.0, 0.01);            // U(-1, 3): mean 1, variance 16/12, se ~0.0026
+  EXPECT_NEAR(mu, 1.0, 0.01);  // U(-1, 3): mean 1, variance 16/12, se ~0.0026
   EXPECT_NEAR(vu, 16.0 / 12.0, 0.01);
-  EXPECT_NEAR(sn / n, 0.0, 0.01);        // N(0, 1): se ~0.0022
+  EXPECT_NEAR(sn / n, 0.0, 0.01);  // N(0, 1): se ~0.0022
   EXPECT_NEAR(snn / n, 1.0, 0.015);
-  EXPECT_NEAR(sn4 / n, 3.0, 0.1);        // kurtosis of a normal
+  EXPECT_NEAR(sn4 / n, 3.0, 0.1);  // kurtosis of a normal
 }
 
 TEST(Rng, BelowAndShuffleAreUniform) {

@@ -39,16 +39,45 @@ const char* type_name(const toml::node& n) {
   }
 }
 
-// Converts a scalar TOML node to an option value, or throws at its position.
-OptionValue scalar(const toml::node& n, const std::string& key, const std::string& owner, const std::string& file) {
+std::string a_or_an(const std::string& noun) {
+  return (std::string("aeiou").find(noun[0]) != std::string::npos ? "an " : "a ") + noun;
+}
+
+// A TOML array as the list option `spec`: every element a number (kNumbers) or a string
+// (kStrings); an element of another type is an error at that element.
+OptionValue list_value(const toml::array& a, const OptionSpec& spec, const std::string& owner,
+                       const std::string& file) {
+  const bool numbers = spec.type == OptionType::kNumbers;
+  std::vector<double> values;
+  std::vector<std::string> texts;
+  for (size_t k = 0; k < a.size(); ++k) {
+    const toml::node& e = *a.get(k);
+    if (numbers && e.as_integer())
+      values.push_back(double(e.as_integer()->get()));
+    else if (numbers && e.as_floating_point())
+      values.push_back(e.as_floating_point()->get());
+    else if (!numbers && e.as_string())
+      texts.push_back(e.as_string()->get());
+    else
+      throw Error(pos(e, file), "option '" + spec.name + "' of " + owner + ": element " + std::to_string(k + 1) +
+                                    " is " + a_or_an(type_name(e)) + ", expected a " + (numbers ? "number" : "string"));
+  }
+  if (numbers) return values;
+  return texts;
+}
+
+// Converts a TOML value to the option value of `spec` (an array only for a list option), or
+// throws at its position.
+OptionValue option_value(const toml::node& n, const OptionSpec& spec, const std::string& owner,
+                         const std::string& file) {
   if (auto v = n.as_integer()) return int64_t(v->get());
   if (auto v = n.as_floating_point()) return double(v->get());
   if (auto v = n.as_boolean()) return bool(v->get());
   if (auto v = n.as_string()) return std::string(v->get());
-  throw Error(pos(n, file), "option '" + key + "' of " + owner +
-                                " must be a number, boolean or "
-                                "string, got a " +
-                                type_name(n));
+  const bool list = spec.type == OptionType::kNumbers || spec.type == OptionType::kStrings;
+  if (auto a = n.as_array(); a && list) return list_value(*a, spec, owner, file);
+  throw Error(pos(n, file), "option '" + spec.name + "' of " + owner + " must be " +
+                                a_or_an(option_type_name(spec.type)) + ", got " + a_or_an(type_name(n)));
 }
 
 // Fills `opts` from the keys of `table` that are not in `skip`, against `schema`.
@@ -58,12 +87,13 @@ void read_options(const toml::table& table, const OptionSchema& schema, Options&
     const std::string key(k.str());
     if (skip.count(key)) continue;
     SourcePosition where = pos(k.source(), file);
-    if (!schema.find(key)) {
+    const OptionSpec* spec = schema.find(key);
+    if (!spec) {
       std::string known = schema.names();
       for (const auto& s : skip) known += ", " + s;
       throw Error(where, "unknown key '" + key + "' in " + owner + " (known keys: " + known + ")");
     }
-    opts.set(schema, key, scalar(v, key, owner, file), pos(v, file), owner);
+    opts.set(schema, key, option_value(v, *spec, owner, file), pos(v, file), owner);
   }
 }
 
@@ -89,7 +119,7 @@ RecurrentNoise read_noise(const toml::table& t, const std::string& owner, const 
   Options o(schema, pos(t, file));
   for (const auto& spec : schema.specs())
     if (const toml::node* v = t.get(spec.name))
-      o.set(schema, spec.name, scalar(*v, spec.name, owner, file), pos(*v, file), owner);
+      o.set(schema, spec.name, option_value(*v, spec, owner, file), pos(*v, file), owner);
   RecurrentNoise n;
   n.std = o.get_float("noise_std");
   n.alpha = o.get_float("noise_alpha");
@@ -233,8 +263,17 @@ void to_toml(toml::table& t, const Options& o) {
       t.insert_or_assign(k, *d);
     else if (auto* b = std::get_if<bool>(&v))
       t.insert_or_assign(k, *b);
-    else
-      t.insert_or_assign(k, std::get<std::string>(v));
+    else if (auto* text = std::get_if<std::string>(&v))
+      t.insert_or_assign(k, *text);
+    else if (auto* numbers = std::get_if<std::vector<double>>(&v)) {
+      toml::array a;
+      for (double e : *numbers) a.push_back(e);
+      t.insert_or_assign(k, std::move(a));
+    } else {
+      toml::array a;
+      for (const std::string& e : std::get<std::vector<std::string>>(v)) a.push_back(e);
+      t.insert_or_assign(k, std::move(a));
+    }
   }
 }
 

@@ -31,11 +31,11 @@ class Rng {
   explicit Rng(uint64_t seed = 1) : state_(seed) {}
 
   uint64_t next() { return splitmix64(state_); }  // 64 random bits
-  double uniform();                                // [0, 1), 53 bits
-  double uniform(double low, double high);         // [low, high)
-  double normal();                                 // mean 0, standard deviation 1 (Box-Muller)
+  double uniform();                               // [0, 1), 53 bits
+  double uniform(double low, double high);        // [low, high)
+  double normal();                                // mean 0, standard deviation 1 (Box-Muller)
   double normal(double mean, double stddev) { return mean + stddev * normal(); }
-  uint64_t below(uint64_t n);                      // 0 .. n-1, each equally likely (no modulo bias); n > 0
+  uint64_t below(uint64_t n);  // 0 .. n-1, each equally likely (no modulo bias); n > 0
   bool bernoulli(double p) { return uniform() < p; }
 
   // Fisher-Yates: every order equally likely; the same seed gives the same order anywhere.

@@ -13,11 +13,6 @@ namespace {
 
 constexpr int kMaxSteps = 100000;
 
-std::string trimmed(const std::string& s) {
-  const size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
-  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
-}
-
 }  // namespace
 
 std::string number(double v) {
@@ -203,22 +198,8 @@ void ChoiceTask::write_fixation_and_choice(const TrialWriter& w, int fixation, i
   write_choice_targets(w, timing_, response_begin, steps_, choice);
 }
 
-std::vector<double> number_list(const Options& options, const std::string& name, double min, double max) {
-  std::vector<double> values;
-  std::stringstream in(options.get_string(name));
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    item = trimmed(item);
-    char* end = nullptr;
-    const double v = std::strtod(item.c_str(), &end);
-    if (item.empty() || *end != '\0')
-      throw Error(options.where(name), name + ": '" + item +
-                                           "' is not a number (write comma-separated numbers, "
-                                           "e.g. \"0.05, 0.15, 0.5\")");
-    if (v < min || v > max)
-      throw Error(options.where(name), name + ": " + item + " is outside [" + number(min) + ", " + number(max) + "]");
-    values.push_back(v);
-  }
+std::vector<double> number_list(const Options& options, const std::string& name) {
+  const std::vector<double>& values = options.get_numbers(name);
   if (values.empty()) throw Error(options.where(name), name + ": give at least one number");
   return values;
 }

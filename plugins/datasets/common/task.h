@@ -154,8 +154,8 @@ class ChoiceTask : public TaskDataset {
 // `v` as people write it (0.05, 20, 1e-06): for messages and descriptions.
 std::string number(double v);
 
-// Comma-separated numbers of a string option, each checked in [min, max]; errors at the option's
-// position in the graph file.
-std::vector<double> number_list(const Options& options, const std::string& name, double min, double max);
+// The numbers of a list option (add_numbers: the schema checks each element's range), at least
+// one; the error is at the option's position in the graph file.
+std::vector<double> number_list(const Options& options, const std::string& name);
 
 }  // namespace biornn::datasets

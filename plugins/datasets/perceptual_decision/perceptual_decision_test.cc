@@ -63,7 +63,7 @@ TEST(PerceptualDecision, ScoreIsTheDecisionInTheResponsePeriod) {
 TEST(PerceptualDecision, BadOptionsNameTheirPlace) {
   std::string e = option_error(kSo, "perceptual_decision", {{"coherences", std::string("0.5, 2")}});
   EXPECT_NE(e.find("task.toml:4:1"), std::string::npos) << e;
-  EXPECT_NE(e.find("outside [0"), std::string::npos) << e;
+  EXPECT_NE(e.find("element 2 is 2, allowed in [0, 1]"), std::string::npos) << e;
   e = option_error(kSo, "perceptual_decision", {{"coherences", std::string("0.5, x")}});
   EXPECT_NE(e.find("not a number"), std::string::npos) << e;
   e = option_error(kSo, "perceptual_decision", {{"dt_ms", 0.0}});
