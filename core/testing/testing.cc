@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/sdk/data_paths.h"
 #include "core/sdk/dataset.h"
 #include "core/sdk/random.h"
 #include "core/platform/process.h"
@@ -28,12 +29,8 @@ void load_all_plugins(Registry& registry, PluginLoader& loader) {
 namespace fs = std::filesystem;
 
 std::string runfile(const std::string& rel) {
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    if (const char* d = std::getenv(var)) {
-      fs::path p = fs::path(d) / "biornn" / rel;
-      if (fs::exists(p)) return p.string();
-    }
-  }
+  const std::string path = find_runfile(rel);
+  if (!path.empty()) return path;
   throw std::runtime_error("runfile not found: " + rel + " (is it in the test's data?)");
 }
 
