@@ -161,8 +161,8 @@ class MaskConstraint : public Constraint {
     }
     if (!autapses_) {
       if (rows != cols)
-        throw Error("constraint mask on '" + p.name + "': autapses = false needs a square parameter (it is [" +
-                    std::to_string(rows) + ", " + std::to_string(cols) + "])");
+        throw Incompatible("constraint mask on '" + p.name + "': autapses = false needs a square parameter (it is [" +
+                           std::to_string(rows) + ", " + std::to_string(cols) + "])");
       mask_.diagonal().setZero();
     }
     if (!areas_.empty()) mask_ = mask_.cwiseProduct(area_mask(p, rng));

@@ -47,8 +47,8 @@ std::string option_error(const std::string& so, const std::string& name,
   return "";
 }
 
-std::string load_error(const std::string& so, const std::string& name,
-                       const std::map<std::string, OptionValue>& values, const std::string& file) {
+std::string load_error(const std::string& so, const std::string& name, const std::map<std::string, OptionValue>& values,
+                       const std::string& file) {
   auto dataset = make_dataset(so, name, values, file);
   try {
     dataset->load();

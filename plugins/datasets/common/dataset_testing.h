@@ -25,8 +25,8 @@ std::string option_error(const std::string& so, const std::string& name,
                          const std::map<std::string, OptionValue>& values);
 
 // The message of the Error that load() raises ("" if none); printed, for the test log.
-std::string load_error(const std::string& so, const std::string& name,
-                       const std::map<std::string, OptionValue>& values, const std::string& file = "task.toml");
+std::string load_error(const std::string& so, const std::string& name, const std::map<std::string, OptionValue>& values,
+                       const std::string& file = "task.toml");
 
 // The inputs of `indices` as batch() writes them, [T, n, F]; their labels in `labels`.
 std::vector<float> all_of(const Dataset& d, Split split, std::vector<int64_t> indices, std::vector<int32_t>* labels);
