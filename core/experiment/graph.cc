@@ -355,9 +355,10 @@ Chain classify_nodes(RawNodes& raw, const std::string& file, const Registry& reg
     const bool is_dataset = registry.find("dataset", r.plugin) != nullptr;
     const bool is_readout = r.plugin == "readout";
     if (!is_dataset && !is_readout && !registry.find("cell", r.plugin))
-      throw Error(plugin_where, "unknown plugin '" + r.plugin + "' for node '" + name +
-                                    "' (known cells: " + registry.known("cell") +
-                                    "; datasets: " + registry.known("dataset") + "; and \"readout\")");
+      throw Error(plugin_where, "unknown plugin '" + r.plugin + "' for node '" + name + "' (known cells: " +
+                                    registry.known("cell") + "; datasets: " + registry.known("dataset") +
+                                    "; and \"readout\"; one added since the last build? run bazel build "
+                                    "//plugins/... to build it)");
     if (is_dataset) {
       if (!c.dataset.empty())
         throw Error(r.where, "two dataset nodes ('" + c.dataset + "' and '" + name + "'); a graph reads one dataset");
