@@ -134,6 +134,7 @@ INTERFACE_HEADERS = [
     "options.h",
     "parameter_set.h",
     "plugin_api.h",
+    "random.h",
     "recurrent_noise.h",
     "registry.h",
     "scaling.h",

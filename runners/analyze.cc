@@ -8,7 +8,6 @@
 #include <iostream>
 #include <map>
 #include <numeric>
-#include <random>
 #include <set>
 
 #include "core/engine/builtins.h"
@@ -325,13 +324,11 @@ std::vector<float> fixed_point_input(const std::string& spec, const Activity& a)
 // Starting states: recorded states picked at random, plus Gaussian noise.
 std::vector<float> sample_starts(const Activity& a, const Settings& set) {
   const int S = a.state_size;
-  std::mt19937_64 rng(set.seed);
-  std::uniform_int_distribution<int64_t> pick(0, int64_t(a.steps) * a.trials - 1);
-  std::normal_distribution<float> noise(0, float(set.start_noise));
+  Rng rng(uint64_t(set.seed));
   std::vector<float> starts;
   for (int k = 0; k < set.starts; ++k) {
-    const int64_t row = pick(rng);
-    for (int d = 0; d < S; ++d) starts.push_back(a.states[size_t(row) * S + d] + noise(rng));
+    const uint64_t row = rng.below(uint64_t(a.steps) * uint64_t(a.trials));
+    for (int d = 0; d < S; ++d) starts.push_back(a.states[row * S + d] + float(set.start_noise * rng.normal()));
   }
   return starts;
 }

@@ -118,9 +118,8 @@ double matmul_peak_gflops(biornn::ComputeContext& ctx, biornn::Precision precisi
                           int windows = 3) {
   std::vector<float> a(size_t(n) * n), b(size_t(n) * n), c(size_t(n) * n);
   biornn::Rng rng(7);
-  std::uniform_real_distribution<float> u(-1, 1);
-  for (auto& v : a) v = u(rng);
-  for (auto& v : b) v = u(rng);
+  for (auto& v : a) v = float(rng.uniform(-1, 1));
+  for (auto& v : b) v = float(rng.uniform(-1, 1));
   std::vector<uint16_t> a16(a.size()), b16(b.size());
   biornn::to_bf16(a.data(), a.size(), a16.data());
   biornn::to_bf16(b.data(), b.size(), b16.data());
@@ -360,11 +359,9 @@ double run_bench(const Args& a, const std::string& argv0) {
   std::vector<std::vector<float>> xs(distinct, std::vector<float>(size_t(T) * B * F));
   std::vector<std::vector<int32_t>> ys(distinct, std::vector<int32_t>(B));
   biornn::Rng rng(12345);
-  std::uniform_real_distribution<float> ux(0.0f, 1.0f);
-  std::uniform_int_distribution<int32_t> uy(0, C - 1);
   for (int i = 0; i < distinct; ++i) {
-    for (auto& v : xs[i]) v = ux(rng);
-    for (auto& v : ys[i]) v = uy(rng);
+    for (auto& v : xs[i]) v = float(rng.uniform());
+    for (auto& v : ys[i]) v = int32_t(rng.below(uint64_t(C)));
   }
 
   // Exactly the trainer's step (core/engine/training_step.h): forward, BPTT, norm, clip, optimizer, projection.

@@ -23,7 +23,8 @@
 namespace {
 
 void list_plugins(const biornn::Registry& registry, const biornn::PluginLoader& loader) {
-  for (const auto& p : loader.loaded()) std::cout << "loaded " << p.path << " (" << p.name << " " << p.version << ")\n";
+  for (const auto& p : loader.loaded()) spdlog::debug("loaded {} ({} {})", p.path, p.name, p.version);
+  std::cout << loader.loaded().size() << " plugin libraries loaded (--verbose lists their files)\n";
   for (const char* kind : {"cell", "gate", "scaling", "constraint", "dataset", "optimizer"}) {
     std::cout << "\n" << kind << " plugins:\n";
     for (const biornn::PluginInfo* info : registry.list(kind)) {
@@ -108,7 +109,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Train a recurrent network described by a TOML graph file."};
   std::string graph_path, run_dir, runs_root, resume;
   std::vector<std::string> overrides, plugin_dirs;
-  bool list = false, resume_if_checkpoint = false;
+  bool list = false, resume_if_checkpoint = false, verbose = false;
   app.add_option("graph", graph_path, "graph file, e.g. graphs/gru_mnist.toml");
   app.add_option("--set", overrides, "override an option: --set train.epochs=1 (repeatable)");
   app.add_option("--plugin-dir", plugin_dirs, "also load *_plugin.so from this directory (repeatable)");
@@ -118,7 +119,9 @@ int main(int argc, char** argv) {
   app.add_flag("--continue", resume_if_checkpoint,
                "with --run-dir: resume it when it has a checkpoint.bin (a requeued Slurm task), else start there");
   app.add_flag("--list-plugins", list, "list the loaded plugins and their options, then exit");
+  app.add_flag("--verbose", verbose, "also log debug lines (e.g. each plugin library loaded)");
   CLI11_PARSE(app, argc, argv);
+  if (verbose) spdlog::set_level(spdlog::level::debug);
   return biornn::run_main([&](biornn::ProcessBoundary& process) {
     biornn::Registry registry;
     biornn::register_builtins(registry);

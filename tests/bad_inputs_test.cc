@@ -286,6 +286,9 @@ void expect_known_list(const std::string& line, const std::string& before, const
     EXPECT_TRUE(std::regex_search(list, std::regex("[ ,]" + name + "[,;]"))) << name << " not in: " << list;
 }
 
+// The end of every unknown-plugin message.
+const std::string kRebuildHint = "; one added since the last build? run bazel build //plugins/... to build it)";
+
 const std::vector<std::string> kSomeCells = {"conductance", "gru", "rate", "vanilla"};
 const std::vector<std::string> kSomeDatasets = {"adding", "cifar10", "mnist", "perceptual_decision"};
 
@@ -304,13 +307,14 @@ TEST(BadGraph, WrongType) {
 }
 
 TEST(BadGraph, UnknownPlugin) {
-  expect_known_list(
-      parse_error(graph_with("\"learned\"", "\"learnt\"")),
-      "g.toml:9:19: unknown gate plugin 'learnt' (known gate plugins: ", {"conductance", "fixed", "learned"}, ")");
+  expect_known_list(parse_error(graph_with("\"learned\"", "\"learnt\"")),
+                    "g.toml:9:19: unknown gate plugin 'learnt' (known gate plugins: ",
+                    {"conductance", "fixed", "learned"}, kRebuildHint);
   const std::string line = parse_error(graph_with("\"rate\"", "\"rnn\""));
   expect_known_list(line, "g.toml:6:10: unknown plugin 'rnn' for node 'rnn' (known cells: ", kSomeCells,
-                    "; and \"readout\")");
-  expect_known_list(line.substr(line.find("; datasets: ") + 2), "datasets: ", kSomeDatasets, "; and \"readout\")");
+                    std::string("; and \"readout\"") + kRebuildHint);
+  expect_known_list(line.substr(line.find("; datasets: ") + 2), "datasets: ", kSomeDatasets,
+                    std::string("; and \"readout\"") + kRebuildHint);
 }
 
 TEST(BadGraph, SetWithABadValue) {
@@ -320,7 +324,7 @@ TEST(BadGraph, SetWithABadValue) {
             "--set nodes.rnn.hidden=0: 'hidden' of node 'rnn' is 0, allowed [1, 65536]");
   expect_known_list(parse_error(kGraph, {"nodes.rnn.gate.plugin=lerned"}),
                     "--set nodes.rnn.gate.plugin=lerned: unknown gate plugin 'lerned' (known gate plugins: ",
-                    {"conductance", "fixed", "learned"}, ")");
+                    {"conductance", "fixed", "learned"}, kRebuildHint);
   EXPECT_EQ(parse_error(kGraph, {"train.epochs"}), "--set train.epochs: expected key=value, e.g. --set train.epochs=1");
   EXPECT_EQ(parse_error(kGraph, {"nodes.rnn.plugin.x=1"}), "--set nodes.rnn.plugin.x=1: 'plugin' is not a table");
   // Issue 20: a misspelt node name (it said "node 'rrn' has no 'plugin' key").
@@ -662,8 +666,12 @@ TEST(BadTask, OptionOutOfRange) {
 }
 
 TEST(BadTask, CoherenceOutsideZeroOne) {
-  const std::string g = graph_with("plugin = \"mnist\"", "plugin = \"perceptual_decision\"\ncoherences = \"0.1, 1.5\"");
-  EXPECT_EQ(build_error(g), "g.toml:5:14: coherences: 1.5 is outside [0, 1]");
+  // The range is the schema's (add_numbers), so the graph does not parse.
+  const std::string g = graph_with("plugin = \"mnist\"", "plugin = \"perceptual_decision\"\ncoherences = [0.1, 1.5]");
+  EXPECT_EQ(
+      parse_error(g),
+      "g.toml:5:14: option 'coherences' of node 'data' (dataset 'perceptual_decision'): element 2 is 1.5, allowed "
+      "in [0, 1]");
 }
 
 TEST(BadTask, ResponseNotLongerThanGrace) {
@@ -740,7 +748,7 @@ TEST(TrainRunner, UnknownPlugin) {
   EXPECT_EQ(o.err_lines(), 1) << o.err;
   expect_known_list(o.last_err_line(),
                     "error: " + path + ":6:10: unknown plugin 'rnn' for node 'rnn' (known cells: ", kSomeCells,
-                    "; and \"readout\")");
+                    std::string("; and \"readout\"") + kRebuildHint);
 }
 
 TEST(TrainRunner, TruncatedDatasetFile) {
@@ -795,7 +803,7 @@ TEST(TrainRunner, BadPluginInPluginDir) {
   EXPECT_EQ(o.err_lines(), 1) << o.err;
   expect_known_list(o.last_err_line(),
                     "error: " + path + ":6:10: unknown plugin 'test_identity' for node 'rnn' (known cells: ",
-                    kSomeCells, "; and \"readout\")");
+                    kSomeCells, std::string("; and \"readout\"") + kRebuildHint);
 }
 
 // ---------------------------------------------------------------------------------------

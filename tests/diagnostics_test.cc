@@ -4,6 +4,7 @@
 // cell without Dale has a spectrum but no E/I typing of its senders.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "core/sdk/data_paths.h"
@@ -89,6 +90,22 @@ TEST_F(Diagnostics, ARateCellWithoutDaleHasItsSpectrumButNoEIInput) {
   EXPECT_NE(header.find("rnn.z_p50"), std::string::npos) << header;
   EXPECT_EQ(header.find("rnn.excitatory_input"), std::string::npos) << header;
   EXPECT_EQ(csv.find("nan"), std::string::npos) << csv;
+}
+
+// A layer without a gate (z = 1) or whose cell ignores z has no gate diagnostics: no "z median"
+// in the log, no gates plot (it would be flat at 1), no z columns.
+TEST_F(Diagnostics, ALayerWithoutAGateHasNoGateDiagnostics) {
+  for (const char* layer : {"plugin = \"rate\"", "plugin = \"vanilla\"", "plugin = \"leaky\""}) {
+    const std::string dir = run(layer);
+    const std::string log = testing::read_file(dir + "/train.log"), csv = testing::read_file(dir + "/metrics.csv");
+    EXPECT_EQ(log.find("z median"), std::string::npos) << layer << "\n" << log;
+    EXPECT_EQ(count(log, "diagnostic gate z percentiles not available for layer rnn"), 1u) << layer << "\n" << log;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/gates_rnn.svg")) << layer;
+    EXPECT_EQ(csv.find("rnn.z_p50"), std::string::npos) << layer << "\n" << csv;
+  }
+  const std::string gated = run("plugin = \"rate\"\ngate = { plugin = \"fixed\" }");
+  EXPECT_NE(testing::read_file(gated + "/train.log").find("z median"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(gated + "/gates_rnn.svg"));
 }
 
 TEST(MetricsTableCells, AValueNotMeasuredIsAnEmptyCellAndStaysUnmeasuredAfterLoading) {

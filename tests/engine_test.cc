@@ -428,7 +428,7 @@ TEST_F(PluginsLoaded, InitialStateGradientMatchesFiniteDifferences) {
       fill_uniform(c, 1, rng);
       fill_uniform(d, 1, rng);
       std::vector<float> s0(size_t(B) * S), d_s0(s0.size());
-      for (float& v : s0) v = std::uniform_real_distribution<float>(-0.8f, 0.8f)(rng);
+      for (float& v : s0) v = float(rng.uniform(-0.8, 0.8));
       auto loss = [&]() {
         layer->prepare();
         layer->forward(x.data(), T, B, s0.data());
@@ -454,7 +454,7 @@ TEST_F(PluginsLoaded, OneStepSpeedGradientMatchesFiniteDifferences) {
     Matrix x(B, 2);
     fill_uniform(x, 1, rng);
     std::vector<float> h(size_t(B) * S), next(h.size()), v(h.size()), grad(h.size());
-    for (float& e : h) e = std::uniform_real_distribution<float>(-0.8f, 0.8f)(rng);
+    for (float& e : h) e = float(rng.uniform(-0.8, 0.8));
     layer->prepare();
     auto q = [&]() {
       layer->step(h.data(), x.data(), B, next.data());

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "core/engine/gradient_check.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/sdk/constraint.h"
 #include "core/testing/testing.h"
 
 namespace biornn {
@@ -113,6 +115,80 @@ TEST(GradientCheckPlan, OptionThePluginDoesNotHaveNamesFileLineColumn) {
     EXPECT_NE(std::string(e.what()).find("gradcheck.toml:2:7: "), std::string::npos) << e.what();
   }
 }
+
+// The plan of the generated gradient checks comes from the registry: a cell or constraint
+// under a name the plan has never seen is paired like the others, every cell with every
+// constraint at least once.
+class GradientCheckPlanFromRegistry : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::load_all_plugins(registry_, loader_);
+    // Plugins under new names: the factories of rate and nonnegative, registered again with
+    // their .so as origin (so the loader removes them before it unloads their code).
+    using CellFactory = std::function<std::unique_ptr<Cell>(const Options&)>;
+    using ConstraintFactory = std::function<std::unique_ptr<Constraint>(const Options&)>;
+    const PluginInfo& rate = registry_.get("cell", "rate");
+    registry_.set_origin(rate.origin);
+    registry_.add<Cell>("zz_cell", "rate again", rate.schema, std::any_cast<const CellFactory&>(rate.factory));
+    const PluginInfo& nonnegative = registry_.get("constraint", "nonnegative");
+    registry_.set_origin(nonnegative.origin);
+    registry_.add<Constraint>("zz_constraint", "nonnegative again", nonnegative.schema,
+                              std::any_cast<const ConstraintFactory&>(nonnegative.factory));
+    registry_.set_origin("core");
+  }
+  Registry registry_;
+  PluginLoader loader_{registry_};
+};
+
+TEST_F(GradientCheckPlanFromRegistry, EveryCellMeetsEveryConstraint) {
+  const std::vector<LayerCombination> plan = combinations_to_check(registry_);
+  for (const PluginInfo* cell : registry_.list("cell"))
+    for (const PluginInfo* constraint : registry_.list("constraint")) {
+      bool met = false;
+      for (const LayerCombination& c : plan)
+        for (const auto& [parameter, name] : c.constraints)
+          met = met || (c.cell == cell->name && name == constraint->name);
+      EXPECT_TRUE(met) << cell->name << " is never checked with constraint " << constraint->name;
+    }
+}
+
+// A combination that does not build is a failure of the check, unless the plugin that refuses
+// it says it is a documented incompatibility (biornn::Incompatible, with its reason).
+TEST_F(GradientCheckPlanFromRegistry, ABuildErrorFailsAnIncompatibilitySkips) {
+  class Refusing : public Constraint {
+   public:
+    explicit Refusing(bool documented) : documented_(documented) {}
+    void initialize(Parameter& p, Rng&) override {
+      if (documented_) throw Incompatible("refusing on '" + p.name + "': documented, use nonnegative instead");
+      throw Error("refusing on '" + p.name + "': a bug");
+    }
+    void apply(const Matrix& raw, Matrix& value) const override { value = raw; }
+    void backward(const Matrix&, const Matrix&, const Matrix& grad, Matrix& raw_grad) const override {
+      raw_grad = grad;
+    }
+
+   private:
+    bool documented_;
+  };
+  registry_.add<Constraint>("buggy", "throws Error", OptionSchema(),
+                            [](const Options&) { return std::make_unique<Refusing>(false); });
+  registry_.add<Constraint>("documented", "throws Incompatible", OptionSchema(),
+                            [](const Options&) { return std::make_unique<Refusing>(true); });
+  const GradientCheckResult buggy = check_layer(registry_, {"rate", "learned", "", {{"W", "buggy"}}});
+  EXPECT_FALSE(buggy.skipped);
+  EXPECT_TRUE(buggy.build_failed);
+  EXPECT_EQ(buggy.build_error, "refusing on 'W': a bug");
+  const GradientCheckResult documented = check_layer(registry_, {"rate", "learned", "", {{"W", "documented"}}});
+  EXPECT_TRUE(documented.skipped);
+  EXPECT_FALSE(documented.build_failed);
+  EXPECT_EQ(documented.skip_reason, "refusing on 'W': documented, use nonnegative instead");
+  // The checked plugins' own refusals are documented ones: dale on a non-square weight.
+  const GradientCheckResult dale_on_p = check_layer(registry_, {"rate", "learned", "", {{"P", "dale"}}});
+  EXPECT_TRUE(dale_on_p.skipped) << dale_on_p.build_error;
+}
+
+// The float32 layer check's tolerance: at most 1.5e-2 (it was 2e-2, about 4% apart).
+TEST(GradientCheckPlan, ToleranceIsTight) { EXPECT_LE(GradientCheckSettings().tolerance, 1.5e-2); }
 
 }  // namespace
 }  // namespace biornn

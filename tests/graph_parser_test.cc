@@ -126,6 +126,44 @@ TEST_F(GraphParser, WrongTypeAndRangeNamePosition) {
   EXPECT_NE(error(t3).find("g.toml:6:17:"), std::string::npos) << error(t3);
 }
 
+// List options: a TOML array, or (as before arrays were read) one comma-separated string; an
+// element of the wrong type is one line naming its place, the key and the node.
+TEST_F(GraphParser, ListOptionsAreArrays) {
+  auto with = [](const std::string& line) {
+    std::string t = kValid;
+    t.replace(t.find("plugin = \"mnist\""), 16, "plugin = \"perceptual_decision\"\n" + line);
+    return t;
+  };
+  const std::vector<double> expected = {0, 0.1, 1};
+  Graph g = parse(with("coherences = [0, 0.1, 1]"));
+  EXPECT_EQ(g.dataset.options.get_numbers("coherences"), expected);
+  EXPECT_NE(g.resolved_toml.find("coherences = ["), std::string::npos) << g.resolved_toml;
+  Graph again = parse_graph_text(g.resolved_toml, "resolved.toml", {}, registry_);
+  EXPECT_EQ(again.dataset.options.get_numbers("coherences"), expected);
+  EXPECT_EQ(parse(with("coherences = \"0, 0.1, 1\"")).dataset.options.get_numbers("coherences"), expected);
+  EXPECT_EQ(parse(kValid, {"nodes.data.plugin=perceptual_decision", "nodes.data.coherences=[0, 0.1, 1]"})
+                .dataset.options.get_numbers("coherences"),
+            expected);
+  EXPECT_EQ(parse(with("")).dataset.options.get_numbers("coherences"),
+            (std::vector<double>{0, 0.032, 0.064, 0.128, 0.256, 0.512}));  // the default
+
+  EXPECT_EQ(error(with("coherences = [0, \"x\"]")),
+            "g.toml:9:18: option 'coherences' of node 'data' (dataset 'perceptual_decision'): element 2 is a string, "
+            "expected a number");
+  EXPECT_EQ(error(with("coherences = [0.1, 1.5]")),
+            "g.toml:9:14: option 'coherences' of node 'data' (dataset 'perceptual_decision'): element 2 is 1.5, "
+            "allowed in [0, 1]");
+  EXPECT_EQ(error(with("coherences = \"0.1, x\"")),
+            "g.toml:9:14: option 'coherences' of node 'data' (dataset 'perceptual_decision'): element 2 ('x') is not a "
+            "number (write an array, e.g. [0.05, 0.15, 0.5])");
+  EXPECT_EQ(error(with("coherences = 0.5")),
+            "g.toml:9:14: option 'coherences' of node 'data' (dataset 'perceptual_decision') must be a list of "
+            "numbers, got 0.5");
+  std::string rnn = kValid;
+  rnn.replace(rnn.find("plugin = \"rate\""), 15, "plugin = \"rate\"\nphi = [\"tanh\"]");
+  EXPECT_EQ(error(rnn), "g.toml:11:7: option 'phi' of node 'rnn' (cell 'rate') must be a string, got an array");
+}
+
 TEST_F(GraphParser, MissingAndCyclicInputs) {
   std::string t = kValid;
   t.replace(t.find("input = \"data\""), 14, "input = \"dta\"");

@@ -134,7 +134,10 @@ TEST(Registry, UnknownNameListsKnownOnes) {
     r.get("optimizer", "adamw", SourcePosition{"g.toml", 3, 11});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "g.toml:3:11: unknown optimizer plugin 'adamw' (known optimizer plugins: adam, sgd)");
+    EXPECT_STREQ(
+        e.what(),
+        "g.toml:3:11: unknown optimizer plugin 'adamw' (known optimizer plugins: adam, sgd; one added since the "
+        "last build? run bazel build //plugins/... to build it)");
   }
 }
 

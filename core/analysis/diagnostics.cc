@@ -92,7 +92,9 @@ void explain_unavailable(LayerDiagnostics& d, const std::string& missing_w) {
     note_unavailable(d, "E/I input", "W's constraint does not type its senders as E or I (dale, soft_dale do)");
   }
   if (!d.has_gates)
-    note_unavailable(d, "gate z percentiles", "the layer has no gate (z = 1) or keeps its gates inside the cell");
+    note_unavailable(d, "gate z percentiles",
+                     "the layer has no gate (z = 1 everywhere), its cell ignores z, or it keeps its gates inside "
+                     "the cell");
 }
 
 }  // namespace
@@ -104,8 +106,11 @@ std::vector<LayerDiagnostics> diagnose(Model& model, const float* x, int steps, 
     LayerDiagnostics d;
     d.layer = l->name();
     const int H = l->hidden();
-    if (const float* z = l->gates()) {
-      const size_t n = size_t(l->last_steps()) * l->last_batch() * H;
+    const auto* step_cell = dynamic_cast<const StepCell*>(&l->cell());
+    const float* z = step_cell && step_cell->reads_gate() ? l->gates() : nullptr;  // a cell that ignores z
+    const size_t n = z ? size_t(l->last_steps()) * l->last_batch() * H : 0;
+    if (z && std::all_of(z, z + n, [](float q) { return q == 1.0f; })) z = nullptr;  // no gate: z = 1
+    if (z) {
       std::vector<float> v(z, z + n);
       double sum = 0;
       for (float q : v) sum += q;

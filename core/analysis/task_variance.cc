@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <limits>
-#include <random>
 #include <set>
 
 #include "core/sdk/error.h"
+#include "core/sdk/random.h"
 
 namespace biornn {
 
@@ -38,16 +38,28 @@ double assign(const Eigen::MatrixXd& points, const Eigen::MatrixXd& centres, std
   return inertia;
 }
 
+// An index i with probability w(i) / sum(w); w >= 0 with a positive sum.
+Eigen::Index weighted_pick(const Eigen::VectorXd& w, Rng& rng) {
+  const double target = rng.uniform() * w.sum();
+  double sum = 0;
+  for (Eigen::Index i = 0; i < w.size(); ++i) {
+    sum += w(i);
+    if (target < sum) return i;
+  }
+  Eigen::Index last = w.size() - 1;  // rounding: the last index of positive weight
+  while (last > 0 && w(last) <= 0) --last;
+  return last;
+}
+
 // k-means++ starting centres.
-Eigen::MatrixXd plus_plus(const Eigen::MatrixXd& points, int k, std::mt19937_64& rng) {
+Eigen::MatrixXd plus_plus(const Eigen::MatrixXd& points, int k, Rng& rng) {
   Eigen::MatrixXd centres(k, points.cols());
-  centres.row(0) = points.row(std::uniform_int_distribution<Eigen::Index>(0, points.rows() - 1)(rng));
+  centres.row(0) = points.row(Eigen::Index(rng.below(uint64_t(points.rows()))));
   for (int c = 1; c < k; ++c) {
     Eigen::VectorXd d(points.rows());
     for (Eigen::Index i = 0; i < points.rows(); ++i)
       d(i) = (centres.topRows(c).rowwise() - points.row(i)).rowwise().squaredNorm().minCoeff();
-    std::discrete_distribution<Eigen::Index> pick(d.data(), d.data() + d.size());
-    centres.row(c) = points.row(d.sum() > 0 ? pick(rng) : Eigen::Index(c % points.rows()));
+    centres.row(c) = points.row(d.sum() > 0 ? weighted_pick(d, rng) : Eigen::Index(c % points.rows()));
   }
   return centres;
 }
@@ -77,7 +89,7 @@ TaskVarianceMap task_variance(const Activity& a, size_t task_column, size_t C, d
 }
 
 std::vector<int> kmeans(const Eigen::MatrixXd& points, int k, uint64_t seed, int restarts) {
-  std::mt19937_64 rng(seed);
+  Rng rng(seed);
   std::vector<int> best, label(size_t(points.rows()));
   double best_inertia = std::numeric_limits<double>::infinity();
   for (int r = 0; r < restarts; ++r) {

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <cmath>
+#include <map>
 #include <sstream>
 
 #include "core/sdk/cell.h"
@@ -74,21 +75,23 @@ GradientCheckResult check_layer(const Registry& registry, const LayerCombination
         "gradcheck", s.hidden, s.features, make<Cell>(registry, comb.cell, &comb),
         comb.gate.empty() ? nullptr : make<Gate>(registry, comb.gate, &comb),
         comb.scaling.empty() ? nullptr : make<Scaling>(registry, comb.scaling, &comb), std::move(cons), rng);
-  } catch (const Error& e) {
+  } catch (const Incompatible& e) {  // documented by the plugin that refuses
     res.skipped = true;
     res.skip_reason = e.what();
+    return res;
+  } catch (const Error& e) {
+    res.build_failed = true;
+    res.build_error = e.what();
     return res;
   }
   // Raw values away from 0 (kinks of |.|, relu) so central differences are smooth.
   Rng rng(s.seed + 1);
-  std::uniform_real_distribution<float> mag(0.1f, 0.9f);
-  std::bernoulli_distribution sign(0.5);
   for (Parameter* p : layer->parameters().all()) {
     for (Eigen::Index i = 0; i < p->raw.size(); ++i) {
       const float old = p->raw.data()[i];
-      float v = mag(rng);
+      const float v = float(rng.uniform(0.1, 0.9));
       // Keep each entry's sign where the constraint cares about it (frozen signs, clip).
-      bool negative = old != 0 ? old < 0 : sign(rng);
+      const bool negative = old != 0 ? old < 0 : rng.bernoulli(0.5);
       p->raw.data()[i] = negative ? -v : v;
     }
     if (p->constraint) p->constraint->project(p->raw);
@@ -158,12 +161,12 @@ void note(double rel, const std::string& where, double& worst, std::string& wors
 
 // Random flat inputs of a unit's step (UnitShape's order), in the ranges check_unit_step names.
 std::vector<double> random_unit_inputs(const UnitShape& shape, Rng& rng) {
-  std::uniform_real_distribution<double> u(-1, 1);
+  auto u = [&rng] { return rng.uniform(-1, 1); };
   std::vector<double> in(shape.inputs());
   int k = 0;
-  for (; k < shape.blocks; ++k) in[k] = 2 * u(rng);
-  if (shape.reads_gate) in[k++] = 0.5 + 0.45 * u(rng);
-  for (; k < shape.inputs(); ++k) in[k] = u(rng);
+  for (; k < shape.blocks; ++k) in[k] = 2 * u();
+  if (shape.reads_gate) in[k++] = 0.5 + 0.45 * u();
+  for (; k < shape.inputs(); ++k) in[k] = u();
   return in;
 }
 
@@ -212,8 +215,7 @@ StepBuffers random_step(const UnitStepCell& cell, const UnitStepCheckSettings& s
   const int b = s.batch, h = s.hidden;
   auto random = [&](int rows, int cols, float lo, float hi) {
     Matrix m(rows, cols);
-    std::uniform_real_distribution<float> u(lo, hi);
-    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = u(rng);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = float(rng.uniform(lo, hi));
     return m;
   };
   StepBuffers v;
@@ -274,54 +276,93 @@ UnitStepCheckResult check_unit_step(const UnitStepCell& cell, const UnitStepChec
   return res;
 }
 
+namespace {
+
+bool reads_gate(const Registry& r, const std::string& cell) {
+  auto c = make<Cell>(r, cell);
+  auto* step = dynamic_cast<const StepCell*>(c.get());
+  return step && step->reads_gate();
+}
+
+// The name of the parameter of `role` that `cell` creates. Without one of that role: for
+// kRecurrent the first parameter that reads the hidden units ([*, H], e.g. gru's W_hh), for
+// kInput the first that reads the features ([*, F]); "" when there is none.
+std::string parameter_of(const Registry& r, const std::string& cell, ParameterRole role) {
+  constexpr int kHidden = 5, kFeatures = 3;
+  auto c = make<Cell>(r, cell);
+  ParameterSet ps;
+  Rng rng(1);
+  c->create_parameters(ps, kHidden, kFeatures, rng);
+  if (const Parameter* p = ps.find_role(role)) return p->name;
+  const int reads = role == ParameterRole::kRecurrent ? kHidden : kFeatures;
+  for (const Parameter* p : ps.all())
+    if (p->raw.cols() == reads && p->raw.rows() > 1) return p->name;
+  return "";
+}
+
+// Whether the layer of `k` builds (a scaling that needs sender types does not, alone).
+bool builds(const Registry& r, const LayerCombination& k) {
+  try {
+    Rng rng(1);
+    std::vector<ConstrainedParameter> cons;
+    for (auto& [p, c] : k.constraints) cons.push_back({p, make<Constraint>(r, c)});
+    RecurrentLayer layer("plan", 5, 3, make<Cell>(r, k.cell), k.gate.empty() ? nullptr : make<Gate>(r, k.gate),
+                         k.scaling.empty() ? nullptr : make<Scaling>(r, k.scaling), std::move(cons), rng);
+    return true;
+  } catch (const Error&) { return false; }
+}
+
+}  // namespace
+
 std::vector<LayerCombination> combinations_to_check(const Registry& r, const std::string& origin) {
   auto cells = r.list("cell"), gates = r.list("gate"), scalings = r.list("scaling"), constraints = r.list("constraint");
-  auto mine = [&](const PluginInfo* p) { return origin.empty() || ends_with(p->origin, origin); };
+  auto mine = [&](const std::string& kind, const std::string& name) {
+    const PluginInfo* p = name.empty() ? nullptr : r.find(kind, name);
+    return origin.empty() || (p && ends_with(p->origin, origin));
+  };
   std::vector<LayerCombination> out;
+  auto add = [&](const LayerCombination& k) {
+    bool involved = mine("cell", k.cell) || (!k.gate.empty() && mine("gate", k.gate)) ||
+                    (!k.scaling.empty() && mine("scaling", k.scaling));
+    for (const auto& [p, c] : k.constraints) involved = involved || mine("constraint", c);
+    if (involved) out.push_back(k);
+  };
   if (cells.empty()) return out;
-  // A plain gate to pair cells and constraints with: prefer one that needs no scaling.
-  const PluginInfo* plain_gate = gates.empty() ? nullptr : gates.front();
+  std::map<std::string, bool> uses_scaling;
+  for (auto* g : gates) uses_scaling[g->name] = make<Gate>(r, g->name)->uses_scaling();
+  std::string plain_gate;  // the first gate that needs no scaling
   for (auto* g : gates)
-    if (g->name == "learned") plain_gate = g;
-  auto plain_gate_name = [&]() { return plain_gate ? plain_gate->name : std::string(); };
-  const PluginInfo* base_cell = cells.front();
+    if (plain_gate.empty() && !uses_scaling[g->name]) plain_gate = g->name;
+  std::vector<std::string> gated_cells;
   for (auto* c : cells)
-    if (c->name == "rate") base_cell = c;
-  std::string dale;
-  for (auto* c : constraints)
-    if (c->name == "dale") dale = c->name;
+    if (reads_gate(r, c->name)) gated_cells.push_back(c->name);
+  const std::string base_cell = gated_cells.empty() ? cells.front()->name : gated_cells.front();
+  // The first scaling a layer of `cell` and `gate` builds with ("" when none does alone).
+  auto scaling_for = [&](const std::string& cell, const std::string& gate) {
+    for (auto* s : scalings)
+      if (builds(r, {cell, gate, s->name, {}})) return s->name;
+    return scalings.empty() ? std::string() : scalings.front()->name;
+  };
 
-  for (auto* c : cells) {
-    if (mine(c)) out.push_back({c->name, "", "", {}});  // no gate: z = 1, or the cell's own gates
-    auto cell = make<Cell>(r, c->name);
-    auto* step = dynamic_cast<const StepCell*>(cell.get());
-    if (!step || !step->reads_gate()) continue;  // no gate for it: only the combination above
-    for (auto* g : gates) {
-      LayerCombination k{c->name, g->name, "", {}};
-      bool uses_scaling = make<Gate>(r, g->name)->uses_scaling();
-      if (uses_scaling) {
-        if (scalings.empty()) continue;
-        k.scaling = scalings.front()->name;
-        for (auto* s : scalings)
-          if (s->name == "constant") k.scaling = s->name;
-      }
-      bool involved = mine(c) || mine(g) || (uses_scaling && mine(r.find("scaling", k.scaling)));
-      if (involved) out.push_back(k);
-    }
-  }
+  for (auto* c : cells) add({c->name, "", "", {}});  // no gate: z = 1, or the cell's own gates
+  for (const std::string& c : gated_cells)
+    for (auto* g : gates) add({c, g->name, uses_scaling[g->name] ? scaling_for(c, g->name) : "", {}});
   for (auto* s : scalings)
     for (auto* g : gates) {
-      if (!make<Gate>(r, g->name)->uses_scaling()) continue;
-      if (!(mine(s) || mine(g) || mine(base_cell))) continue;
-      LayerCombination k{base_cell->name, g->name, s->name, {}};
-      out.push_back(k);
-      if (!dale.empty()) out.push_back({base_cell->name, g->name, s->name, {{"W", dale}}});
+      if (!uses_scaling[g->name]) continue;
+      add({base_cell, g->name, s->name, {}});
+      const std::string w = parameter_of(r, base_cell, ParameterRole::kRecurrent);
+      for (auto* k : constraints) add({base_cell, g->name, s->name, {{w, k->name}}});
     }
-  for (auto* c : constraints) {
-    if (!(mine(c) || mine(base_cell) || (plain_gate && mine(plain_gate)))) continue;
-    out.push_back({base_cell->name, plain_gate_name(), "", {{"W", c->name}}});
-    out.push_back({base_cell->name, plain_gate_name(), "", {{"P", c->name}}});
+  for (auto* c : cells) {
+    const std::string w = parameter_of(r, c->name, ParameterRole::kRecurrent);
+    const std::string gate = reads_gate(r, c->name) ? plain_gate : "";
+    if (w.empty()) continue;
+    for (auto* k : constraints) add({c->name, gate, "", {{w, k->name}}});
   }
+  const std::string p = parameter_of(r, base_cell, ParameterRole::kInput);
+  if (!p.empty())
+    for (auto* k : constraints) add({base_cell, reads_gate(r, base_cell) ? plain_gate : "", "", {{p, k->name}}});
   return out;
 }
 

@@ -39,16 +39,45 @@ const char* type_name(const toml::node& n) {
   }
 }
 
-// Converts a scalar TOML node to an option value, or throws at its position.
-OptionValue scalar(const toml::node& n, const std::string& key, const std::string& owner, const std::string& file) {
+std::string a_or_an(const std::string& noun) {
+  return (std::string("aeiou").find(noun[0]) != std::string::npos ? "an " : "a ") + noun;
+}
+
+// A TOML array as the list option `spec`: every element a number (kNumbers) or a string
+// (kStrings); an element of another type is an error at that element.
+OptionValue list_value(const toml::array& a, const OptionSpec& spec, const std::string& owner,
+                       const std::string& file) {
+  const bool numbers = spec.type == OptionType::kNumbers;
+  std::vector<double> values;
+  std::vector<std::string> texts;
+  for (size_t k = 0; k < a.size(); ++k) {
+    const toml::node& e = *a.get(k);
+    if (numbers && e.as_integer())
+      values.push_back(double(e.as_integer()->get()));
+    else if (numbers && e.as_floating_point())
+      values.push_back(e.as_floating_point()->get());
+    else if (!numbers && e.as_string())
+      texts.push_back(e.as_string()->get());
+    else
+      throw Error(pos(e, file), "option '" + spec.name + "' of " + owner + ": element " + std::to_string(k + 1) +
+                                    " is " + a_or_an(type_name(e)) + ", expected a " + (numbers ? "number" : "string"));
+  }
+  if (numbers) return values;
+  return texts;
+}
+
+// Converts a TOML value to the option value of `spec` (an array only for a list option), or
+// throws at its position.
+OptionValue option_value(const toml::node& n, const OptionSpec& spec, const std::string& owner,
+                         const std::string& file) {
   if (auto v = n.as_integer()) return int64_t(v->get());
   if (auto v = n.as_floating_point()) return double(v->get());
   if (auto v = n.as_boolean()) return bool(v->get());
   if (auto v = n.as_string()) return std::string(v->get());
-  throw Error(pos(n, file), "option '" + key + "' of " + owner +
-                                " must be a number, boolean or "
-                                "string, got a " +
-                                type_name(n));
+  const bool list = spec.type == OptionType::kNumbers || spec.type == OptionType::kStrings;
+  if (auto a = n.as_array(); a && list) return list_value(*a, spec, owner, file);
+  throw Error(pos(n, file), "option '" + spec.name + "' of " + owner + " must be " +
+                                a_or_an(option_type_name(spec.type)) + ", got " + a_or_an(type_name(n)));
 }
 
 // Fills `opts` from the keys of `table` that are not in `skip`, against `schema`.
@@ -58,12 +87,13 @@ void read_options(const toml::table& table, const OptionSchema& schema, Options&
     const std::string key(k.str());
     if (skip.count(key)) continue;
     SourcePosition where = pos(k.source(), file);
-    if (!schema.find(key)) {
+    const OptionSpec* spec = schema.find(key);
+    if (!spec) {
       std::string known = schema.names();
       for (const auto& s : skip) known += ", " + s;
       throw Error(where, "unknown key '" + key + "' in " + owner + " (known keys: " + known + ")");
     }
-    opts.set(schema, key, scalar(v, key, owner, file), pos(v, file), owner);
+    opts.set(schema, key, option_value(v, *spec, owner, file), pos(v, file), owner);
   }
 }
 
@@ -89,7 +119,7 @@ RecurrentNoise read_noise(const toml::table& t, const std::string& owner, const 
   Options o(schema, pos(t, file));
   for (const auto& spec : schema.specs())
     if (const toml::node* v = t.get(spec.name))
-      o.set(schema, spec.name, scalar(*v, spec.name, owner, file), pos(*v, file), owner);
+      o.set(schema, spec.name, option_value(*v, spec, owner, file), pos(*v, file), owner);
   RecurrentNoise n;
   n.std = o.get_float("noise_std");
   n.alpha = o.get_float("noise_alpha");
@@ -233,8 +263,17 @@ void to_toml(toml::table& t, const Options& o) {
       t.insert_or_assign(k, *d);
     else if (auto* b = std::get_if<bool>(&v))
       t.insert_or_assign(k, *b);
-    else
-      t.insert_or_assign(k, std::get<std::string>(v));
+    else if (auto* text = std::get_if<std::string>(&v))
+      t.insert_or_assign(k, *text);
+    else if (auto* numbers = std::get_if<std::vector<double>>(&v)) {
+      toml::array a;
+      for (double e : *numbers) a.push_back(e);
+      t.insert_or_assign(k, std::move(a));
+    } else {
+      toml::array a;
+      for (const std::string& e : std::get<std::vector<std::string>>(v)) a.push_back(e);
+      t.insert_or_assign(k, std::move(a));
+    }
   }
 }
 
@@ -245,12 +284,9 @@ toml::table plugin_table(const PluginRef& r) {
   return t;
 }
 
-Graph build(toml::table& root, const std::string& file, const std::vector<PlacedOverride>& overrides,
-            const Registry& registry) {
-  for (const auto& o : overrides) apply_override(root, o);
-  Graph g;
-  g.path = file;
-  g.name = std::filesystem::path(file).stem().string();
+// The graph's name, description, [train] and [optimizer] (adam when there is none); any other
+// top-level key is an error.
+void read_header(const toml::table& root, const std::string& file, const Registry& registry, Graph& g) {
   static const std::set<std::string> top_keys = {"name", "description", "train", "optimizer", "nodes"};
   for (auto&& [k, v] : root)
     if (!top_keys.count(std::string(k.str())))
@@ -270,133 +306,177 @@ Graph build(toml::table& root, const std::string& file, const std::vector<Placed
     g.optimizer.name = "adam";
     g.optimizer.options = Options(registry.get("optimizer", "adam").schema, {file, 1, 1});
   }
+}
 
+// One [nodes.*] table as written: its plugin and input, with their positions.
+struct RawNode {
+  const toml::table* table;
+  std::string plugin, input;
+  SourcePosition where, input_where;
+};
+
+struct RawNodes {
+  std::map<std::string, RawNode> by_name;
+  std::vector<std::string> order;  // as in the file
+};
+
+RawNodes read_nodes(const toml::table& root, const std::string& file) {
   const toml::node* nodes_node = root.get("nodes");
   if (!nodes_node) throw Error(SourcePosition{file, 1, 1}, "the graph has no [nodes.*] tables");
-  const toml::table& nodes = as_table(*nodes_node, "[nodes]", file);
-
-  struct Raw {
-    const toml::table* table;
-    std::string plugin, input;
-    SourcePosition where, input_where;
-  };
-  std::map<std::string, Raw> raw;
-  std::vector<std::string> order;
-  for (auto&& [k, v] : nodes) {
+  RawNodes raw;
+  for (auto&& [k, v] : as_table(*nodes_node, "[nodes]", file)) {
     const std::string name(k.str());
     const toml::table& t = as_table(v, "node '" + name + "'", file);
-    Raw r{&t, get_string(t, "plugin", "node '" + name + "'", file, true), "", pos(k.source(), file), {}};
+    RawNode r{&t, get_string(t, "plugin", "node '" + name + "'", file, true), "", pos(k.source(), file), {}};
     if (const toml::node* in = t.get("input")) {
       r.input = get_string(t, "input", "node '" + name + "'", file, true);
       r.input_where = pos(*in, file);
     }
-    raw[name] = r;
-    order.push_back(name);
+    raw.by_name[name] = r;
+    raw.order.push_back(name);
   }
+  return raw;
+}
 
-  // Classify nodes and check their inputs.
+// The nodes from the dataset to the readout.
+struct Chain {
   std::string dataset, readout;
+  std::vector<std::string> layers;  // in order from the dataset's reader to the readout's input
+};
+
+// Which node is the dataset and which the readout; every other node's plugin is a cell, and
+// every input names a node that is read by nothing else.
+Chain classify_nodes(RawNodes& raw, const std::string& file, const Registry& registry) {
+  Chain c;
   std::map<std::string, std::string> consumer;  // input -> node reading it
-  for (const auto& name : order) {
-    Raw& r = raw[name];
+  for (const auto& name : raw.order) {
+    RawNode& r = raw.by_name[name];
     const SourcePosition plugin_where = pos(*r.table->get("plugin"), file);
     const bool is_dataset = registry.find("dataset", r.plugin) != nullptr;
     const bool is_readout = r.plugin == "readout";
     if (!is_dataset && !is_readout && !registry.find("cell", r.plugin))
-      throw Error(plugin_where, "unknown plugin '" + r.plugin + "' for node '" + name +
-                                    "' (known cells: " + registry.known("cell") +
-                                    "; datasets: " + registry.known("dataset") + "; and \"readout\")");
+      throw Error(plugin_where, "unknown plugin '" + r.plugin + "' for node '" + name + "' (known cells: " +
+                                    registry.known("cell") + "; datasets: " + registry.known("dataset") +
+                                    "; and \"readout\"; one added since the last build? run bazel build "
+                                    "//plugins/... to build it)");
     if (is_dataset) {
-      if (!dataset.empty())
-        throw Error(r.where, "two dataset nodes ('" + dataset + "' and '" + name + "'); a graph reads one dataset");
+      if (!c.dataset.empty())
+        throw Error(r.where, "two dataset nodes ('" + c.dataset + "' and '" + name + "'); a graph reads one dataset");
       if (!r.input.empty()) throw Error(r.input_where, "dataset node '" + name + "' takes no input");
-      dataset = name;
+      c.dataset = name;
       continue;
     }
     if (is_readout) {
-      if (!readout.empty()) throw Error(r.where, "two readout nodes ('" + readout + "' and '" + name + "')");
-      readout = name;
+      if (!c.readout.empty()) throw Error(r.where, "two readout nodes ('" + c.readout + "' and '" + name + "')");
+      c.readout = name;
     }
     if (r.input.empty()) throw Error(r.where, "node '" + name + "' has no 'input' (name the node it reads)");
-    if (!raw.count(r.input)) {
+    if (!raw.by_name.count(r.input)) {
       std::string known;
-      for (auto& n : order) known += (known.empty() ? "" : ", ") + n;
+      for (auto& n : raw.order) known += (known.empty() ? "" : ", ") + n;
       throw Error(r.input_where, "node '" + name + "' reads unknown node '" + r.input + "' (nodes: " + known + ")");
     }
-    if (raw[r.input].plugin == "readout")
+    if (raw.by_name[r.input].plugin == "readout")
       throw Error(r.input_where, "node '" + name + "' reads the readout '" + r.input + "'; the readout must be last");
     if (consumer.count(r.input))
       throw Error(r.input_where, "node '" + r.input + "' feeds both '" + consumer[r.input] + "' and '" + name +
                                      "'; a graph is one chain from the dataset to the readout");
     consumer[r.input] = name;
   }
-  if (dataset.empty())
+  if (c.dataset.empty())
     throw Error(SourcePosition{file, 1, 1}, "the graph has no dataset node (e.g. plugin = \"mnist\")");
-  if (readout.empty()) throw Error(SourcePosition{file, 1, 1}, "the graph has no readout node (plugin = \"readout\")");
+  if (c.readout.empty())
+    throw Error(SourcePosition{file, 1, 1}, "the graph has no readout node (plugin = \"readout\")");
+  return c;
+}
 
-  // Walk back from the readout; a cycle or a dangling node shows here.
-  std::vector<std::string> chain;
+// Walks back from the readout to the dataset and fills c.layers; a cycle or a node off that
+// path is an error.
+void walk_chain(RawNodes& raw, Chain& c) {
   std::set<std::string> seen;
-  for (std::string n = readout; n != dataset;) {
-    if (seen.count(n)) throw Error(raw[n].input_where, "input cycle through node '" + n + "'");
+  for (std::string n = raw.by_name[c.readout].input; n != c.dataset;) {
+    if (seen.count(n)) throw Error(raw.by_name[n].input_where, "input cycle through node '" + n + "'");
     seen.insert(n);
-    chain.push_back(n);
-    n = raw[n].input;
+    c.layers.insert(c.layers.begin(), n);
+    n = raw.by_name[n].input;
   }
-  for (const auto& n : order) {
-    if (n == dataset || seen.count(n)) continue;
+  for (const auto& n : raw.order) {
+    if (n == c.dataset || n == c.readout || seen.count(n)) continue;
     std::set<std::string> walk;  // follow inputs from n: a repeat is a cycle
-    for (std::string m = n; m != dataset && !seen.count(m); m = raw[m].input)
-      if (!walk.insert(m).second) throw Error(raw[n].where, "input cycle through node '" + n + "'");
-    throw Error(raw[n].where, "node '" + n + "' is not on the path from the dataset to the readout");
+    for (std::string m = n; m != c.dataset && !seen.count(m); m = raw.by_name[m].input)
+      if (!walk.insert(m).second) throw Error(raw.by_name[n].where, "input cycle through node '" + n + "'");
+    throw Error(raw.by_name[n].where, "node '" + n + "' is not on the path from the dataset to the readout");
   }
+}
 
-  g.dataset_node = dataset;
-  g.dataset = plugin_ref(*raw[dataset].table, "dataset", "node '" + dataset + "'", registry, file);
-  g.readout_node = readout;
-  g.readout = Options(readout_schema(), raw[readout].where);
-  read_options(*raw[readout].table, readout_schema(), g.readout, {"plugin", "input"},
-               "node '" + readout + "' (readout)", file);
+int read_hidden(const toml::table& t, const LayerSpec& l, const std::string& owner, const std::string& file) {
+  const toml::node* h = t.get("hidden");
+  if (!h) throw Error(l.where, owner + " has no 'hidden' (the number of units)");
+  auto hv = h->as_integer();
+  if (!hv) throw Error(pos(*h, file), "'hidden' of " + owner + " must be an integer, got a " + type_name(*h));
+  if (hv->get() < 1 || hv->get() > 65536)
+    throw Error(pos(*h, file), "'hidden' of " + owner + " is " + std::to_string(hv->get()) + ", allowed [1, 65536]");
+  return int(hv->get());
+}
 
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    if (*it == readout) continue;
-    const toml::table& t = *raw[*it].table;
-    const std::string owner = "node '" + *it + "'";
-    LayerSpec l;
-    l.node = *it;
-    l.where = raw[*it].where;
-    const toml::node* h = t.get("hidden");
-    if (!h) throw Error(l.where, owner + " has no 'hidden' (the number of units)");
-    auto hv = h->as_integer();
-    if (!hv) throw Error(pos(*h, file), "'hidden' of " + owner + " must be an integer, got a " + type_name(*h));
-    if (hv->get() < 1 || hv->get() > 65536)
-      throw Error(pos(*h, file), "'hidden' of " + owner + " is " + std::to_string(hv->get()) + ", allowed [1, 65536]");
-    l.hidden = int(hv->get());
-    std::set<std::string> layer_keys = {"input", "hidden", "gate", "scaling", "constraints"};
-    for (const auto& spec : layer_noise_schema().specs()) layer_keys.insert(spec.name);
-    l.cell = plugin_ref(t, "cell", owner, registry, file, layer_keys);
-    l.noise = read_noise(t, owner, file);
-    if (const toml::node* gate = t.get("gate"))
-      if (!is_no_gate(*gate, owner, file))
-        l.gate = plugin_ref(as_table(*gate, owner + " gate", file), "gate", owner + " gate", registry, file);
-    if (const toml::node* s = t.get("scaling"))
-      l.scaling = plugin_ref(as_table(*s, owner + " scaling", file), "scaling", owner + " scaling", registry, file);
-    if (const toml::node* c = t.get("constraints")) {
-      const toml::array* arr = c->as_array();
-      if (!arr) throw Error(pos(*c, file), "'constraints' of " + owner + " must be an array of tables");
-      for (const toml::node& e : *arr) {
-        const toml::table& ct = as_table(e, owner + " constraint", file);
-        std::string param = get_string(ct, "parameter", owner + " constraint", file, true);
-        l.constraints.emplace_back(param,
-                                   plugin_ref(ct, "constraint", owner + " constraint", registry, file, {"parameter"}));
-      }
+// One recurrent layer node: hidden, the cell (the node's plugin), noise, gate, scaling and
+// constraints.
+LayerSpec read_layer(const std::string& node, const RawNode& r, const std::string& file, const Registry& registry) {
+  const toml::table& t = *r.table;
+  const std::string owner = "node '" + node + "'";
+  LayerSpec l;
+  l.node = node;
+  l.where = r.where;
+  l.hidden = read_hidden(t, l, owner, file);
+  std::set<std::string> layer_keys = {"input", "hidden", "gate", "scaling", "constraints"};
+  for (const auto& spec : layer_noise_schema().specs()) layer_keys.insert(spec.name);
+  l.cell = plugin_ref(t, "cell", owner, registry, file, layer_keys);
+  l.noise = read_noise(t, owner, file);
+  if (const toml::node* gate = t.get("gate"))
+    if (!is_no_gate(*gate, owner, file))
+      l.gate = plugin_ref(as_table(*gate, owner + " gate", file), "gate", owner + " gate", registry, file);
+  if (const toml::node* s = t.get("scaling"))
+    l.scaling = plugin_ref(as_table(*s, owner + " scaling", file), "scaling", owner + " scaling", registry, file);
+  if (const toml::node* c = t.get("constraints")) {
+    const toml::array* arr = c->as_array();
+    if (!arr) throw Error(pos(*c, file), "'constraints' of " + owner + " must be an array of tables");
+    for (const toml::node& e : *arr) {
+      const toml::table& ct = as_table(e, owner + " constraint", file);
+      std::string param = get_string(ct, "parameter", owner + " constraint", file, true);
+      l.constraints.emplace_back(param,
+                                 plugin_ref(ct, "constraint", owner + " constraint", registry, file, {"parameter"}));
     }
-    g.layers.push_back(std::move(l));
   }
-  if (g.layers.empty())
-    throw Error(raw[readout].where, "the graph has no recurrent layer between the dataset and the readout");
+  return l;
+}
 
-  // The resolved graph, every default filled in.
+// A layer's node as the resolved graph writes it, reading `input`.
+toml::table layer_table(const LayerSpec& l, const std::string& input) {
+  toml::table lt = plugin_table(l.cell);
+  lt.insert_or_assign("input", input);
+  lt.insert_or_assign("hidden", l.hidden);
+  if (!l.gate.name.empty()) lt.insert_or_assign("gate", plugin_table(l.gate));
+  if (l.scaling) lt.insert_or_assign("scaling", plugin_table(*l.scaling));
+  if (l.noise.std > 0) {
+    lt.insert_or_assign("noise_std", l.noise.std);
+    lt.insert_or_assign("noise_alpha", l.noise.alpha);
+    lt.insert_or_assign("noise_seed", int64_t(l.noise.seed));
+    lt.insert_or_assign("noise_in_evaluation", l.noise.in_evaluation);
+  }
+  if (!l.constraints.empty()) {
+    toml::array arr;
+    for (const auto& [p, c] : l.constraints) {
+      toml::table ct = plugin_table(c);
+      ct.insert_or_assign("parameter", p);
+      arr.push_back(ct);
+    }
+    lt.insert_or_assign("constraints", arr);
+  }
+  return lt;
+}
+
+// The resolved graph, every default filled in (itself a valid graph).
+std::string resolved_toml(const Graph& g) {
   toml::table out;
   out.insert_or_assign("name", g.name);
   if (!g.description.empty()) out.insert_or_assign("description", g.description);
@@ -408,27 +488,7 @@ Graph build(toml::table& root, const std::string& file, const std::vector<Placed
   nodes_out.insert_or_assign(g.dataset_node, plugin_table(g.dataset));
   std::string prev = g.dataset_node;
   for (const auto& l : g.layers) {
-    toml::table lt = plugin_table(l.cell);
-    lt.insert_or_assign("input", prev);
-    lt.insert_or_assign("hidden", l.hidden);
-    if (!l.gate.name.empty()) lt.insert_or_assign("gate", plugin_table(l.gate));
-    if (l.scaling) lt.insert_or_assign("scaling", plugin_table(*l.scaling));
-    if (l.noise.std > 0) {
-      lt.insert_or_assign("noise_std", l.noise.std);
-      lt.insert_or_assign("noise_alpha", l.noise.alpha);
-      lt.insert_or_assign("noise_seed", int64_t(l.noise.seed));
-      lt.insert_or_assign("noise_in_evaluation", l.noise.in_evaluation);
-    }
-    if (!l.constraints.empty()) {
-      toml::array arr;
-      for (const auto& [p, c] : l.constraints) {
-        toml::table ct = plugin_table(c);
-        ct.insert_or_assign("parameter", p);
-        arr.push_back(ct);
-      }
-      lt.insert_or_assign("constraints", arr);
-    }
-    nodes_out.insert_or_assign(l.node, lt);
+    nodes_out.insert_or_assign(l.node, layer_table(l, prev));
     prev = l.node;
   }
   toml::table rt;
@@ -439,7 +499,34 @@ Graph build(toml::table& root, const std::string& file, const std::vector<Placed
   out.insert_or_assign("nodes", nodes_out);
   std::ostringstream s;
   s << out << "\n";
-  g.resolved_toml = s.str();
+  return s.str();
+}
+
+// The graph of `root` after the overrides: header, nodes, the chain, its layers, and the
+// resolved TOML.
+Graph build(toml::table& root, const std::string& file, const std::vector<PlacedOverride>& overrides,
+            const Registry& registry) {
+  for (const auto& o : overrides) apply_override(root, o);
+  Graph g;
+  g.path = file;
+  g.name = std::filesystem::path(file).stem().string();
+  read_header(root, file, registry, g);
+
+  RawNodes raw = read_nodes(root, file);
+  Chain chain = classify_nodes(raw, file, registry);
+  walk_chain(raw, chain);
+
+  g.dataset_node = chain.dataset;
+  g.dataset = plugin_ref(*raw.by_name[chain.dataset].table, "dataset", "node '" + chain.dataset + "'", registry, file);
+  g.readout_node = chain.readout;
+  g.readout = Options(readout_schema(), raw.by_name[chain.readout].where);
+  read_options(*raw.by_name[chain.readout].table, readout_schema(), g.readout, {"plugin", "input"},
+               "node '" + chain.readout + "' (readout)", file);
+  for (const std::string& node : chain.layers) g.layers.push_back(read_layer(node, raw.by_name[node], file, registry));
+  if (g.layers.empty())
+    throw Error(raw.by_name[chain.readout].where,
+                "the graph has no recurrent layer between the dataset and the readout");
+  g.resolved_toml = resolved_toml(g);
   return g;
 }
 

@@ -101,16 +101,11 @@ std::vector<std::string> PluginLoader::load_directory(const std::string& dir) {
 
 std::vector<std::string> default_plugin_directories(const std::string& argv0) {
   const Paths& paths = process_paths();
-  std::vector<std::string> roots = paths.runfiles_roots, dirs;
-  if (!argv0.empty()) roots.push_back(argv0 + ".runfiles");
-  for (const auto& r : roots) {
-    std::error_code ec;
-    fs::path p = fs::path(r) / "biornn" / "plugins";
-    if (fs::is_directory(p, ec)) {
-      dirs.push_back(p.string());
-      break;
-    }
-  }
+  std::vector<std::string> dirs;
+  const std::string built = find_runfile(
+      "plugins", argv0.empty() ? std::vector<std::string>{} : std::vector<std::string>{argv0 + ".runfiles"});
+  std::error_code ec;
+  if (!built.empty() && fs::is_directory(built, ec)) dirs.push_back(built);
   dirs.insert(dirs.end(), paths.plugin_path.begin(), paths.plugin_path.end());
   return dirs;
 }

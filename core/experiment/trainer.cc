@@ -116,7 +116,7 @@ SplitIndices make_splits(const Dataset& data, const Options& o) {
   std::vector<int64_t> all(n_train_all);
   std::iota(all.begin(), all.end(), 0);
   Rng split_rng(uint64_t(o.get_int("seed")) * 0x9E3779B97F4A7C15ull + 1);
-  std::shuffle(all.begin(), all.end(), split_rng);
+  split_rng.shuffle(all.begin(), all.end());
   SplitIndices s;
   s.validation.assign(all.begin(), all.begin() + n_val);
   s.train.assign(all.begin() + n_val, all.end());
@@ -264,12 +264,6 @@ std::string diverged_message(const std::string& what, int epoch, int64_t minibat
          "); lower the learning rate, set train.clip_grad_norm, or check the data for NaN";
 }
 
-std::string rng_text(const Rng& rng) {
-  std::ostringstream s;
-  s << rng;
-  return s.str();
-}
-
 // One run of train(): the loop over epochs and minibatches, with its fixed settings.
 class Loop {
  public:
@@ -295,7 +289,10 @@ class Loop {
     result.epochs = st_.history;
     const auto start = Clock::now();
     Rng shuffle_rng(uint64_t(o_.get_int("seed")) * 0xBF58476D1CE4E5B9ull + 2);
-    if (!st_.shuffle_rng.empty()) std::istringstream(st_.shuffle_rng) >> shuffle_rng;
+    if (!st_.shuffle_rng.empty() && !shuffle_rng.from_text(st_.shuffle_rng))
+      throw Error("the checkpoint's shuffling state '" + st_.shuffle_rng.substr(0, 40) +
+                  "' is not the project generator's (a checkpoint written before biornn's own Rng cannot resume "
+                  "inside its run; start a new run)");
     if (st_.learning_rate < 0) st_.learning_rate = e_.optimizer->learning_rate();
     for (TrainingObserver* ob : observers_) ob->on_start(st_);
     for (int epoch = st_.epochs_done + 1; epoch <= epochs_; ++epoch) {
@@ -323,8 +320,8 @@ class Loop {
     st_.learning_rate = schedule_.at_epoch_start(epoch, st_.learning_rate);
     if (st_.order.empty()) {
       st_.order = splits_->train;
-      std::shuffle(st_.order.begin(), st_.order.end(), shuffle_rng);
-      st_.shuffle_rng = rng_text(shuffle_rng);  // not used again this epoch: a checkpoint at any step can hold it
+      shuffle_rng.shuffle(st_.order.begin(), st_.order.end());
+      st_.shuffle_rng = shuffle_rng.text();  // not used again this epoch: a checkpoint at any step can hold it
       st_.loss_sum = st_.norm_sum = st_.epoch_seconds = st_.counted = st_.score_counted = st_.penalty_sum = 0;
       st_.seen = st_.right = 0;
     }

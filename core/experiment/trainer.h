@@ -58,7 +58,7 @@ struct TrainState {
   int epochs_done = 0;
   int64_t next_batch = 0;      // stopped inside epoch epochs_done + 1 before this minibatch
   std::vector<int64_t> order;  // that epoch's shuffled training indices; empty between epochs
-  std::string shuffle_rng;     // the shuffling generator's state (std::mt19937_64 text form)
+  std::string shuffle_rng;     // the shuffling generator's state (Rng::text(), a decimal number)
   int64_t global_step = 0;
   double learning_rate = -1;  // < 0: not started (take the optimizer's)
   double best_score = -1e300;

@@ -67,18 +67,26 @@ void set_process_paths(Paths paths) {
   stored_paths() = std::make_unique<Paths>(std::move(paths));
 }
 
+std::string find_runfile(const std::string& relative, const std::vector<std::string>& extra_roots) {
+  std::vector<std::string> roots = process_paths().runfiles_roots;
+  roots.insert(roots.end(), extra_roots.begin(), extra_roots.end());
+  for (const std::string& root : roots) {
+    std::error_code ec;
+    const fs::path p = fs::path(root) / "biornn" / relative;
+    if (fs::exists(p, ec)) return p.string();
+  }
+  return "";
+}
+
 std::string workspace_directory() {
   const Paths& p = process_paths();
   if (!p.workspace_override.empty()) return p.workspace_override;
   // Under `bazel test`, or a binary started from bazel-bin: the WORKSPACE file in the
   // runfiles (a data dependency of tests and runners) links back to the source tree.
-  for (const std::string& root : p.runfiles_roots) {
-    std::error_code ec;
-    if (fs::exists(fs::path(root) / "biornn" / "WORKSPACE", ec)) {
-      fs::path real = fs::canonical(fs::path(root) / "biornn" / "WORKSPACE", ec);
-      if (!ec) return real.parent_path().string();
-    }
-  }
+  const std::string workspace = find_runfile("WORKSPACE");
+  std::error_code ec;
+  const fs::path real = workspace.empty() ? fs::path() : fs::canonical(workspace, ec);
+  if (!workspace.empty() && !ec) return real.parent_path().string();
   return fs::current_path().string();
 }
 

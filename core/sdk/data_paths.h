@@ -23,6 +23,10 @@ struct Paths {
 const Paths& process_paths();
 void set_process_paths(Paths paths);
 
+// `<root>/biornn/<relative>` under the first of the runfiles roots (then `extra_roots`) where it
+// exists, or "" when none has it. The one place the runfiles tree is searched.
+std::string find_runfile(const std::string& relative, const std::vector<std::string>& extra_roots = {});
+
 // The source tree this process belongs to: its workspace_override, else (under `bazel test`,
 // with //:WORKSPACE in the test's data) the directory the runfiles' WORKSPACE links to, else
 // the current directory.

@@ -12,6 +12,8 @@ Error::Error(const std::string& message) : std::runtime_error(message) {}
 
 Error::~Error() = default;
 
+Incompatible::~Incompatible() = default;
+
 Error::Error(const SourcePosition& where, const std::string& message)
     : std::runtime_error(where.str().empty() ? message : where.str() + ": " + message), where_(where) {}
 

@@ -32,4 +32,16 @@ class __attribute__((visibility("default"))) Error : public std::runtime_error {
   SourcePosition where_;
 };
 
+// An Error a plugin throws when it is built beside a plugin it is documented not to work with
+// (dale on a non-square parameter, a scaling that needs sender types without a constraint that
+// gives them); the message says why and what to use instead. The shared gradient check skips
+// such a combination with this reason; any other Error while building is a failure there.
+class __attribute__((visibility("default"))) Incompatible : public Error {
+ public:
+  using Error::Error;
+  Incompatible(const Incompatible&) = default;
+  Incompatible& operator=(const Incompatible&) = default;
+  ~Incompatible() override;
+};
+
 }  // namespace biornn

@@ -1,6 +1,7 @@
 #include "core/sdk/options.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 namespace biornn {
@@ -11,6 +12,8 @@ const char* option_type_name(OptionType t) {
     case OptionType::kFloat: return "float";
     case OptionType::kBool: return "boolean";
     case OptionType::kString: return "string";
+    case OptionType::kNumbers: return "list of numbers";
+    case OptionType::kStrings: return "list of strings";
   }
   return "?";
 }
@@ -23,13 +26,45 @@ std::string option_value_str(const OptionValue& v) {
     s << *d;
   else if (auto* b = std::get_if<bool>(&v))
     s << (*b ? "true" : "false");
-  else
-    s << '"' << std::get<std::string>(v) << '"';
+  else if (auto* text = std::get_if<std::string>(&v))
+    s << '"' << *text << '"';
+  else if (auto* numbers = std::get_if<std::vector<double>>(&v)) {
+    s << '[';
+    for (size_t k = 0; k < numbers->size(); ++k) s << (k ? ", " : "") << (*numbers)[k];
+    s << ']';
+  } else {
+    const auto& texts = std::get<std::vector<std::string>>(v);
+    s << '[';
+    for (size_t k = 0; k < texts.size(); ++k) s << (k ? ", \"" : "\"") << texts[k] << '"';
+    s << ']';
+  }
   return s.str();
 }
 
+namespace {
+
+std::string trimmed(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+// The items of a comma-separated string, trimmed ("" gives none).
+std::vector<std::string> comma_items(const std::string& text) {
+  std::vector<std::string> items;
+  if (trimmed(text).empty()) return items;
+  size_t begin = 0;
+  for (;;) {
+    const size_t comma = text.find(',', begin);
+    items.push_back(trimmed(text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin)));
+    if (comma == std::string::npos) return items;
+    begin = comma + 1;
+  }
+}
+
+}  // namespace
+
 static std::string range_str(const OptionSpec& s) {
-  if (s.type == OptionType::kString) {
+  if (s.type == OptionType::kString || s.type == OptionType::kStrings) {
     if (s.choices.empty()) return "";
     std::string r = "one of ";
     for (size_t i = 0; i < s.choices.size(); ++i) r += (i ? ", " : "") + s.choices[i];
@@ -112,6 +147,31 @@ OptionSchema& OptionSchema::add_string(const std::string& name, const std::strin
   return *this;
 }
 
+OptionSchema& OptionSchema::add_numbers(const std::string& name, std::vector<double> def, const std::string& doc,
+                                        double min, double max) {
+  OptionSpec s;
+  s.name = name;
+  s.type = OptionType::kNumbers;
+  s.default_value = std::move(def);
+  s.doc = doc;
+  s.min = min;
+  s.max = max;
+  specs_.push_back(s);
+  return *this;
+}
+
+OptionSchema& OptionSchema::add_strings(const std::string& name, std::vector<std::string> def, const std::string& doc,
+                                        std::vector<std::string> choices) {
+  OptionSpec s;
+  s.name = name;
+  s.type = OptionType::kStrings;
+  s.default_value = std::move(def);
+  s.doc = doc;
+  s.choices = std::move(choices);
+  specs_.push_back(s);
+  return *this;
+}
+
 const OptionSpec* OptionSchema::find(const std::string& name) const {
   for (const auto& s : specs_)
     if (s.name == name) return &s;
@@ -127,6 +187,46 @@ std::string OptionSchema::names() const {
 Options::Options(const OptionSchema& schema, SourcePosition where) : where_(std::move(where)) {
   for (const auto& s : schema.specs()) values_[s.name] = s.default_value;
 }
+
+namespace {
+
+// A list option written the old way, as one comma-separated string: its items.
+OptionValue list_from_string(const OptionSpec& spec, const std::string& text, const SourcePosition& where,
+                             const std::string& owner) {
+  const std::vector<std::string> items = comma_items(text);
+  if (spec.type == OptionType::kStrings) return items;
+  std::vector<double> numbers;
+  for (size_t k = 0; k < items.size(); ++k) {
+    char* end = nullptr;
+    const double v = std::strtod(items[k].c_str(), &end);
+    if (items[k].empty() || *end != '\0')
+      throw Error(where, "option '" + spec.name + "' of " + owner + ": element " + std::to_string(k + 1) + " ('" +
+                             items[k] + "') is not a number (write an array, e.g. [0.05, 0.15, 0.5])");
+    numbers.push_back(v);
+  }
+  return numbers;
+}
+
+void check_number(const OptionSpec& spec, double x, const std::string& what, const SourcePosition& where,
+                  const std::string& owner) {
+  const bool below = spec.min_exclusive ? !(x > spec.min) : !(x >= spec.min);
+  if (std::isnan(x) || below || x > spec.max)
+    throw Error(where, "option '" + spec.name + "' of " + owner + (what.empty() ? "" : ": " + what) + " is " +
+                           option_value_str(x) + ", allowed " + range_str(spec));
+}
+
+void check_choice(const OptionSpec& spec, const std::string& s, const std::string& what, const SourcePosition& where,
+                  const std::string& owner) {
+  if (spec.choices.empty()) return;
+  for (const auto& c : spec.choices)
+    if (c == s) return;
+  throw Error(where, "option '" + spec.name + "' of " + owner + (what.empty() ? "" : ": " + what) + " is \"" + s +
+                         "\", allowed " + range_str(spec));
+}
+
+std::string element(size_t k) { return "element " + std::to_string(k + 1); }
+
+}  // namespace
 
 void Options::set(const OptionSchema& schema, const std::string& name, const OptionValue& v,
                   const SourcePosition& where, const std::string& owner) {
@@ -155,20 +255,26 @@ void Options::set(const OptionSchema& schema, const std::string& name, const Opt
     case OptionType::kString:
       if (!std::holds_alternative<std::string>(v)) throw bad_type();
       break;
+    case OptionType::kNumbers:
+    case OptionType::kStrings:
+      if (auto* text = std::get_if<std::string>(&v))
+        value = list_from_string(*spec, *text, where, owner);  // the comma-separated form
+      else if (spec->type == OptionType::kNumbers && std::holds_alternative<std::vector<std::string>>(v) &&
+               std::get<std::vector<std::string>>(v).empty())
+        value = std::vector<double>{};  // [] has no element type
+      else if (spec->type == OptionType::kNumbers ? !std::holds_alternative<std::vector<double>>(v)
+                                                  : !std::holds_alternative<std::vector<std::string>>(v))
+        throw bad_type();
+      break;
   }
-  if (spec->type == OptionType::kInt || spec->type == OptionType::kFloat) {
-    double x = spec->type == OptionType::kInt ? double(std::get<int64_t>(value)) : std::get<double>(value);
-    bool below = spec->min_exclusive ? !(x > spec->min) : !(x >= spec->min);
-    if (std::isnan(x) || below || x > spec->max)
-      throw Error(where, "option '" + name + "' of " + owner + " is " + option_value_str(value) + ", allowed " +
-                             range_str(*spec));
-  }
-  if (spec->type == OptionType::kString && !spec->choices.empty()) {
-    const auto& s = std::get<std::string>(value);
-    bool ok = false;
-    for (const auto& c : spec->choices) ok = ok || c == s;
-    if (!ok) throw Error(where, "option '" + name + "' of " + owner + " is \"" + s + "\", allowed " + range_str(*spec));
-  }
+  if (spec->type == OptionType::kInt || spec->type == OptionType::kFloat)
+    check_number(*spec, spec->type == OptionType::kInt ? double(std::get<int64_t>(value)) : std::get<double>(value), "",
+                 where, owner);
+  if (spec->type == OptionType::kString) check_choice(*spec, std::get<std::string>(value), "", where, owner);
+  if (auto* numbers = std::get_if<std::vector<double>>(&value))
+    for (size_t k = 0; k < numbers->size(); ++k) check_number(*spec, (*numbers)[k], element(k), where, owner);
+  if (auto* texts = std::get_if<std::vector<std::string>>(&value))
+    for (size_t k = 0; k < texts->size(); ++k) check_choice(*spec, (*texts)[k], element(k), where, owner);
   values_[name] = value;
   positions_[name] = where;
 }
@@ -184,6 +290,12 @@ double Options::get_float(const std::string& name) const { return std::get<doubl
 bool Options::get_bool(const std::string& name) const { return std::get<bool>(lookup(values_, name)); }
 const std::string& Options::get_string(const std::string& name) const {
   return std::get<std::string>(lookup(values_, name));
+}
+const std::vector<double>& Options::get_numbers(const std::string& name) const {
+  return std::get<std::vector<double>>(lookup(values_, name));
+}
+const std::vector<std::string>& Options::get_strings(const std::string& name) const {
+  return std::get<std::vector<std::string>>(lookup(values_, name));
 }
 
 SourcePosition Options::where(const std::string& name) const {

@@ -11,11 +11,13 @@
 
 namespace biornn {
 
-enum class OptionType { kInt, kFloat, kBool, kString };
+// kNumbers and kStrings are lists: a TOML array (`coherences = [0, 0.032, 0.064]`), or, as
+// before arrays were supported, one string of comma-separated items (`"0, 0.032, 0.064"`).
+enum class OptionType { kInt, kFloat, kBool, kString, kNumbers, kStrings };
 const char* option_type_name(OptionType t);
 
-using OptionValue = std::variant<int64_t, double, bool, std::string>;
-std::string option_value_str(const OptionValue& v);
+using OptionValue = std::variant<int64_t, double, bool, std::string, std::vector<double>, std::vector<std::string>>;
+std::string option_value_str(const OptionValue& v);  // TOML syntax: 1, 0.5, true, "a", [1, 2], ["a", "b"]
 
 // One option a plugin accepts: its type, default, allowed range or choices, and doc line.
 struct OptionSpec {
@@ -23,9 +25,9 @@ struct OptionSpec {
   OptionType type = OptionType::kFloat;
   OptionValue default_value;
   std::string doc;
-  double min = -1e300, max = 1e300;  // inclusive range for numbers
+  double min = -1e300, max = 1e300;  // inclusive range for numbers (each element of a kNumbers list)
   bool min_exclusive = false;        // e.g. dt > 0
-  std::vector<std::string> choices;  // allowed strings (empty: any)
+  std::vector<std::string> choices;  // allowed strings, or elements of a kStrings list (empty: any)
 
   std::string describe() const;  // "name (float, default 1, in (0, inf)): doc"
 };
@@ -40,6 +42,11 @@ class OptionSchema {
   OptionSchema& add_bool(const std::string& name, bool def, const std::string& doc);
   OptionSchema& add_string(const std::string& name, const std::string& def, const std::string& doc,
                            std::vector<std::string> choices = {});
+  // Lists: every element in [min, max] / one of `choices`.
+  OptionSchema& add_numbers(const std::string& name, std::vector<double> def, const std::string& doc,
+                            double min = -1e300, double max = 1e300);
+  OptionSchema& add_strings(const std::string& name, std::vector<std::string> def, const std::string& doc,
+                            std::vector<std::string> choices = {});
   const std::vector<OptionSpec>& specs() const { return specs_; }
   const OptionSpec* find(const std::string& name) const;
   std::string names() const;  // "a, b, c"
@@ -63,6 +70,8 @@ class Options {
   double get_float(const std::string& name) const;
   bool get_bool(const std::string& name) const;
   const std::string& get_string(const std::string& name) const;
+  const std::vector<double>& get_numbers(const std::string& name) const;
+  const std::vector<std::string>& get_strings(const std::string& name) const;
   bool has(const std::string& name) const { return values_.count(name) > 0; }
 
   const std::map<std::string, OptionValue>& values() const { return values_; }

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/sdk/random.h"
+
 namespace biornn {
 
 struct RecurrentNoise {
@@ -16,18 +18,10 @@ struct RecurrentNoise {
   double drive_std() const { return std > 0 ? std::sqrt(2.0 / alpha) * std : 0.0; }
 };
 
-// splitmix64's finaliser: a bijective 64-bit mix.
-inline uint64_t noise_mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 // A standard normal value for one (seed, draw, step, row, unit), by Box-Muller on two 24-bit
 // uniforms taken from one hash.
 inline float noise_normal(uint64_t seed, uint64_t draw, uint64_t step, uint64_t row, uint64_t unit) {
-  const uint64_t k = noise_mix(seed ^ noise_mix(draw ^ noise_mix(step ^ noise_mix(row ^ noise_mix(unit)))));
+  const uint64_t k = mix64(seed ^ mix64(draw ^ mix64(step ^ mix64(row ^ mix64(unit)))));
   const float u1 = (float(k >> 40) + 0.5f) * (1.0f / 16777216.0f);
   const float u2 = (float(k & 0xffffffull) + 0.5f) * (1.0f / 16777216.0f);
   return std::sqrt(-2.0f * std::log(u1)) * std::cos(6.28318530717958647692f * u2);

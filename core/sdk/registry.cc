@@ -31,7 +31,8 @@ std::string Registry::known(const std::string& kind) const {
 const PluginInfo& Registry::get(const std::string& kind, const std::string& name, const SourcePosition& where) const {
   const PluginInfo* p = find(kind, name);
   if (!p)
-    throw Error(where, "unknown " + kind + " plugin '" + name + "' (known " + kind + " plugins: " + known(kind) + ")");
+    throw Error(where, "unknown " + kind + " plugin '" + name + "' (known " + kind + " plugins: " + known(kind) +
+                           "; one added since the last build? run bazel build //plugins/... to build it)");
   return *p;
 }
 

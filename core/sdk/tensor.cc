@@ -3,13 +3,11 @@
 namespace biornn {
 
 void fill_uniform(Matrix& m, float scale, Rng& rng) {
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = dist(rng);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = float(rng.uniform(-scale, scale));
 }
 
 void fill_normal(Matrix& m, float stddev, Rng& rng) {
-  std::normal_distribution<float> dist(0.0f, stddev);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = dist(rng);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = float(stddev * rng.normal());
 }
 
 void Parameter::resize(int rows, int cols) {

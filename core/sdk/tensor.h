@@ -3,9 +3,10 @@
 
 #include <Eigen/Core>
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
+
+#include "core/sdk/random.h"
 
 namespace biornn {
 
@@ -27,9 +28,6 @@ inline ConstMatrixMap view(const float* data, int rows, int cols, int stride) {
 // per-step buffers use it so that Eigen's vectorised passes split rows the same way on every
 // run (its peeling depends on addresses), which keeps training bit-for-bit reproducible.
 using AlignedBuffer = std::vector<float, Eigen::aligned_allocator<float>>;
-
-// The random stream of a run: one seed reproduces initialisation and shuffling.
-using Rng = std::mt19937_64;
 
 // Fills m with U(-scale, scale) / N(0, scale^2) from rng, element by element in row order.
 void fill_uniform(Matrix& m, float scale, Rng& rng);

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/sdk/data_paths.h"
 #include "core/sdk/dataset.h"
+#include "core/sdk/random.h"
 #include "core/platform/process.h"
 
 #include <fcntl.h>
@@ -27,12 +29,8 @@ void load_all_plugins(Registry& registry, PluginLoader& loader) {
 namespace fs = std::filesystem;
 
 std::string runfile(const std::string& rel) {
-  for (const char* var : {"TEST_SRCDIR", "RUNFILES_DIR"}) {
-    if (const char* d = std::getenv(var)) {
-      fs::path p = fs::path(d) / "biornn" / rel;
-      if (fs::exists(p)) return p.string();
-    }
-  }
+  const std::string path = find_runfile(rel);
+  if (!path.empty()) return path;
   throw std::runtime_error("runfile not found: " + rel + " (is it in the test's data?)");
 }
 
@@ -126,10 +124,9 @@ class SyntheticDataset : public Dataset {
  private:
   // A value in [0, 1) from a 64-bit mix of (id, t, f): the same on every machine.
   static float value(uint64_t id, int t, int f) {
-    uint64_t z = id * 0x9E3779B97F4A7C15ull + uint64_t(t) * 0xBF58476D1CE4E5B9ull + uint64_t(f) * 0x94D049BB133111EBull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    // mix64 adds the golden-ratio increment itself, hence id - 1.
+    const uint64_t z = mix64((id - 1) * 0x9E3779B97F4A7C15ull + uint64_t(t) * 0xBF58476D1CE4E5B9ull +
+                             uint64_t(f) * 0x94D049BB133111EBull);
     return float(z >> 40) / float(1 << 24);
   }
   int steps_, features_, classes_;

@@ -8,6 +8,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/engine/recurrent_layer.h"
+#include "core/experiment/plugin_loader.h"
+#include "core/sdk/gate.h"
+#include "core/testing/testing.h"
+
 namespace biornn::testing {
 
 // max |a - b| / max |b|: the error relative to the tensor's scale.
@@ -67,6 +72,44 @@ void expect_pytorch_layout(Cell& cell, int gates) {
   const float k = 1.0f / std::sqrt(6.0f);
   for (const Parameter* p : ps.all()) EXPECT_LE(p->raw.cwiseAbs().maxCoeff(), k);
   EXPECT_NE(dynamic_cast<SequenceCell*>(&cell), nullptr);
+}
+
+Registry& sequence_cell_registry(const std::string& name) {
+  static auto* registry = new Registry;
+  static auto* loader = new PluginLoader(*registry);
+  if (!registry->find("cell", name)) loader->load(runfile("plugins/cells/" + name + "/" + name + "_plugin.so"));
+  return *registry;
+}
+
+std::unique_ptr<Cell> make_sequence_cell(const std::string& name) {
+  Registry& r = sequence_cell_registry(name);
+  return r.create<Cell>(name, Options(r.get("cell", name).schema));
+}
+
+void expect_parity_on_shapes(const std::string& name, const ReferenceFn& reference) {
+  auto cell = make_sequence_cell(name);
+  ParameterSet ps;
+  Rng rng(2);
+  cell->create_parameters(ps, 6, 5, rng);
+  for (Parameter* p : ps.all()) fill_uniform(p->raw, 0.8f, rng);
+  auto& sequence = dynamic_cast<SequenceCell&>(*cell);
+  check_parity(sequence, ps, reference, 4, 3, 5, 6, 3);
+  check_parity(sequence, ps, reference, 7, 2, 5, 6, 4);
+  check_parity(sequence, ps, reference, 4, 3, 5, 6, 5);
+}
+
+void expect_refuses_a_gate(const std::string& name) {
+  class NoGate : public Gate {
+   public:
+    void create_parameters(ParameterSet&, int, int, Rng&) override {}
+    void prepare(const ParameterSet&, const Matrix*, LinearBlock*) const override {}
+    void accumulate(const LinearBlock*, ParameterSet&, Matrix*) const override {}
+    void forward(GateForward&) const override {}
+    void backward(GateBackward&) const override {}
+  };
+  Rng rng(1);
+  EXPECT_THROW(RecurrentLayer("l", 4, 3, make_sequence_cell(name), std::make_unique<NoGate>(), nullptr, {}, rng),
+               Error);
 }
 
 }  // namespace biornn::testing

@@ -8,11 +8,6 @@
 #include <Eigen/Dense>
 #include <cmath>
 
-#include "core/sdk/cell.h"
-#include "core/experiment/plugin_loader.h"
-#include "core/engine/recurrent_layer.h"
-#include "core/sdk/registry.h"
-#include "core/testing/testing.h"
 #include "plugins/cells/common/sequence_cell_testing.h"
 
 namespace biornn {
@@ -20,27 +15,14 @@ namespace {
 
 using testing::MatD;
 using testing::Reference;
+using testing::sigmoid;
 using testing::VecD;
-
-struct Loaded {
-  Registry registry;
-  PluginLoader loader{registry};
-  Loaded() { loader.load(testing::runfile("plugins/cells/gru/gru_plugin.so")); }
-  std::unique_ptr<Cell> make() { return registry.create<Cell>("gru", Options(registry.get("cell", "gru").schema)); }
-};
-
-Loaded& loaded() {
-  static Loaded l;
-  return l;
-}
-
-double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 
 // PyTorch's GRU forward and backward through time for loss = sum_t <d_r_t, h_t>.
 Reference reference(const ParameterSet& ps, const std::vector<MatD>& x, const std::vector<MatD>& d_r, int H) {
-  const MatD wih = ps.get("W_ih").value.cast<double>(), whh = ps.get("W_hh").value.cast<double>();
-  const VecD bih = ps.get("b_ih").value.row(0).transpose().cast<double>();
-  const VecD bhh = ps.get("b_hh").value.row(0).transpose().cast<double>();
+  const testing::PytorchWeights w(ps);
+  const MatD &wih = w.wih, &whh = w.whh;
+  const VecD &bih = w.bih, &bhh = w.bhh;
   const int T = int(x.size()), B = int(x[0].rows());
   Reference ref;
   ref.h.assign(1, MatD::Zero(B, H));
@@ -84,36 +66,13 @@ Reference reference(const ParameterSet& ps, const std::vector<MatD>& x, const st
   return ref;
 }
 
-TEST(Gru, ParametersAreNamedAndShapedLikePyTorch) { testing::expect_pytorch_layout(*loaded().make(), 3); }
-
-TEST(Gru, MatchesTheReferenceForwardAndBackward) {
-  auto cell = loaded().make();
-  ParameterSet ps;
-  Rng rng(2);
-  cell->create_parameters(ps, 6, 5, rng);
-  // Larger weights than the default init so every gate is exercised away from 0.5.
-  for (Parameter* p : ps.all()) fill_uniform(p->raw, 0.8f, rng);
-  testing::check_parity(dynamic_cast<SequenceCell&>(*cell), ps, reference, 4, 3, 5, 6, 3);
-  // A second shape (a new cached plan), then the first again (the cached one).
-  testing::check_parity(dynamic_cast<SequenceCell&>(*cell), ps, reference, 7, 2, 5, 6, 4);
-  testing::check_parity(dynamic_cast<SequenceCell&>(*cell), ps, reference, 4, 3, 5, 6, 5);
+TEST(Gru, ParametersAreNamedAndShapedLikePyTorch) {
+  testing::expect_pytorch_layout(*testing::make_sequence_cell("gru"), 3);
 }
 
-TEST(Gru, RefusesAGate) {
-  Registry& reg = loaded().registry;
-  class NoGate : public Gate {
-   public:
-    void create_parameters(ParameterSet&, int, int, Rng&) override {}
-    void prepare(const ParameterSet&, const Matrix*, LinearBlock*) const override {}
-    void accumulate(const LinearBlock*, ParameterSet&, Matrix*) const override {}
-    void forward(GateForward&) const override {}
-    void backward(GateBackward&) const override {}
-  };
-  Rng rng(1);
-  EXPECT_THROW(RecurrentLayer("l", 4, 3, reg.create<Cell>("gru", Options(reg.get("cell", "gru").schema)),
-                              std::make_unique<NoGate>(), nullptr, {}, rng),
-               Error);
-}
+TEST(Gru, MatchesTheReferenceForwardAndBackward) { testing::expect_parity_on_shapes("gru", reference); }
+
+TEST(Gru, RefusesAGate) { testing::expect_refuses_a_gate("gru"); }
 
 }  // namespace
 }  // namespace biornn

@@ -8,11 +8,6 @@
 #include <Eigen/Dense>
 #include <cmath>
 
-#include "core/sdk/cell.h"
-#include "core/experiment/plugin_loader.h"
-#include "core/engine/recurrent_layer.h"
-#include "core/sdk/registry.h"
-#include "core/testing/testing.h"
 #include "plugins/cells/common/sequence_cell_testing.h"
 
 namespace biornn {
@@ -20,27 +15,14 @@ namespace {
 
 using testing::MatD;
 using testing::Reference;
+using testing::sigmoid;
 using testing::VecD;
-
-struct Loaded {
-  Registry registry;
-  PluginLoader loader{registry};
-  Loaded() { loader.load(testing::runfile("plugins/cells/lstm/lstm_plugin.so")); }
-  std::unique_ptr<Cell> make() { return registry.create<Cell>("lstm", Options(registry.get("cell", "lstm").schema)); }
-};
-
-Loaded& loaded() {
-  static Loaded l;
-  return l;
-}
-
-double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 
 // PyTorch's LSTM forward and backward through time for loss = sum_t <d_r_t, h_t>.
 Reference reference(const ParameterSet& ps, const std::vector<MatD>& x, const std::vector<MatD>& d_r, int H) {
-  const MatD wih = ps.get("W_ih").value.cast<double>(), whh = ps.get("W_hh").value.cast<double>();
-  const VecD bih = ps.get("b_ih").value.row(0).transpose().cast<double>();
-  const VecD bhh = ps.get("b_hh").value.row(0).transpose().cast<double>();
+  const testing::PytorchWeights w(ps);
+  const MatD &wih = w.wih, &whh = w.whh;
+  const VecD &bih = w.bih, &bhh = w.bhh;
   const int T = int(x.size()), B = int(x[0].rows());
   Reference ref;
   ref.h.assign(1, MatD::Zero(B, H));
@@ -81,10 +63,12 @@ Reference reference(const ParameterSet& ps, const std::vector<MatD>& x, const st
   return ref;
 }
 
-TEST(Lstm, ParametersAreNamedAndShapedLikePyTorch) { testing::expect_pytorch_layout(*loaded().make(), 4); }
+TEST(Lstm, ParametersAreNamedAndShapedLikePyTorch) {
+  testing::expect_pytorch_layout(*testing::make_sequence_cell("lstm"), 4);
+}
 
 TEST(Lstm, ForgetBiasIsAddedToTheForgetBlock) {
-  Registry& reg = loaded().registry;
+  Registry& reg = testing::sequence_cell_registry("lstm");
   const OptionSchema& schema = reg.get("cell", "lstm").schema;
   Options o(schema);
   o.set(schema, "forget_bias", 1.0, {}, "test");
@@ -97,34 +81,9 @@ TEST(Lstm, ForgetBiasIsAddedToTheForgetBlock) {
   EXPECT_LT(b.leftCols(6).cwiseAbs().maxCoeff(), 0.41f);
 }
 
-TEST(Lstm, MatchesTheReferenceForwardAndBackward) {
-  auto cell = loaded().make();
-  ParameterSet ps;
-  Rng rng(2);
-  cell->create_parameters(ps, 6, 5, rng);
-  // Larger weights than the default init so every gate is exercised away from 0.5.
-  for (Parameter* p : ps.all()) fill_uniform(p->raw, 0.8f, rng);
-  testing::check_parity(dynamic_cast<SequenceCell&>(*cell), ps, reference, 4, 3, 5, 6, 3);
-  // A second shape (a new cached plan), then the first again (the cached one).
-  testing::check_parity(dynamic_cast<SequenceCell&>(*cell), ps, reference, 7, 2, 5, 6, 4);
-  testing::check_parity(dynamic_cast<SequenceCell&>(*cell), ps, reference, 4, 3, 5, 6, 5);
-}
+TEST(Lstm, MatchesTheReferenceForwardAndBackward) { testing::expect_parity_on_shapes("lstm", reference); }
 
-TEST(Lstm, RefusesAGate) {
-  Registry& reg = loaded().registry;
-  class NoGate : public Gate {
-   public:
-    void create_parameters(ParameterSet&, int, int, Rng&) override {}
-    void prepare(const ParameterSet&, const Matrix*, LinearBlock*) const override {}
-    void accumulate(const LinearBlock*, ParameterSet&, Matrix*) const override {}
-    void forward(GateForward&) const override {}
-    void backward(GateBackward&) const override {}
-  };
-  Rng rng(1);
-  EXPECT_THROW(RecurrentLayer("l", 4, 3, reg.create<Cell>("lstm", Options(reg.get("cell", "lstm").schema)),
-                              std::make_unique<NoGate>(), nullptr, {}, rng),
-               Error);
-}
+TEST(Lstm, RefusesAGate) { testing::expect_refuses_a_gate("lstm"); }
 
 }  // namespace
 }  // namespace biornn

@@ -9,26 +9,16 @@
 #include "core/sdk/activation.h"
 #include "core/sdk/cell.h"
 #include "core/sdk/plugin_api.h"
+#include "plugins/cells/common/drive_cell.h"
 
 namespace biornn {
 namespace {
 
-class VanillaCell : public StepCell {
+class VanillaCell : public DriveCell {
  public:
-  explicit VanillaCell(const Options& o)
-      : phi_(activation_from_name(o.get_string("phi"))), init_scale_(float(o.get_float("init_scale"))) {}
+  explicit VanillaCell(const Options& o) : DriveCell(o) {}
 
   bool reads_gate() const override { return false; }
-
-  void create_parameters(ParameterSet& params, int hidden, int features, Rng& rng) override {
-    const float k = init_scale_ / std::sqrt(float(hidden));
-    fill_uniform(params.add("W", hidden, hidden, ParameterRole::kRecurrent).raw, k, rng);
-    fill_uniform(params.add("P", hidden, features, ParameterRole::kInput).raw, k, rng);
-    fill_uniform(params.add("b", 1, hidden, ParameterRole::kBias).raw, k, rng);
-  }
-
-  // u = W r + P x + b, plain copies of the parameters (the engine derives their gradients).
-  std::vector<BlockSpec> block_specs() const override { return {{"W", "P", "b"}}; }
 
   // r_0 = h_0 = 0 (the default initial()).
   void forward(CellForward& s) const override {
@@ -47,18 +37,11 @@ class VanillaCell : public StepCell {
     s.d_z.setZero();
     s.d_s.setZero();
   }
-
- private:
-  Activation phi_;
-  float init_scale_;
 };
 
 void register_vanilla(Registry* r) {
   r->add<Cell>("vanilla", "plain RNN: h = phi(W h + P x + b); ignores z, so give the layer no gate",
-               OptionSchema()
-                   .add_string("phi", "tanh", "nonlinearity", activation_names())
-                   .add_float("init_scale", 1.0, "W, P, b start U(-s/sqrt(H), s/sqrt(H))", 0, 100),
-               [](const Options& o) { return std::make_unique<VanillaCell>(o); });
+               drive_cell_options(), [](const Options& o) { return std::make_unique<VanillaCell>(o); });
 }
 
 }  // namespace

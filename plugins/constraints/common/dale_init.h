@@ -9,7 +9,6 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <Eigen/Eigenvalues>
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "core/sdk/options.h"
@@ -24,10 +23,9 @@ inline Eigen::MatrixXd balanced_dale_matrix(const std::vector<float>& signs, boo
   const int h = int(signs.size());
   int n_e = 0;
   while (n_e < h && signs[n_e] > 0) ++n_e;  // excitatory senders come first
-  std::normal_distribution<double> normal(0.0, 1.0);
   Eigen::MatrixXd m(h, h);
   for (int i = 0; i < h; ++i)
-    for (int j = 0; j < h; ++j) m(i, j) = std::abs(normal(rng));
+    for (int j = 0; j < h; ++j) m(i, j) = std::abs(rng.normal());
   if (balanced && n_e > 0 && n_e < h)
     for (int i = 0; i < h; ++i) {
       const double se = m.row(i).head(n_e).sum(), si = m.row(i).tail(h - n_e).sum();

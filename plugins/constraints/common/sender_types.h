@@ -15,10 +15,11 @@ namespace biornn {
 inline std::vector<float> sender_signs(const Parameter& p, double excitatory_fraction, const std::string& plugin) {
   const int rows = int(p.raw.rows()), h = int(p.raw.cols());
   if (rows != h)
-    throw Error("constraint " + plugin + " on '" + p.name + "' [" + std::to_string(rows) + ", " + std::to_string(h) +
-                "]: Dale's law types the columns of a square recurrent weight by their sender, so the "
-                "parameter must be [H, H] (apply " +
-                plugin + " to W; for input weights use nonnegative)");
+    throw Incompatible("constraint " + plugin + " on '" + p.name + "' [" + std::to_string(rows) + ", " +
+                       std::to_string(h) +
+                       "]: Dale's law types the columns of a square recurrent weight by their sender, so the "
+                       "parameter must be [H, H] (apply " +
+                       plugin + " to W; for input weights use nonnegative)");
   std::vector<float> s(h, -1.0f);
   const int n_e = int(std::lround(excitatory_fraction * h));
   for (int j = 0; j < n_e; ++j) s[j] = 1.0f;

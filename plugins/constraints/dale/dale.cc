@@ -155,7 +155,7 @@ class DaleConstraint : public Constraint {
       for (int j = 0; j < n_e; ++j) e[j] = j;
       for (int j = n_e; j < h; ++j) i[j - n_e] = j;
       for (auto* group : {&e, &i}) {
-        std::shuffle(group->begin(), group->end(), rng);
+        rng.shuffle(group->begin(), group->end());
         const size_t keep = size_t(std::lround(obeying_ * double(group->size())));
         for (size_t k = keep; k < group->size(); ++k) obeying_signs_[(*group)[k]] = 0.0f;
       }

@@ -72,10 +72,9 @@ TEST(Dale, SignsFollowColumnsInEveryModeAfterOptimizerSteps) {
     c->initialize(p, rng);
     const std::vector<float> s = c->column_signs();
     ASSERT_EQ(int(s.size()), h);
-    std::normal_distribution<float> noise(0.0f, 0.3f);
     for (int step = 0; step <= 5; ++step) {
       if (step > 0) {
-        for (Eigen::Index i = 0; i < p.raw.size(); ++i) p.raw.data()[i] += noise(rng);
+        for (Eigen::Index i = 0; i < p.raw.size(); ++i) p.raw.data()[i] += float(0.3 * rng.normal());
         c->project(p.raw);
       }
       c->apply(p.raw, p.value);
@@ -176,9 +175,8 @@ TEST(Dale, PartialDaleFreesTheOtherSenders) {
     Rng rng(3);
     c->initialize(p, rng);
     const std::vector<float> s = c->column_signs();
-    std::normal_distribution<float> noise(0.0f, 0.3f);
     for (int step = 0; step < 5; ++step) {
-      for (Eigen::Index i = 0; i < p.raw.size(); ++i) p.raw.data()[i] += noise(rng);
+      for (Eigen::Index i = 0; i < p.raw.size(); ++i) p.raw.data()[i] += float(0.3 * rng.normal());
       c->project(p.raw);
     }
     c->apply(p.raw, p.value);

@@ -7,7 +7,7 @@
 //   autapses=false  no self-connection: M_ii = 0 (square parameters only)
 //   file            a NumPy .npy array of the parameter's shape (nonzero = connected;
 //                   float32/64, int8/32/64, uint8 or bool, C order)
-//   areas           "n1,n2,...": consecutive areas of these sizes (summing to H); dense
+//   areas           [n1, n2, ...]: consecutive areas of these sizes (summing to H); dense
 //                   within an area; between areas only from excitatory senders (the sender
 //                   types of an earlier constraint on the same parameter, e.g. dale), with
 //                   probability feedforward_density from area a to a later area b and
@@ -16,6 +16,7 @@
 // {plugin = "mask", ...}]): the layer chains them (core/engine/constraint_chain.h), dale first.
 // When to use it: sparse or structured (multi-area) connectivity, no self-excitation, or a
 // connectome read from a file.
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -121,22 +122,18 @@ Matrix read_npy_mask(const std::string& path) {
   return m;
 }
 
-// "64,64" -> {64, 64}; the sizes must sum to h.
-std::vector<int> parse_areas(const std::string& text, int h) {
+// [64, 64] -> {64, 64}: whole positive sizes summing to h.
+std::vector<int> area_sizes(const std::vector<double>& areas, int h) {
   std::vector<int> sizes;
-  std::stringstream ss(text);
   int total = 0;
-  for (std::string part; std::getline(ss, part, ',');) {
-    int v = 0;
-    try {
-      v = std::stoi(part);
-    } catch (const std::exception&) { v = 0; }
-    if (v <= 0) throw Error("constraint mask: areas = \"" + text + "\": each area size must be a positive integer");
-    sizes.push_back(v);
-    total += v;
+  for (double v : areas) {
+    if (v != std::floor(v))
+      throw Error("constraint mask: areas = " + option_value_str(areas) + ": each area size must be a whole number");
+    sizes.push_back(int(v));
+    total += int(v);
   }
   if (total != h)
-    throw Error("constraint mask: areas = \"" + text + "\" sum to " + std::to_string(total) +
+    throw Error("constraint mask: areas = " + option_value_str(areas) + " sum to " + std::to_string(total) +
                 " units but the layer has " + std::to_string(h));
   return sizes;
 }
@@ -147,7 +144,7 @@ class MaskConstraint : public Constraint {
       : density_(o.get_float("density")),
         autapses_(o.get_bool("autapses")),
         file_(o.get_string("file")),
-        areas_(o.get_string("areas")),
+        areas_(o.get_numbers("areas")),
         feedforward_(o.get_float("feedforward_density")),
         feedback_(o.get_float("feedback_density")),
         seed_(o.get_int("seed")) {}
@@ -159,14 +156,13 @@ class MaskConstraint : public Constraint {
     mask_ = Matrix::Ones(rows, cols);
     if (!file_.empty()) mask_ = file_mask(p);
     if (density_ < 1) {
-      std::bernoulli_distribution keep(density_);
       for (Eigen::Index i = 0; i < mask_.size(); ++i)
-        if (!keep(rng)) mask_.data()[i] = 0;
+        if (!rng.bernoulli(density_)) mask_.data()[i] = 0;
     }
     if (!autapses_) {
       if (rows != cols)
-        throw Error("constraint mask on '" + p.name + "': autapses = false needs a square parameter (it is [" +
-                    std::to_string(rows) + ", " + std::to_string(cols) + "])");
+        throw Incompatible("constraint mask on '" + p.name + "': autapses = false needs a square parameter (it is [" +
+                           std::to_string(rows) + ", " + std::to_string(cols) + "])");
       mask_.diagonal().setZero();
     }
     if (!areas_.empty()) mask_ = mask_.cwiseProduct(area_mask(p, rng));
@@ -207,17 +203,16 @@ class MaskConstraint : public Constraint {
       throw Error("constraint mask on '" + p.name +
                   "': areas need sender types (only excitatory units project "
                   "between areas): put a dale constraint before the mask on the same parameter");
-    const std::vector<int> sizes = parse_areas(areas_, h);
+    const std::vector<int> sizes = area_sizes(areas_, h);
     std::vector<int> area(h);
     for (int a = 0, u = 0; a < int(sizes.size()); ++a)
       for (int k = 0; k < sizes[a]; ++k) area[u++] = a;
-    std::bernoulli_distribution ff(feedforward_), fb(feedback_);
     Matrix m = Matrix::Ones(h, h);
     for (int i = 0; i < h; ++i)
       for (int j = 0; j < h; ++j) {
         if (area[i] == area[j]) continue;
         const bool forward = area[j] < area[i];  // sender's area before the receiver's
-        const bool kept = signs[j] > 0 && (forward ? ff(rng) : fb(rng));
+        const bool kept = signs[j] > 0 && rng.bernoulli(forward ? feedforward_ : feedback_);
         m(i, j) = kept ? 1.0f : 0.0f;
       }
     return m;
@@ -230,7 +225,8 @@ class MaskConstraint : public Constraint {
 
   double density_;
   bool autapses_;
-  std::string file_, areas_;
+  std::string file_;
+  std::vector<double> areas_;
   double feedforward_, feedback_;
   int64_t seed_;
   Matrix mask_;  // M, 1 = connected
@@ -245,7 +241,7 @@ void register_mask(Registry* r) {
           .add_float("density", 1.0, "probability that a synapse exists (random sparse connectivity)", 0, 1)
           .add_bool("autapses", false, "allow self-connections W_ii (false: M_ii = 0)")
           .add_string("file", "", "a .npy mask of the parameter's shape (nonzero = connected); empty: none")
-          .add_string("areas", "", "\"n1,n2,...\": areas of these sizes (summing to H); empty: one area")
+          .add_numbers("areas", {}, "[n1, n2, ...]: areas of these sizes (summing to H); empty: one area", 1, 1e6)
           .add_float("feedforward_density", 0.2, "areas: density of E projections from an area to a later one", 0, 1)
           .add_float("feedback_density", 0.1, "areas: density of E projections from an area to an earlier one", 0, 1)
           .add_int("seed", 0, "seed of the random mask (0: the layer's seed)", 0),

@@ -39,9 +39,8 @@ TEST(SynapseSigns, StartsAsTheOwnersWeightAndKeepsEverySign) {
   c->apply(p.raw, p.value);
   EXPECT_TRUE(p.value == initial);
   EXPECT_TRUE(c->column_signs().empty());  // not Dale: no sender types
-  std::normal_distribution<float> noise(0.0f, 0.5f);
   for (int step = 0; step < 5; ++step) {
-    for (Eigen::Index i = 0; i < p.raw.size(); ++i) p.raw.data()[i] += noise(rng);
+    for (Eigen::Index i = 0; i < p.raw.size(); ++i) p.raw.data()[i] += float(0.5 * rng.normal());
     c->project(p.raw);
     c->apply(p.raw, p.value);
     for (Eigen::Index i = 0; i < p.raw.size(); ++i)

@@ -8,10 +8,10 @@ namespace {
 
 const char* const kSo = "plugins/datasets/adding/adding_plugin.so";
 
-TEST(Adding, KeepsTheTaskContract) { expect_task_contract(*make_task(kSo, "adding")); }
+TEST(Adding, KeepsTheTaskContract) { expect_task_contract(*make_dataset(kSo, "adding")); }
 
 TEST(Adding, TheTargetIsTheSumOfTheMarkedNumbers) {
-  auto d = make_task(kSo, "adding", {{"steps", 50}});
+  auto d = make_dataset(kSo, "adding", {{"steps", 50}});
   EXPECT_EQ(d->steps(), 50);
   EXPECT_EQ(d->features(), 2);
   EXPECT_EQ(d->classes(), 1);
@@ -42,7 +42,7 @@ TEST(Adding, TheTargetIsTheSumOfTheMarkedNumbers) {
 }
 
 TEST(Adding, ScoreCountsTrialsWithinTheTolerance) {
-  auto d = make_task(kSo, "adding");
+  auto d = make_dataset(kSo, "adding");
   std::vector<int64_t> indices(200);
   for (int i = 0; i < 200; ++i) indices[size_t(i)] = i;
   Batch b = draw(*d, Split::kTest, indices);

@@ -11,14 +11,15 @@
 #include <iostream>
 #include <map>
 #include <numeric>
-#include <random>
 
 #include "core/sdk/data_paths.h"
 #include "core/sdk/dataset.h"
 #include "core/sdk/error.h"
+#include "core/sdk/random.h"
 #include "core/experiment/plugin_loader.h"
 #include "core/sdk/registry.h"
 #include "core/testing/testing.h"
+#include "plugins/datasets/common/dataset_testing.h"
 
 namespace biornn {
 namespace {
@@ -64,53 +65,16 @@ std::string write_dataset(const std::string& tag = "cifar") {
   return dir;
 }
 
-struct LoadedPlugin {
-  Registry registry;
-  PluginLoader loader{registry};
-  LoadedPlugin() { loader.load(testing::runfile("plugins/datasets/cifar10/cifar10_plugin.so")); }
-};
-LoadedPlugin& plugin() {  // loaded once and never unloaded: no dataset outlives its code
-  static LoadedPlugin* p = new LoadedPlugin;
-  return *p;
-}
+constexpr const char* kSo = "plugins/datasets/cifar10/cifar10_plugin.so";
 
 std::unique_ptr<Dataset> make(const std::map<std::string, OptionValue>& values) {
-  const OptionSchema& schema = plugin().registry.get("dataset", "cifar10").schema;
-  Options options(schema);
-  for (const auto& [key, value] : values) options.set(schema, key, value, {}, "test");
-  return plugin().registry.create<Dataset>("cifar10", options);
+  return datasets::testing::make_dataset(kSo, "cifar10", values, "");
 }
-
 std::string load_error(const std::map<std::string, OptionValue>& values) {
-  auto dataset = make(values);
-  try {
-    dataset->load();
-  } catch (const Error& e) {
-    std::cout << "error message: " << e.what() << "\n";
-    return e.what();
-  }
-  return "";
+  return datasets::testing::load_error(kSo, "cifar10", values, "");
 }
-
-std::vector<float> all_of(const Dataset& d, Split split, std::vector<int64_t> indices, std::vector<int32_t>* labels) {
-  std::vector<float> x(size_t(d.steps()) * indices.size() * d.features());
-  labels->resize(indices.size());
-  d.batch(split, indices.data(), int(indices.size()), x.data(), labels->data());
-  return x;
-}
-
-// .bazelrc's --test_env=BIORNN_WORKSPACE=%workspace% arrives unexpanded under Bazel 4.2.3; then
-// take the source tree from the WORKSPACE file in the runfiles (a symlink into the tree).
-void find_source_tree() {
-  const char* workspace = std::getenv("BIORNN_WORKSPACE");
-  if (workspace && fs::is_directory(workspace)) return;
-  try {
-    std::error_code ec;
-    fs::path tree = fs::canonical(testing::runfile("WORKSPACE"), ec).parent_path();
-    if (!ec) setenv("BIORNN_WORKSPACE", tree.c_str(), 1);
-    set_process_paths(Paths::from_environment());  // the library reads the environment once
-  } catch (const std::exception&) {}
-}
+using datasets::testing::all_of;
+using datasets::testing::find_source_tree;
 
 float input(int64_t k, int c, int p) { return float(pixel(k, c, p) / 255.0); }
 
@@ -161,8 +125,8 @@ TEST(Cifar10, PixelsAndPermutedPixelsCarryRgbPerStep) {
   permuted->load();
   std::vector<int32_t> order(kPlane);
   std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(3);
-  std::shuffle(order.begin(), order.end(), rng);
+  Rng rng(3);
+  rng.shuffle(order.begin(), order.end());
   std::vector<int64_t> indices = {5, 2};
   std::vector<int32_t> labels;
   std::vector<float> x = all_of(*pixels, Split::kTrain, indices, &labels);

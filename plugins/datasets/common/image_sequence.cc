@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
-#include <random>
 
+#include "core/sdk/random.h"
 #include "core/sdk/data_paths.h"
 #include "core/sdk/error.h"
 
@@ -118,8 +118,8 @@ void ImageSequenceDataset::build_gather_table() {
   std::vector<int32_t> order(static_cast<size_t>(plane));
   std::iota(order.begin(), order.end(), 0);
   if (sequence_ == "permuted_pixels") {
-    std::mt19937_64 rng(permutation_seed_);
-    std::shuffle(order.begin(), order.end(), rng);
+    Rng rng(permutation_seed_);
+    rng.shuffle(order.begin(), order.end());
   }
   for (int t = 0; t < steps_; ++t)
     for (int c = 0; c < c_count; ++c) gather_[size_t(t) * features_ + c] = c * plane + order[t];

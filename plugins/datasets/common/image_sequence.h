@@ -42,7 +42,7 @@ struct DatasetSource {
 //   rows:            T = H,     F = W * C, step t = row t, features (c0, c1, .. of pixel 0, ...)
 //   pixels:          T = H * W, F = C,     step t = pixel t in row-major order
 //   permuted_pixels: as pixels, in a fixed order drawn from permutation_seed
-//                    (std::mt19937_64 seeded with it, then std::shuffle of 0..H*W-1).
+//                    (the project's Rng seeded with it, then Rng::shuffle of 0..H*W-1).
 // Inputs are byte / 255; normalize = per_channel then subtracts each channel's mean and
 // divides by its standard deviation, both measured on the (limited) training split at load().
 class ImageSequenceDataset : public Dataset {

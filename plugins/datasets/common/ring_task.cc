@@ -14,11 +14,6 @@ const std::vector<PeriodSpec> kRingPeriods = {
     {"fixation", 300, 200}, {"stimulus1", 300, 200}, {"delay", 300, 200}, {"stimulus2", 300, 0}, {"response", 300, 0}};
 enum Period { kFixationPeriod, kStimulus1, kDelay, kStimulus2, kResponse };
 
-std::string trimmed_item(const std::string& s) {
-  const size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
-  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
-}
-
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 }  // namespace
@@ -34,19 +29,15 @@ OptionSchema& add_ring_options(OptionSchema& schema) {
   add_task_options(schema, 0.1);
   add_timing_options(schema, kRingPeriods, 20);
   schema.add_int("directions", 8, "ring units per modality (stimulus and response directions); a multiple of 4", 4, 64);
-  schema.add_string("coherences", "0.08, 0.16, 0.32",
-                    "decision tasks: the strength difference c of the two stimuli (gamma + c, gamma - c), each in "
-                    "[0, 1]");
+  schema.add_numbers("coherences", {0.08, 0.16, 0.32},
+                     "decision tasks: the strength differences c of the two stimuli (gamma + c, gamma - c)", 0, 1);
   return schema;
 }
 
 std::vector<int> ring_tasks_of(const Options& options, const std::string& name) {
   const std::vector<std::string>& known = ring_task_names();
   std::vector<int> tasks;
-  std::stringstream in(options.get_string(name));
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    item = trimmed_item(item);
+  for (const std::string& item : options.get_strings(name)) {
     const auto at = std::find(known.begin(), known.end(), item);
     if (at == known.end()) {
       std::string list;
@@ -62,7 +53,7 @@ std::vector<int> ring_tasks_of(const Options& options, const std::string& name) 
 RingTask::RingTask(const std::string& name, const Options& o, std::vector<int> tasks, std::vector<double> ratios)
     : ChoiceTask(name, o, kRingPeriods),
       directions_(int(o.get_int("directions"))),
-      coherences_(number_list(o, "coherences", 0, 1)),
+      coherences_(number_list(o, "coherences")),
       tasks_(std::move(tasks)) {
   if (directions_ % 4 != 0)
     throw Error(o.where("directions"), name + ": directions is " + std::to_string(directions_) +

@@ -11,19 +11,7 @@ namespace biornn::datasets {
 
 namespace {
 
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 constexpr int kMaxSteps = 100000;
-
-std::string trimmed(const std::string& s) {
-  const size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
-  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
-}
 
 }  // namespace
 
@@ -33,27 +21,17 @@ std::string number(double v) {
   return s.str();
 }
 
-TrialRandom::TrialRandom(uint64_t seed, Split split, int64_t index) : state_(seed) {
-  // Mix the three numbers so that neighbouring seeds and indices give unrelated streams.
-  uint64_t mix = seed;
-  state_ = splitmix64(mix) ^ (uint64_t(split == Split::kTest ? 2 : 1) * 0xd6e8feb86659fd93ull);
-  state_ = splitmix64(state_) ^ uint64_t(index);
-  next();
+namespace {
+
+// Mixes the three numbers so that neighbouring seeds and indices give unrelated streams.
+uint64_t trial_state(uint64_t seed, Split split, int64_t index) {
+  uint64_t state = splitmix64(seed) ^ (uint64_t(split == Split::kTest ? 2 : 1) * 0xd6e8feb86659fd93ull);
+  return splitmix64(state) ^ uint64_t(index);
 }
 
-uint64_t TrialRandom::next() { return splitmix64(state_); }
+}  // namespace
 
-double TrialRandom::uniform() { return double(next() >> 11) * 0x1.0p-53; }
-
-double TrialRandom::uniform(double low, double high) { return low + (high - low) * uniform(); }
-
-double TrialRandom::normal() {
-  const double u1 = 1.0 - uniform();  // (0, 1]
-  const double u2 = uniform();
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-}
-
-int TrialRandom::choice(int n) { return int(uniform() * n); }
+TrialRandom::TrialRandom(uint64_t seed, Split split, int64_t index) : Rng(trial_state(seed, split, index)) { next(); }
 
 OptionSchema& add_task_options(OptionSchema& schema, double input_noise) {
   return schema.add_int("seed", 1, "seed of the trials: trial k of a split is the same for the same seed", 0)
@@ -241,22 +219,8 @@ void ChoiceTask::write_fixation_and_choice(const TrialWriter& w, int fixation, i
   write_choice_targets(w, timing_, response_begin, steps_, choice);
 }
 
-std::vector<double> number_list(const Options& options, const std::string& name, double min, double max) {
-  std::vector<double> values;
-  std::stringstream in(options.get_string(name));
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    item = trimmed(item);
-    char* end = nullptr;
-    const double v = std::strtod(item.c_str(), &end);
-    if (item.empty() || *end != '\0')
-      throw Error(options.where(name), name + ": '" + item +
-                                           "' is not a number (write comma-separated numbers, "
-                                           "e.g. \"0.05, 0.15, 0.5\")");
-    if (v < min || v > max)
-      throw Error(options.where(name), name + ": " + item + " is outside [" + number(min) + ", " + number(max) + "]");
-    values.push_back(v);
-  }
+std::vector<double> number_list(const Options& options, const std::string& name) {
+  const std::vector<double>& values = options.get_numbers(name);
   if (values.empty()) throw Error(options.where(name), name + ": give at least one number");
   return values;
 }

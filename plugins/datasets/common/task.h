@@ -7,24 +7,18 @@
 
 #include "core/sdk/dataset.h"
 #include "core/sdk/options.h"
+#include "core/sdk/random.h"
 
 namespace biornn::datasets {
 
 // The random numbers of one trial: a stream derived from (seed, split, index) alone, so the
-// same index gives the same trial in any batch, order or thread, on any platform (splitmix64;
-// normals by Box-Muller).
-class TrialRandom {
+// same index gives the same trial in any batch, order or thread, on any platform (the
+// project's Rng: splitmix64, normals by Box-Muller).
+class TrialRandom : public Rng {
  public:
   TrialRandom(uint64_t seed, Split split, int64_t index);
-  uint64_t next();
-  double uniform();                         // [0, 1)
-  double uniform(double low, double high);  // [low, high)
-  double normal();                          // mean 0, standard deviation 1
-  int choice(int n);                        // 0 .. n-1, each equally likely
+  int choice(int n) { return int(uniform() * n); }  // 0 .. n-1, each equally likely (to 2^-53)
   bool coin() { return choice(2) == 1; }
-
- private:
-  uint64_t state_;
 };
 
 struct Timeline;
@@ -175,8 +169,8 @@ class ChoiceTask : public TaskDataset {
 // `v` as people write it (0.05, 20, 1e-06): for messages and descriptions.
 std::string number(double v);
 
-// Comma-separated numbers of a string option, each checked in [min, max]; errors at the option's
-// position in the graph file.
-std::vector<double> number_list(const Options& options, const std::string& name, double min, double max);
+// The numbers of a list option (add_numbers: the schema checks each element's range), at least
+// one; the error is at the option's position in the graph file.
+std::vector<double> number_list(const Options& options, const std::string& name);
 
 }  // namespace biornn::datasets

@@ -9,39 +9,6 @@
 #include "core/testing/testing.h"
 
 namespace biornn::datasets::testing {
-namespace {
-
-Registry& registry_with(const std::string& so) {
-  static auto* registry = new Registry;
-  static auto* loader = new PluginLoader(*registry);
-  static auto* loaded = new std::map<std::string, bool>;
-  if (!(*loaded)[so]) {
-    loader->load(biornn::testing::runfile(so));
-    (*loaded)[so] = true;
-  }
-  return *registry;
-}
-
-}  // namespace
-
-std::unique_ptr<Dataset> make_task(const std::string& so, const std::string& name,
-                                   const std::map<std::string, OptionValue>& values) {
-  Registry& r = registry_with(so);
-  const OptionSchema& schema = r.get("dataset", name).schema;
-  Options options(schema, SourcePosition{"task.toml", 3, 1});
-  int line = 4;
-  for (const auto& [key, value] : values) options.set(schema, key, value, SourcePosition{"task.toml", line++, 1}, name);
-  return r.create<Dataset>(name, options);
-}
-
-std::string option_error(const std::string& so, const std::string& name,
-                         const std::map<std::string, OptionValue>& values) {
-  try {
-    make_task(so, name, values);
-  } catch (const Error& e) { return e.what(); }
-  return "";
-}
-
 BatchData Batch::data() { return {x.data(), labels.data(), targets.data(), mask.data()}; }
 
 Batch draw(const Dataset& d, Split split, const std::vector<int64_t>& indices) {

@@ -9,17 +9,9 @@
 #include "core/sdk/dataset.h"
 #include "core/sdk/options.h"
 #include "core/sdk/registry.h"
+#include "plugins/datasets/common/dataset_testing.h"
 
 namespace biornn::datasets::testing {
-
-// A task made by the plugin at `so` (a runfile path) with `values` set over the defaults.
-// The plugin stays loaded for the rest of the process.
-std::unique_ptr<Dataset> make_task(const std::string& so, const std::string& name,
-                                   const std::map<std::string, OptionValue>& values = {});
-
-// The message of the Error raised while setting `values` or building the task ("" if none).
-std::string option_error(const std::string& so, const std::string& name,
-                         const std::map<std::string, OptionValue>& values);
 
 // One batch as fill() writes it, in owned buffers.
 struct Batch {

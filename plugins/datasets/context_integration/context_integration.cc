@@ -17,7 +17,7 @@ enum Input { kFixation, kMotion1, kMotion2, kColour1, kColour2, kContextMotion, 
 class ContextIntegration : public ChoiceTask {
  public:
   explicit ContextIntegration(const Options& o)
-      : ChoiceTask("context_integration", o, kPeriods), coherences_(number_list(o, "coherences", 0, 1)) {
+      : ChoiceTask("context_integration", o, kPeriods), coherences_(number_list(o, "coherences")) {
     features_ = kInputs;
   }
 
@@ -66,8 +66,7 @@ OptionSchema schema() {
   OptionSchema s;
   add_task_options(s, 0.3);
   add_timing_options(s, kPeriods, 20);
-  s.add_string("coherences", "0.05, 0.15, 0.5",
-               "coherence levels in [0, 1], comma-separated; each stimulus draws one and a sign");
+  s.add_numbers("coherences", {0.05, 0.15, 0.5}, "coherence levels; each stimulus draws one and a sign", 0, 1);
   return s;
 }
 

@@ -9,10 +9,10 @@ namespace {
 
 const char* const kSo = "plugins/datasets/context_integration/context_integration_plugin.so";
 
-TEST(ContextIntegration, KeepsTheTaskContract) { expect_task_contract(*make_task(kSo, "context_integration")); }
+TEST(ContextIntegration, KeepsTheTaskContract) { expect_task_contract(*make_dataset(kSo, "context_integration")); }
 
 TEST(ContextIntegration, TheCuedStimulusDecides) {
-  auto d = make_task(kSo, "context_integration", {{"input_noise", 0.0}});
+  auto d = make_dataset(kSo, "context_integration", {{"input_noise", 0.0}});
   EXPECT_EQ(d->features(), 7);
   EXPECT_EQ(d->steps(), (100 + 600 + 100 + 300) / 20);
   const int n = 200;
@@ -43,7 +43,7 @@ TEST(ContextIntegration, TheCuedStimulusDecides) {
 }
 
 TEST(ContextIntegration, ScoreIsTheDecision) {
-  auto d = make_task(kSo, "context_integration");
+  auto d = make_dataset(kSo, "context_integration");
   Batch b = draw(*d, Split::kTest, {0, 1, 2, 3, 4, 5, 6, 7});
   const std::vector<float> perfect = perfect_outputs(*d, b);
   EXPECT_EQ(accuracy(d->score(perfect.data(), b.T, b.n, b.data())), 1.0);

@@ -8,10 +8,10 @@ namespace {
 
 const char* const kSo = "plugins/datasets/flip_flop/flip_flop_plugin.so";
 
-TEST(FlipFlop, KeepsTheTaskContract) { expect_task_contract(*make_task(kSo, "flip_flop")); }
+TEST(FlipFlop, KeepsTheTaskContract) { expect_task_contract(*make_dataset(kSo, "flip_flop")); }
 
 TEST(FlipFlop, TargetsHoldTheLastPulse) {
-  auto d = make_task(kSo, "flip_flop", {{"pulse_at_start", false}, {"steps", 200}});
+  auto d = make_dataset(kSo, "flip_flop", {{"pulse_at_start", false}, {"steps", 200}});
   EXPECT_EQ(d->features(), 3);
   EXPECT_EQ(d->classes(), 3);
   EXPECT_EQ(d->target_kind(), TargetKind::kStepValue);
@@ -42,7 +42,7 @@ TEST(FlipFlop, TargetsHoldTheLastPulse) {
 }
 
 TEST(FlipFlop, ScoreCountsStepsAfterTheFirstPulse) {
-  auto d = make_task(kSo, "flip_flop", {{"pulse_at_start", false}});
+  auto d = make_dataset(kSo, "flip_flop", {{"pulse_at_start", false}});
   Batch b = draw(*d, Split::kTest, {0, 1, 2, 3});
   const std::vector<float> perfect = perfect_outputs(*d, b);
   Score s = d->score(perfect.data(), b.T, b.n, b.data());
@@ -58,7 +58,7 @@ TEST(FlipFlop, ScoreCountsStepsAfterTheFirstPulse) {
 }
 
 TEST(FlipFlop, ConditionsAreTheFinalBits) {
-  auto d = make_task(kSo, "flip_flop");
+  auto d = make_dataset(kSo, "flip_flop");
   Batch b = draw(*d, Split::kTrain, {3});
   std::vector<float> c(3);
   const int64_t three = 3;

@@ -10,14 +10,15 @@
 #include <iostream>
 #include <map>
 #include <numeric>
-#include <random>
 
 #include "core/sdk/data_paths.h"
 #include "core/sdk/dataset.h"
 #include "core/sdk/error.h"
+#include "core/sdk/random.h"
 #include "core/experiment/plugin_loader.h"
 #include "core/sdk/registry.h"
 #include "core/testing/testing.h"
+#include "plugins/datasets/common/dataset_testing.h"
 
 namespace biornn {
 namespace {
@@ -77,47 +78,22 @@ std::string write_dataset(bool gz, const std::string& tag = "mnist") {
 }
 
 // The plugin, loaded once and never unloaded, so that no dataset outlives its code.
-struct LoadedPlugin {
-  Registry registry;
-  PluginLoader loader{registry};
-  LoadedPlugin() { loader.load(testing::runfile("plugins/datasets/mnist/mnist_plugin.so")); }
-};
-LoadedPlugin& plugin() {
-  static LoadedPlugin* p = new LoadedPlugin;
-  return *p;
-}
+constexpr const char* kSo = "plugins/datasets/mnist/mnist_plugin.so";
 
 std::unique_ptr<Dataset> make(const std::string& name, const std::map<std::string, OptionValue>& values) {
-  const OptionSchema& schema = plugin().registry.get("dataset", name).schema;
-  Options options(schema);
-  for (const auto& [key, value] : values) options.set(schema, key, value, {}, "test");
-  return plugin().registry.create<Dataset>(name, options);
+  return datasets::testing::make_dataset(kSo, name, values, "");
 }
-
-// The message of the Error that load() raises ("" if none).
 std::string load_error(const std::string& name, const std::map<std::string, OptionValue>& values) {
-  auto dataset = make(name, values);
-  try {
-    dataset->load();
-  } catch (const Error& e) {
-    std::cout << "error message: " << e.what() << "\n";
-    return e.what();
-  }
-  return "";
+  return datasets::testing::load_error(kSo, name, values, "");
 }
-
-std::vector<float> all_of(const Dataset& d, Split split, std::vector<int64_t> indices, std::vector<int32_t>* labels) {
-  std::vector<float> x(size_t(d.steps()) * indices.size() * d.features());
-  labels->resize(indices.size());
-  d.batch(split, indices.data(), int(indices.size()), x.data(), labels->data());
-  return x;
-}
+using datasets::testing::all_of;
+using datasets::testing::find_source_tree;
 
 std::vector<int32_t> draw_order(uint64_t seed) {
   std::vector<int32_t> order(kPixels);
   std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(seed);
-  std::shuffle(order.begin(), order.end(), rng);
+  Rng rng(seed);
+  rng.shuffle(order.begin(), order.end());
   return order;
 }
 
@@ -367,19 +343,6 @@ TEST(Mnist, MissingDatasetListsEveryPlaceAndTheFetchCommand) {
     unsetenv("BIORNN_WORKSPACE");
   }
   set_process_paths(Paths::from_environment());
-}
-
-// .bazelrc's --test_env=BIORNN_WORKSPACE=%workspace% arrives unexpanded under Bazel 4.2.3; then
-// take the source tree from the WORKSPACE file in the runfiles (a symlink into the tree).
-void find_source_tree() {
-  const char* workspace = std::getenv("BIORNN_WORKSPACE");
-  if (workspace && fs::is_directory(workspace)) return;
-  try {
-    std::error_code ec;
-    fs::path tree = fs::canonical(testing::runfile("WORKSPACE"), ec).parent_path();
-    if (!ec) setenv("BIORNN_WORKSPACE", tree.c_str(), 1);
-    set_process_paths(Paths::from_environment());  // the library reads the environment once
-  } catch (const std::exception&) {}
 }
 
 // "a, b, c": for skip messages.

@@ -10,16 +10,10 @@
 namespace biornn::datasets {
 namespace {
 
-std::string all_tasks() {
-  std::string list;
-  for (const std::string& k : ring_task_names()) list += (list.empty() ? "" : ", ") + k;
-  return list;
-}
-
 // The mix's ratios: one per task (default: equal).
 std::vector<double> ratios_of(const Options& o, size_t tasks) {
-  if (o.get_string("ratios").empty()) return std::vector<double>(tasks, 1.0);
-  std::vector<double> r = number_list(o, "ratios", 0, 1e6);
+  if (o.get_numbers("ratios").empty()) return std::vector<double>(tasks, 1.0);
+  std::vector<double> r = o.get_numbers("ratios");
   if (r.size() != tasks)
     throw Error(o.where("ratios"), "ratios: " + std::to_string(r.size()) + " numbers for " + std::to_string(tasks) +
                                        " tasks (give one per task, in the order of `tasks`)");
@@ -35,10 +29,8 @@ std::unique_ptr<Dataset> make_mix(const Options& o) {
 void register_tasks(Registry* registry) {
   OptionSchema mix;
   add_ring_options(mix);
-  mix.add_string("tasks", all_tasks(), "the tasks mixed, comma-separated (each trial is one of them)");
-  mix.add_string("ratios", "",
-                 "relative frequency of each task, comma-separated, in the order of `tasks` (default "
-                 "equal)");
+  mix.add_strings("tasks", ring_task_names(), "the tasks mixed (each trial is one of them)");
+  mix.add_numbers("ratios", {}, "relative frequency of each task, in the order of `tasks` (empty: equal)", 0, 1e6);
   registry->add<Dataset>("multitask",
                          "Yang et al. 2019: many cognitive tasks in one network, a one-hot rule input per trial "
                          "(classes 0 fixate, 1.. directions)",

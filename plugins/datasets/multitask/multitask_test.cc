@@ -58,7 +58,7 @@ struct Trials {
 
 Trials trials(const std::string& task, int n = 64) {
   Trials r;
-  r.d = make_task(kSo, task, {{"input_noise", 0.0}});
+  r.d = make_dataset(kSo, task, {{"input_noise", 0.0}});
   std::vector<int64_t> indices(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) indices[size_t(i)] = i;
   r.b = draw(*r.d, Split::kTrain, indices);
@@ -70,13 +70,13 @@ Trials trials(const std::string& task, int n = 64) {
 TEST(RingTasks, EveryTaskAndTheMixKeepTheTaskContract) {
   for (const std::string& t : kTasks) {
     SCOPED_TRACE(t);
-    expect_task_contract(*make_task(kSo, t));
+    expect_task_contract(*make_dataset(kSo, t));
   }
-  expect_task_contract(*make_task(kSo, "multitask"));
+  expect_task_contract(*make_dataset(kSo, "multitask"));
 }
 
 TEST(RingTasks, ShapesAreTheFamilys) {
-  auto d = make_task(kSo, "dm1");
+  auto d = make_dataset(kSo, "dm1");
   EXPECT_EQ(d->features(), 1 + 2 * N + 15);
   EXPECT_EQ(d->classes(), 1 + N);
   EXPECT_EQ(d->steps(), (500 + 500 + 500 + 300 + 300) / 20);
@@ -219,7 +219,7 @@ TEST(RingTasks, ScoreNeedsFixationAndTheRightResponse) {
 }
 
 TEST(RingTasks, TheMixFollowsItsRatios) {
-  auto d = make_task(kSo, "multitask", {{"tasks", std::string("fdgo, dm1")}, {"ratios", std::string("3, 1")}});
+  auto d = make_dataset(kSo, "multitask", {{"tasks", std::string("fdgo, dm1")}, {"ratios", std::string("3, 1")}});
   std::vector<int64_t> indices(400);
   for (int i = 0; i < 400; ++i) indices[size_t(i)] = i;
   std::vector<float> c(400 * 5);

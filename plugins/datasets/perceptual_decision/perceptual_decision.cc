@@ -16,7 +16,7 @@ enum Input { kFixation, kEvidence1, kEvidence2, kInputs };
 class PerceptualDecision : public ChoiceTask {
  public:
   explicit PerceptualDecision(const Options& o)
-      : ChoiceTask("perceptual_decision", o, kPeriods), coherences_(number_list(o, "coherences", 0, 1)) {
+      : ChoiceTask("perceptual_decision", o, kPeriods), coherences_(number_list(o, "coherences")) {
     features_ = kInputs;
   }
 
@@ -49,8 +49,8 @@ OptionSchema schema() {
   OptionSchema s;
   add_task_options(s, 0.3);
   add_timing_options(s, kPeriods, 20);
-  s.add_string("coherences", "0, 0.032, 0.064, 0.128, 0.256, 0.512",
-               "coherence levels in [0, 1], comma-separated; each trial draws one, and a side");
+  s.add_numbers("coherences", {0, 0.032, 0.064, 0.128, 0.256, 0.512},
+                "coherence levels; each trial draws one, and a side", 0, 1);
   return s;
 }
 

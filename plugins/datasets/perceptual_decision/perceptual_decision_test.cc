@@ -11,11 +11,11 @@ namespace {
 
 const char* const kSo = "plugins/datasets/perceptual_decision/perceptual_decision_plugin.so";
 
-TEST(PerceptualDecision, KeepsTheTaskContract) { expect_task_contract(*make_task(kSo, "perceptual_decision")); }
+TEST(PerceptualDecision, KeepsTheTaskContract) { expect_task_contract(*make_dataset(kSo, "perceptual_decision")); }
 
 TEST(PerceptualDecision, ShapesFollowTheTiming) {
-  auto d =
-      make_task(kSo, "perceptual_decision", {{"dt_ms", 10.0}, {"stimulus_ms", 500.0}, {"stimulus_jitter_ms", 200.0}});
+  auto d = make_dataset(kSo, "perceptual_decision",
+                        {{"dt_ms", 10.0}, {"stimulus_ms", 500.0}, {"stimulus_jitter_ms", 200.0}});
   EXPECT_EQ(d->steps(), (100 + 500 + 200 + 300) / 10);
   EXPECT_EQ(d->features(), 3);
   EXPECT_EQ(d->classes(), 3);
@@ -25,7 +25,7 @@ TEST(PerceptualDecision, ShapesFollowTheTiming) {
 // Evidence favours the labelled choice by the trial's coherence; fixation input until the
 // response; targets fixate then choose; grace steps unweighted.
 TEST(PerceptualDecision, TrialsMatchTheirConditions) {
-  auto d = make_task(kSo, "perceptual_decision", {{"input_noise", 0.0}});
+  auto d = make_dataset(kSo, "perceptual_decision", {{"input_noise", 0.0}});
   std::vector<int64_t> indices(64);
   for (int i = 0; i < 64; ++i) indices[size_t(i)] = i;
   Batch b = draw(*d, Split::kTrain, indices);
@@ -50,7 +50,7 @@ TEST(PerceptualDecision, TrialsMatchTheirConditions) {
 }
 
 TEST(PerceptualDecision, ScoreIsTheDecisionInTheResponsePeriod) {
-  auto d = make_task(kSo, "perceptual_decision");
+  auto d = make_dataset(kSo, "perceptual_decision");
   Batch b = draw(*d, Split::kTest, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
   const std::vector<float> perfect = perfect_outputs(*d, b);
   EXPECT_EQ(accuracy(d->score(perfect.data(), b.T, b.n, b.data())), 1.0);
@@ -63,7 +63,7 @@ TEST(PerceptualDecision, ScoreIsTheDecisionInTheResponsePeriod) {
 TEST(PerceptualDecision, BadOptionsNameTheirPlace) {
   std::string e = option_error(kSo, "perceptual_decision", {{"coherences", std::string("0.5, 2")}});
   EXPECT_NE(e.find("task.toml:4:1"), std::string::npos) << e;
-  EXPECT_NE(e.find("outside [0"), std::string::npos) << e;
+  EXPECT_NE(e.find("element 2 is 2, allowed in [0, 1]"), std::string::npos) << e;
   e = option_error(kSo, "perceptual_decision", {{"coherences", std::string("0.5, x")}});
   EXPECT_NE(e.find("not a number"), std::string::npos) << e;
   e = option_error(kSo, "perceptual_decision", {{"dt_ms", 0.0}});

@@ -12,10 +12,10 @@ namespace {
 
 const char* const kSo = "plugins/datasets/working_memory/working_memory_plugin.so";
 
-TEST(WorkingMemory, KeepsTheTaskContract) { expect_task_contract(*make_task(kSo, "working_memory")); }
+TEST(WorkingMemory, KeepsTheTaskContract) { expect_task_contract(*make_dataset(kSo, "working_memory")); }
 
 TEST(WorkingMemory, PairsAreRomos) {
-  auto d = make_task(kSo, "working_memory", {{"input_noise", 0.0}});
+  auto d = make_dataset(kSo, "working_memory", {{"input_noise", 0.0}});
   EXPECT_EQ(d->steps(), (100 + 200 + 600 + 200 + 200 + 300) / 20);
   const int n = 300;
   std::vector<int64_t> indices(n);
@@ -45,7 +45,7 @@ TEST(WorkingMemory, PairsAreRomos) {
 }
 
 TEST(WorkingMemory, ScoreIsTheDecision) {
-  auto d = make_task(kSo, "working_memory");
+  auto d = make_dataset(kSo, "working_memory");
   Batch b = draw(*d, Split::kTest, {0, 1, 2, 3, 4, 5, 6, 7});
   const std::vector<float> perfect = perfect_outputs(*d, b);
   EXPECT_EQ(accuracy(d->score(perfect.data(), b.T, b.n, b.data())), 1.0);

@@ -19,7 +19,7 @@ class EiScaling : public Scaling {
 
   void create_parameters(ParameterSet& params, int hidden, const std::vector<float>& column_signs, Rng&) override {
     if (column_signs.empty())
-      throw Error(
+      throw Incompatible(
           "scaling ei needs a dale constraint on W (it reads which senders are excitatory "
           "and which inhibitory from it): add constraints = [{ plugin = \"dale\", parameter = \"W\" }]");
     if (int(column_signs.size()) != hidden)
