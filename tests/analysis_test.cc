@@ -407,28 +407,10 @@ TEST(Npz, ReadsWhatItWritesAndNumpysForms) {
 // metrics.csv (test_accuracy.<task>), named as the dataset names its tasks.
 TEST(MultitaskRun, LogsAndWritesEachTasksScore) {
   const std::string dir = testing::temp_dir("multitask_scores");
-  testing::write_file(dir + "/g.toml", R"([train]
-epochs = 2
-max_batches = 2
-batch_size = 16
-validation_size = 32
-threads = 1
-[optimizer]
-plugin = "adam"
-[nodes.data]
-plugin = "multitask"
-tasks = "fdgo, fdanti, dm1"
-train_trials = 256
-test_trials = 128
-[nodes.rnn]
-plugin = "rate"
-input = "data"
-hidden = 8
-[nodes.readout]
-plugin = "readout"
-input = "rnn"
-pooling = "all"
-)");
+  testing::write_file(dir + "/g.toml",
+                      testing::tiny_task_graph("plugin = \"multitask\"\ntasks = [\"fdgo\", \"fdanti\", \"dm1\"]\n"
+                                               "train_trials = 256\ntest_trials = 128",
+                                               8, 2));
   const auto trained = testing::run({testing::runfile("runners/train"), dir + "/g.toml", "--run-dir", dir + "/run"});
   ASSERT_EQ(trained.exit_code, 0) << trained.err << trained.out;
   const std::string log = testing::read_file(dir + "/run/train.log");
@@ -515,25 +497,7 @@ pooling = "all"
 // so before analysing its checkpoint; on a finished run it says nothing of the kind.
 TEST(AnalyzeRunner, SaysWhenTheRunHasNotFinished) {
   const std::string dir = testing::temp_dir("analyze_unfinished");
-  testing::write_file(dir + "/g.toml", R"([train]
-epochs = 1
-max_batches = 2
-batch_size = 16
-validation_size = 32
-threads = 1
-[optimizer]
-plugin = "adam"
-[nodes.data]
-plugin = "perceptual_decision"
-[nodes.rnn]
-plugin = "rate"
-input = "data"
-hidden = 8
-[nodes.readout]
-plugin = "readout"
-input = "rnn"
-pooling = "all"
-)");
+  testing::write_file(dir + "/g.toml", testing::tiny_task_graph("plugin = \"perceptual_decision\""));
   const auto trained = testing::run({testing::runfile("runners/train"), dir + "/g.toml", "--run-dir", dir + "/run"});
   ASSERT_EQ(trained.exit_code, 0) << trained.err << trained.out;
   const auto analyze = [&] {

@@ -690,25 +690,7 @@ TEST(BadTask, ResponseNotLongerThanGrace) {
 // --input 0.1,x) is one "error:" line and exit code 1, not std::terminate (exit 134).
 TEST(AnalyzeRunner, AnyExceptionIsOneErrorLine) {
   const std::string dir = testing::temp_dir("analyze_input");
-  testing::write_file(dir + "/g.toml", R"([train]
-epochs = 1
-max_batches = 2
-batch_size = 16
-validation_size = 32
-threads = 1
-[optimizer]
-plugin = "adam"
-[nodes.data]
-plugin = "perceptual_decision"
-[nodes.rnn]
-plugin = "rate"
-input = "data"
-hidden = 8
-[nodes.readout]
-plugin = "readout"
-input = "rnn"
-pooling = "all"
-)");
+  testing::write_file(dir + "/g.toml", testing::tiny_task_graph("plugin = \"perceptual_decision\""));
   const Outcome trained = run({testing::runfile("runners/train"), dir + "/g.toml", "--run-dir", dir + "/run"});
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   const Outcome o = run({testing::runfile("runners/analyze"), dir + "/run", "--trials", "8", "--starts", "2",

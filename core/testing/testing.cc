@@ -88,6 +88,14 @@ Outcome run(const std::vector<std::string>& args) {
   return o;
 }
 
+std::string tiny_task_graph(const std::string& data, int hidden, int epochs) {
+  return "[train]\nepochs = " + std::to_string(epochs) +
+         "\nmax_batches = 2\nbatch_size = 16\nvalidation_size = 32\nthreads = 1\n"
+         "[optimizer]\nplugin = \"adam\"\n[nodes.data]\n" +
+         data + "\n[nodes.rnn]\nplugin = \"rate\"\ninput = \"data\"\nhidden = " + std::to_string(hidden) +
+         "\n[nodes.readout]\nplugin = \"readout\"\ninput = \"rnn\"\npooling = \"all\"\n";
+}
+
 }  // namespace biornn::testing
 
 namespace biornn::testing {

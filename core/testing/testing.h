@@ -37,6 +37,11 @@ struct Outcome {
 // stdout and stderr captured; no shell.
 Outcome run(const std::vector<std::string>& args);
 
+// A tiny graph for runner tests: `epochs` epochs of 2 minibatches of 16, Adam, a rate layer of
+// `hidden` units and a per-step readout (pooling "all") on the dataset node `data` (its TOML
+// lines, e.g. "plugin = \"perceptual_decision\"").
+std::string tiny_task_graph(const std::string& data, int hidden = 8, int epochs = 1);
+
 }  // namespace biornn::testing
 
 namespace biornn::testing {
