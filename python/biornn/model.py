@@ -80,7 +80,9 @@ class Model:
 
     def activity(self, trials=256, split="test"):
         """The activity `analyze` records on the first `trials` trials of a split: inputs, rates,
-        gates, states, outputs, mask, targets or labels/decisions, correct, conditions."""
+        gates, states, outputs, mask, targets or labels/decisions, correct, conditions, and
+        condition_kinds ({name: "signed evidence" | "category" | "circular" | "magnitude"}); for
+        timed tasks also periods [T, n] (index into period_names: fixation, stimulus, ...)."""
         n = min(trials, self._m.dataset_size(split))
         return self._m.activity(split, np.arange(n, dtype=np.int64))
 

@@ -280,6 +280,14 @@ py::dict activity(ModelHandle& h, const std::string& split, py::handle indices_o
     d["targets"] = copy_to_numpy(a.targets.data(), {T, n, a.output_size});
   }
   d["conditions"] = conditions_dict(a, data.condition_names());
+  py::dict kinds;
+  for (size_t c = 0; c < a.condition_kinds.size(); ++c)
+    kinds[py::str(data.condition_names()[c])] = condition_kind_name(a.condition_kinds[c]);
+  d["condition_kinds"] = kinds;
+  if (!a.periods.empty()) {
+    d["periods"] = copy_to_numpy(a.periods.data(), {T, n});
+    d["period_names"] = a.period_names;
+  }
   return d;
 }
 
