@@ -57,7 +57,15 @@ void FigureRenderer::draw_legend(cairo_t* cr) const {
 
 void FigureRenderer::draw_colorbar(cairo_t* cr) const {
   if (!scale_.active || scale_.discrete) return;
-  const double x = right_ + kPad + 6, w = 12, top = top_, bottom = bottom_;
+  // Below the legend's entries when there are some (named lines beside coloured points), at
+  // least 40 px tall.
+  double top = top_;
+  if (!legend_.empty()) {
+    set_font(cr, kTickFont);
+    top += 4 + (measure(cr, "Ag").height + 4) * double(legend_.size()) + kPad;
+  }
+  const double x = right_ + kPad + 6, w = 12, bottom = bottom_;
+  top = std::min(top, bottom - 40);
   const int steps = 64;
   for (int s = 0; s < steps; ++s) {
     set_color(cr, viridis((s + 0.5) / steps));
