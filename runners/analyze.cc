@@ -21,7 +21,6 @@
 #include "core/plots/plot.h"
 #include "core/experiment/run_directory.h"
 #include "core/experiment/summary_json.h"
-#include "core/platform/files.h"
 #include "runners/common.h"
 
 namespace biornn {
@@ -610,15 +609,9 @@ void add_dynamics_options(CLI::App& app, Settings& set) {
       ->check(CLI::Range(0, 100));
 }
 
-// The index of the condition named "task" (a multi-task network), or -1.
-int task_column(const std::vector<std::string>& names) {
-  const auto at = std::find(names.begin(), names.end(), "task");
-  return at == names.end() ? -1 : int(at - names.begin());
-}
-
 // A multi-task network: the score of each task on the console.
 void print_task_scores(const Activity& a, const std::vector<std::string>& names, const Dataset& d) {
-  const int c = task_column(names);
+  const int c = task_condition(names);
   if (c < 0) return;
   std::string line = "analyze: score per task (% correct):";
   for (const TaskScore& t : scores_per_task(a, names, d.condition_labels(size_t(c))))
@@ -651,7 +644,7 @@ void plot_variance_map(const TaskVarianceMap& m, const UnitClusters& clusters, c
 // Task variance, clusters and a lesion table (each cluster silenced, every task scored).
 void task_variance_analysis(Experiment& e, const Activity& a, const std::vector<std::string>& names,
                             const std::vector<int64_t>& indices, const Settings& set, const RunDirectory& out) {
-  const int c = task_column(names);
+  const int c = task_condition(names);
   if (c < 0) return;
   const TaskVarianceMap m = task_variance(a, size_t(c), names.size());
   Eigen::MatrixXd rows(Eigen::Index(m.active.size()), m.normalised.cols());
@@ -684,7 +677,7 @@ void task_variance_analysis(Experiment& e, const Activity& a, const std::vector<
 // auto) is then that task's fixation input with its rule input on. Without it, a multi-task
 // network's held input averages every task's rule input: said once.
 Activity one_task(const Activity& a, const std::vector<std::string>& names, const Dataset& d, const std::string& task) {
-  const int c = task_column(names);
+  const int c = task_condition(names);
   if (task.empty()) {
     if (c >= 0)
       std::cout << "analyze: note: a multi-task network: the fixed points' held input averages the rule inputs of all "
@@ -711,8 +704,7 @@ Activity one_task(const Activity& a, const std::vector<std::string>& names, cons
 // Why the run in `run` has not finished training, or "" when it has: analyze still reads its
 // checkpoint, but says so first (a half-trained network's dynamics are not the trained ones).
 std::string unfinished_reason(const RunDirectory& run) {
-  const LockProbe lock = probe_lock(run.file("lock"));
-  if (!lock.free) return "is still training (" + lock.text.substr(0, lock.text.find('\n')) + ")";
+  if (const std::string writer = run.writer(); !writer.empty()) return "is still training (" + writer + ")";
   const auto summary = read_summary_json(run.file("summary.json"));
   if (!summary) return "has no summary.json: its training stopped before the end (killed, or a node lost)";
   if (!summary->finished()) return "ended with status '" + summary->status + "', before the epochs it was given";

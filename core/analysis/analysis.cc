@@ -227,13 +227,12 @@ std::vector<std::string> accuracy_by_magnitude(const Activity& a, const std::vec
 
 namespace {
 
-// % correct of the trials of condition c whose value v has lo < v <= hi.
-ConditionScore score_in(const Activity& a, size_t C, size_t c, float lo, float hi, std::string label,
-                        const std::string& name) {
+// % correct of the trials of condition c whose value v has keep(v).
+template <class Keep>
+ConditionScore score_in(const Activity& a, size_t C, size_t c, Keep keep, std::string label, const std::string& name) {
   ConditionScore row{name, std::move(label), 0, 0};
   for (int i = 0; i < a.trials; ++i) {
-    const float v = a.conditions[size_t(i) * C + c];
-    if (v <= lo || v > hi) continue;
+    if (!keep(a.conditions[size_t(i) * C + c])) continue;
     row.trials += 1;
     row.correct += a.correct[size_t(i)];
   }
@@ -249,7 +248,8 @@ void add_quartiles(const Activity& a, size_t C, size_t c, const std::vector<floa
     const float hi = q == 4 ? sorted.back() : sorted[sorted.size() * size_t(q) / 4 - 1];
     if (hi <= lo) continue;  // ties: an empty bin
     const std::string label = fmt::format("{:.3g} to {:.3g}", q == 1 ? sorted.front() : lo, hi);
-    rows->push_back(score_in(a, C, c, lo, hi, label, name));
+    rows->push_back(score_in(
+        a, C, c, [lo, hi](float v) { return v > lo && v <= hi; }, label, name));
     lo = hi;
   }
 }
@@ -269,7 +269,8 @@ std::vector<ConditionScore> scores_by_condition(const Activity& a, const std::ve
     values.erase(std::unique(values.begin(), values.end()), values.end());
     if (values.size() <= max_values) {
       for (float v : values)
-        rows.push_back(score_in(a, C, c, std::nextafter(v, -INFINITY), v, fmt::format("{:g}", v), names[c]));
+        rows.push_back(score_in(
+            a, C, c, [v](float x) { return x == v; }, fmt::format("{:g}", v), names[c]));
     } else if (kind_of(a, c) == ConditionKind::kMagnitude) {
       add_quartiles(a, C, c, sorted, names[c], &rows);
     }
@@ -277,11 +278,16 @@ std::vector<ConditionScore> scores_by_condition(const Activity& a, const std::ve
   return rows;
 }
 
+int task_condition(const std::vector<std::string>& names) {
+  const auto at = std::find(names.begin(), names.end(), "task");
+  return at == names.end() ? -1 : int(at - names.begin());
+}
+
 std::vector<TaskScore> scores_per_task(const Activity& a, const std::vector<std::string>& names,
                                        const std::vector<std::string>& task_labels) {
-  const auto at = std::find(names.begin(), names.end(), "task");
-  const size_t C = names.size(), c = size_t(at - names.begin());
-  if (at == names.end() || kind_of(a, c) != ConditionKind::kCategory) return {};
+  const int task_c = task_condition(names);
+  if (task_c < 0 || kind_of(a, size_t(task_c)) != ConditionKind::kCategory) return {};
+  const size_t C = names.size(), c = size_t(task_c);
   std::map<int, TaskScore> by;
   for (int i = 0; i < a.trials; ++i) {
     const int task = int(a.conditions[size_t(i) * C + c]);

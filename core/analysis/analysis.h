@@ -72,6 +72,8 @@ struct TaskScore {
   int trials = 0;
   double correct = 0;  // %
 };
+// The index of the condition named "task" (a multi-task dataset), or -1.
+int task_condition(const std::vector<std::string>& names);
 // Empty when the activity has no category condition named "task".
 std::vector<TaskScore> scores_per_task(const Activity& a, const std::vector<std::string>& names,
                                        const std::vector<std::string>& task_labels);

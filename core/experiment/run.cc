@@ -211,12 +211,12 @@ class RecordingObserver : public TrainingObserver {
   std::vector<TaskScore> task_scores() {
     const Dataset& data = *e_.dataset;
     const std::vector<std::string> names = data.condition_names();
-    const auto at = std::find(names.begin(), names.end(), "task");
-    if (at == names.end() || data.target_kind() == TargetKind::kSequenceClass) return {};
+    const int task = task_condition(names);
+    if (task < 0 || data.target_kind() == TargetKind::kSequenceClass) return {};
     std::vector<int64_t> idx(size_t(std::min<int64_t>(512, data.size(Split::kTest))));
     for (size_t i = 0; i < idx.size(); ++i) idx[i] = int64_t(i);
     const Activity a = record_activity(e_.model, data, Split::kTest, idx);
-    const std::vector<TaskScore> scores = scores_per_task(a, names, data.condition_labels(size_t(at - names.begin())));
+    const std::vector<TaskScore> scores = scores_per_task(a, names, data.condition_labels(size_t(task)));
     std::string line;
     for (const TaskScore& t : scores) line += fmt::format("{}{} {:.1f}%", line.empty() ? "" : ", ", t.name, t.correct);
     if (!scores.empty()) spdlog::info("  per task ({} test trials): {}", idx.size(), line);

@@ -80,4 +80,9 @@ RunDirectory::Log::~Log() {
 
 std::unique_ptr<RunDirectory::Log> RunDirectory::attach_log() const { return std::make_unique<Log>(file("train.log")); }
 
+std::string RunDirectory::writer() const {
+  const LockProbe probe = probe_lock(file("lock"));
+  return probe.free ? "" : probe.text.substr(0, probe.text.find('\n'));
+}
+
 }  // namespace biornn

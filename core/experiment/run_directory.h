@@ -31,6 +31,8 @@ class RunDirectory {
   // Throws when another process holds it, naming that process's host and pid: two writers in
   // one run directory (a task resubmitted while it still runs) would mix their checkpoints.
   std::unique_ptr<FileLock> lock() const;
+  // What the process holding lock() wrote ("host <name> pid <n>"), or "" when none holds it.
+  std::string writer() const;
 
   // While it lives, every line of spdlog's default logger (the runner's) goes to train.log too
   // (appending); its destructor detaches the file, so a later run's lines never land here.
