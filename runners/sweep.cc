@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Run every combination of a sweep file and compare them in one table."};
   std::string sweep_path, runs_root;
   std::vector<std::string> extra, plugin_dirs;
-  bool dry = false, keep = false, search_mode = false;
+  bool dry = false, keep = false, search_mode = false, tuned = false;
   std::string storage;
   int trials = 0;
   SlurmFlags sf;
@@ -214,6 +214,10 @@ int main(int argc, char** argv) {
                  "with --search: the study's storage instead of [sweep.search] storage, "
                  "e.g. journal:study.journal (relative to runs/<sweep>/search/)");
   app.add_option("--trials", trials, "with --search: trials per arm instead of [sweep.search] trials");
+  app.add_flag("--tuned", tuned,
+               "train each arm at its study's best settings (after --search), without [sweep.search.set], "
+               "in runs/<sweep>/tuned/; with --slurm or --collect too")
+      ->excludes("--search");
   app.add_flag("--keep-completed", keep, "reuse runs that completed in an earlier invocation of this sweep");
   auto* slurm =
       app.add_flag("--slurm", sf.slurm, "write runs/<sweep>/slurm/: a Slurm job array, one task per combination");
@@ -239,11 +243,15 @@ int main(int argc, char** argv) {
     spdlog::info("sweep {}: {} runs of {}", plan.name, plan.jobs.size(), plan.graph_file);
     for (const auto& j : plan.jobs) spdlog::info("  {}", j.label);
     if (dry) return dry_run(plan, registry);
-    const fs::path root_dir = fs::path(runs_root.empty() ? (fs::path(biornn::workspace_directory()) / "runs").string()
-                                                         : biornn::resolve_user_path(runs_root)) /
-                              plan.name;
+    fs::path root_dir = fs::path(runs_root.empty() ? (fs::path(biornn::workspace_directory()) / "runs").string()
+                                                   : biornn::resolve_user_path(runs_root)) /
+                        plan.name;
     if (search_mode) return search(with_flags(plan, storage, trials), root_dir, sf);
-    if (sf.slurm) return write_array(plan, root_dir, sweep_path, keep, sf.submit);
+    if (tuned) {  // the final runs: each arm at its study's best, in runs/<sweep>/tuned/
+      plan = biornn::with_tuned(std::move(plan), (root_dir / "search").string(), registry);
+      root_dir /= "tuned";
+    }
+    if (sf.slurm) return write_array(plan, root_dir, tuned ? sweep_path + " --tuned" : sweep_path, keep, sf.submit);
     if (sf.collect || sf.resubmit) return collect(plan, root_dir, sf.resubmit);
     return run_locally(plan, registry, root_dir, keep);
   });

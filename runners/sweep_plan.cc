@@ -123,6 +123,12 @@ void flatten(const toml::node& n, const std::string& key, std::map<std::string, 
 
 }  // namespace
 
+Graph with_overrides(const SweepJob& job, const std::vector<PlacedOverride>& more, const Registry& registry) {
+  std::vector<PlacedOverride> all = job.overrides;
+  all.insert(all.end(), more.begin(), more.end());
+  return parse_graph_file_with_positions(job.graph_file, all, registry);
+}
+
 std::map<std::string, std::string> flatten_graph_toml(const std::string& resolved_toml) {
   std::map<std::string, std::string> out;
   flatten(toml::parse(resolved_toml), "", out);
@@ -271,6 +277,8 @@ static std::vector<SweepJob> build_jobs(const std::string& path, const std::stri
       throw Error(file_at, "graph file " + file + " not found (a graph's path is relative to the sweep file)");
     j.graph = parse_graph_file_with_positions(file, overrides, registry);
     j.seed = j.graph.train.get_int("seed");
+    j.graph_file = file;
+    j.overrides = std::move(overrides);
     jobs.push_back(std::move(j));
   }
   return jobs;
@@ -318,6 +326,7 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
   if (const toml::node* search = sweep->get("search")) {
     if (!search->is_table()) throw Error(where_in(path, *search), "[sweep] search must be a table: [sweep.search]");
     plan.search = read_search(path, *search->as_table(), flatten_graph_toml(plan.jobs.front().graph.resolved_toml));
+    for (SweepJob& j : plan.jobs) j.search_toml = with_overrides(j, plan.search->set, registry).resolved_toml;
   }
   return plan;
 }

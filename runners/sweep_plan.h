@@ -40,6 +40,9 @@ struct SearchSpec {
   int warmup_epochs = 1, startup_trials = 3;   // the pruner's n_warmup_steps and n_startup_trials
   int workers = 2;                             // Slurm array tasks sharing the study (--slurm)
   std::vector<SearchDimension> space;
+  // [sweep.search.set]: overrides for the trials only (e.g. a slice of the data, fewer epochs),
+  // on top of [sweep.set]; the final runs of --tuned train without them.
+  std::vector<PlacedOverride> set;
 };
 
 // A resolved graph's leaf values by dotted key (tables joined with '.', arrays as key[i]),
@@ -51,6 +54,9 @@ struct SweepJob {
   std::string group;  // the label without the seed: runs averaged in one table row (an arm)
   int64_t seed = 0;   // train.seed: runs of two arms with the same seed are paired
   Graph graph;
+  std::string graph_file;                 // the graph file it was parsed from
+  std::vector<PlacedOverride> overrides;  // [sweep.set], --set and its [sweep.vary] values, in order
+  std::string search_toml;                // with [sweep.search.set] too: a search trial's base graph
 };
 
 struct SweepPlan {
@@ -67,7 +73,13 @@ struct SweepPlan {
   std::vector<SweepJob> jobs;
   SlurmResources slurm;
   std::optional<SearchSpec> search;  // [sweep.search], if the file has one
+  // With --tuned: the keys each arm's own search chose (its best.json), so they may differ
+  // between arms without being a confound.
+  std::vector<std::string> tuned;
 };
+
+// `job`'s graph with `more` overrides after its own (a later value of a key wins).
+Graph with_overrides(const SweepJob& job, const std::vector<PlacedOverride>& more, const Registry& registry);
 
 // Reads and validates `path`; `extra` overrides apply to every combination (--set).
 SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& extra, const Registry& registry);

@@ -195,7 +195,9 @@ void add_arm(const Arm& arm, const Arm& control, const SweepPlan& plan, Tables& 
   const bool is_control = arm.name == control.name;
   const PairedDifference d = is_control ? PairedDifference{{0, kNaN, kNaN, kNaN, kNaN}, kNaN, kNaN}
                                         : paired_difference(control.by_seed, arm.by_seed);
-  const auto diffs = graph_differences(control.graph->resolved_toml, arm.graph->resolved_toml, plan.varies);
+  std::vector<std::string> chosen = plan.varies;  // what may differ: the varied keys and the tuned ones
+  chosen.insert(chosen.end(), plan.tuned.begin(), plan.tuned.end());
+  const auto diffs = graph_differences(control.graph->resolved_toml, arm.graph->resolved_toml, chosen);
   const double speed = mean_of(arm.speeds);
   t.md += fmt::format("| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0f} | {} | {} | {} |\n", arm.name,
                       is_control ? " (control)" : "", s.n, percent(s.mean), percent(s.sd), interval(s),
@@ -211,13 +213,21 @@ void add_arm(const Arm& arm, const Arm& control, const SweepPlan& plan, Tables& 
   t.half_widths.push_back(std::isfinite(s.high) ? 100 * (s.high - s.mean) : 0.0);
 }
 
+std::string tuned_text(const SweepPlan& plan) {
+  if (plan.tuned.empty()) return "";
+  std::string keys;
+  for (const auto& k : plan.tuned) keys += (keys.empty() ? "" : ", ") + k;
+  return "Tuned: " + keys + ", each arm at the best trial of its own Optuna study (runs/" + plan.name +
+         "/search/<arm>/best.json, the same budget for every arm); listed with the varied keys.\n\n";
+}
+
 std::string header(const SweepPlan& plan) {
   std::string varies;
   for (const auto& v : plan.varies) varies += (varies.empty() ? "" : ", ") + v;
   return "# Sweep " + plan.name + "\n\nGraph: " + plan.graph_file +
          "\n\nVaries: " + (varies.empty() ? "(nothing)" : varies) +
          (plan.varies_stated ? " (stated in the sweep file)" : " (not stated: the [sweep.vary] keys)") +
-         "; control arm: " + plan.control + "\n\nMetric: " + plan.metric +
+         "; control arm: " + plan.control + "\n\n" + tuned_text(plan) + "Metric: " + plan.metric +
          " in %, over finished runs only; 95% CI from Student's t; the paired difference is arm - control over "
          "the seeds both finished, with a paired t-test. A confound is a resolved-graph key that differs from "
          "the control but is not varied.\n\n";

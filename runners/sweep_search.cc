@@ -26,9 +26,11 @@ std::string fmt_number(double x) {
   return s.str();
 }
 
-SourcePosition at(const std::string& path, const toml::node& n) {
-  return SourcePosition{path, int(n.source().begin.line), int(n.source().begin.column)};
+SourcePosition at(const std::string& path, const toml::source_region& r) {
+  return SourcePosition{path, int(r.begin.line), int(r.begin.column)};
 }
+SourcePosition at(const std::string& path, const toml::node& n) { return at(path, n.source()); }
+SourcePosition at(const std::string& path, const toml::key& k) { return at(path, k.source()); }
 
 // An integer option of [sweep.search] in [low, high].
 int read_int(const std::string& path, const toml::node& v, const std::string& key, int low, int high) {
@@ -106,6 +108,13 @@ SearchSpec read_search(const std::string& path, const toml::table& search,
                     "\"journal:<file>\" (Slurm array tasks sharing the study)");
       s.storage = *st;
       s.storage_at = at(path, v);
+    } else if (key == "set") {
+      if (!v.is_table()) throw Error(at(path, v), "[sweep.search] set must be a table: [sweep.search.set]");
+      for (auto&& [sk, sv] : *v.as_table()) {
+        std::ostringstream text;
+        sv.visit([&](auto&& x) { text << x; });
+        s.set.push_back({std::string(sk.str()) + "=" + text.str(), at(path, sk), at(path, sv)});
+      }
     } else if (key == "space") {
       if (!v.is_table()) throw Error(at(path, v), "[sweep.search] space must be a table: [sweep.search.space]");
       for (auto&& [dk, dv] : *v.as_table())
@@ -113,7 +122,7 @@ SearchSpec read_search(const std::string& path, const toml::table& search,
     } else {
       throw Error(at(path, v), "unknown key '" + key +
                                    "' in [sweep.search] (known: trials, metric, storage, seed, pruning, "
-                                   "warmup_epochs, startup_trials, workers, space)");
+                                   "warmup_epochs, startup_trials, workers, set, space)");
     }
   }
   if (s.space.empty())
@@ -157,11 +166,34 @@ std::string write_search_spec(const SweepPlan& plan, const std::string& search_d
     if (std::find(done.begin(), done.end(), job.group) != done.end()) continue;
     done.push_back(job.group);
     const auto arm = RunDirectory::at((fs::path(search_dir) / job.group).string());
-    arm.write_text("base.toml", job.graph.resolved_toml);
+    arm.write_text("base.toml", job.search_toml);
     j["arms"].push_back({{"name", job.group}, {"dir", arm.path()}, {"base_graph", arm.file("base.toml")}});
   }
   dir.write_text("spec.json", j.dump(2) + "\n");
   return dir.file("spec.json");
+}
+
+SweepPlan with_tuned(SweepPlan plan, const std::string& search_dir, const Registry& registry) {
+  if (!plan.search) throw Error(plan.path + ": --tuned needs a [sweep.search] table (the studies it reads)");
+  for (SweepJob& job : plan.jobs) {
+    const std::string file = (fs::path(search_dir) / job.group / "best.json").string();
+    std::ifstream in(file);
+    if (!in)
+      throw Error(file + " not found: arm '" + job.group + "' has no finished study; run the search first: bazel " +
+                  "run //runners:sweep -- " + plan.path + " --search");
+    nlohmann::json best;
+    try {
+      best = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(file + ": not the JSON search.py writes (" + e.what() + "); run the search again to rewrite it");
+    }
+    std::vector<PlacedOverride> chosen;
+    for (const auto& kv : best.value("set", nlohmann::json::array()))
+      chosen.push_back({kv.get<std::string>(), {file, 1, 1}, {file, 1, 1}});
+    job.graph = with_overrides(job, chosen, registry);
+  }
+  for (const auto& d : plan.search->space) plan.tuned.push_back(d.key);
+  return plan;
 }
 
 std::string write_search_array(const SweepPlan& plan, const std::string& search_dir, const std::string& search_py,

@@ -23,9 +23,13 @@ SearchSpec read_search(const std::string& path, const toml::table& search,
 std::string open_storage(const SearchSpec& spec, const std::string& search_dir);
 
 // Writes `search_dir`/spec.json for search.py: the study per arm (each arm's first combination
-// as its base graph, base.toml), the space, the budget, the storage and the train binary.
+// with [sweep.search.set] as its base graph, base.toml), the space, the budget, the storage and the train binary.
 std::string write_search_spec(const SweepPlan& plan, const std::string& search_dir, const std::string& storage_url,
                               const std::string& train_binary);
+
+// --tuned: every job with its arm's best settings (`search_dir`/<arm>/best.json, written by
+// search.py) applied after its own overrides; plan.tuned lists the searched keys.
+SweepPlan with_tuned(SweepPlan plan, const std::string& search_dir, const Registry& registry);
 
 // Writes `search_dir`/slurm/search.sbatch: a job array whose every task runs
 // `search_py spec` (the tasks share the study through its journal storage); returns its path.

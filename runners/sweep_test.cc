@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include "core/engine/builtins.h"
@@ -145,7 +146,7 @@ TEST_F(SweepRun, SearchErrorsNameTheirPlace) {
             "empty or inverted range)");
   EXPECT_EQ(error_of(head + "trails = 4\n[sweep.search.space]\n\"optimizer.learning_rate\" = { low = 1, high = 2 }\n"),
             "s.toml:4:10: unknown key 'trails' in [sweep.search] (known: trials, metric, storage, seed, pruning, "
-            "warmup_epochs, startup_trials, workers, space)");
+            "warmup_epochs, startup_trials, workers, set, space)");
   EXPECT_EQ(error_of(head + "[sweep.search.space]\n\"nodes.rnn.gate.G_c\" = { low = -4, high = 0 }\n"),
             "s.toml:5:24: [sweep.search.space] 'nodes.rnn.gate.G_c' is not a key of the resolved graph (e.g. "
             "optimizer.learning_rate, nodes.rnn.gate.G_b, nodes.rnn.constraints[0].spectral_radius)");
@@ -165,6 +166,43 @@ TEST_F(SweepRun, SearchErrorsNameTheirPlace) {
               "s.toml:4:11: the study's storage /proc/no/study.db cannot be opened for "
               "writing (No such file or directory)");
   }
+}
+
+// The search's trials train on [sweep.search.set] (a slice, fewer epochs); --tuned trains each
+// arm at its own study's best settings without them, and the report lists the tuned keys
+// with the varied ones, not as confounds. An arm without a finished study is named.
+TEST_F(SweepRun, TunedArmsTrainTheirStudysBestWithoutTheSearchSlice) {
+  testing::write_file(dir_ + "/s.toml",
+                      "[sweep]\ngraph = \"g.toml\"\nname = \"s\"\n[sweep.set]\n\"train.epochs\" = 6\n[sweep.vary]\n"
+                      "\"nodes.rnn.hidden\" = [4, 8]\n[sweep.search]\n[sweep.search.set]\n\"train.epochs\" = 2\n"
+                      "[sweep.search.space]\n\"optimizer.learning_rate\" = { low = 1e-4, high = 1e-1, log = true }\n");
+  const SweepPlan plan = read_sweep(dir_ + "/s.toml", {}, registry_);
+  EXPECT_NE(plan.jobs[0].search_toml.find("epochs = 2"), std::string::npos);  // a trial's base graph
+  EXPECT_NE(plan.jobs[0].graph.resolved_toml.find("epochs = 6"), std::string::npos);
+  try {
+    with_tuned(plan, dir_ + "/search", registry_);
+    ADD_FAILURE() << "tuned without a study";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("arm 'hidden=4' has no finished study; run the search first"),
+              std::string::npos)
+        << e.what();
+  }
+  std::filesystem::create_directories(dir_ + "/search/hidden=4");
+  std::filesystem::create_directories(dir_ + "/search/hidden=8");
+  testing::write_file(dir_ + "/search/hidden=4/best.json", R"({"set": ["optimizer.learning_rate=0.02"]})");
+  testing::write_file(dir_ + "/search/hidden=8/best.json", R"({"set": ["optimizer.learning_rate=0.005"]})");
+  const SweepPlan tuned = with_tuned(plan, dir_ + "/search", registry_);
+  EXPECT_EQ(tuned.jobs[0].graph.optimizer.options.get_float("learning_rate"), 0.02);
+  EXPECT_EQ(tuned.jobs[1].graph.optimizer.options.get_float("learning_rate"), 0.005);
+  EXPECT_EQ(tuned.jobs[1].graph.train.get_int("epochs"), 6);
+  EXPECT_EQ(tuned.tuned, std::vector<std::string>{"optimizer.learning_rate"});
+  std::vector<SweepRow> rows;
+  for (const auto& j : tuned.jobs) rows.push_back({j.label, j.group, dir_ + "/none", j.seed, "missing", {}});
+  const std::string md = write_sweep_report(tuned, rows, dir_ + "/report");
+  EXPECT_NE(md.find("Tuned: optimizer.learning_rate, each arm at the best trial of its own Optuna study"),
+            std::string::npos);
+  EXPECT_NE(md.find("| nodes.rnn.hidden: 4 -> 8; optimizer.learning_rate: 0.02 -> 0.005 | none |"), std::string::npos)
+      << md;
 }
 
 // A constraint that cannot be built (Dale's law on the non-square input weight P) fails its

@@ -10,7 +10,8 @@ says so), the train runner trains them into <arm>/trial_<n>/, each epoch's valid
 is reported to the trial as it appears in metrics.csv, and Optuna's median pruner stops a
 hopeless trial (SIGINT: the run checkpoints and stops). The trial's value is its best
 validation accuracy; the test split never steers. Then <arm>/trials.csv lists every trial and
-<arm>/best.toml is the best trial's resolved graph: it trains on its own.
+<arm>/best.toml is the best trial's resolved graph: it trains on its own; <arm>/best.json holds
+its settings as --set overrides, which `sweep FILE --tuned` applies to that arm's final runs.
 
 Storage: "sqlite:///file.db" on one machine (Optuna's RDB storage); "journal:file" when several
 processes share the study, e.g. Slurm array tasks (Optuna's JournalFileStorage: appends under a
@@ -193,6 +194,10 @@ def write_results(study, arm):
     with open(os.path.join(arm["dir"], "best.toml"), "w") as f:
         f.write(f"# Best settings of Optuna study '{study.study_name}': trial {best.number}, validation accuracy "
                 f"{best.value:.4f}\n# {best.params}\n{graph}")
+    with open(os.path.join(arm["dir"], "best.json"), "w") as f:  # what `sweep --tuned` applies
+        sets = overrides(arm["base_graph"], best.params)[1::2]
+        json.dump({"study": study.study_name, "trial": best.number, "validation_accuracy": best.value,
+                   "params": best.params, "set": sets}, f, indent=2)
     print(f"{arm['name']}: best trial {best.number} validation_accuracy={best.value:.4f} {best.params}; "
           f"written {os.path.join(arm['dir'], 'best.toml')}", flush=True)
 
