@@ -130,5 +130,21 @@ TEST(MetricsTableCells, AValueNotMeasuredIsAnEmptyCellAndStaysUnmeasuredAfterLoa
   EXPECT_EQ(loaded.csv(), csv);
 }
 
+// Issue 17: a gate that sits open (z near 1: the state is replaced at every step) or shut (z
+// near 0: never updated) is named in the log with what it means and the options that move it;
+// a gate in between is not.
+TEST_F(Diagnostics, AGateThatErasesOrFreezesTheStateIsNamedWithTheOptionsThatMoveIt) {
+  const std::string open = testing::read_file(
+      run("plugin = \"rate\"\ngate = { plugin = \"fixed\", G_b = 6.0, learnable = false }") + "/train.log");
+  EXPECT_EQ(count(open, "rnn: gate saturated open (z median 0.998 > 0.9): every step replaces most of the state"), 2u)
+      << open;
+  EXPECT_NE(open.find("Lower the gate's drive: nodes.rnn.gate.G_b"), std::string::npos) << open;
+  const std::string shut = testing::read_file(
+      run("plugin = \"rate\"\ngate = { plugin = \"fixed\", G_b = -6.0, learnable = false }") + "/train.log");
+  EXPECT_EQ(count(shut, "rnn: gate saturated closed (z median 0.0025 < 0.01): the state is never updated"), 2u) << shut;
+  const std::string fine = testing::read_file(run("plugin = \"rate\"\ngate = { plugin = \"fixed\" }") + "/train.log");
+  EXPECT_EQ(fine.find("saturated"), std::string::npos) << fine;
+}
+
 }  // namespace
 }  // namespace biornn
