@@ -278,7 +278,8 @@ class Loop {
         epochs_(int(o_.get_int("epochs"))),
         batch_(int(o_.get_int("batch_size"))),
         progress_(epochs_, int(o_.get_int("log_every")), !c_.is_root()),
-        buffers_(*e.dataset, batch_) {
+        buffers_(*e.dataset, batch_),
+        augment_stream_(mix64(uint64_t(o_.get_int("seed")) * 0x94D049BB133111EBull + 3)) {
     observers_.push_back(&progress_);
     observers_.insert(observers_.end(), ctx.observers.begin(), ctx.observers.end());
   }
@@ -357,7 +358,9 @@ class Loop {
     const size_t start = size_t(bi) * batch_;
     const int64_t global = int64_t(std::min<size_t>(batch_, st_.order.size() - start));
     const auto [lo, hi] = share(global, c_);
-    const Minibatch b = buffers_.fill(*e_.dataset, Split::kTrain, st_.order.data() + start + lo, int(hi - lo));
+    const int64_t* indices = st_.order.data() + start + lo;
+    const Minibatch b = buffers_.fill(*e_.dataset, Split::kTrain, indices, int(hi - lo));
+    e_.dataset->augment(indices, int(hi - lo), augment_stream_ ^ mix64(uint64_t(st_.global_step)), b.data);
     const StepResult r = step_.run(b, global, st_.learning_rate, e_.dataset.get());
     ++st_.global_step;
     if (!r.finite) throw TrainingDiverged(diverged_message(r.what, epoch, bi + 1, st_.global_step));
@@ -443,6 +446,7 @@ class Loop {
   int epochs_, batch_;
   ProgressLog progress_;
   BatchBuffers buffers_;
+  uint64_t augment_stream_;  // the dataset's augmentation: this, mixed with the optimizer step
   std::vector<TrainingObserver*> observers_;
   const SplitIndices* splits_ = nullptr;
 };

@@ -69,6 +69,14 @@ class Dataset {
   virtual void fill(Split split, const int64_t* indices, int n, const BatchData& out) const {
     batch(split, indices, n, out.x, out.labels);
   }
+  // Training minibatches only, after fill(): a dataset may change the inputs in place (image
+  // flips and shifts). Each example draws from its own stream, mix64(stream ^ mix64(index)),
+  // so what it gets does not depend on the batch or the rank it lands in; the trainer derives
+  // `stream` from train.seed and the optimizer step, so a resumed run draws the same. Default:
+  // nothing.
+  virtual void augment(const int64_t* indices, int n, uint64_t stream, const BatchData& batch) const {
+    (void)indices, (void)n, (void)stream, (void)batch;
+  }
   // The task's performance measure for per-step datasets, from the readout's outputs
   // ([T, n, O]: logits for kStepClass, values for kStepValue) and the batch fill() wrote
   // (e.g. the decision in the response period). Default: every masked step whose argmax

@@ -30,7 +30,13 @@ OptionSchema image_sequence_schema() {
                   "mean, over its standard deviation (both from the training split)",
                   {"none", "per_channel"})
       .add_int("train_limit", 0, "keep only the first N training examples (0: all)", 0)
-      .add_int("test_limit", 0, "keep only the first N test examples (0: all)", 0);
+      .add_int("test_limit", 0, "keep only the first N test examples (0: all)", 0)
+      .add_string("augment", "none",
+                  "training examples only, drawn anew at every step: flip (mirror left-right with "
+                  "probability 1/2), shift (move by up to max_shift pixels each way, zeros fill in), "
+                  "flip_shift (both)",
+                  {"none", "flip", "shift", "flip_shift"})
+      .add_int("max_shift", 4, "largest shift of augment = shift or flip_shift, in pixels", 0, 64);
   return s;
 }
 
@@ -47,6 +53,8 @@ ImageSequenceDataset::ImageSequenceDataset(DatasetSource source, ImageShape shap
   per_channel_ = options.get_string("normalize") == "per_channel";
   train_limit_ = options.get_int("train_limit");
   test_limit_ = options.get_int("test_limit");
+  augment_ = options.get_string("augment");
+  max_shift_ = int(options.get_int("max_shift"));
   if (sequence_ == "rows") {
     steps_ = shape_.height;
     features_ = shape_.width * shape_.channels;
@@ -188,9 +196,54 @@ void ImageSequenceDataset::batch(Split split, const int64_t* indices, int n, flo
   }
 }
 
+// One example's draw: a mirror and a shift (dy rows down, dx columns right).
+struct ImageSequenceDataset::Transform {
+  bool flip = false;
+  int dx = 0, dy = 0;
+  bool identity() const { return !flip && dx == 0 && dy == 0; }
+};
+
+ImageSequenceDataset::Transform ImageSequenceDataset::draw(uint64_t stream, int64_t index) const {
+  Rng rng(mix64(stream ^ mix64(uint64_t(index))));
+  Transform tr;
+  if (augment_ == "flip" || augment_ == "flip_shift") tr.flip = rng.bernoulli(0.5);
+  if ((augment_ == "shift" || augment_ == "flip_shift") && max_shift_ > 0) {
+    const uint64_t width = uint64_t(2 * max_shift_ + 1);
+    tr.dx = int(rng.below(width)) - max_shift_;
+    tr.dy = int(rng.below(width)) - max_shift_;
+  }
+  return tr;
+}
+
+void ImageSequenceDataset::augment(const int64_t* indices, int n, uint64_t stream, const BatchData& batch) const {
+  if (augment_ == "none") return;
+  const int plane = shape_.height * shape_.width, features = features_;
+  for (int i = 0; i < n; ++i) {
+    const Transform tr = draw(stream, indices[i]);
+    if (tr.identity()) continue;
+    const uint8_t* image = train_.images.data() + indices[i] * shape_.bytes();
+    for (int t = 0; t < steps_; ++t) {
+      const int32_t* offsets = gather_.data() + size_t(t) * features;
+      float* out = batch.x + (size_t(t) * size_t(n) + size_t(i)) * features;
+      for (int f = 0; f < features; ++f) {
+        // The output pixel (row, column) shows the source pixel the transform moved there.
+        const int c = offsets[f] / plane, p = offsets[f] % plane;
+        const int row = p / shape_.width - tr.dy;
+        int column = p % shape_.width - tr.dx;
+        if (tr.flip) column = shape_.width - 1 - column;
+        const bool inside = row >= 0 && row < shape_.height && column >= 0 && column < shape_.width;
+        out[f] = inside ? value_table_[size_t(c) * 256 + image[c * plane + row * shape_.width + column]] : 0.0f;
+      }
+    }
+  }
+}
+
 std::string ImageSequenceDataset::describe() const {
   std::string layout = sequence_ + " (T=" + std::to_string(steps_) + ", F=" + std::to_string(features_) + ")";
   if (sequence_ == "permuted_pixels") layout += " seed " + std::to_string(permutation_seed_);
+  if (augment_ != "none")
+    layout += ", training examples augmented: " + augment_ +
+              (augment_ == "flip" ? "" : " (max shift " + std::to_string(max_shift_) + ")");
   if (!loaded_) return source_.name + ": not loaded yet, " + layout;
   std::string norm;
   if (per_channel_) {

@@ -27,7 +27,7 @@ struct ImageSplit {
 };
 
 // The options every image dataset accepts: path, sequence, permutation_seed, normalize,
-// train_limit, test_limit.
+// train_limit, test_limit, augment, max_shift.
 OptionSchema image_sequence_schema();
 
 // Which files make up a dataset, where to look for them and how to get them.
@@ -59,6 +59,9 @@ class ImageSequenceDataset : public Dataset {
   int classes() const override { return 10; }
   // x [T, n, F] time-major: x[(t * n + i) * F + f]; labels [n]. Indices are checked.
   void batch(Split split, const int64_t* indices, int n, float* x, int32_t* labels) const override;
+  // augment = flip / shift / flip_shift: each training example mirrored left-right (p = 1/2)
+  // and moved by up to max_shift pixels each way, zeros filling in; in any sequence layout.
+  void augment(const int64_t* indices, int n, uint64_t stream, const BatchData& batch) const override;
   std::string describe() const override;
 
  protected:
@@ -73,6 +76,8 @@ class ImageSequenceDataset : public Dataset {
   const ImageShape& shape() const { return shape_; }
 
  private:
+  struct Transform;
+  Transform draw(uint64_t stream, int64_t index) const;
   std::string find_directory() const;
   void build_gather_table();
   void compute_normalization();
@@ -86,6 +91,8 @@ class ImageSequenceDataset : public Dataset {
   uint64_t permutation_seed_ = 0;
   bool per_channel_ = false;
   int64_t train_limit_ = 0, test_limit_ = 0;
+  std::string augment_ = "none";
+  int max_shift_ = 0;
   int steps_ = 0, features_ = 0;
 
   bool loaded_ = false;

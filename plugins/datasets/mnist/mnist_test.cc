@@ -181,6 +181,74 @@ TEST(Mnist, PixelsAndPermutedPixels) {
       << permuted->describe();
 }
 
+// augment = flip_shift: each example mirrored or moved as its own draw says (the same stream and
+// index give the same draw in any batch); pixels moved in from outside are 0; none leaves x alone.
+TEST(Mnist, AugmentFlipsAndShiftsEachExampleByItsOwnDraw) {
+  const std::string dir = write_dataset(false);
+  auto plain = make("mnist", {{"path", dir}});
+  auto flipped = make("mnist", {{"path", dir}, {"augment", std::string("flip")}});
+  auto moved = make("mnist", {{"path", dir}, {"augment", std::string("shift")}, {"max_shift", int64_t(3)}});
+  for (auto* d : {plain.get(), flipped.get(), moved.get()}) d->load();
+  const std::vector<int64_t> indices = {0, 1, 2, 3, 4};
+  const int n = 5;
+  std::vector<int32_t> labels;
+  const std::vector<float> x0 = all_of(*plain, Split::kTrain, indices, &labels);
+  auto augmented = [&](const Dataset& d, uint64_t stream, const std::vector<int64_t>& idx) {
+    std::vector<float> x = all_of(d, Split::kTrain, idx, &labels);
+    BatchData b;
+    b.x = x.data();
+    d.augment(idx.data(), int(idx.size()), stream, b);
+    return x;
+  };
+  std::vector<float> same = x0;
+  BatchData b;
+  b.x = same.data();
+  plain->augment(indices.data(), n, 7, b);
+  EXPECT_EQ(same, x0);
+  int mirrored = 0, shifted = 0;
+  for (uint64_t stream : {1u, 2u, 3u, 4u}) {
+    const std::vector<float> f = augmented(*flipped, stream, indices);
+    const std::vector<float> s = augmented(*moved, stream, indices);
+    for (int i = 0; i < n; ++i) {
+      const float v = float(pixel(i, 5 * 28 + 27) / 255.0);
+      const float at0 = f[size_t((5 * n + i) * 28 + 0)];
+      if (at0 == v)
+        ++mirrored;  // row 5, column 0 shows column 27
+      else
+        EXPECT_EQ(at0, x0[size_t((5 * n + i) * 28 + 0)]);
+      bool any = false;
+      for (int t = 0; t < 28 && !any; ++t)
+        for (int c = 0; c < 28 && !any; ++c) any = s[size_t((t * n + i) * 28 + c)] != x0[size_t((t * n + i) * 28 + c)];
+      shifted += any;
+    }
+    // Example 3 alone in a batch gets the draw it got among five.
+    const std::vector<float> alone = augmented(*moved, stream, {3});
+    for (int t = 0; t < 28; ++t)
+      for (int c = 0; c < 28; ++c) ASSERT_EQ(alone[size_t(t * 28 + c)], s[size_t((t * n + 3) * 28 + c)]);
+  }
+  EXPECT_GT(mirrored, 3);  // p = 1/2 over 20 draws
+  EXPECT_LT(mirrored, 17);
+  EXPECT_GT(shifted, 15);  // only (0, 0) of 49 shifts leaves an example as it was
+  // A shift (dy, dx) shows source pixel (row - dy, column - dx), or 0 from outside the image.
+  const std::vector<float> s = augmented(*moved, 1, indices);
+  for (int i = 0; i < n; ++i) {
+    int matches = 0;
+    for (int dy = -3; dy <= 3; ++dy)
+      for (int dx = -3; dx <= 3; ++dx) {
+        bool all = true;
+        for (int t = 0; t < 28 && all; ++t)
+          for (int c = 0; c < 28 && all; ++c) {
+            const int r = t - dy, q = c - dx;
+            const float want = r < 0 || r >= 28 || q < 0 || q >= 28 ? 0.0f : float(pixel(i, r * 28 + q) / 255.0);
+            all = s[size_t((t * n + i) * 28 + c)] == want;
+          }
+        matches += all;
+      }
+    EXPECT_EQ(matches, 1) << "example " << i;
+  }
+  EXPECT_NE(moved->describe().find("training examples augmented: shift (max shift 3)"), std::string::npos);
+}
+
 TEST(Mnist, PerChannelNormalizationUsesTrainingStatistics) {
   auto d = make(
       "mnist",
