@@ -87,9 +87,9 @@ void expect_end(CompressedFile& file, const std::string& dataset, const std::str
                            "file is longer than its header declares (" + declared + "): extra bytes after the data"));
 }
 
-// IDX image file: magic 2051, dims N x 28 x 28, then N*28*28 bytes, with N = labels.size() (the
-// label file of the split names `labels_path`). Gives each image and its label to `split`, a
-// chunk of images at a time, so memory holds only what the split keeps.
+// IDX image file: magic 2051, dims N x 28 x 28, then N*28*28 bytes, with N = labels.size() (read
+// from `labels_path`). Gives each image and its label to `split`, a chunk of images at a time,
+// so memory holds only what the split keeps.
 void read_idx_images(const std::string& dataset, const std::string& path, const std::string& labels_path,
                      const std::vector<int32_t>& labels, ImageSplit* split) {
   CompressedFile file(dataset, path);
@@ -108,9 +108,6 @@ void read_idx_images(const std::string& dataset, const std::string& path, const 
     throw Error(file_error(dataset, path,
                            "images are " + std::to_string(rows) + "x" + std::to_string(columns) + ", expected " +
                                std::to_string(kSide) + "x" + std::to_string(kSide)));
-  if (count != int64_t(labels.size()))
-    throw Error(dataset + ": " + path + " holds " + std::to_string(count) + " images but " + labels_path + " holds " +
-                std::to_string(labels.size()) + " labels");
   const std::string declared = std::to_string(count) + " images of 28x28";
   constexpr int64_t kImage = kSide * kSide, kChunk = 1024;  // images per read
   split->expect(count);
@@ -123,9 +120,13 @@ void read_idx_images(const std::string& dataset, const std::string& path, const 
       throw Error(file_error(dataset, path,
                              "truncated: header declares " + declared + " (" + std::to_string(count * kImage) +
                                  " pixel bytes), file has " + std::to_string(first * kImage + got)));
-    for (int64_t i = 0; i < n; ++i) split->add(pixels.data() + i * kImage, labels[size_t(first + i)]);
+    for (int64_t i = first; i < first + n && i < int64_t(labels.size()); ++i)
+      split->add(pixels.data() + (i - first) * kImage, labels[size_t(i)]);
   }
   expect_end(file, dataset, path, declared);
+  if (count != int64_t(labels.size()))  // after the file's own checks: a truncated file is named as such
+    throw Error(dataset + ": " + path + " holds " + std::to_string(count) + " images but " + labels_path + " holds " +
+                std::to_string(labels.size()) + " labels");
 }
 
 // IDX label file: magic 2049, dim N, then N bytes in 0..9.
