@@ -67,7 +67,13 @@ void TrainingStep::start_summing(const std::vector<Parameter*>& ready) {
       summing_.emplace_back(p, at);
       at += size_t(p->raw_grad.size());
     }
-  if (at > first) collective_.start_sum(flat_.data() + first, at - first);
+  if (at == first) return;
+  // The last part (the bottom layer's) has no backward work left to hide behind: a blocking
+  // sum, which Open MPI runs faster than a non-blocking one (docs/cluster.md).
+  if (at == flat_.size())
+    collective_.sum(flat_.data() + first, at - first);
+  else
+    collective_.start_sum(flat_.data() + first, at - first);
 }
 
 void TrainingStep::finish_summing() {

@@ -1,6 +1,7 @@
 // One training step, the same for the trainer, the bench and data-parallel runs: forward and
 // BPTT, the gradients summed across ranks (each part's sum starts as soon as the backward pass
-// has it: the readout's while the layers' backward runs, then layer by layer), then the loss terms on parameters (soft
+// has it: the readout's while the layers' backward runs, then layer by layer; the bottom
+// layer's, the last, at once), then the loss terms on parameters (soft
 // constraints' penalties, weight regularisers: once, not once per rank), the global norm over
 // trainable parameters, clipping, the optimizer step and the constraints' projection.
 #pragma once
@@ -53,7 +54,8 @@ class TrainingStep {
 
  private:
   LossScale global_scale(const Minibatch& batch, int64_t global_rows);
-  // Copies the trainable gradients of `ready` into flat_ and starts their sum across ranks.
+  // Copies the trainable gradients of `ready` into flat_ and starts their sum across ranks
+  // (the last part of the step: sums them at once).
   void start_summing(const std::vector<Parameter*>& ready);
   // Waits for the sums and copies them back into raw_grad.
   void finish_summing();
