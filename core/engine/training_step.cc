@@ -37,11 +37,6 @@ TrainingStep::TrainingStep(Model& model, Optimizer& optimizer, Collective& colle
   add(model.readout().parameters().find("W"), options.readout_l1, options.readout_l2);
   for (Parameter* p : params_)
     if (p->trainable) trainable_.push_back(p);
-  if (collective.size() > 1) {
-    size_t n = 0;
-    for (const Parameter* p : trainable_) n += size_t(p->raw_grad.size());
-    flat_.resize(n);
-  }
 }
 
 // The counts the gradient's mean divides by, over every rank's share.
@@ -93,7 +88,14 @@ StepResult TrainingStep::run(const Minibatch& batch, int64_t global_rows, double
   const ComputeContext::Scope compute(model_.context());  // the optimizer's threads too
   StepResult r;
   GradientsReady ready;
-  if (collective_.size() > 1) ready = [this](const std::vector<Parameter*>& part) { start_summing(part); };
+  if (collective_.size() > 1) {
+    size_t n = 0;  // sized before any sum starts: flat_ must not move while sums are under way
+    for (const Parameter* p : params_)
+      if (p->trainable) n += size_t(p->raw_grad.size());
+    flat_.resize(n);
+    summing_.clear();
+    ready = [this](const std::vector<Parameter*>& part) { start_summing(part); };
+  }
   r.loss = model_.run(batch, true, global_scale(batch, global_rows), timer, ready);
   if (dataset && model_.readout().pooling() == Pooling::kAll)
     r.score = dataset->score(model_.readout().outputs().data(), batch.steps, batch.rows, batch.data);
