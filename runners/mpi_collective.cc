@@ -1,7 +1,5 @@
 #include "runners/mpi_collective.h"
 
-#include <openmpi/mpi.h>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -26,14 +24,21 @@ void check(int rc, int rank, const char* call) {
               " (did another rank die? its log says why)");
 }
 
-// MPI counts are int: sum large buffers in pieces.
-template <typename T>
-void sum_in_chunks(T* data, size_t n, MPI_Datatype type, int rank) {
+// MPI counts are int: calls `f(offset, count)` over pieces of n values.
+template <typename F>
+void in_chunks(size_t n, F f) {
   for (size_t done = 0; done < n;) {
     const int count = int(std::min<size_t>(n - done, INT_MAX));
-    check(MPI_Allreduce(MPI_IN_PLACE, data + done, count, type, MPI_SUM, MPI_COMM_WORLD), rank, "MPI_Allreduce");
+    f(done, count);
     done += size_t(count);
   }
+}
+
+template <typename T>
+void sum_in_chunks(T* data, size_t n, MPI_Datatype type, int rank) {
+  in_chunks(n, [&](size_t at, int count) {
+    check(MPI_Allreduce(MPI_IN_PLACE, data + at, count, type, MPI_SUM, MPI_COMM_WORLD), rank, "MPI_Allreduce");
+  });
 }
 
 }  // namespace
@@ -113,6 +118,21 @@ void MpiCollective::finished() {
 
 void MpiCollective::sum(float* data, size_t n) { sum_in_chunks(data, n, MPI_FLOAT, rank_); }
 void MpiCollective::sum(double* data, size_t n) { sum_in_chunks(data, n, MPI_DOUBLE, rank_); }
+
+void MpiCollective::start_sum(float* data, size_t n) {
+  in_chunks(n, [&](size_t at, int count) {
+    pending_.emplace_back();
+    check(MPI_Iallreduce(MPI_IN_PLACE, data + at, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &pending_.back()), rank_,
+          "MPI_Iallreduce");
+  });
+}
+
+void MpiCollective::wait_sums() {
+  if (pending_.empty()) return;
+  const int rc = MPI_Waitall(int(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE);
+  pending_.clear();
+  check(rc, rank_, "MPI_Waitall");
+}
 
 bool MpiCollective::all_equal(uint64_t value) {
   uint64_t lo = value, hi = value;

@@ -4,12 +4,15 @@
 // hang until the launcher (mpirun, srun) kills them; watch_peers() names it first (below).
 #pragma once
 
+#include <openmpi/mpi.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/engine/collective.h"
 #include "core/platform/files.h"
@@ -28,6 +31,9 @@ class MpiCollective : public Collective {
   int size() const override { return size_; }
   void sum(float* data, size_t n) override;
   void sum(double* data, size_t n) override;
+  // MPI_Iallreduce; wait_sums() is MPI_Waitall on them.
+  void start_sum(float* data, size_t n) override;
+  void wait_sums() override;
   bool all_equal(uint64_t value) override;
   // Rank 0's `text` on every rank.
   void broadcast(std::string& text);
@@ -47,6 +53,7 @@ class MpiCollective : public Collective {
   void watch_loop(std::string dir, std::string advice, int period_ms);
 
   int rank_ = 0, size_ = 1;
+  std::vector<MPI_Request> pending_;  // start_sum's, until wait_sums()
   std::unique_ptr<FileLock> own_lock_;
   std::thread watcher_;
   std::mutex mutex_;

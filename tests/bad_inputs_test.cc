@@ -333,6 +333,18 @@ TEST(BadGraph, SetWithABadValue) {
             "nodes.rrn.plugin first");
 }
 
+// Issue 21: a global batch that does not divide into the data shards stops the runner before
+// the data is read (one process here; tests/mpi_test does it with 2 ranks).
+TEST(BadGraph, BatchSizeThatDoesNotDivideIntoTheDataShards) {
+  const Outcome r = train(kGraph, {"--set", "train.data_shards=3", "--set", "train.batch_size=32"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("error: --set train.batch_size=32: train.batch_size 32 does not divide into 3 data shards "
+                       "(train.data_shards): use a multiple of 3, e.g. 30\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("data: "), std::string::npos) << "no data is loaded first: " << r.err;
+}
+
 // Found by tools/fuzz (tests/fuzz/regressions/graph/): a --set value that is not TOML is
 // quoted as a string, but a control character in it made that second parse throw TOML++'s
 // own exception, which nothing caught: the runner died in std::terminate. Checked in a child

@@ -83,10 +83,14 @@ input = "rnn"
 // of float additions than one process's; over 40 Adam steps that stays far below 1e-3
 // relative (measured: the printed 4 digits agree), while a wrong split (each rank on the
 // whole batch, or gradients not summed) changes the loss in the second digit.
+// Issue 21: by default each of the 2 ranks keeps only its data shard (896 training examples:
+// 448 each, plus half of the 128 validation ones); one process trains in the same order with
+// train.data_shards = 2.
 TEST_F(Mpi, TwoRanksMatchOneProcessAndResumeNeedsTheSameCount) {
   const std::string dir = testing::temp_dir("mpi_train");
   testing::write_file(dir + "/graph.toml", kGraph);
-  const auto one = testing::run({testing::runfile("runners/train"), dir + "/graph.toml", "--run-dir", dir + "/one"});
+  const auto one = testing::run({testing::runfile("runners/train"), dir + "/graph.toml", "--run-dir", dir + "/one",
+                                 "--set", "train.data_shards=2"});
   ASSERT_EQ(one.exit_code, 0) << one.err;
   const std::string train_mpi = testing::runfile("runners/train_mpi");
   const auto two = mpirun(2, {train_mpi, dir + "/graph.toml", "--run-dir", dir + "/two"});
@@ -98,6 +102,7 @@ TEST_F(Mpi, TwoRanksMatchOneProcessAndResumeNeedsTheSameCount) {
   EXPECT_NEAR(b->test_accuracy, a->test_accuracy, 2.0 / 256);  // at most 2 of 256 test examples flip
   const std::string log = testing::read_file(dir + "/two/train.log");
   EXPECT_NE(log.find("parameters identical on all 2 ranks"), std::string::npos) << log;
+  EXPECT_NE(log.find("1024 train (512 kept by this process)"), std::string::npos) << log;
   EXPECT_EQ(testing::read_file(dir + "/two/ranks"), "2\n");
 
   const auto wrong = mpirun(3, {train_mpi, "--resume", dir + "/two"});
@@ -107,6 +112,38 @@ TEST_F(Mpi, TwoRanksMatchOneProcessAndResumeNeedsTheSameCount) {
   const auto plain = testing::run({testing::runfile("runners/train"), "--resume", dir + "/two"});
   EXPECT_EQ(plain.exit_code, 1);
   EXPECT_NE(plain.err.find("on 1 rank(s): it was trained on 2"), std::string::npos) << plain.err;
+}
+
+// Issue 21: train.data_shards = 1 keeps the unsharded behaviour (every rank holds all the
+// data and takes its share of each minibatch of the one-shard order): 1 process's numbers.
+TEST_F(Mpi, OneShardOnTwoRanksMatchesOneProcess) {
+  const std::string dir = testing::temp_dir("mpi_one_shard");
+  testing::write_file(dir + "/graph.toml", kGraph);
+  const auto one = testing::run({testing::runfile("runners/train"), dir + "/graph.toml", "--run-dir", dir + "/one"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const auto two = mpirun(2, {testing::runfile("runners/train_mpi"), dir + "/graph.toml", "--run-dir", dir + "/two",
+                              "--set", "train.data_shards=1"});
+  ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
+  const auto a = read_summary_json(dir + "/one/summary.json"), b = read_summary_json(dir + "/two/summary.json");
+  ASSERT_TRUE(a && b);
+  EXPECT_NEAR(b->train_loss, a->train_loss, 1e-3 * a->train_loss);
+  EXPECT_NEAR(b->test_loss, a->test_loss, 1e-3 * a->test_loss);
+  EXPECT_NE(testing::read_file(dir + "/two/train.log").find("1024 train / 256 test"), std::string::npos);
+}
+
+// Issue 21, bad input: a global batch that does not divide by the rank count stops every rank
+// before any data is read, with one line saying what to do.
+TEST_F(Mpi, ABatchThatDoesNotDivideByTheRanksIsOneLineError) {
+  const std::string dir = testing::temp_dir("mpi_bad_batch");
+  testing::write_file(dir + "/graph.toml", kGraph);
+  const auto r = mpirun(2, {testing::runfile("runners/train_mpi"), dir + "/graph.toml", "--run-dir", dir + "/run",
+                            "--set", "train.batch_size=33"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.exit_code, 124) << "timeout";
+  const std::string line =
+      "train.batch_size 33 does not divide into 2 data shards (one per MPI rank): use a multiple "
+      "of 2, e.g. 32";
+  EXPECT_NE(r.err.find(line), std::string::npos) << r.err;
 }
 
 // Issue 20: a training rank killed mid-run (SIGKILL, as an out-of-memory killer would) is
@@ -150,7 +187,8 @@ TEST_F(Mpi, TwoRanksApplySoftDaleOnce) {
                 "gate = { plugin = \"learned\" }\nconstraints = [ { plugin = \"soft_dale\", parameter = \"W\", "
                 "lambda = 100.0 } ]");
   testing::write_file(dir + "/graph.toml", graph);
-  const auto one = testing::run({testing::runfile("runners/train"), dir + "/graph.toml", "--run-dir", dir + "/one"});
+  const auto one = testing::run({testing::runfile("runners/train"), dir + "/graph.toml", "--run-dir", dir + "/one",
+                                 "--set", "train.data_shards=2"});
   ASSERT_EQ(one.exit_code, 0) << one.err;
   const auto two = mpirun(2, {testing::runfile("runners/train_mpi"), dir + "/graph.toml", "--run-dir", dir + "/two"});
   ASSERT_EQ(two.exit_code, 0) << two.out << two.err;

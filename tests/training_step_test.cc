@@ -31,7 +31,11 @@ class StepTest : public ::testing::Test {
     o.set(registry_.get("optimizer", "sgd").schema, "learning_rate", lr, {}, "test");
     return registry_.create<Optimizer>("sgd", o);
   }
+
+ public:
   static constexpr int H = 6, F = 3, T = 4, B = 5;
+
+ protected:
   Registry registry_;
   PluginLoader loader_{registry_};
 };
@@ -87,6 +91,27 @@ class MirroredRanks : public Collective {
   }
 };
 
+// A rank's half minibatch [T, B, F] and the whole one it is half of, as two mirrored ranks
+// see it: each step's rows twice, [T, 2B, F].
+struct HalfAndWhole {
+  static constexpr int T = StepTest::T, B = StepTest::B, F = StepTest::F;
+  explicit HalfAndWhole(uint64_t seed) : x(T * B, F), x2(T * 2 * B, F) {
+    Rng rng(seed);
+    fill_uniform(x, 1, rng);
+    for (int t = 0; t < T; ++t)
+      for (int copy = 0; copy < 2; ++copy) x2.middleRows((t * 2 + copy) * B, B) = x.middleRows(t * B, B);
+    y2.insert(y2.end(), y.begin(), y.end());
+  }
+  Minibatch half() const {
+    return {{const_cast<float*>(x.data()), const_cast<int32_t*>(y.data()), nullptr, nullptr}, T, B};
+  }
+  Minibatch whole() const {
+    return {{const_cast<float*>(x2.data()), const_cast<int32_t*>(y2.data()), nullptr, nullptr}, T, 2 * B};
+  }
+  Matrix x, x2;
+  std::vector<int32_t> y = {0, 1, 2, 1, 0}, y2 = y;
+};
+
 // Issue 20: soft_dale's penalty (and the weight regularisers) are added once after the ranks'
 // gradients are summed: two ranks on half a minibatch each step exactly like one process on
 // all of it, with lambda = 100 (before, each rank added lambda's gradient: 2 lambda in all).
@@ -104,13 +129,7 @@ TEST_F(StepTest, TwoRanksApplyParameterPenaltiesOnce) {
     model->set_readout(std::make_unique<Readout>("out", H, 3, Pooling::kLast, Loss::kCrossEntropy, rng));
     return model;
   };
-  Rng rng(12);
-  Matrix x(T * B, F), x2(T * 2 * B, F);  // [T, B, F] and each step's rows twice: [T, 2B, F]
-  fill_uniform(x, 1, rng);
-  for (int t = 0; t < T; ++t)
-    for (int copy = 0; copy < 2; ++copy) x2.middleRows((t * 2 + copy) * B, B) = x.middleRows(t * B, B);
-  std::vector<int32_t> y = {0, 1, 2, 1, 0}, y2 = y;
-  y2.insert(y2.end(), y.begin(), y.end());
+  const HalfAndWhole data(12);
   StepOptions options;
   options.recurrent_l2 = 0.1;
   auto step_with = [&](Collective& c, const Minibatch& b, std::unique_ptr<Model>& model) {
@@ -121,11 +140,71 @@ TEST_F(StepTest, TwoRanksApplyParameterPenaltiesOnce) {
   auto one = with_soft_dale(), two = with_soft_dale();
   Collective single;
   MirroredRanks mirrored;
-  const StepResult a = step_with(single, Minibatch{{x2.data(), y2.data(), nullptr, nullptr}, T, 2 * B}, one);
-  const StepResult b = step_with(mirrored, Minibatch{{x.data(), y.data(), nullptr, nullptr}, T, B}, two);
+  const StepResult a = step_with(single, data.whole(), one);
+  const StepResult b = step_with(mirrored, data.half(), two);
   ASSERT_GT(a.parameter_penalty, 1) << "soft_dale must see violations for this test";
   EXPECT_DOUBLE_EQ(b.parameter_penalty, a.parameter_penalty);
   EXPECT_DOUBLE_EQ(b.penalty, a.penalty);
+  EXPECT_NEAR(b.gradient_norm, a.gradient_norm, 1e-5 * a.gradient_norm);
+  const auto pa = one->parameters(), pb = two->parameters();
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_LT((pa[i]->raw - pb[i]->raw).cwiseAbs().maxCoeff(), 1e-6) << one->parameter_names()[i];
+}
+
+// Like MirroredRanks, but a started sum completes only in wait_sums(), as MPI_Iallreduce does:
+// records the size of each sum started, and of each float sum done at once.
+class DeferredMirroredRanks : public MirroredRanks {
+ public:
+  using MirroredRanks::sum;
+  void sum(float* data, size_t n) override {
+    MirroredRanks::sum(data, n);
+    summed_at_once.push_back(n);
+  }
+  void start_sum(float* data, size_t n) override {
+    pending_.emplace_back(data, n);
+    started.push_back(n);
+  }
+  void wait_sums() override {
+    for (const auto& [data, n] : pending_) MirroredRanks::sum(data, n);
+    pending_.clear();
+  }
+  std::vector<size_t> started, summed_at_once;
+
+ private:
+  std::vector<std::pair<float*, size_t>> pending_;
+};
+
+// Issue 21: each part of the gradients is summed as soon as the backward pass has it (the
+// readout's, then the top layer's started, then the bottom one's at once), and the step waits
+// for the sums: two ranks on half a minibatch each take one process's step on all of it.
+TEST_F(StepTest, GradientSumsStartAsEachPartIsReadyAndAreWaitedFor) {
+  auto two_layers = [&] {
+    Rng rng(5);
+    auto model = std::make_unique<Model>();
+    for (int l = 0; l < 2; ++l)
+      model->add_layer(std::make_unique<RecurrentLayer>(
+          "rnn" + std::to_string(l), H, l == 0 ? F : H,
+          registry_.create<Cell>("rate", Options(registry_.get("cell", "rate").schema)), nullptr, nullptr,
+          std::vector<ConstrainedParameter>{}, rng));
+    model->set_readout(std::make_unique<Readout>("out", H, 3, Pooling::kLast, Loss::kCrossEntropy, rng));
+    return model;
+  };
+  const HalfAndWhole data(13);
+  auto one = two_layers(), two = two_layers();
+  auto sgd_one = sgd(0.1), sgd_two = sgd(0.1);
+  Collective single;
+  DeferredMirroredRanks deferred;
+  TrainingStep step_one(*one, *sgd_one, single, {}), step_two(*two, *sgd_two, deferred, {});
+  const StepResult a = step_one.run(data.whole(), 2 * B, 0.1);
+  const StepResult b = step_two.run(data.half(), 2 * B, 0.1);
+  auto size_of = [](ParameterSet& set) {
+    size_t n = 0;
+    for (const Parameter* p : set.all()) n += size_t(p->size());
+    return n;
+  };
+  EXPECT_EQ(deferred.started,
+            (std::vector<size_t>{size_of(two->readout().parameters()), size_of(two->layer(1).parameters())}));
+  EXPECT_EQ(deferred.summed_at_once, std::vector<size_t>{size_of(two->layer(0).parameters())});  // the last part
   EXPECT_NEAR(b.gradient_norm, a.gradient_norm, 1e-5 * a.gradient_norm);
   const auto pa = one->parameters(), pb = two->parameters();
   for (size_t i = 0; i < pa.size(); ++i)

@@ -21,6 +21,11 @@ class Collective {
     (void)data;
     (void)n;
   }
+  // Starts summing `n` floats across ranks in place and returns; the sum is there once
+  // wait_sums() returns, and `data` must be left alone until then. Default: sums at once.
+  virtual void start_sum(float* data, size_t n) { sum(data, n); }
+  // Waits for every sum start_sum() began.
+  virtual void wait_sums() {}
   // True when every rank passed the same value (e.g. a hash of the parameters).
   virtual bool all_equal(uint64_t value) {
     (void)value;

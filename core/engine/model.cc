@@ -194,7 +194,8 @@ void Model::add_rate_penalty(const RecurrentLayer& l, float* d_out, double rows)
       k * Eigen::Map<const Eigen::ArrayXf>(l.outputs(), Eigen::Index(n));
 }
 
-LossSum Model::run(const Minibatch& b, bool train, const LossScale& scale, PhaseTimer* timer) {
+LossSum Model::run(const Minibatch& b, bool train, const LossScale& scale, PhaseTimer* timer,
+                   const GradientsReady& ready) {
   const int T = b.steps, B = b.rows;
   const ComputeContext::Scope compute(context());
   PhaseClock clock(timer);
@@ -225,12 +226,14 @@ LossSum Model::run(const Minibatch& b, bool train, const LossScale& scale, Phase
   if (rate_l2_ > 0)
     for (auto& l : layers_) s.penalty += rate_penalty(*l);
   clock.lap(Phase::kReadout);
-  if (train) backward(b.data.x, T, B, d_top, scale);
+  if (train && ready) ready(readout_->parameters().all());
+  if (train) backward(b.data.x, T, B, d_top, scale, ready);
   clock.lap(Phase::kBackward);
   return s;
 }
 
-void Model::backward(const float* x, int steps, int batch, float* d_top, const LossScale& scale) {
+void Model::backward(const float* x, int steps, int batch, float* d_top, const LossScale& scale,
+                     const GradientsReady& ready) {
   const double rows = scale.rows > 0 ? double(scale.rows) : double(batch);
   const int top_from = rate_l2_ > 0 ? 0 : readout_->gradient_from(steps);
   for (int i = int(layers_.size()) - 1; i >= 0; --i) {
@@ -244,6 +247,7 @@ void Model::backward(const float* x, int steps, int batch, float* d_top, const L
       d_x = d_buffers_[i].data();
     }
     layers_[i]->backward(layer_x, d_out, d_x, top ? top_from : 0);
+    if (ready) ready(layers_[i]->parameters().all());
   }
 }
 

@@ -2,6 +2,7 @@
 // cross-entropy per sequence or per masked step, or mean squared error over masked steps).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,6 +90,11 @@ struct Minibatch {
   int steps = 0, rows = 0;
 };
 
+// Told during a backward pass each time some parameters' raw_grad is final: the readout's,
+// then each layer's from the top (a data-parallel step starts summing them across ranks then,
+// while the rest of the backward pass runs).
+using GradientsReady = std::function<void(const std::vector<Parameter*>& ready)>;
+
 class Model {
  public:
   // The context every layer and the readout compute with (threads, denormals, oneDNN state):
@@ -106,8 +112,10 @@ class Model {
   // Forward only: every layer's rates and gates (for diagnostics and analysis).
   void forward(const float* x, int steps, int batch);
   // One minibatch: forward, loss, and (when train) backward leaving raw_grad everywhere as
-  // the gradient of loss / scale.counted + penalty / scale.rows. `timer` (may be null) receives each phase.
-  LossSum run(const Minibatch& batch, bool train, const LossScale& scale = {}, PhaseTimer* timer = nullptr);
+  // the gradient of loss / scale.counted + penalty / scale.rows. `timer` (may be null) receives
+  // each phase; `ready` (may be empty) hears of each part of the gradients as it is done.
+  LossSum run(const Minibatch& batch, bool train, const LossScale& scale = {}, PhaseTimer* timer = nullptr,
+              const GradientsReady& ready = {});
   // Sequence classification shorthand: x [T, B, F], labels [B]; returns the summed loss.
   double run(const float* x, int steps, int batch, const int32_t* labels, bool train, int* correct);
   // After an optimizer step.
@@ -124,7 +132,8 @@ class Model {
   const Readout& readout() const { return *readout_; }
 
  private:
-  void backward(const float* x, int steps, int batch, float* d_top, const LossScale& scale);
+  void backward(const float* x, int steps, int batch, float* d_top, const LossScale& scale,
+                const GradientsReady& ready);
   void add_rate_penalty(const RecurrentLayer& layer, float* d_out, double rows) const;
   double rate_penalty(const RecurrentLayer& layer) const;
 

@@ -53,25 +53,29 @@ LossScale TrainingStep::global_scale(const Minibatch& b, int64_t global_rows) {
   return s;
 }
 
-void TrainingStep::sum_gradients() {
-  if (collective_.size() == 1) return;
-  size_t n = 0;
-  for (const Parameter* p : params_)
-    if (p->trainable) n += size_t(p->raw_grad.size());
-  flat_.resize(n);
-  size_t at = 0;
-  for (const Parameter* p : params_)
+void TrainingStep::start_summing(const std::vector<Parameter*>& ready) {
+  const size_t first = summing_.empty() ? 0 : summing_.back().second + size_t(summing_.back().first->raw_grad.size());
+  size_t at = first;
+  for (Parameter* p : ready)
     if (p->trainable) {
       std::copy(p->raw_grad.data(), p->raw_grad.data() + p->raw_grad.size(), flat_.data() + at);
+      summing_.emplace_back(p, at);
       at += size_t(p->raw_grad.size());
     }
-  collective_.sum(flat_.data(), n);
-  at = 0;
-  for (Parameter* p : params_)
-    if (p->trainable) {
-      std::copy(flat_.data() + at, flat_.data() + at + p->raw_grad.size(), p->raw_grad.data());
-      at += size_t(p->raw_grad.size());
-    }
+  if (at == first) return;
+  // The last part (the bottom layer's) has no backward work left to hide behind: a blocking
+  // sum, which Open MPI runs faster than a non-blocking one (docs/cluster.md).
+  if (at == flat_.size())
+    collective_.sum(flat_.data() + first, at - first);
+  else
+    collective_.start_sum(flat_.data() + first, at - first);
+}
+
+void TrainingStep::finish_summing() {
+  collective_.wait_sums();
+  for (const auto& [p, at] : summing_)
+    std::copy(flat_.data() + at, flat_.data() + at + p->raw_grad.size(), p->raw_grad.data());
+  summing_.clear();
 }
 
 // After the ranks' gradients are summed: every rank adds the same terms to the same sum.
@@ -83,7 +87,16 @@ StepResult TrainingStep::run(const Minibatch& batch, int64_t global_rows, double
                              PhaseTimer* timer) {
   const ComputeContext::Scope compute(model_.context());  // the optimizer's threads too
   StepResult r;
-  r.loss = model_.run(batch, true, global_scale(batch, global_rows), timer);
+  GradientsReady ready;
+  if (collective_.size() > 1) {
+    size_t n = 0;  // sized before any sum starts: flat_ must not move while sums are under way
+    for (const Parameter* p : params_)
+      if (p->trainable) n += size_t(p->raw_grad.size());
+    flat_.resize(n);
+    summing_.clear();
+    ready = [this](const std::vector<Parameter*>& part) { start_summing(part); };
+  }
+  r.loss = model_.run(batch, true, global_scale(batch, global_rows), timer, ready);
   if (dataset && model_.readout().pooling() == Pooling::kAll)
     r.score = dataset->score(model_.readout().outputs().data(), batch.steps, batch.rows, batch.data);
   const auto t0 = std::chrono::steady_clock::now();
@@ -98,7 +111,7 @@ StepResult TrainingStep::run(const Minibatch& batch, int64_t global_rows, double
   collective_.sum(sums, 6);
   r.loss = {sums[0], sums[1], sums[2], int64_t(sums[3])};
   r.score = {sums[4], sums[5]};
-  sum_gradients();
+  finish_summing();
   lap(Phase::kReduce);
   r.parameter_penalty = add_parameter_penalties();
   r.penalty = r.loss.penalty / double(std::max<int64_t>(1, global_rows)) + r.parameter_penalty;

@@ -1,5 +1,7 @@
 // One training step, the same for the trainer, the bench and data-parallel runs: forward and
-// BPTT, the gradients summed across ranks, then the loss terms on parameters (soft
+// BPTT, the gradients summed across ranks (each part's sum starts as soon as the backward pass
+// has it: the readout's while the layers' backward runs, then layer by layer; the bottom
+// layer's, the last, at once), then the loss terms on parameters (soft
 // constraints' penalties, weight regularisers: once, not once per rank), the global norm over
 // trainable parameters, clipping, the optimizer step and the constraints' projection.
 #pragma once
@@ -52,7 +54,11 @@ class TrainingStep {
 
  private:
   LossScale global_scale(const Minibatch& batch, int64_t global_rows);
-  void sum_gradients();
+  // Copies the trainable gradients of `ready` into flat_ and starts their sum across ranks
+  // (the last part of the step: sums them at once).
+  void start_summing(const std::vector<Parameter*>& ready);
+  // Waits for the sums and copies them back into raw_grad.
+  void finish_summing();
   double add_parameter_penalties();
 
   Model& model_;
@@ -62,7 +68,8 @@ class TrainingStep {
   std::vector<Parameter*> params_;
   std::vector<WeightPenalty> weight_penalties_;
   std::vector<Parameter*> trainable_;  // what the loss terms on parameters apply to
-  std::vector<float> flat_;            // the gradients of every trainable parameter, for one all-reduce
+  std::vector<float> flat_;            // the gradients of every trainable parameter, summed across ranks
+  std::vector<std::pair<Parameter*, size_t>> summing_;  // this step's parameters in flat_, and where
 };
 
 // Global L2 norm of raw_grad over the trainable parameters (frozen ones do not count).

@@ -539,6 +539,11 @@ const OptionSchema& train_schema() {
           .add_int("batch_size", 128, "examples per minibatch", 1, 1 << 20)
           .add_int("seed", 1, "seeds initialisation, the validation split and shuffling", 0)
           .add_int("validation_size", 5000, "training examples held out for validation", 0)
+          .add_int("data_shards", 0,
+                   "deal the training split into this many shards, one per MPI rank, each keeping only its own "
+                   "(0: one per rank, 1 in one process; 1: every rank keeps all the data; one process with S "
+                   "trains in the order of S ranks); batch_size must divide by it",
+                   0, 1 << 16)
           .add_float("clip_grad_norm", 1.0, "clip the global gradient norm to this (0 = off)", 0)
           .add_int("threads", 0, "compute threads (0 = all cores; 1 when other jobs share the machine)", 0, 1024)
           .add_bool("flush_denormals", true,

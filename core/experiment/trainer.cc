@@ -106,27 +106,6 @@ std::unique_ptr<Experiment> build_experiment(const Graph& g, const Registry& reg
   return e;
 }
 
-SplitIndices make_splits(const Dataset& data, const Options& o) {
-  const int64_t n_train_all = data.size(Split::kTrain);
-  const int64_t n_val = o.get_int("validation_size");
-  if (n_val >= n_train_all)
-    throw Error(o.where("validation_size"), "validation_size " + std::to_string(n_val) +
-                                                " leaves no training examples (the training split has " +
-                                                std::to_string(n_train_all) + ")");
-  std::vector<int64_t> all(n_train_all);
-  std::iota(all.begin(), all.end(), 0);
-  Rng split_rng(uint64_t(o.get_int("seed")) * 0x9E3779B97F4A7C15ull + 1);
-  split_rng.shuffle(all.begin(), all.end());
-  SplitIndices s;
-  s.validation.assign(all.begin(), all.begin() + n_val);
-  s.train.assign(all.begin() + n_val, all.end());
-  std::sort(s.validation.begin(), s.validation.end());
-  std::sort(s.train.begin(), s.train.end());
-  s.test.resize(data.size(Split::kTest));
-  std::iota(s.test.begin(), s.test.end(), 0);
-  return s;
-}
-
 BatchBuffers::BatchBuffers(const Dataset& data, int max_rows)
     : kind_(data.target_kind()), steps_(data.steps()), features_(data.features()), outputs_(data.classes()) {
   const size_t T = size_t(steps_), n = size_t(max_rows);
@@ -150,9 +129,7 @@ Minibatch BatchBuffers::fill(const Dataset& data, Split split, const int64_t* in
 
 namespace {
 // This rank's share [lo, hi) of n rows.
-std::pair<int64_t, int64_t> share(int64_t n, const Collective& c) {
-  return {n * c.rank() / c.size(), n * (c.rank() + 1) / c.size()};
-}
+std::pair<int64_t, int64_t> share(int64_t n, const Collective& c) { return rank_share(n, c.rank(), c.size()); }
 Collective& one_process() {
   static Collective single;  // stateless: every call is a no-op
   return single;
@@ -267,13 +244,14 @@ std::string diverged_message(const std::string& what, int epoch, int64_t minibat
 // One run of train(): the loop over epochs and minibatches, with its fixed settings.
 class Loop {
  public:
-  Loop(Experiment& e, const Graph& g, TrainState& st, const TrainContext& ctx)
+  Loop(Experiment& e, const Graph& g, TrainState& st, const TrainContext& ctx, const DataShards& shards)
       : e_(e),
         o_(g.train),
         st_(st),
         ctx_(ctx),
         c_(ctx.collective ? *ctx.collective : one_process()),
         step_(e.model, *e.optimizer, c_, StepOptions::from(g.train)),
+        shards_(shards),
         schedule_(g.train, e.optimizer->learning_rate()),
         epochs_(int(o_.get_int("epochs"))),
         batch_(int(o_.get_int("batch_size"))),
@@ -289,15 +267,16 @@ class Loop {
     TrainResult result;
     result.epochs = st_.history;
     const auto start = Clock::now();
-    Rng shuffle_rng(uint64_t(o_.get_int("seed")) * 0xBF58476D1CE4E5B9ull + 2);
-    if (!st_.shuffle_rng.empty() && !shuffle_rng.from_text(st_.shuffle_rng))
-      throw Error("the checkpoint's shuffling state '" + st_.shuffle_rng.substr(0, 40) +
-                  "' is not the project generator's (a checkpoint written before biornn's own Rng cannot resume "
-                  "inside its run; start a new run)");
+    std::vector<Rng> shuffle_rngs = shards_.generators(uint64_t(o_.get_int("seed")));
+    if (!st_.shuffle_rng.empty() && !shards_.from_text(st_.shuffle_rng, &shuffle_rngs))
+      throw Error("the checkpoint's shuffling state '" + st_.shuffle_rng.substr(0, 40) + "' is not " +
+                  std::to_string(shards_.count()) +
+                  " state(s) of the project generator, one per data shard (a checkpoint written before biornn's "
+                  "own Rng, or with another train.data_shards, cannot resume inside its run; start a new run)");
     if (st_.learning_rate < 0) st_.learning_rate = e_.optimizer->learning_rate();
     for (TrainingObserver* ob : observers_) ob->on_start(st_);
     for (int epoch = st_.epochs_done + 1; epoch <= epochs_; ++epoch) {
-      start_epoch(epoch, shuffle_rng);
+      start_epoch(epoch, shuffle_rngs);
       if (!run_minibatches(epoch)) {
         result.interrupted = true;
         break;
@@ -317,12 +296,11 @@ class Loop {
  private:
   // A non-empty order means this epoch was already shuffled (stopped inside it, possibly
   // before its first minibatch): keep that order and the generator's state.
-  void start_epoch(int epoch, Rng& shuffle_rng) {
+  void start_epoch(int epoch, std::vector<Rng>& shuffle_rngs) {
     st_.learning_rate = schedule_.at_epoch_start(epoch, st_.learning_rate);
     if (st_.order.empty()) {
-      st_.order = splits_->train;
-      shuffle_rng.shuffle(st_.order.begin(), st_.order.end());
-      st_.shuffle_rng = shuffle_rng.text();  // not used again this epoch: a checkpoint at any step can hold it
+      st_.order = shards_.epoch_order(splits_->train, shuffle_rngs);
+      st_.shuffle_rng = DataShards::text(shuffle_rngs);  // not used again this epoch: a checkpoint can hold it
       st_.loss_sum = st_.norm_sum = st_.epoch_seconds = st_.counted = st_.score_counted = st_.penalty_sum = 0;
       st_.seen = st_.right = 0;
     }
@@ -442,6 +420,7 @@ class Loop {
   const TrainContext& ctx_;
   Collective& c_;
   TrainingStep step_;
+  const DataShards& shards_;
   LearningRateSchedule schedule_;
   int epochs_, batch_;
   ProgressLog progress_;
@@ -451,13 +430,23 @@ class Loop {
   const SplitIndices* splits_ = nullptr;
 };
 
-void log_start(const Experiment& e, const Graph& g, const SplitIndices& s, const TrainState& st) {
+void log_start(const Experiment& e, const Graph& g, const SplitIndices& s, const TrainState& st,
+               const DataShards& shards) {
   const Options& o = g.train;
   spdlog::info("model: {} parameters in {} layer(s); training on {} examples, validating on {}, testing on {}",
                e.model.parameter_count(), e.model.layers().size(), s.train.size(), s.validation.size(), s.test.size());
   spdlog::info("optimizer: {} (learning rate {}), batch {}, {} epochs, {} threads, seed {}, {} products",
                g.optimizer.name, e.optimizer->learning_rate(), o.get_int("batch_size"), o.get_int("epochs"),
                e.compute->threads(), o.get_int("seed"), precision_name(e.compute->precision()));
+  if (shards.count() > 1)
+    spdlog::info("data shards: {} of {} training examples each ({}); a minibatch takes {} from each shard{}",
+                 s.train.size() / size_t(shards.count()), s.train.size(),
+                 shards.ranks_keep_own_shard() ? "each rank keeps only its own" : "all held by this process",
+                 o.get_int("batch_size") / shards.count(),
+                 shards.left_out(int64_t(s.train.size())) > 0
+                     ? fmt::format("; {} example(s) left out (the training split does not divide by {})",
+                                   shards.left_out(int64_t(s.train.size())), shards.count())
+                     : std::string());
   if (e.compute->threads() > 1)
     if (auto busy = busy_cpus_now()) {
       const std::string warning = contention_warning(*busy, e.compute->threads(), omp_get_num_procs());
@@ -477,13 +466,16 @@ TrainResult train(Experiment& e, const Graph& g) {
 TrainResult train(Experiment& e, const Graph& g, TrainState& st, const TrainContext& ctx) {
   const Options& o = g.train;
   const ComputeContext::Scope compute(e.model.context());  // the whole run, as [train] says
+  const Collective& c = ctx.collective ? *ctx.collective : one_process();
+  const DataShards shards(o, c);  // checks data_shards and batch_size before the data loads
   Dataset& data = *e.dataset;
+  data.keep_only(shards.rows_of_this_rank(o));
   const auto load_start = Clock::now();
   data.load();
   spdlog::info("data: {} (loaded in {:.1f} s)", data.describe(), since(load_start));
   const SplitIndices splits = make_splits(data, o);
-  if (!ctx.collective || ctx.collective->is_root()) log_start(e, g, splits, st);
-  Loop loop(e, g, st, ctx);
+  if (c.is_root()) log_start(e, g, splits, st, shards);
+  Loop loop(e, g, st, ctx, shards);
   return loop.run(splits);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/experiment/data_shards.h"
 #include "core/sdk/dataset.h"
 #include "core/experiment/graph.h"
 #include "core/platform/cpu_features.h"
@@ -121,13 +122,6 @@ struct TrainContext {
   Collective* collective = nullptr;  // null: one process
   std::vector<TrainingObserver*> observers;
 };
-
-// The example indices train() uses: the validation split is carved from the training split
-// by a permutation seeded with train.seed; the rest trains. Errors if nothing is left.
-struct SplitIndices {
-  std::vector<int64_t> train, validation, test;  // train and validation index Split::kTrain
-};
-SplitIndices make_splits(const Dataset& data, const Options& train_options);
 
 // The buffers one minibatch of a dataset needs (inputs and the targets of its kind).
 class BatchBuffers {

@@ -3,12 +3,18 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace biornn {
 
 enum class Split { kTrain, kTest };
+
+// The examples of a split a process will ever ask for, given the split's size n: sorted indices
+// in [0, n). Data-parallel ranks that share the data (train.data_shards) pass one to
+// Dataset::keep_only, so that each keeps only its own shard in memory.
+using RowsToKeep = std::function<std::vector<int64_t>(Split split, int64_t n)>;
 
 // What a dataset's examples are trained against; the readout and the loss follow it.
 enum class TargetKind {
@@ -52,6 +58,11 @@ class Dataset {
   // Reads the files (or generates the trials). Errors name the file and what is wrong, and
   // for a missing dataset the places looked in and the command that fetches it.
   virtual void load() = 0;
+  // Called before load(): only `rows` of each split will be asked for. A dataset that holds its
+  // examples in memory may then keep only those (indices stay those of the whole split: size()
+  // is unchanged, and fill() is only asked for kept examples); one that generates its trials
+  // ignores it (the default).
+  virtual void keep_only(RowsToKeep rows) { (void)rows; }
   virtual int64_t size(Split split) const = 0;
   virtual int steps() const = 0;     // T
   virtual int features() const = 0;  // F

@@ -5,6 +5,7 @@
 
 #include "core/sdk/data_paths.h"
 #include "core/sdk/dataset.h"
+#include "core/sdk/error.h"
 #include "core/sdk/random.h"
 #include "core/platform/process.h"
 
@@ -109,13 +110,21 @@ class SyntheticDataset : public Dataset {
         classes_(int(o.get_int("classes"))),
         train_(o.get_int("train")),
         test_(o.get_int("test")) {}
-  void load() override {}
+  // Like a dataset read from files, it keeps only the rows keep_only() names: asking for
+  // another is an error (so tests of data shards see every stray read).
+  void keep_only(RowsToKeep rows) override { keep_ = std::move(rows); }
+  void load() override {
+    for (Split s : {Split::kTrain, Split::kTest}) kept_[int(s)] = keep_ ? keep_(s, size(s)) : std::vector<int64_t>{};
+  }
   int64_t size(Split s) const override { return s == Split::kTrain ? train_ : test_; }
   int steps() const override { return steps_; }
   int features() const override { return features_; }
   int classes() const override { return classes_; }
   void batch(Split split, const int64_t* indices, int n, float* x, int32_t* labels) const override {
     for (int i = 0; i < n; ++i) {
+      const std::vector<int64_t>& kept = kept_[int(split)];
+      if (keep_ && !std::binary_search(kept.begin(), kept.end(), indices[i]))
+        throw Error("synthetic: example " + std::to_string(indices[i]) + " is not kept by this process");
       const uint64_t id = uint64_t(indices[i]) * 2 + (split == Split::kTest);
       std::vector<double> block(classes_, 0.0);
       for (int t = 0; t < steps_; ++t)
@@ -139,6 +148,8 @@ class SyntheticDataset : public Dataset {
   }
   int steps_, features_, classes_;
   int64_t train_, test_;
+  RowsToKeep keep_;
+  std::vector<int64_t> kept_[2];  // per split, sorted
 };
 
 }  // namespace

@@ -39,45 +39,42 @@ int64_t count_records(const std::string& dataset, const std::string& path) {
   return int64_t(bytes / kRecordBytes);
 }
 
-// Appends the first `n` records of `path` to `split`, checking each label.
+// Gives the first `n` records of `path` to `split`, checking each label. Reads a chunk of
+// records at a time, so memory holds only what the split keeps.
 void read_records(const std::string& dataset, const std::string& path, int64_t n, ImageSplit* split) {
+  constexpr int64_t kChunk = 1024;  // records
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(file_error(dataset, path, std::string("cannot open: ") + std::strerror(errno)));
-  std::vector<uint8_t> records(size_t(n * kRecordBytes));
-  in.read(reinterpret_cast<char*>(records.data()), std::streamsize(records.size()));
-  if (in.gcount() != std::streamsize(records.size()))
-    throw Error(file_error(dataset, path,
-                           "read failed after " + std::to_string(in.gcount()) +
-                               " bytes (file "
-                               "changed while reading?)"));
-  const size_t first = split->labels.size();
-  split->labels.resize(first + size_t(n));
-  split->images.resize((first + size_t(n)) * size_t(kImageBytes));
-  for (int64_t r = 0; r < n; ++r) {
-    const uint8_t* record = records.data() + r * kRecordBytes;
-    if (record[0] > 9)
-      throw Error(
-          file_error(dataset, path,
-                     "label " + std::to_string(record[0]) + " of record " + std::to_string(r) + " is outside 0..9"));
-    split->labels[first + size_t(r)] = record[0];
-    std::memcpy(split->images.data() + (first + size_t(r)) * size_t(kImageBytes), record + 1, size_t(kImageBytes));
+  std::vector<uint8_t> records(size_t(std::min(n, kChunk) * kRecordBytes));
+  for (int64_t first = 0; first < n; first += kChunk) {
+    const int64_t count = std::min(kChunk, n - first);
+    in.read(reinterpret_cast<char*>(records.data()), std::streamsize(count * kRecordBytes));
+    if (in.gcount() != std::streamsize(count * kRecordBytes))
+      throw Error(file_error(dataset, path,
+                             "read failed after " + std::to_string(first * kRecordBytes + in.gcount()) +
+                                 " bytes (file changed while reading?)"));
+    for (int64_t r = 0; r < count; ++r) {
+      const uint8_t* record = records.data() + r * kRecordBytes;
+      if (record[0] > 9)
+        throw Error(file_error(
+            dataset, path,
+            "label " + std::to_string(record[0]) + " of record " + std::to_string(first + r) + " is outside 0..9"));
+      split->add(record + 1, record[0]);
+    }
   }
 }
 
-// Reads `files` in order into `split`, stopping after `limit` records (0: all). The size of
-// every file is checked even when the limit stops reading early.
+// Reads `files` in order into `split`, up to the records it takes (ImageSplit::expect). The
+// size of every file is checked even when the split's limit stops reading early.
 void read_split(const std::string& dataset, const std::string& dir, const std::vector<std::string>& files,
-                int64_t limit, ImageSplit* split) {
+                ImageSplit* split) {
   std::vector<int64_t> counts;
   int64_t total = 0;
   for (const auto& f : files) {
     counts.push_back(count_records(dataset, (fs::path(dir) / f).string()));
     total += counts.back();
   }
-  const int64_t keep = limit > 0 ? std::min(limit, total) : total;
-  split->labels.reserve(size_t(keep));
-  split->images.reserve(size_t(keep * kImageBytes));
-  int64_t remaining = keep;
+  int64_t remaining = split->expect(total);
   for (size_t i = 0; i < files.size() && remaining > 0; ++i) {
     const int64_t n = std::min(remaining, counts[i]);
     read_records(dataset, (fs::path(dir) / files[i]).string(), n, split);
@@ -106,10 +103,9 @@ class Cifar10Dataset : public ImageSequenceDataset {
     return missing;
   }
 
-  void read(const std::string& dir, int64_t train_limit, int64_t test_limit, ImageSplit* train,
-            ImageSplit* test) const override {
-    read_split(source().name, dir, train_files(), train_limit, train);
-    read_split(source().name, dir, {kTestFile}, test_limit, test);
+  void read(const std::string& dir, ImageSplit* train, ImageSplit* test) const override {
+    read_split(source().name, dir, train_files(), train);
+    read_split(source().name, dir, {kTestFile}, test);
   }
 };
 

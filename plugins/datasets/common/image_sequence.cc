@@ -44,6 +44,71 @@ std::string file_error(const std::string& dataset, const std::string& file, cons
   return dataset + ": " + file + ": " + what;
 }
 
+ImageSplit::ImageSplit(Split split, ImageShape shape, int64_t limit, RowsToKeep keep, bool channel_sums)
+    : split_(split), shape_(shape), limit_(limit), keep_(std::move(keep)) {
+  if (channel_sums) {
+    sum_.assign(size_t(shape_.channels), 0);
+    sum_sq_.assign(size_t(shape_.channels), 0);
+  }
+}
+
+int64_t ImageSplit::expect(int64_t count) {
+  size_ = limit_ > 0 ? std::min(limit_, count) : count;
+  if (keep_) rows_ = keep_(split_, size_);
+  keep_all_ = !keep_ || int64_t(rows_.size()) == size_;
+  if (keep_all_) rows_.clear();
+  const size_t kept = keep_all_ ? size_t(size_) : rows_.size();
+  images_.reserve(kept * size_t(shape_.bytes()));
+  labels_.reserve(kept);
+  return size_;
+}
+
+void ImageSplit::add(const uint8_t* image, int32_t label) {
+  const int64_t index = added_++;
+  if (index >= size_) return;
+  if (!sum_.empty()) add_to_channel_sums(image);
+  if (!keep_all_ && !std::binary_search(rows_.begin(), rows_.end(), index)) return;
+  images_.insert(images_.end(), image, image + shape_.bytes());
+  labels_.push_back(label);
+}
+
+void ImageSplit::add_to_channel_sums(const uint8_t* image) {
+  const int64_t plane = int64_t(shape_.height) * shape_.width;
+  for (int c = 0; c < shape_.channels; ++c) {
+    uint64_t sum = 0, sum_sq = 0;  // exact: at most 2^32 pixels of at most 255^2
+    for (const uint8_t* p = image + c * plane; p < image + (c + 1) * plane; ++p) {
+      sum += *p;
+      sum_sq += uint64_t(*p) * *p;
+    }
+    sum_[size_t(c)] += sum;
+    sum_sq_[size_t(c)] += sum_sq;
+  }
+}
+
+int64_t ImageSplit::slot(int64_t index) const {
+  if (index < 0 || index >= size_) return -1;
+  if (keep_all_) return index;
+  const auto it = std::lower_bound(rows_.begin(), rows_.end(), index);
+  return it != rows_.end() && *it == index ? int64_t(it - rows_.begin()) : -1;
+}
+
+namespace {
+
+// Where example `index` of `split` is held; an Error naming it when out of range or not kept here.
+int64_t checked_slot(const std::string& dataset, const ImageSplit& data, Split split, int64_t index) {
+  const int64_t slot = data.slot(index);
+  if (slot >= 0) return slot;
+  const std::string name = split == Split::kTrain ? "train" : "test";
+  if (index < 0 || index >= data.size())
+    throw Error(dataset + ": example index " + std::to_string(index) + " is outside the " + name + " split (" +
+                std::to_string(data.size()) + " examples)");
+  throw Error(dataset + ": example " + std::to_string(index) + " of the " + name +
+              " split is not kept by this process (it keeps " + std::to_string(data.kept()) + " of " +
+              std::to_string(data.size()) + ": data shared between ranks, train.data_shards)");
+}
+
+}  // namespace
+
 ImageSequenceDataset::ImageSequenceDataset(DatasetSource source, ImageShape shape, const Options& options)
     : source_(std::move(source)), shape_(shape) {
   where_path_ = options.where("path");
@@ -91,17 +156,9 @@ std::string ImageSequenceDataset::find_directory() const {
 
 void ImageSequenceDataset::load() {
   directory_ = find_directory();
-  ImageSplit train, test;
-  read(directory_, train_limit_, test_limit_, &train, &test);
-  auto limit = [&](ImageSplit* s, int64_t n) {
-    if (n <= 0 || n >= s->size()) return;
-    s->labels.resize(size_t(n));
-    s->images.resize(size_t(n * shape_.bytes()));
-    s->labels.shrink_to_fit();
-    s->images.shrink_to_fit();
-  };
-  limit(&train, train_limit_);
-  limit(&test, test_limit_);
+  ImageSplit train(Split::kTrain, shape_, train_limit_, keep_, per_channel_);
+  ImageSplit test(Split::kTest, shape_, test_limit_, keep_, false);
+  read(directory_, &train, &test);
   train_ = std::move(train);
   test_ = std::move(test);
   build_gather_table();
@@ -140,17 +197,10 @@ void ImageSequenceDataset::compute_normalization() {
   std::vector<double> mean(size_t(c_count), 0.0), stddev(size_t(c_count), 1.0);
   if (per_channel_ && train_.size() > 0) {
     for (int c = 0; c < c_count; ++c) {
-      uint64_t sum = 0, sum_sq = 0;  // exact: at most 2^32 pixels of at most 255^2
-      for (int64_t i = 0; i < train_.size(); ++i) {
-        const uint8_t* p = train_.images.data() + i * shape_.bytes() + c * plane;
-        for (int64_t k = 0; k < plane; ++k) {
-          sum += p[k];
-          sum_sq += uint64_t(p[k]) * p[k];
-        }
-      }
       const double count = double(train_.size()) * double(plane);
-      const double m = double(sum) / count / 255.0;
-      const double var = std::max(0.0, double(sum_sq) / count / (255.0 * 255.0) - m * m);
+      const double m = double(train_.channel_sum()[size_t(c)]) / count / 255.0;
+      const double var =
+          std::max(0.0, double(train_.channel_sum_of_squares()[size_t(c)]) / count / (255.0 * 255.0) - m * m);
       mean[size_t(c)] = m;
       // A constant channel is only centred (dividing by 0 would give inf).
       stddev[size_t(c)] = var > 1e-12 ? std::sqrt(var) : 1.0;
@@ -173,14 +223,12 @@ int64_t ImageSequenceDataset::size(Split split) const { return split_data(split)
 void ImageSequenceDataset::batch(Split split, const int64_t* indices, int n, float* x, int32_t* labels) const {
   if (!loaded_) throw Error(source_.name + ": batch() called before load()");
   const ImageSplit& data = split_data(split);
-  const int64_t count = data.size();
+  std::vector<const uint8_t*> images(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
-    if (indices[i] < 0 || indices[i] >= count)
-      throw Error(source_.name + ": example index " + std::to_string(indices[i]) + " is outside the " +
-                  (split == Split::kTrain ? "train" : "test") + " split (" + std::to_string(count) + " examples)");
-    labels[i] = data.labels[size_t(indices[i])];
+    const int64_t slot = checked_slot(source_.name, data, split, indices[i]);
+    labels[i] = data.label(slot);
+    images[size_t(i)] = data.image(slot);
   }
-  const int64_t image_bytes = shape_.bytes();
   const int features = features_;
   // Per-feature pointer into the value table, so the inner loop is one gather and one lookup.
   std::vector<const float*> table(static_cast<size_t>(features));
@@ -190,7 +238,7 @@ void ImageSequenceDataset::batch(Split split, const int64_t* indices, int n, flo
     const int32_t* offsets = gather_.data() + size_t(t) * features;
     float* out = x + size_t(t) * size_t(n) * features;
     for (int i = 0; i < n; ++i, out += features) {
-      const uint8_t* image = data.images.data() + indices[i] * image_bytes;
+      const uint8_t* image = images[size_t(i)];
       for (int f = 0; f < features; ++f) out[f] = table[size_t(f)][image[offsets[f]]];
     }
   }
@@ -221,7 +269,7 @@ void ImageSequenceDataset::augment(const int64_t* indices, int n, uint64_t strea
   for (int i = 0; i < n; ++i) {
     const Transform tr = draw(stream, indices[i]);
     if (tr.identity()) continue;
-    const uint8_t* image = train_.images.data() + indices[i] * shape_.bytes();
+    const uint8_t* image = train_.image(checked_slot(source_.name, train_, Split::kTrain, indices[i]));
     for (int t = 0; t < steps_; ++t) {
       const int32_t* offsets = gather_.data() + size_t(t) * features;
       float* out = batch.x + (size_t(t) * size_t(n) + size_t(i)) * features;
@@ -260,8 +308,10 @@ std::string ImageSequenceDataset::describe() const {
     }
     norm += ")";
   }
-  return source_.name + ": " + std::to_string(train_.size()) + " train / " + std::to_string(test_.size()) + " test, " +
-         layout + norm + ", from " + directory_;
+  const std::string kept =
+      train_.kept() < train_.size() ? " (" + std::to_string(train_.kept()) + " kept by this process)" : "";
+  return source_.name + ": " + std::to_string(train_.size()) + " train" + kept + " / " + std::to_string(test_.size()) +
+         " test, " + layout + norm + ", from " + directory_;
 }
 
 }  // namespace biornn::datasets

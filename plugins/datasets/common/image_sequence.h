@@ -19,11 +19,46 @@ struct ImageShape {
   int64_t bytes() const { return int64_t(height) * width * channels; }
 };
 
-// One split as read from the files: images [N, C, H, W] uint8 and labels [N] in 0..9.
-struct ImageSplit {
-  std::vector<uint8_t> images;
-  std::vector<int32_t> labels;
-  int64_t size() const { return int64_t(labels.size()); }
+// One split as the dataset holds it. A reader (ImageSequenceDataset::read) gives it the split's
+// images in file order: expect() once, then add() for each image. It keeps the first `limit`
+// (0: all) and, of those, only the rows `keep` names (data-parallel ranks keep their shard), and
+// when asked sums each channel's bytes over every image it takes (kept or not), for normalisation.
+class ImageSplit {
+ public:
+  ImageSplit() = default;
+  ImageSplit(Split split, ImageShape shape, int64_t limit, RowsToKeep keep, bool channel_sums);
+
+  // The files hold `count` images: returns how many the split takes (a reader may stop after
+  // them, or read on to check its files).
+  int64_t expect(int64_t count);
+  // The next image in file order (shape.bytes() bytes, [C, H, W]) and its label; images past
+  // those expect() took are ignored.
+  void add(const uint8_t* image, int32_t label);
+
+  int64_t size() const { return size_; }  // the whole (limited) split, kept here or not
+  int64_t kept() const { return int64_t(labels_.size()); }
+  // Example `index` (in [0, size())) as stored here; -1 when this process does not keep it.
+  int64_t slot(int64_t index) const;
+  const uint8_t* image(int64_t slot) const { return images_.data() + slot * shape_.bytes(); }
+  int32_t label(int64_t slot) const { return labels_[size_t(slot)]; }
+  // Sums over every image taken, per channel: of the bytes, and of their squares (exact);
+  // empty unless asked for.
+  const std::vector<uint64_t>& channel_sum() const { return sum_; }
+  const std::vector<uint64_t>& channel_sum_of_squares() const { return sum_sq_; }
+
+ private:
+  void add_to_channel_sums(const uint8_t* image);
+
+  Split split_ = Split::kTrain;
+  ImageShape shape_;
+  int64_t limit_ = 0;
+  RowsToKeep keep_;
+  int64_t size_ = 0, added_ = 0;
+  std::vector<int64_t> rows_;  // the kept indices, sorted; empty when every one is kept
+  bool keep_all_ = true;
+  std::vector<uint8_t> images_;  // kept images [kept, C, H, W]
+  std::vector<int32_t> labels_;  // kept labels in 0..9
+  std::vector<uint64_t> sum_, sum_sq_;
 };
 
 // The options every image dataset accepts: path, sequence, permutation_seed, normalize,
@@ -51,8 +86,10 @@ class ImageSequenceDataset : public Dataset {
   ImageSequenceDataset(DatasetSource source, ImageShape shape, const Options& options);
 
   // Finds the directory (the `path` option, else the first of source.search_dirs that holds
-  // every file), reads both splits, applies the limits and computes the normalisation.
+  // every file), reads both splits, applies the limits and computes the normalisation (over
+  // the whole limited training split, also when keep_only() keeps part of it).
   void load() final;
+  void keep_only(RowsToKeep rows) override { keep_ = std::move(rows); }
   int64_t size(Split split) const override;
   int steps() const override { return steps_; }
   int features() const override { return features_; }
@@ -67,10 +104,9 @@ class ImageSequenceDataset : public Dataset {
  protected:
   // Files of the dataset that `dir` lacks (empty: all there). Names as a user would look for.
   virtual std::vector<std::string> missing_files(const std::string& dir) const = 0;
-  // Reads both splits from `dir`, checking every file; throws Error naming the file.
-  // A positive limit lets the reader stop after that many examples of a split.
-  virtual void read(const std::string& dir, int64_t train_limit, int64_t test_limit, ImageSplit* train,
-                    ImageSplit* test) const = 0;
+  // Reads both splits from `dir` into `train` and `test` (ImageSplit::expect, then add for each
+  // image), checking every file; throws Error naming the file.
+  virtual void read(const std::string& dir, ImageSplit* train, ImageSplit* test) const = 0;
 
   const DatasetSource& source() const { return source_; }
   const ImageShape& shape() const { return shape_; }
@@ -93,6 +129,7 @@ class ImageSequenceDataset : public Dataset {
   int64_t train_limit_ = 0, test_limit_ = 0;
   std::string augment_ = "none";
   int max_shift_ = 0;
+  RowsToKeep keep_;  // empty: every example
   int steps_ = 0, features_ = 0;
 
   bool loaded_ = false;

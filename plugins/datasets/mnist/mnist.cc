@@ -87,8 +87,11 @@ void expect_end(CompressedFile& file, const std::string& dataset, const std::str
                            "file is longer than its header declares (" + declared + "): extra bytes after the data"));
 }
 
-// IDX image file: magic 2051, dims N x 28 x 28, then N*28*28 bytes. Returns N; pixels appended.
-int64_t read_idx_images(const std::string& dataset, const std::string& path, std::vector<uint8_t>* pixels) {
+// IDX image file: magic 2051, dims N x 28 x 28, then N*28*28 bytes, with N = labels.size() (read
+// from `labels_path`). Gives each image and its label to `split`, a chunk of images at a time,
+// so memory holds only what the split keeps.
+void read_idx_images(const std::string& dataset, const std::string& path, const std::string& labels_path,
+                     const std::vector<int32_t>& labels, ImageSplit* split) {
   CompressedFile file(dataset, path);
   std::vector<uint8_t> header;
   if (file.read(16, &header) < 16)
@@ -106,14 +109,24 @@ int64_t read_idx_images(const std::string& dataset, const std::string& path, std
                            "images are " + std::to_string(rows) + "x" + std::to_string(columns) + ", expected " +
                                std::to_string(kSide) + "x" + std::to_string(kSide)));
   const std::string declared = std::to_string(count) + " images of 28x28";
-  const int64_t want = count * kSide * kSide;
-  const int64_t got = file.read(want, pixels);
-  if (got < want)
-    throw Error(file_error(dataset, path,
-                           "truncated: header declares " + declared + " (" + std::to_string(want) +
-                               " pixel bytes), file has " + std::to_string(got)));
+  constexpr int64_t kImage = kSide * kSide, kChunk = 1024;  // images per read
+  split->expect(count);
+  std::vector<uint8_t> pixels;
+  for (int64_t first = 0; first < count; first += kChunk) {
+    const int64_t n = std::min(kChunk, count - first);
+    pixels.clear();
+    const int64_t got = file.read(n * kImage, &pixels);
+    if (got < n * kImage)
+      throw Error(file_error(dataset, path,
+                             "truncated: header declares " + declared + " (" + std::to_string(count * kImage) +
+                                 " pixel bytes), file has " + std::to_string(first * kImage + got)));
+    for (int64_t i = first; i < first + n && i < int64_t(labels.size()); ++i)
+      split->add(pixels.data() + (i - first) * kImage, labels[size_t(i)]);
+  }
   expect_end(file, dataset, path, declared);
-  return count;
+  if (count != int64_t(labels.size()))  // after the file's own checks: a truncated file is named as such
+    throw Error(dataset + ": " + path + " holds " + std::to_string(count) + " images but " + labels_path + " holds " +
+                std::to_string(labels.size()) + " labels");
 }
 
 // IDX label file: magic 2049, dim N, then N bytes in 0..9.
@@ -171,18 +184,15 @@ class IdxDataset : public ImageSequenceDataset {
     return missing;
   }
 
-  void read(const std::string& dir, int64_t, int64_t, ImageSplit* train, ImageSplit* test) const override {
+  void read(const std::string& dir, ImageSplit* train, ImageSplit* test) const override {
     read_split(locate(dir, kStems[0]), locate(dir, kStems[1]), train);
     read_split(locate(dir, kStems[2]), locate(dir, kStems[3]), test);
   }
 
   void read_split(const std::string& images_path, const std::string& labels_path, ImageSplit* split) const {
-    const std::string& name = source().name;
-    const int64_t images = read_idx_images(name, images_path, &split->images);
-    read_idx_labels(name, labels_path, &split->labels);
-    if (images != split->size())
-      throw Error(name + ": " + images_path + " holds " + std::to_string(images) + " images but " + labels_path +
-                  " holds " + std::to_string(split->size()) + " labels");
+    std::vector<int32_t> labels;
+    read_idx_labels(source().name, labels_path, &labels);
+    read_idx_images(source().name, images_path, labels_path, labels, split);
   }
 };
 

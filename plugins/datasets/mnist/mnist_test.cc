@@ -294,6 +294,38 @@ TEST(Mnist, LimitsKeepTheFirstExamples) {
   EXPECT_EQ(big->size(Split::kTrain), kTrain);
 }
 
+// Issue 21: a rank that keeps only its shard holds just those rows (same values, same
+// normalisation from the whole training split) and refuses the others with one line.
+TEST(Mnist, KeepOnlyHoldsTheNamedRowsWithTheWholeSplitsNormalization) {
+  const std::string dir = write_dataset(true);
+  const std::map<std::string, OptionValue> options = {
+      {"path", dir}, {"sequence", std::string("pixels")}, {"normalize", std::string("per_channel")}};
+  auto whole = make("mnist", options), part = make("mnist", options);
+  part->keep_only([](Split split, int64_t n) {
+    std::vector<int64_t> all(static_cast<size_t>(n));
+    std::iota(all.begin(), all.end(), 0);
+    return split == Split::kTrain ? std::vector<int64_t>{1, 3} : all;
+  });
+  whole->load();
+  part->load();
+  EXPECT_EQ(part->size(Split::kTrain), kTrain);  // indices stay those of the whole split
+  EXPECT_NE(part->describe().find("5 train (2 kept by this process)"), std::string::npos) << part->describe();
+  std::vector<int32_t> a, b;
+  const std::vector<int64_t> kept = {3, 1};
+  EXPECT_EQ(all_of(*part, Split::kTrain, kept, &a), all_of(*whole, Split::kTrain, kept, &b));
+  EXPECT_EQ(a, b);
+  const std::vector<int64_t> dropped = {2};
+  try {
+    all_of(*part, Split::kTrain, dropped, &a);
+    ADD_FAILURE() << "a dropped row was served";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("mnist: example 2 of the train split is not kept by this process (it keeps "
+                                         "2 of 5: data shared between ranks, train.data_shards)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Mnist, BatchBeforeLoadOrOutOfRangeIsAnError) {
   auto d = make("mnist", {{"path", write_dataset(false)}});
   std::vector<int64_t> indices = {0};
