@@ -124,7 +124,11 @@ def _ramp_graph(cls, **train):
 
 
 SIGINT_SCRIPT = """
+import signal
 import sys
+# Python's own Ctrl-C handler, also when the test runs where SIGINT is ignored (a shell's
+# background job): Python then leaves SIGINT ignored and the test would hear nothing.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, {python!r})
 import biornn
 graph = biornn.Graph.from_toml({toml!r}, {{"train.epochs": 1000}}, name="sigint")
