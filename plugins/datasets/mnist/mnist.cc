@@ -110,7 +110,9 @@ void read_idx_images(const std::string& dataset, const std::string& path, const 
                                std::to_string(kSide) + "x" + std::to_string(kSide)));
   const std::string declared = std::to_string(count) + " images of 28x28";
   constexpr int64_t kImage = kSide * kSide, kChunk = 1024;  // images per read
-  split->expect(count);
+  // The header's count is not trusted for memory: the labels file, read in full, bounds it
+  // (a count that differs from it is an error below, after the file's own checks).
+  split->expect(std::min(count, int64_t(labels.size())));
   std::vector<uint8_t> pixels;
   for (int64_t first = 0; first < count; first += kChunk) {
     const int64_t n = std::min(kChunk, count - first);
