@@ -181,15 +181,15 @@ SweepPlan with_tuned(SweepPlan plan, const std::string& search_dir, const Regist
     if (!in)
       throw Error(file + " not found: arm '" + job.group + "' has no finished study; run the search first: bazel " +
                   "run //runners:sweep -- " + plan.path + " --search");
-    nlohmann::json best;
+    std::vector<PlacedOverride> chosen;
     try {
-      best = nlohmann::json::parse(in);
+      const nlohmann::json best = nlohmann::json::parse(in);
+      const nlohmann::json& sets = best.at("set");
+      if (!sets.is_array()) throw nlohmann::json::type_error::create(302, "\"set\" is not an array", &sets);
+      for (const auto& kv : sets) chosen.push_back({kv.get<std::string>(), {file, 1, 1}, {file, 1, 1}});
     } catch (const nlohmann::json::exception& e) {
       throw Error(file + ": not the JSON search.py writes (" + e.what() + "); run the search again to rewrite it");
     }
-    std::vector<PlacedOverride> chosen;
-    for (const auto& kv : best.value("set", nlohmann::json::array()))
-      chosen.push_back({kv.get<std::string>(), {file, 1, 1}, {file, 1, 1}});
     job.graph = with_overrides(job, chosen, registry);
   }
   for (const auto& d : plan.search->space) plan.tuned.push_back(d.key);

@@ -190,6 +190,14 @@ TEST_F(SweepRun, TunedArmsTrainTheirStudysBestWithoutTheSearchSlice) {
   std::filesystem::create_directories(dir_ + "/search/hidden=4");
   std::filesystem::create_directories(dir_ + "/search/hidden=8");
   testing::write_file(dir_ + "/search/hidden=4/best.json", R"({"set": ["optimizer.learning_rate=0.02"]})");
+  testing::write_file(dir_ + "/search/hidden=8/best.json", R"({"set": 3})");
+  try {
+    with_tuned(plan, dir_ + "/search", registry_);
+    ADD_FAILURE() << "a malformed best.json was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("hidden=8/best.json: not the JSON search.py writes"), std::string::npos)
+        << e.what();
+  }
   testing::write_file(dir_ + "/search/hidden=8/best.json", R"({"set": ["optimizer.learning_rate=0.005"]})");
   const SweepPlan tuned = with_tuned(plan, dir_ + "/search", registry_);
   EXPECT_EQ(tuned.jobs[0].graph.optimizer.options.get_float("learning_rate"), 0.02);
