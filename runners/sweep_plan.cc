@@ -123,6 +123,13 @@ void flatten(const toml::node& n, const std::string& key, std::map<std::string, 
 
 }  // namespace
 
+std::vector<PlacedOverride> placed_overrides(const std::string& path, const toml::table& table) {
+  std::vector<PlacedOverride> r;
+  for (auto&& [k, v] : table)
+    r.push_back({std::string(k.str()) + "=" + toml_text(v), where_in(path, k), where_in(path, v)});
+  return r;
+}
+
 Graph with_overrides(const SweepJob& job, const std::vector<PlacedOverride>& more, const Registry& registry) {
   std::vector<PlacedOverride> all = job.overrides;
   all.insert(all.end(), more.begin(), more.end());
@@ -315,9 +322,7 @@ SweepPlan read_sweep(const std::string& path, const std::vector<std::string>& ex
 
   // Overrides carry their positions in the sweep file, so errors about a value name its line.
   std::vector<PlacedOverride> fixed;
-  if (const toml::table* set = (*sweep)["set"].as_table())
-    for (auto&& [k, v] : *set)
-      fixed.push_back({std::string(k.str()) + "=" + toml_text(v), where_in(path, k), where_in(path, v)});
+  if (const toml::table* set = (*sweep)["set"].as_table()) fixed = placed_overrides(path, *set);
   for (const auto& e : extra) fixed.push_back({e, {}, {}});  // --set: named as such in errors
   const std::vector<Axis> axes = read_axes(path, *sweep);
   read_varies(path, *sweep, axes, plan);

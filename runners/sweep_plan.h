@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <toml++/toml.h>
+
 #include "core/experiment/graph.h"
 #include "core/sdk/registry.h"
 
@@ -77,6 +79,10 @@ struct SweepPlan {
   // between arms without being a confound.
   std::vector<std::string> tuned;
 };
+
+// A table of "key" = value overrides ([sweep.set], [sweep.search.set]), each with its key's
+// and value's place in `path`, so errors about a value name its line.
+std::vector<PlacedOverride> placed_overrides(const std::string& path, const toml::table& table);
 
 // `job`'s graph with `more` overrides after its own (a later value of a key wins).
 Graph with_overrides(const SweepJob& job, const std::vector<PlacedOverride>& more, const Registry& registry);

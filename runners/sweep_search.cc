@@ -26,11 +26,9 @@ std::string fmt_number(double x) {
   return s.str();
 }
 
-SourcePosition at(const std::string& path, const toml::source_region& r) {
-  return SourcePosition{path, int(r.begin.line), int(r.begin.column)};
+SourcePosition at(const std::string& path, const toml::node& n) {
+  return SourcePosition{path, int(n.source().begin.line), int(n.source().begin.column)};
 }
-SourcePosition at(const std::string& path, const toml::node& n) { return at(path, n.source()); }
-SourcePosition at(const std::string& path, const toml::key& k) { return at(path, k.source()); }
 
 // An integer option of [sweep.search] in [low, high].
 int read_int(const std::string& path, const toml::node& v, const std::string& key, int low, int high) {
@@ -110,11 +108,7 @@ SearchSpec read_search(const std::string& path, const toml::table& search,
       s.storage_at = at(path, v);
     } else if (key == "set") {
       if (!v.is_table()) throw Error(at(path, v), "[sweep.search] set must be a table: [sweep.search.set]");
-      for (auto&& [sk, sv] : *v.as_table()) {
-        std::ostringstream text;
-        sv.visit([&](auto&& x) { text << x; });
-        s.set.push_back({std::string(sk.str()) + "=" + text.str(), at(path, sk), at(path, sv)});
-      }
+      s.set = placed_overrides(path, *v.as_table());
     } else if (key == "space") {
       if (!v.is_table()) throw Error(at(path, v), "[sweep.search] space must be a table: [sweep.search.space]");
       for (auto&& [dk, dv] : *v.as_table())
