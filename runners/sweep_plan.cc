@@ -238,23 +238,36 @@ static void read_varies(const std::string& path, const toml::table& sweep, const
     if (a.key != "train.seed") plan.varies.push_back(a.key);
 }
 
+// The group of `job` with its part on `axis` replaced by `part`.
+static std::string group_with(const SweepJob& job, size_t axis, const std::string& part) {
+  std::string g;
+  for (size_t i = 0; i < job.parts.size(); ++i) g += (g.empty() ? "" : ", ") + (i == axis ? part : job.parts[i]);
+  return g;
+}
+
+// [sweep] control: an arm, or one value of a varied key (then each arm has its own control).
 static void check_control(const std::string& path, const toml::table& sweep, SweepPlan& plan) {
   const toml::node* n = sweep.get("control");
-  if (!n) {
-    plan.control = plan.jobs.front().group;
-    return;
-  }
-  const auto v = n->value<std::string>();
-  if (!v) throw Error(where_in(path, *n), "[sweep] control must be a string: the name of one arm");
-  std::string known;
-  for (const auto& j : plan.jobs) {
-    if (j.group == *v) {
-      plan.control = *v;
+  plan.control = n ? n->value_or(std::string()) : plan.jobs.front().group;
+  if (n && !n->is_string())
+    throw Error(where_in(path, *n), "[sweep] control must be a string: an arm, or one value of a varied key");
+  for (const auto& j : plan.jobs)
+    if (j.group == plan.control) {
+      for (auto& k : plan.jobs) k.control = plan.control;
       return;
     }
+  for (size_t axis = 0; axis < plan.jobs.front().parts.size(); ++axis)
+    for (const auto& j : plan.jobs)
+      if (j.parts[axis] == plan.control) {
+        for (auto& k : plan.jobs) k.control = group_with(k, axis, plan.control);
+        return;
+      }
+  std::string known;
+  for (const auto& j : plan.jobs)
     if (known.find("'" + j.group + "'") == std::string::npos) known += (known.empty() ? "'" : ", '") + j.group + "'";
-  }
-  throw Error(where_in(path, *n), "[sweep] control '" + *v + "' is not an arm of this sweep (arms: " + known + ")");
+  throw Error(where_in(path, *n),
+              "[sweep] control '" + plan.control +
+                  "' is neither an arm of this sweep nor one value of a varied key (arms: " + known + ")");
 }
 
 // Every combination, its graph parsed and validated before anything trains.
@@ -276,8 +289,9 @@ static std::vector<SweepJob> build_jobs(const std::string& path, const std::stri
       }
       const std::string part = part_of(axes[i], c[i]);
       j.label += (j.label.empty() ? "" : ",") + part;
-      if (axes[i].key != "train.seed") j.group += (j.group.empty() ? "" : ", ") + part;
+      if (axes[i].key != "train.seed") j.parts.push_back(part);
     }
+    for (const auto& p : j.parts) j.group += (j.group.empty() ? "" : ", ") + p;
     if (j.label.empty()) j.label = "base";
     if (j.group.empty()) j.group = "base";
     if (!fs::is_regular_file(file))

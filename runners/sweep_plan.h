@@ -52,9 +52,11 @@ struct SearchSpec {
 std::map<std::string, std::string> flatten_graph_toml(const std::string& resolved_toml);
 
 struct SweepJob {
-  std::string label;  // e.g. "scaling.plugin=ei,seed=2": its run directory's name
-  std::string group;  // the label without the seed: runs averaged in one table row (an arm)
-  int64_t seed = 0;   // train.seed: runs of two arms with the same seed are paired
+  std::string label;               // e.g. "scaling.plugin=ei,seed=2": its run directory's name
+  std::string group;               // the label without the seed: runs averaged in one table row (an arm)
+  std::vector<std::string> parts;  // the group's parts, one per [sweep.vary] key other than the seed
+  std::string control;             // the group this arm is compared with ([sweep] control)
+  int64_t seed = 0;                // train.seed: runs of two arms with the same seed are paired
   Graph graph;
   std::string graph_file;                 // the graph file it was parsed from
   std::vector<PlacedOverride> overrides;  // [sweep.set], --set and its [sweep.vary] values, in order
@@ -71,7 +73,11 @@ struct SweepPlan {
   // resolved-graph key in which an arm differs from the control is reported as a confound.
   std::vector<std::string> varies;
   bool varies_stated = false;  // written in the sweep file, not derived
-  std::string control;         // [sweep] control: the arm (group) others are compared to; default the first
+  // [sweep] control: one arm ("constraints=none"; default the first) that every arm is compared
+  // with, or one value of a varied key ("phi=tanh") when the sweep crosses several keys: each arm
+  // is then compared with the arm that has that value and the arm's own other values (each
+  // job's `control`), e.g. every model with rates >= 0 against the same model with signed rates.
+  std::string control;
   std::vector<SweepJob> jobs;
   SlurmResources slurm;
   std::optional<SearchSpec> search;  // [sweep.search], if the file has one

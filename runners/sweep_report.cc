@@ -94,7 +94,7 @@ namespace {
 
 // One arm of the table: its finished runs' metric by seed, speeds, and its first job's graph.
 struct Arm {
-  std::string name;
+  std::string name, control;  // its group, and the group it is compared with
   std::map<int64_t, double> by_seed;
   std::vector<double> speeds;
   std::vector<double> seconds_to_target, steps_to_target;  // of the runs that reached train.target
@@ -111,7 +111,8 @@ std::vector<Arm> collect_arms(const SweepPlan& plan, const std::vector<SweepRow>
   for (size_t i = 0; i < rows.size(); ++i) {
     const SweepRow& r = rows[i];
     auto it = std::find_if(arms.begin(), arms.end(), [&](const Arm& a) { return a.name == r.group; });
-    if (it == arms.end()) it = arms.insert(arms.end(), Arm{r.group, {}, {}, {}, {}, &plan.jobs[i].graph});
+    if (it == arms.end())
+      it = arms.insert(arms.end(), Arm{r.group, plan.jobs[i].control, {}, {}, {}, {}, &plan.jobs[i].graph});
     if (!r.summary.finished()) continue;
     it->by_seed[r.seed] = metric_of(plan, r.summary);
     if (std::isfinite(r.summary.samples_per_second)) it->speeds.push_back(r.summary.samples_per_second);
@@ -200,10 +201,13 @@ void add_arm(const Arm& arm, const Arm& control, const SweepPlan& plan, Tables& 
   const auto diffs = graph_differences(control.graph->resolved_toml, arm.graph->resolved_toml, chosen);
   const double speed = mean_of(arm.speeds);
   t.md += fmt::format("| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0f} | {} | {} | {} |\n", arm.name,
-                      is_control ? " (control)" : "", s.n, percent(s.mean), percent(s.sd), interval(s),
-                      is_control ? "-" : percent(d.difference.mean), is_control ? "-" : interval(d.difference),
-                      is_control ? "-" : std::to_string(d.difference.n), is_control ? "-" : p_text(d.p), speed,
-                      to_target_text(arm), differences_text(diffs, false), differences_text(diffs, true));
+                      is_control                     ? " (control)"
+                      : control.name == plan.control ? ""
+                                                     : " (vs " + control.name + ")",
+                      s.n, percent(s.mean), percent(s.sd), interval(s), is_control ? "-" : percent(d.difference.mean),
+                      is_control ? "-" : interval(d.difference), is_control ? "-" : std::to_string(d.difference.n),
+                      is_control ? "-" : p_text(d.p), speed, to_target_text(arm), differences_text(diffs, false),
+                      differences_text(diffs, true));
   t.csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(arm.name), s.n, s.mean, s.sd,
                        s.low, s.high, d.difference.n, d.difference.mean, d.difference.low, d.difference.high, d.t, d.p,
                        csv_field(to_target_text(arm)), csv_field(differences_text(diffs, false)),
@@ -221,13 +225,21 @@ std::string tuned_text(const SweepPlan& plan) {
          "/search/<arm>/best.json, the same budget for every arm); listed with the varied keys.\n\n";
 }
 
+// Whether every arm has the one control, or each the arm with the control's value and its own others.
+std::string control_scope(const SweepPlan& plan) {
+  for (const auto& j : plan.jobs)
+    if (j.control != plan.control)
+      return " (a value of a varied key: each arm against the arm with that value and the arm's other values)";
+  return " (an arm)";
+}
+
 std::string header(const SweepPlan& plan) {
   std::string varies;
   for (const auto& v : plan.varies) varies += (varies.empty() ? "" : ", ") + v;
   return "# Sweep " + plan.name + "\n\nGraph: " + plan.graph_file +
          "\n\nVaries: " + (varies.empty() ? "(nothing)" : varies) +
          (plan.varies_stated ? " (stated in the sweep file)" : " (not stated: the [sweep.vary] keys)") +
-         "; control arm: " + plan.control + "\n\n" + tuned_text(plan) + "Metric: " + plan.metric +
+         "; control: " + plan.control + control_scope(plan) + "\n\n" + tuned_text(plan) + "Metric: " + plan.metric +
          " in %, over finished runs only; 95% CI from Student's t; the paired difference is arm - control over "
          "the seeds both finished, with a paired t-test. A confound is a resolved-graph key that differs from "
          "the control but is not varied.\n\n";
@@ -237,7 +249,6 @@ std::string header(const SweepPlan& plan) {
 
 std::string write_sweep_report(const SweepPlan& plan, const std::vector<SweepRow>& rows, const std::string& dir) {
   const std::vector<Arm> arms = collect_arms(plan, rows);
-  const auto control = std::find_if(arms.begin(), arms.end(), [&](const Arm& a) { return a.name == plan.control; });
   Tables t;
   t.md = "| arm | runs | " + plan.metric +
          " mean | std | 95% CI | paired diff vs control | 95% CI of diff | pairs | p (paired t) | samples/s | "
@@ -246,7 +257,10 @@ std::string write_sweep_report(const SweepPlan& plan, const std::vector<SweepRow
   t.csv =
       "arm,runs,mean,std,ci_low,ci_high,pairs,diff_mean,diff_ci_low,diff_ci_high,t,p,to_target,differs,"
       "confounds,samples_per_second\n";
-  for (const Arm& a : arms) add_arm(a, control == arms.end() ? arms.front() : *control, plan, t);
+  for (const Arm& a : arms) {
+    const auto control = std::find_if(arms.begin(), arms.end(), [&](const Arm& c) { return c.name == a.control; });
+    add_arm(a, control == arms.end() ? arms.front() : *control, plan, t);
+  }
   const std::string md = header(plan) + t.md + unfinished_text(rows);
   const auto out = RunDirectory::at(dir);
   out.write_text("runs.csv", runs_csv(rows));

@@ -130,7 +130,37 @@ TEST_F(SweepRun, DuplicateLabelsAreRefusedWhereTheyAreWritten) {
             "share one label and run directory");
   EXPECT_EQ(
       error_of("[sweep]\ngraph = \"g.toml\"\ncontrol = \"hidden=3\"\n[sweep.vary]\n\"nodes.rnn.hidden\" = [4, 8]\n"),
-      "s.toml:3:11: [sweep] control 'hidden=3' is not an arm of this sweep (arms: 'hidden=4', 'hidden=8')");
+      "s.toml:3:11: [sweep] control 'hidden=3' is neither an arm of this sweep nor one value of a varied key "
+      "(arms: 'hidden=4', 'hidden=8')");
+}
+
+// control = one value of a varied key in a crossed sweep: each arm is paired with the arm that
+// has that value and the arm's own other values (each model against itself with signed rates).
+TEST_F(SweepRun, AControlValuePairsEachArmWithinItsOtherValues) {
+  testing::write_file(dir_ + "/s.toml",
+                      "[sweep]\ngraph = \"g.toml\"\ncontrol = \"phi=tanh\"\n[sweep.vary]\n\"nodes.rnn.hidden\" = "
+                      "[4, 8]\n\"nodes.rnn.phi\" = [\"tanh\", \"rectified_tanh\"]\n\"train.seed\" = [1, 2]\n");
+  const SweepPlan p = read_sweep(dir_ + "/s.toml", {}, registry_);
+  ASSERT_EQ(p.jobs.size(), 8u);
+  EXPECT_EQ(p.jobs[2].group, "hidden=4, phi=rectified_tanh");
+  EXPECT_EQ(p.jobs[2].control, "hidden=4, phi=tanh");
+  EXPECT_EQ(p.jobs[6].control, "hidden=8, phi=tanh");
+  std::vector<SweepRow> rows;
+  for (size_t i = 0; i < p.jobs.size(); ++i) {  // accuracy 0.1 * hidden + (rectified ? 0.01 : 0) + seed / 1000
+    SweepRow r{p.jobs[i].label, p.jobs[i].group, dir_ + "/none", p.jobs[i].seed, "completed", {}};
+    r.summary.status = "completed";
+    r.summary.test_accuracy = (i < 4 ? 0.4 : 0.8) + (i % 4 >= 2 ? 0.01 : 0.0) + 0.001 * double(p.jobs[i].seed);
+    rows.push_back(r);
+  }
+  const std::string md = write_sweep_report(p, rows, dir_ + "/report");
+  EXPECT_NE(md.find("control: phi=tanh (a value of a varied key"), std::string::npos) << md;
+  EXPECT_NE(md.find("| hidden=4, phi=tanh (control) | 2 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| hidden=8, phi=tanh (control) | 2 |"), std::string::npos) << md;
+  // +1.00 against its own hidden size, not the +41 or -39 against the other one
+  EXPECT_NE(md.find("| hidden=8, phi=rectified_tanh (vs hidden=8, phi=tanh) | 2 | 81.15 | 0.07 | [80.51, 81.79] | "
+                    "1.00 |"),
+            std::string::npos)
+      << md;
 }
 
 // [sweep.search]: every bad input is one line at the sweep file's line and column.
