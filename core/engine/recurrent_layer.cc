@@ -400,66 +400,27 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
     }
   });
 
-  // Weight gradients: one GEMM each over all steps (all threads).
-  // In bf16 they read the bf16 copies of r and d_pre written above (no second rounding pass).
-  Matrix d_w, d_p;
-  if (recurrent_width_ > 0) {
-    d_w.resize(recurrent_width_, H);
-    if (bf16) {
-      // As dW^T = r^T d_pre (the narrower r transposed, as for dP below).
-      Matrix d_wt(H, recurrent_width_);
-      ctx.gemm_bf16(true, false, H, recurrent_width_, int(rows), r16_.data(), H, d_pre16_.data(), Wd, d_wt.data(),
-                    recurrent_width_, false);
-      d_w = d_wt.transpose();
-    } else
-      ctx.gemm(true, false, recurrent_width_, H, int(rows), d_pre_.data(), Wd, r_.data(), H, d_w.data(), H, false);
-  }
-  if (input_width_ > 0) {
-    // As dP^T = x^T d_pre: oneDNN then transposes the narrow x, not d_pre (~1.4x faster here).
-    Matrix d_pt(F, input_width_);
-    if (bf16) {
-      x16_.resize(rows * F);
-      const int parts = ctx.threads();
-      ctx.for_each_chunk(parts, [&](int c) {
-        const size_t lo = rows * F * c / parts, hi = rows * F * (c + 1) / parts;
-        to_bf16(x + lo, hi - lo, x16_.data() + lo);
-      });
-      ctx.gemm_bf16(true, false, F, input_width_, int(rows), x16_.data(), F, d_pre16_.data(), Wd, d_pt.data(),
-                    input_width_, false);
-    } else {
-      ctx.gemm(true, false, F, input_width_, int(rows), x, F, d_pre_.data(), Wd, d_pt.data(), input_width_, false);
-    }
-    d_p = d_pt.transpose();
-    if (d_x) {
-      if (bf16) {
-        p16_.resize(p_cat_.size());
-        to_bf16(p_cat_.data(), p16_.size(), p16_.data());
-        ctx.gemm_bf16(false, false, int(rows), F, input_width_, d_pre16_.data(), Wd, p16_.data(), F, d_x, F, true);
-      } else {
-        ctx.gemm(false, false, int(rows), F, input_width_, d_pre_.data(), Wd, p_cat_.data(), F, d_x, F, true);
-      }
-    }
-  }
+  weight_gradients(x, d_x, rows);
   Vector d_b = Vector::Zero(Wd);
   for (auto& p : d_b_part) d_b += p;
 
-  std::vector<LinearBlock> grads(blocks_.size());
+  grads_.resize(blocks_.size());  // kept between minibatches: no allocation (or page fault) per step
   for (int k = 0; k < int(blocks_.size()); ++k) {
     const LinearBlock& b = blocks_[k];
-    if (b.recurrent.size()) grads[k].recurrent = d_w.middleRows(k * H, H);
-    if (b.input.size()) grads[k].input = d_p.middleRows(k * H, H);
-    if (b.bias.size()) grads[k].bias = d_b.segment(k * H, H);
+    if (b.recurrent.size()) grads_[k].recurrent = d_w_.middleRows(k * H, H);
+    if (b.input.size()) grads_[k].input = d_p_.middleRows(k * H, H);
+    if (b.bias.size()) grads_[k].bias = d_b.segment(k * H, H);
   }
   {
     ParameterSet::Scope scope(params_, "cell");
-    step_->accumulate(grads.data(), params_);
+    step_->accumulate(grads_.data(), params_);
   }
   for (size_t v = 0; v < unit_params_.size(); ++v)
     for (auto& part : d_unit_part) unit_params_[v]->grad.row(0) += part.segment(int(v) * H, H);
   if (scaling_) scaling_grad_.setZero(H, H);
   {
     ParameterSet::Scope scope(params_, "gate");
-    gate_->accumulate(grads.data() + cell_blocks_, params_, scaling_ ? &scaling_grad_ : nullptr);
+    gate_->accumulate(grads_.data() + cell_blocks_, params_, scaling_ ? &scaling_grad_ : nullptr);
   }
   if (scaling_) {
     ParameterSet::Scope scope(params_, "scaling");
@@ -470,6 +431,47 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
       p->constraint->backward(p->raw, p->value, p->grad, p->raw_grad);
     else
       p->raw_grad = p->grad;
+  }
+}
+
+// dW_cat and dP_cat, one GEMM each over all T*B rows (all threads), into buffers kept between
+// minibatches; in bf16 from the bf16 copies of r and d_pre the backward wrote (no second
+// rounding pass). Adds dLoss/dx to d_x when non-null.
+void RecurrentLayer::weight_gradients(const float* x, float* d_x, size_t rows) {
+  const int H = hidden_, F = features_, Wd = width_;
+  ComputeContext& ctx = context();
+  const bool bf16 = ctx.precision() == Precision::kBf16;
+  if (recurrent_width_ > 0) {
+    d_w_.resize(recurrent_width_, H);
+    if (bf16)
+      ctx.gemm_bf16(true, false, recurrent_width_, H, int(rows), d_pre16_.data(), Wd, r16_.data(), H, d_w_.data(), H,
+                    false);
+    else
+      ctx.gemm(true, false, recurrent_width_, H, int(rows), d_pre_.data(), Wd, r_.data(), H, d_w_.data(), H, false);
+  }
+  if (input_width_ == 0) return;
+  // As dP^T = x^T d_pre: oneDNN then transposes the narrow x, not d_pre (~1.4x faster here).
+  d_pt_.resize(F, input_width_);
+  if (bf16) {
+    x16_.resize(rows * F);
+    const int parts = ctx.threads();
+    ctx.for_each_chunk(parts, [&](int c) {
+      const size_t lo = rows * F * c / parts, hi = rows * F * (c + 1) / parts;
+      to_bf16(x + lo, hi - lo, x16_.data() + lo);
+    });
+    ctx.gemm_bf16(true, false, F, input_width_, int(rows), x16_.data(), F, d_pre16_.data(), Wd, d_pt_.data(),
+                  input_width_, false);
+  } else {
+    ctx.gemm(true, false, F, input_width_, int(rows), x, F, d_pre_.data(), Wd, d_pt_.data(), input_width_, false);
+  }
+  d_p_ = d_pt_.transpose();
+  if (!d_x) return;
+  if (bf16) {
+    p16_.resize(p_cat_.size());
+    to_bf16(p_cat_.data(), p16_.size(), p16_.data());
+    ctx.gemm_bf16(false, false, int(rows), F, input_width_, d_pre16_.data(), Wd, p16_.data(), F, d_x, F, true);
+  } else {
+    ctx.gemm(false, false, int(rows), F, input_width_, d_pre_.data(), Wd, p_cat_.data(), F, d_x, F, true);
   }
 }
 

@@ -135,6 +135,8 @@ class RecurrentLayer {
   // Splits `batch` into one chunk per compute thread (at least 8 rows each) and packs W_cat
   // for the forward or backward product (and P_cat for forward). Returns the number of chunks.
   int plan_chunks(int batch, bool backward);
+  // After the BPTT loop of backward(): d_w_ and d_p_ over all rows (and dLoss/dx into d_x).
+  void weight_gradients(const float* x, float* d_x, size_t rows);
   std::vector<Chunk> chunks_;
   ComputeContext* context_ = nullptr;
   std::unique_ptr<ComputeContext> own_context_;  // when nobody set one
@@ -148,6 +150,11 @@ class RecurrentLayer {
   // bf16 precision: r_ and d_pre_ rounded to bf16 by each thread as it writes its rows (the
   // per-step and weight-gradient products read these), and x and P_cat for the backward.
   std::vector<uint16_t> r16_, d_pre16_, x16_, p16_;
+  // The weight gradients of the last backward(), kept so no minibatch allocates (and page-faults
+  // in) megabytes: dW_cat [recurrent width, H], dP_cat [input width, F] (via its transpose
+  // [F, input width]) and their per-block copies handed to the cell and gate.
+  Matrix d_w_, d_p_, d_pt_;
+  std::vector<LinearBlock> grads_;
 };
 
 }  // namespace biornn
