@@ -10,10 +10,11 @@ linear readout at every step), Adam 3e-3, clip 1.0 (global norm), batch 64, with
 learning rate on both sides and validation on 512 trials every 10 minibatches: ours with
 train.max_batches=10 (an "epoch" of 10 steps), the peer the same. Steps and seconds are counted
 to the first validation at or above the target (both sides' seconds include their
-validations; ours also its test-split evaluation at each "epoch", see docs/speed.md). Each run
-is a process of its own on both sides, the peer's with OMP/OpenBLAS/MKL at 1 thread. The peer
-draws its trials from the same distribution with numpy (not the same trials; ours cycles
-through its 7,680 training trials, the peer draws fresh ones).
+validations; neither scores a test split: ours gets nodes.data.test_trials=1 unless
+--score-test). Each run is a process of its own on both sides, the peer's with
+OMP/OpenBLAS/MKL at 1 thread and glibc's heap-keeping malloc thresholds (its best; see
+--peer-malloc). The peer draws its trials from the same distribution with numpy, before its
+clock starts (not the same trials; each side cycles through 7,680 training trials).
 
 Tasks:
   flip_flop            3 bits, T=100, pulse probability 0.05, a pulse on every bit at step 0;
@@ -54,7 +55,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-H, BATCH, VAL, LR, EVERY = 64, 64, 512, 3e-3, 10
+H, BATCH, VAL, LR, EVERY, POOL = 64, 64, 512, 3e-3, 10, 120
 
 
 class FlipFlop:
@@ -200,9 +201,12 @@ def peer_validations(a, seed, init):
     model = simple_gru(task, init)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     val = task.trials(rng, VAL)
+    # Drawn before the clock starts, as our trainer's dataset is: 120 minibatches (7,680
+    # trials, as many as ours cycles through), cycled.
+    pool = [task.trials(rng, BATCH) for _ in range(POOL)]
     t0 = time.perf_counter()
     for step in range(1, a.max_steps + 1):
-        batch = task.trials(rng, BATCH)
+        batch = pool[(step - 1) % POOL]
         opt.zero_grad(set_to_none=True)
         task.loss(model(batch[0]), batch).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
