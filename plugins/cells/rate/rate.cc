@@ -15,25 +15,22 @@ class RateCell : public DriveCell {
 
   bool reads_gate() const override { return true; }
 
+  // One pass: phi fused into the update (no scratch written and read back).
   void forward(CellForward& s) const override {
-    thread_local ScratchArray y;  // per-thread scratch: no allocation per step
-    y.resize(s.z.rows(), s.z.cols());
-    activate(phi_, s.pre.array(), y);
-    s.s.array() = s.s_prev.array() + s.z.array() * (y - s.s_prev.array());
+    const auto s_prev = s.s_prev.array();
+    with_activation(phi_, s.pre.array(), [&](const auto& y) { s.s.array() = s_prev + s.z.array() * (y - s_prev); });
     s.r = s.s;
   }
 
+  // dh = d_r + d_s (everything that reaches h_t): d_z = dh (y - h_prev), d_s = dh (1 - z),
+  // d_pre = dh z phi'(u). y is recomputed (the engine keeps u, not y); dh computed once.
   void backward(CellBackward& s) const override {
-    thread_local ScratchArray y, dy;
-    y.resize(s.z.rows(), s.z.cols());
-    dy.resize(s.z.rows(), s.z.cols());
+    thread_local ScratchArray y, dh;  // per-thread scratch: no allocation per step
     activate(phi_, s.pre.array(), y);
-    activate_derivative(phi_, s.pre.array(), y, dy);
-    // dh = d_r + d_s (everything that reaches h_t), kept in dy's place to avoid a buffer.
-    dy *= s.d_r.array() + s.d_s.array();  // dy = dh * phi'
-    s.d_z.array() = (s.d_r.array() + s.d_s.array()) * (y - s.s_prev.array());
-    s.d_s.array() = (s.d_r.array() + s.d_s.array()) * (1.0f - s.z.array());
-    s.d_pre.array() = dy * s.z.array();
+    dh = s.d_r.array() + s.d_s.array();
+    s.d_z.array() = dh * (y - s.s_prev.array());
+    s.d_s.array() = dh * (1.0f - s.z.array());
+    with_derivative(phi_, s.pre.array(), y, [&](const auto& d) { s.d_pre.array() = dh * s.z.array() * d; });
   }
 };
 
