@@ -131,6 +131,7 @@ INTERFACE_HEADERS = [
     "error.h",
     "gate.h",
     "optimizer.h",
+    "packet.h",
     "options.h",
     "parameter_set.h",
     "plugin_api.h",

@@ -50,17 +50,15 @@ void Readout::set_input_mask(const std::vector<float>& mask) {
   w.raw = w.raw.array().rowwise() * input_mask_.array();
 }
 
-void Readout::pool(const float* r, int steps, int batch) {
+// The rows the readout reads: r itself (all steps, or the last), or their mean in pooled_.
+const float* Readout::pool(const float* r, int steps, int batch) {
   const int H = hidden_;
-  if (pooling_ == Pooling::kAll) {
-    pooled_ = Eigen::Map<const Matrix>(r, size_t(steps) * batch, H);
-  } else if (pooling_ == Pooling::kLast) {
-    pooled_ = Eigen::Map<const Matrix>(r + size_t(steps - 1) * batch * H, batch, H);
-  } else {
-    pooled_.setZero(batch, H);
-    for (int t = 0; t < steps; ++t) pooled_ += Eigen::Map<const Matrix>(r + size_t(t) * batch * H, batch, H);
-    pooled_ /= float(steps);
-  }
+  if (pooling_ == Pooling::kAll) return r;
+  if (pooling_ == Pooling::kLast) return r + size_t(steps - 1) * batch * H;
+  pooled_.setZero(batch, H);
+  for (int t = 0; t < steps; ++t) pooled_ += Eigen::Map<const Matrix>(r + size_t(t) * batch * H, batch, H);
+  pooled_ /= float(steps);
+  return pooled_.data();
 }
 
 // Loss of the rows of logits_ against the targets; d_logits (when non-null) receives the
@@ -105,15 +103,20 @@ LossSum Readout::loss_and_gradient(const BatchData& t, Eigen::Index rows, double
   return s;
 }
 
-void Readout::unpool(const Matrix& d_pooled, int steps, int batch, float* d_r) const {
-  const int H = hidden_;
-  if (pooling_ == Pooling::kAll) {
-    Eigen::Map<Matrix>(d_r, size_t(steps) * batch, H) = d_pooled;
-  } else if (pooling_ == Pooling::kLast) {
-    Eigen::Map<Matrix>(d_r + size_t(steps - 1) * batch * H, batch, H) = d_pooled;
-  } else {
-    for (int t = 0; t < steps; ++t) Eigen::Map<Matrix>(d_r + size_t(t) * batch * H, batch, H) = d_pooled / float(steps);
+// dLoss/d pooled rows, written straight into d_r where the rows are r's own (all, last).
+void Readout::unpool(ComputeContext& context, const Matrix& d_logits, const Matrix& w, int steps, int batch,
+                     float* d_r) {
+  const int H = hidden_, C = outputs_, rows = int(d_logits.rows());
+  float* d_rows = pooling_ == Pooling::kAll    ? d_r
+                  : pooling_ == Pooling::kLast ? d_r + size_t(steps - 1) * batch * H
+                                               : nullptr;
+  if (!d_rows) {
+    d_pooled_.resize(rows, H);
+    d_rows = d_pooled_.data();
   }
+  context.gemm(false, false, rows, H, C, d_logits.data(), C, w.data(), H, d_rows, H, false);
+  if (pooling_ != Pooling::kMean) return;
+  for (int t = 0; t < steps; ++t) Eigen::Map<Matrix>(d_r + size_t(t) * batch * H, batch, H) = d_pooled_ / float(steps);
 }
 
 LossSum Readout::forward_backward(ComputeContext& context, const float* r, int steps, int batch,
@@ -121,12 +124,15 @@ LossSum Readout::forward_backward(ComputeContext& context, const float* r, int s
   const int H = hidden_, C = outputs_;
   Parameter& wp = params_.get("W");
   Parameter& bp = params_.get("b");
-  wp.value = input_mask_.size() ? Matrix(wp.raw.array().rowwise() * input_mask_.array()) : wp.raw;
+  if (input_mask_.size())
+    wp.value = (wp.raw.array().rowwise() * input_mask_.array()).matrix();
+  else
+    wp.value = wp.raw;
   bp.value = bp.raw;
-  pool(r, steps, batch);
-  const int rows = int(pooled_.rows());
+  const float* pooled = pool(r, steps, batch);
+  const int rows = output_steps(steps) * batch;
   logits_.resize(rows, C);
-  context.gemm(false, true, rows, C, H, pooled_.data(), H, wp.value.data(), H, logits_.data(), C, false);
+  context.gemm(false, true, rows, C, H, pooled, H, wp.value.data(), H, logits_.data(), C, false);
   logits_.rowwise() += bp.value.row(0);
 
   if (!d_r) return loss_and_gradient(targets, rows, 1.0, nullptr);
@@ -136,15 +142,12 @@ LossSum Readout::forward_backward(ComputeContext& context, const float* r, int s
     if (pooling_ == Pooling::kAll && targets.mask)
       norm = Eigen::Map<const Eigen::ArrayXf>(targets.mask, rows).cast<double>().sum();
   }
-  Matrix d_logits;
-  const LossSum s = loss_and_gradient(targets, rows, std::max(1e-12, norm), &d_logits);
-  wp.grad.noalias() = d_logits.transpose() * pooled_;
+  const LossSum s = loss_and_gradient(targets, rows, std::max(1e-12, norm), &d_logits_);
+  wp.grad.noalias() = d_logits_.transpose() * Eigen::Map<const Matrix>(pooled, rows, H);
   if (input_mask_.size()) wp.grad = wp.grad.array().rowwise() * input_mask_.array();
-  bp.grad = d_logits.colwise().sum();
+  bp.grad = d_logits_.colwise().sum();
   for (Parameter* p : params_.all()) p->raw_grad = p->grad;
-  Matrix d_pooled(rows, H);
-  context.gemm(false, false, rows, H, C, d_logits.data(), C, wp.value.data(), H, d_pooled.data(), H, false);
-  unpool(d_pooled, steps, batch, d_r);
+  unpool(context, d_logits_, wp.value, steps, batch, d_r);
   return s;
 }
 

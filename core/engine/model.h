@@ -71,9 +71,9 @@ class Readout {
   int gradient_from(int steps) const { return pooling_ == Pooling::kLast ? steps - 1 : 0; }
 
  private:
-  void pool(const float* r, int steps, int batch);
+  const float* pool(const float* r, int steps, int batch);
   LossSum loss_and_gradient(const BatchData& targets, Eigen::Index rows, double norm, Matrix* d_logits);
-  void unpool(const Matrix& d_pooled, int steps, int batch, float* d_r) const;
+  void unpool(ComputeContext& context, const Matrix& d_logits, const Matrix& w, int steps, int batch, float* d_r);
 
   std::string name_;
   int hidden_, outputs_;
@@ -81,7 +81,8 @@ class Readout {
   Loss loss_;
   ParameterSet params_;
   Vector input_mask_;  // empty: every unit
-  Matrix pooled_, logits_;
+  // Kept between minibatches (no allocation per step); pooled_ and d_pooled_ only for mean pooling.
+  Matrix pooled_, logits_, d_logits_, d_pooled_;
 };
 
 // One minibatch as the model reads it: the dataset's BatchData and its shape.
@@ -139,7 +140,7 @@ class Model {
 
   std::vector<std::unique_ptr<RecurrentLayer>> layers_;
   std::unique_ptr<Readout> readout_;
-  std::vector<AlignedBuffer> d_buffers_;
+  std::vector<ScratchBuffer> d_buffers_;
   ComputeContext* context_ = nullptr;
   std::unique_ptr<ComputeContext> own_context_;  // when nobody set one
   double rate_l2_ = 0;

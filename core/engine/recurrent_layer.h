@@ -146,10 +146,10 @@ class RecurrentLayer {
   RecurrentNoise noise_;
   bool training_ = false;
   uint64_t noise_draw_ = 0;
-  AlignedBuffer pre_, z_, s_, r_, d_pre_, d_r_, d_s_, d_z_, d_unit_;
+  ScratchBuffer pre_, z_, s_, r_, d_pre_, d_r_, d_s_, d_z_, d_unit_;
   // bf16 precision: r_ and d_pre_ rounded to bf16 by each thread as it writes its rows (the
   // per-step and weight-gradient products read these), and x and P_cat for the backward.
-  std::vector<uint16_t> r16_, d_pre16_, x16_, p16_;
+  ScratchVector<uint16_t> r16_, d_pre16_, x16_, p16_;
   // The weight gradients of the last backward(), kept so no minibatch allocates (and page-faults
   // in) megabytes: dW_cat [recurrent width, H], dP_cat [input width, F] (via its transpose
   // [F, input width]) and their per-block copies handed to the cell and gate.

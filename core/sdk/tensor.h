@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/sdk/random.h"
@@ -28,6 +29,31 @@ inline ConstMatrixMap view(const float* data, int rows, int cols, int stride) {
 // per-step buffers use it so that Eigen's vectorised passes split rows the same way on every
 // run (its peeling depends on addresses), which keeps training bit-for-bit reproducible.
 using AlignedBuffer = std::vector<float, Eigen::aligned_allocator<float>>;
+
+// An aligned allocator whose resize() leaves new elements unset, as malloc does: for the
+// layer's per-step buffers, which are written before they are read, so that growing one
+// (from the training minibatch to the evaluation one, every epoch) writes no megabytes of zeros.
+template <class T>
+struct UnsetAllocator : Eigen::aligned_allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UnsetAllocator<U>;
+  };
+  UnsetAllocator() = default;
+  template <class U>
+  UnsetAllocator(const UnsetAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+template <class T>
+using ScratchVector = std::vector<T, UnsetAllocator<T>>;
+using ScratchBuffer = ScratchVector<float>;
 
 // Fills m with U(-scale, scale) / N(0, scale^2) from rng, element by element in row order.
 void fill_uniform(Matrix& m, float scale, Rng& rng);

@@ -3,6 +3,7 @@
 
 #include "core/sdk/activation.h"
 #include "core/sdk/cell.h"
+#include "core/sdk/packet.h"
 #include "core/sdk/plugin_api.h"
 #include "plugins/cells/common/drive_cell.h"
 
@@ -15,22 +16,28 @@ class RateCell : public DriveCell {
 
   bool reads_gate() const override { return true; }
 
-  // One pass: phi fused into the update (no scratch written and read back).
+  // One pass per step (simd::for_each_packet): y = phi(u), h = h_prev + z (y - h_prev), r = h.
   void forward(CellForward& s) const override {
-    const auto s_prev = s.s_prev.array();
-    with_activation(phi_, s.pre.array(), [&](const auto& y) { s.s.array() = s_prev + s.z.array() * (y - s_prev); });
-    s.r = s.s;
+    simd::for_each_packet(int(s.z.rows()), int(s.z.cols()), [&](int i, int j, int n) {
+      const simd::Packet y = simd::phi(phi_, simd::load(simd::at(s.pre, i, j), n));
+      const simd::Packet h_prev = simd::load(simd::at(s.s_prev, i, j), n);
+      const simd::Packet h = simd::add(h_prev, simd::mul(simd::load(simd::at(s.z, i, j), n), simd::sub(y, h_prev)));
+      simd::store(simd::at(s.s, i, j), h, n);
+      simd::store(simd::at(s.r, i, j), h, n);
+    });
   }
 
-  // dh = d_r + d_s (everything that reaches h_t): d_z = dh (y - h_prev), d_s = dh (1 - z),
-  // d_pre = dh z phi'(u). y is recomputed (the engine keeps u, not y); dh computed once.
+  // One pass: dh = d_r + d_s (everything that reaches h_t), d_z = dh (y - h_prev),
+  // d_s = dh (1 - z), d_pre = dh z phi'(u); y is recomputed (the engine keeps u, not y).
   void backward(CellBackward& s) const override {
-    thread_local ScratchArray y, dh;  // per-thread scratch: no allocation per step
-    activate(phi_, s.pre.array(), y);
-    dh = s.d_r.array() + s.d_s.array();
-    s.d_z.array() = dh * (y - s.s_prev.array());
-    s.d_s.array() = dh * (1.0f - s.z.array());
-    with_derivative(phi_, s.pre.array(), y, [&](const auto& d) { s.d_pre.array() = dh * s.z.array() * d; });
+    simd::for_each_packet(int(s.z.rows()), int(s.z.cols()), [&](int i, int j, int n) {
+      const simd::Packet u = simd::load(simd::at(s.pre, i, j), n), z = simd::load(simd::at(s.z, i, j), n);
+      const simd::Packet y = simd::phi(phi_, u);
+      const simd::Packet dh = simd::add(simd::load(simd::at(s.d_r, i, j), n), simd::load(simd::at(s.d_s, i, j), n));
+      simd::store(simd::at(s.d_z, i, j), simd::mul(dh, simd::sub(y, simd::load(simd::at(s.s_prev, i, j), n))), n);
+      simd::store(simd::at(s.d_s, i, j), simd::mul(dh, simd::sub(simd::set1(1.0f), z)), n);
+      simd::store(simd::at(s.d_pre, i, j), simd::mul(simd::mul(dh, z), simd::phi_derivative(phi_, u, y)), n);
+    });
   }
 };
 

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "core/sdk/gate.h"
+#include "core/sdk/packet.h"
 #include "core/sdk/plugin_api.h"
 
 namespace biornn {
@@ -28,10 +29,18 @@ class LearnedGate : public Gate {
   // u_z = W_z r + P_z x + b_z, plain copies (the engine derives their gradients).
   std::vector<BlockSpec> block_specs() const override { return {{"W_z", "P_z", "b_z"}}; }
 
-  void forward(GateForward& s) const override { s.z.array() = 1.0f / (1.0f + (-s.pre.array()).exp()); }
+  void forward(GateForward& s) const override {
+    simd::for_each_packet(int(s.z.rows()), int(s.z.cols()), [&](int i, int j, int n) {
+      simd::store(simd::at(s.z, i, j), simd::sigmoid(simd::load(simd::at(s.pre, i, j), n)), n);
+    });
+  }
 
   void backward(GateBackward& s) const override {
-    s.d_pre.array() = s.d_z.array() * s.z.array() * (1.0f - s.z.array());
+    simd::for_each_packet(int(s.z.rows()), int(s.z.cols()), [&](int i, int j, int n) {
+      const simd::Packet z = simd::load(simd::at(s.z, i, j), n);
+      simd::store(simd::at(s.d_pre, i, j),
+                  simd::mul(simd::mul(simd::load(simd::at(s.d_z, i, j), n), z), simd::sub(simd::set1(1.0f), z)), n);
+    });
   }
 
  private:
