@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     const biornn::SplitIndices s = biornn::make_splits(*e->dataset, graph.train);
     const auto& idx = split == "test" ? s.test : split == "validation" ? s.validation : s.train;
     const auto [acc, loss] = biornn::evaluate(*e, split == "test" ? biornn::Split::kTest : biornn::Split::kTrain, idx,
-                                              int(graph.train.get_int("eval_batch_size")));
+                                              graph.eval_batch_size());
     std::cout << "eval: run=" << run.path() << " checkpoint=" << which << " epoch=" << state.epochs_done
               << " split=" << split << " examples=" << idx.size() << " accuracy=" << acc << " loss=" << loss
               << std::endl;

@@ -555,7 +555,10 @@ const OptionSchema& train_schema() {
                       {"fp32", "bf16"})
           .add_int("log_every", 50, "minibatches between progress lines", 1)
           .add_int("max_batches", 0, "stop each epoch after this many minibatches (0 = all)", 0)
-          .add_int("eval_batch_size", 500, "examples per evaluation minibatch", 1, 1 << 20)
+          .add_int("eval_batch_size", 0,
+                   "examples per evaluation minibatch (0 = batch_size: evaluation reuses the training "
+                   "step's buffers instead of touching new memory each run)",
+                   0, 1 << 20)
           .add_string("lr_schedule", "none",
                       "learning-rate schedule: none, step (x lr_gamma every lr_step_epochs), cosine "
                       "(to lr_min over the run), plateau (x lr_gamma when validation accuracy has "
@@ -648,6 +651,11 @@ Graph parse_graph_file_with_positions(const std::string& path, const std::vector
                                       const Registry& registry) {
   toml::table root = parse_root(read_graph_file(path), path);
   return build(root, path, overrides, registry);
+}
+
+int Graph::eval_batch_size() const {
+  const int64_t n = train.get_int("eval_batch_size");
+  return int(n > 0 ? n : train.get_int("batch_size"));
 }
 
 }  // namespace biornn

@@ -42,6 +42,9 @@ struct Graph {
   std::string readout_node;
   Options readout;
   std::string resolved_toml;  // the graph with every default filled in and every --set applied
+
+  // train.eval_batch_size, or train.batch_size where it is 0 (the default).
+  int eval_batch_size() const;
 };
 
 // The schema of the [train] table and of the readout node (documented in README.md).

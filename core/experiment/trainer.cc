@@ -255,6 +255,7 @@ class Loop {
         schedule_(g.train, e.optimizer->learning_rate()),
         epochs_(int(o_.get_int("epochs"))),
         batch_(int(o_.get_int("batch_size"))),
+        eval_batch_(g.eval_batch_size()),
         progress_(epochs_, int(o_.get_int("log_every")), !c_.is_root()),
         buffers_(*e.dataset, batch_),
         augment_stream_(mix64(uint64_t(o_.get_int("seed")) * 0x94D049BB133111EBull + 3)) {
@@ -354,7 +355,6 @@ class Loop {
   }
 
   EpochMetrics finish_epoch(int epoch) {
-    const int eval_batch = int(o_.get_int("eval_batch_size"));
     st_.next_batch = 0;
     st_.order.clear();
     EpochMetrics m;
@@ -367,8 +367,8 @@ class Loop {
     m.samples_per_second = st_.seen / std::max(1e-9, st_.epoch_seconds);
     const auto eval_start = Clock::now();
     std::tie(m.validation_accuracy, m.validation_loss) =
-        evaluate(e_, Split::kTrain, splits_->validation, eval_batch, &c_);
-    std::tie(m.test_accuracy, m.test_loss) = evaluate(e_, Split::kTest, splits_->test, eval_batch, &c_);
+        evaluate(e_, Split::kTrain, splits_->validation, eval_batch_, &c_);
+    std::tie(m.test_accuracy, m.test_loss) = evaluate(e_, Split::kTest, splits_->test, eval_batch_, &c_);
     m.seconds = st_.epoch_seconds + since(eval_start);
     st_.history.push_back(m);
     st_.epochs_done = epoch;
@@ -422,7 +422,7 @@ class Loop {
   TrainingStep step_;
   const DataShards& shards_;
   LearningRateSchedule schedule_;
-  int epochs_, batch_;
+  int epochs_, batch_, eval_batch_;
   ProgressLog progress_;
   BatchBuffers buffers_;
   uint64_t augment_stream_;  // the dataset's augmentation: this, mixed with the optimizer step

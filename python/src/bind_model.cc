@@ -226,7 +226,7 @@ py::tuple evaluate_split(ModelHandle& h, const std::string& split) {
   std::pair<double, double> r;
   {
     py::gil_scoped_release release;
-    r = evaluate(*h.experiment, which, indices, int(h.graph.train.get_int("eval_batch_size")));
+    r = evaluate(*h.experiment, which, indices, h.graph.eval_batch_size());
   }
   return py::make_tuple(r.first, r.second);
 }

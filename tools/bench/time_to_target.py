@@ -40,8 +40,11 @@ Tasks:
 
 Initialisations (input weights P and P_z; W, W_z, b ~ U(+-1/sqrt(H)), b_z = 0, readout
 U(+-1/sqrt(H)) on both sides unless said):
-  uniform_h      P, P_z ~ U(+-1/sqrt(H))   biornn's default (input_init = "uniform_h"; as nn.GRU)
-  normal_fan_in  P, P_z ~ N(0, 1/F)        input_init = "normal_fan_in" on both sides
+  uniform_h      P, P_z ~ U(+-1/sqrt(H))   the rate cell's and learned gate's own default
+                                           (input_init = "uniform_h"; as nn.GRU)
+  normal_fan_in  P, P_z ~ N(0, 1/F)        input_init = "normal_fan_in" on both sides: what
+                                           graphs/tasks/<task>_gru.toml sets (biornn's default
+                                           on these tasks)
   torch_default  the peer's nn.Linear defaults: P ~ U(+-1/sqrt(F)) with its bias, W ~
                  U(+-1/sqrt(H)), readout nn.Linear (PyTorch only: what a PyTorch user gets)
 """
