@@ -253,8 +253,26 @@ def table_row(a, side, init, res):
         "biornn" if side == "ours" else "PyTorch", init,
         ", ".join(str(r[0]) if r[0] else ">%d" % a.max_steps for r in res),
         "%.0f" % m_steps if ok else "n/a",
-        ", ".join("%.1f" % r[1] if r[1] else "-" for r in res),
-        "%.1f" % m_secs if ok else "n/a")
+        ", ".join("%.2f" % r[1] if r[1] else "-" for r in res),
+        "%.2f" % m_secs if ok else "n/a")
+
+
+def mean_seconds(rows, side, init):
+    for s, i, res in rows:
+        if s == side and i == init and all(r[0] is not None for r in res):
+            return mean([r[1] for r in res])
+    return None
+
+
+def print_ratios(rows):
+    """How many times faster biornn reaches the target: the same init on both sides, then each
+    side's defaults (biornn: normal_fan_in, what the task graphs set; PyTorch: its nn.Linear)."""
+    pairs = [("same init, " + i, i, i) for i in ("uniform_h", "normal_fan_in")]
+    pairs.append(("each side's defaults (normal_fan_in vs torch_default)", "normal_fan_in", "torch_default"))
+    for label, ours_init, peer_init in pairs:
+        o, p = mean_seconds(rows, "ours", ours_init), mean_seconds(rows, "peer", peer_init)
+        if o and p:
+            print("time-to-target: %s: PyTorch %.2f s / biornn %.2f s = %.2fx" % (label, p, o, p / o))
 
 
 def parse_args():
@@ -304,6 +322,8 @@ def main():
     print("|---|---|---|---:|---|---:|")
     for side, init, res in rows:
         print(table_row(a, side, init, res))
+    print()
+    print_ratios(rows)
 
 
 if __name__ == "__main__":
