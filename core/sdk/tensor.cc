@@ -9,42 +9,44 @@
 namespace biornn {
 namespace {
 
+#if defined(__linux__)
 constexpr size_t kHugePage = size_t(2) << 20;
 constexpr size_t kHugeFrom = size_t(4) << 20;
 
-bool huge(size_t bytes) {
-#if defined(__linux__)
-  return bytes >= kHugeFrom;
-#else
-  return false;
-#endif
-}
-
 size_t round_up(size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
+
+// Maps one huge page more than needed and unmaps the ends, so the rest starts on a boundary.
+void* map_huge(size_t bytes) {
+  const size_t size = round_up(bytes), mapped = size + kHugePage;
+  void* m = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) throw std::bad_alloc();
+  const uintptr_t base = reinterpret_cast<uintptr_t>(m);
+  const uintptr_t start = (base + kHugePage - 1) / kHugePage * kHugePage, end = start + size;
+  if (start > base) munmap(m, start - base);
+  if (base + mapped > end) munmap(reinterpret_cast<void*>(end), base + mapped - end);
+  madvise(reinterpret_cast<void*>(start), size, MADV_HUGEPAGE);  // a hint: no huge pages is fine
+  return reinterpret_cast<void*>(start);
+}
+#endif
 
 }  // namespace
 
 void* allocate_scratch(size_t bytes) {
-  if (!huge(bytes)) return Eigen::internal::aligned_malloc(bytes);
 #if defined(__linux__)
-  // Map one huge page more than needed and unmap the ends so the rest starts on a boundary.
-  const size_t size = round_up(bytes), mapped = size + kHugePage;
-  void* m = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) throw std::bad_alloc();
-  const uintptr_t base = reinterpret_cast<uintptr_t>(m), start = (base + kHugePage - 1) / kHugePage * kHugePage;
-  if (start > base) munmap(m, start - base);
-  if (base + mapped > start + size) munmap(reinterpret_cast<void*>(start + size), base + mapped - start - size);
-  madvise(reinterpret_cast<void*>(start), size, MADV_HUGEPAGE);  // a hint: no huge pages is fine
-  return reinterpret_cast<void*>(start);
+  if (bytes >= kHugeFrom) return map_huge(bytes);
 #endif
+  return Eigen::internal::aligned_malloc(bytes);
 }
 
 void free_scratch(void* p, size_t bytes) noexcept {
   if (!p) return;
-  if (!huge(bytes)) return Eigen::internal::aligned_free(p);
 #if defined(__linux__)
-  munmap(p, round_up(bytes));
+  if (bytes >= kHugeFrom) {
+    munmap(p, round_up(bytes));
+    return;
+  }
 #endif
+  Eigen::internal::aligned_free(p);
 }
 
 void fill_uniform(Matrix& m, float scale, Rng& rng) {

@@ -346,7 +346,7 @@ def main():
         md.append("|---|---|---:|---|---:|---:|")
         md.extend(defaults)
     md.append("")
-    md.append("Every PyTorch peer (its better thread count; `naive` is reported, never the baseline):")
+    md.append("Every PyTorch peer (its better thread count):")
     md.append("")
     md.append("| model | shape | peer | threads | samples/s | ours / peer |")
     md.append("|---|---|---|---:|---:|---:|")
