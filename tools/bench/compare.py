@@ -278,7 +278,8 @@ def main():
             for r in rnd:
                 if r["name"] not in best_by_peer or sps(r) > sps(best_by_peer[r["name"]]):
                     best_by_peer[r["name"]] = r
-        baseline = [r for r in best_by_peer.values() if r.get("baseline", "1") == "1"]
+        # This table is fp32 against fp32: the autocast peers (_bf16) belong to the --bf16 table.
+        baseline = [r for r in best_by_peer.values() if not r["name"].split("+")[0].endswith("_bf16")]
         best_peer = max(baseline, key=sps) if baseline else None
         rows.append((model, shape, best_ours, best_peer, ours, errors))
         for r in best_by_peer.values():

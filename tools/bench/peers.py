@@ -163,9 +163,6 @@ PEERS = {
         "nn_gru": lambda f, h: TorchGRU(f, h),
     },
 }
-# Every peer can be the baseline: the naive loop is the same model, and at H=128 its Python
-# overhead is lower than the careful loop's (2026-12-05 20:24: 11,186 vs 10,391 samples/s).
-NOT_BASELINE = set()
 
 
 # --- timing ----------------------------------------------------------------------------------
@@ -249,7 +246,7 @@ def child(a):
             continue
         sps, ms, loss = time_peer(name, make, a)
         print(f"peer: name={name} threads={a.threads_one} {shape} samples_per_second={sps:.1f} "
-              f"step_ms={ms:.3f} loss={loss:.4f} ftz={int(a.ftz)} baseline={0 if name in NOT_BASELINE else 1}",
+              f"step_ms={ms:.3f} loss={loss:.4f} ftz={int(a.ftz)}",
               flush=True)
 
 
