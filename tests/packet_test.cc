@@ -47,7 +47,8 @@ TEST(Packet, PhiAndDerivativeEqualTheEigenReferenceAtEveryWidth) {
 TEST(Packet, StoreWritesOnlyTheRowsColumns) {
   Matrix m = Matrix::Constant(2, simd::kWidth + 3, 7.0f);
   auto left = view(m.data(), 2, simd::kWidth + 1, int(m.cols()));  // the last two columns stay
-  simd::for_each_packet(2, simd::kWidth + 1, [&](int i, int j, int n) { simd::store(simd::at(left, i, j), simd::set1(1.0f), n); });
+  simd::for_each_packet(2, simd::kWidth + 1,
+                        [&](int i, int j, int n) { simd::store(simd::at(left, i, j), simd::set1(1.0f), n); });
   for (int i = 0; i < 2; ++i) {
     for (int j = 0; j <= simd::kWidth; ++j) EXPECT_EQ(m(i, j), 1.0f);
     EXPECT_EQ(m(i, simd::kWidth + 1), 7.0f);
@@ -64,7 +65,7 @@ TEST(ScratchBuffer, SmallAndHugeBuffersAreAlignedAndKeepTheirValuesWhenGrown) {
   for (size_t i = 0; i < 100; ++i) ASSERT_EQ(small[i], float(i));
   small.back() = 1.0f;  // the whole mapping is writable
   small[small.size() / 2] = 2.0f;
-  small.resize(10);  // shrinking keeps the storage
+  small.resize(10);       // shrinking keeps the storage
   small.shrink_to_fit();  // and giving it back unmaps it
   EXPECT_EQ(small[9], 9.0f);
 }
