@@ -30,41 +30,28 @@ inline Activation activation_from_name(const std::string& name) {
   throw Error("unknown activation '" + name + "' (known: tanh, relu, softplus, sigmoid, rectified_tanh)");
 }
 
-// f(phi(u)): calls f with the Eigen expression of phi(u), so that a cell can fuse phi into the
-// one pass that uses it (no scratch array written and read back).
-template <class In, class F>
-inline void with_activation(Activation a, const In& u, F&& f) {
-  switch (a) {
-    case Activation::kTanh: f(u.tanh()); break;
-    case Activation::kRelu: f(u.max(0.0f)); break;
-    case Activation::kSoftplus: f(u.max(0.0f) + (-u.abs()).exp().log1p()); break;
-    case Activation::kSigmoid: f(1.0f / (1.0f + (-u).exp())); break;
-    case Activation::kRectifiedTanh: f(u.max(0.0f).tanh()); break;
-  }
-}
-
-// f(phi'(u)), given u and y = phi(u) (expressions; the derivative is written in y where it can be).
-template <class In, class Y, class F>
-inline void with_derivative(Activation a, const In& u, const Y& y, F&& f) {
-  switch (a) {
-    case Activation::kTanh: f(1.0f - y * y); break;
-    case Activation::kRelu: f((u > 0.0f).template cast<float>()); break;
-    case Activation::kSoftplus: f(1.0f / (1.0f + (-u).exp())); break;
-    case Activation::kSigmoid: f(y * (1.0f - y)); break;
-    case Activation::kRectifiedTanh: f((u > 0.0f).template cast<float>() * (1.0f - y * y)); break;
-  }
-}
-
 // y = phi(u) for an Eigen array expression.
 template <class In, class Out>
 inline void activate(Activation a, const In& u, Out&& y) {
-  with_activation(a, u, [&](const auto& phi) { y = phi; });
+  switch (a) {
+    case Activation::kTanh: y = u.tanh(); break;
+    case Activation::kRelu: y = u.max(0.0f); break;
+    case Activation::kSoftplus: y = u.max(0.0f) + (-u.abs()).exp().log1p(); break;
+    case Activation::kSigmoid: y = 1.0f / (1.0f + (-u).exp()); break;
+    case Activation::kRectifiedTanh: y = u.max(0.0f).tanh(); break;
+  }
 }
 
 // dy = phi'(u), given u and y = phi(u).
 template <class In, class Y, class Out>
 inline void activate_derivative(Activation a, const In& u, const Y& y, Out&& dy) {
-  with_derivative(a, u, y, [&](const auto& d) { dy = d; });
+  switch (a) {
+    case Activation::kTanh: dy = 1.0f - y * y; break;
+    case Activation::kRelu: dy = (u > 0.0f).template cast<float>(); break;
+    case Activation::kSoftplus: dy = 1.0f / (1.0f + (-u).exp()); break;
+    case Activation::kSigmoid: dy = y * (1.0f - y); break;
+    case Activation::kRectifiedTanh: dy = (u > 0.0f).template cast<float>() * (1.0f - y * y); break;
+  }
 }
 
 }  // namespace biornn
