@@ -257,11 +257,26 @@ def table_row(a, side, init, res):
         "%.2f" % m_secs if ok else "n/a")
 
 
-def mean_seconds(rows, side, init):
+def seconds(rows, side, init):
+    """The per-seed seconds of one row, or None when a seed did not reach the target."""
     for s, i, res in rows:
         if s == side and i == init and all(r[0] is not None for r in res):
-            return mean([r[1] for r in res])
+            return [r[1] for r in res]
     return None
+
+
+def ratio_interval(peer_secs, our_secs):
+    """Geometric mean over seeds of PyTorch's seconds / ours (seed k against seed k) and its 95%
+    Student-t interval, on the log ratios; no interval with one seed."""
+    import math
+    from scipy import stats
+    logs = [math.log(p / o) for p, o in zip(peer_secs, our_secs)]
+    m = mean(logs)
+    if len(logs) < 2:
+        return math.exp(m), None, None
+    sd = (sum((x - m) ** 2 for x in logs) / (len(logs) - 1)) ** 0.5
+    h = stats.t.ppf(0.975, len(logs) - 1) * sd / len(logs) ** 0.5
+    return math.exp(m), math.exp(m - h), math.exp(m + h)
 
 
 def print_ratios(rows):
@@ -270,9 +285,12 @@ def print_ratios(rows):
     pairs = [("same init, " + i, i, i) for i in ("uniform_h", "normal_fan_in")]
     pairs.append(("each side's defaults (normal_fan_in vs torch_default)", "normal_fan_in", "torch_default"))
     for label, ours_init, peer_init in pairs:
-        o, p = mean_seconds(rows, "ours", ours_init), mean_seconds(rows, "peer", peer_init)
-        if o and p:
-            print("time-to-target: %s: PyTorch %.2f s / biornn %.2f s = %.2fx" % (label, p, o, p / o))
+        o, p = seconds(rows, "ours", ours_init), seconds(rows, "peer", peer_init)
+        if not (o and p):
+            continue
+        g, lo, hi = ratio_interval(p, o)
+        print("time-to-target: %s: PyTorch %.2f s / biornn %.2f s = %.2fx (per seed: geometric mean %.2fx%s)" % (
+            label, mean(p), mean(o), mean(p) / mean(o), g, ", 95%% CI [%.2f, %.2f]" % (lo, hi) if lo else ""))
 
 
 def parse_args():
