@@ -277,6 +277,7 @@ TEST_F(SweepRun, TargetStopsTheRunAndTheTableSaysWhen) {
     EXPECT_LT(r.summary.epochs, 20);
     EXPECT_EQ(r.summary.steps_to_target, 10.0 * r.summary.epochs);  // 10 minibatches an epoch
     EXPECT_GT(r.summary.seconds_to_target, 0);
+    EXPECT_GE(r.summary.wall_seconds_to_target, r.summary.seconds_to_target);  // the bookkeeping too
   }
   EXPECT_NE(s.summary_md.find("| 2/2, "), std::string::npos) << s.summary_md;
 }

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/sdk/data_paths.h"
 #include "core/experiment/graph.h"
@@ -144,6 +146,46 @@ TEST_F(Diagnostics, AGateThatErasesOrFreezesTheStateIsNamedWithTheOptionsThatMov
   EXPECT_EQ(count(shut, "rnn: gate saturated closed (z median 0.0025 < 0.01): the state is never updated"), 2u) << shut;
   const std::string fine = testing::read_file(run("plugin = \"rate\"\ngate = { plugin = \"fixed\" }") + "/train.log");
   EXPECT_EQ(fine.find("saturated"), std::string::npos) << fine;
+}
+
+// train.plot_seconds: the figures are drawn after the first epoch, then only when that many
+// seconds have passed (here never), and once more when training ends, with every epoch in them;
+// 0 redraws after every epoch.
+class LossFigureAtEachEpoch : public TrainingObserver {
+ public:
+  explicit LossFigureAtEachEpoch(std::string dir) : dir_(std::move(dir)) {}
+  void on_epoch(const EpochMetrics&, const TrainState&) override {
+    seen.push_back(testing::read_file(dir_ + "/loss.svg"));
+  }
+  std::vector<std::string> seen;
+
+ private:
+  std::string dir_;
+};
+
+TEST_F(Diagnostics, FiguresAreRedrawnPlotSecondsApartAndWhenTrainingEnds) {
+  for (const char* seconds : {"1e6", "0"}) {
+    std::string text = kGraph;
+    text.replace(text.find("LAYER"), 5, "plugin = \"rate\"");
+    text.replace(text.find("epochs = 2"), 10, std::string("epochs = 3\nplot_seconds = ") + seconds);
+    const Graph g = parse_graph_text(text, "plots.toml", {}, registry_);
+    const std::string dir = testing::temp_dir("plots");
+    LossFigureAtEachEpoch figure(dir);
+    RunOptions options;
+    options.observers = {&figure};
+    ASSERT_EQ(execute_run(g, registry_, RunDirectory::at(dir), options).status, "completed");
+    const std::string last = testing::read_file(dir + "/loss.svg");
+    ASSERT_EQ(figure.seen.size(), 3u);
+    if (std::string(seconds) == "0") {
+      EXPECT_NE(figure.seen[1], figure.seen[0]);
+      EXPECT_NE(figure.seen[2], figure.seen[1]);
+      EXPECT_EQ(last, figure.seen[2]);
+    } else {
+      EXPECT_EQ(figure.seen[1], figure.seen[0]);  // not redrawn inside the interval
+      EXPECT_EQ(figure.seen[2], figure.seen[0]);
+      EXPECT_NE(last, figure.seen[2]);  // the end of training draws all three epochs
+    }
+  }
 }
 
 }  // namespace

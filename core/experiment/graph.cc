@@ -575,6 +575,11 @@ const OptionSchema& train_schema() {
                      0, 1)
           .add_int("checkpoint_every", 0,
                    "also checkpoint every this many minibatches inside an epoch (0 = only at epoch ends)", 0)
+          .add_float("plot_seconds", 10,
+                     "redraw the run's figures (loss.png, accuracy.png, ...) after an epoch when this many "
+                     "seconds passed since the last drawing; the first epoch and the end of training always "
+                     "draw (0 = after every epoch)",
+                     0)
           .add_float("checkpoint_minutes", 0,
                      "also checkpoint when this many minutes passed since the last one (0 = only at epoch ends)", 0)
           .add_float("rate_l2", 0, "L2 penalty on firing rates: rate_l2 * mean of r^2 per example, every layer", 0)

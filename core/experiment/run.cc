@@ -178,7 +178,8 @@ void warn_if_saturated(const std::string& layer, double z_median) {
 // console line, metrics.csv and the plots.
 class RecordingObserver : public TrainingObserver {
  public:
-  RecordingObserver(Experiment& e, const RunDirectory& run, int resumed_epochs) : e_(e), run_(run) {
+  RecordingObserver(Experiment& e, const RunDirectory& run, int resumed_epochs, double plot_seconds)
+      : e_(e), run_(run), plot_seconds_(plot_seconds) {
     if (resumed_epochs > 0) metrics_.load(run.file("metrics.csv"), resumed_epochs);
   }
   void on_epoch(const EpochMetrics& m, const TrainState&) override {
@@ -202,7 +203,17 @@ class RecordingObserver : public TrainingObserver {
     for (const TaskScore& t : task_scores()) extra["test_accuracy." + t.name] = t.correct / 100;
     metrics_.append(m, diags, extra);
     run_.write_text("metrics.csv", metrics_.csv());
-    write_plots(run_, metrics_, diags);
+    undrawn_ = diags;
+    const bool first = last_drawn_ == Clock::time_point();
+    if (first || std::chrono::duration<double>(Clock::now() - last_drawn_).count() >= plot_seconds_) finish();
+  }
+  // Draws the figures of the epochs not drawn yet (train.plot_seconds apart during training;
+  // once more when training ends, however it ends).
+  void finish() {
+    if (!undrawn_) return;
+    write_plots(run_, metrics_, *undrawn_);  // ~50 ms for a one-layer run's 12 files
+    undrawn_.reset();
+    last_drawn_ = Clock::now();
   }
 
  private:
@@ -242,8 +253,12 @@ class RecordingObserver : public TrainingObserver {
         d.has_ei ? fmt::format(", E input {:.3f} / I input {:.3f}", d.excitatory_input, d.inhibitory_input)
                  : std::string());
   }
+  using Clock = std::chrono::steady_clock;
   Experiment& e_;
   const RunDirectory& run_;
+  double plot_seconds_;
+  Clock::time_point last_drawn_;                          // never: the first epoch draws
+  std::optional<std::vector<LayerDiagnostics>> undrawn_;  // the last epoch's, until drawn
   MetricsTable metrics_;
   AlignedBuffer x_;
   int rows_ = 0;
@@ -297,7 +312,7 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
   const int64_t parameters = experiment->model.parameter_count();
   TrainState state;
   if (options.resume) load_checkpoint(run.file("checkpoint.bin"), *experiment, state);
-  RecordingObserver recorder(*experiment, run, state.epochs_done);
+  RecordingObserver recorder(*experiment, run, state.epochs_done, graph.train.get_float("plot_seconds"));
   CheckpointObserver checkpoints(*experiment, run, graph.train);
   TrainContext context{options.stop, options.collective, {}};
   // More than one rank: they agree on stopping and compare parameters (core/experiment/rank_agreement.h).
@@ -318,6 +333,7 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
   try {
     out.result = train(*experiment, graph, state, context);
   } catch (const TrainingDiverged& e) {
+    if (root) recorder.finish();
     out.result.epochs = state.history;
     out.status = "diverged";
     out.message =
@@ -328,6 +344,7 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
     write_summary();
     return out;
   }
+  if (root) recorder.finish();
   if (out.result.interrupted) {
     if (root) save_checkpoint(run.file("checkpoint.bin"), *experiment, state);
     out.status = "interrupted";

@@ -18,7 +18,8 @@ RunSummary::RunSummary()
       samples_per_second(std::nan("")),
       seconds(std::nan("")),
       seconds_to_target(std::nan("")),
-      steps_to_target(std::nan("")) {}
+      steps_to_target(std::nan("")),
+      wall_seconds_to_target(std::nan("")) {}
 
 std::string summary_json(const std::string& graph_name, const std::string& status, const TrainResult& r,
                          int64_t parameters, const std::string& message) {
@@ -52,6 +53,7 @@ std::string summary_json(const std::string& graph_name, const std::string& statu
   if (r.reached_target) {
     o["seconds_to_target"] = r.seconds_to_target;
     o["steps_to_target"] = r.steps_to_target;
+    o["wall_seconds_to_target"] = r.wall_seconds_to_target;
   }
   // Bytes that are not UTF-8 (a message quoting a binary file) become U+FFFD instead of throwing.
   return o.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
@@ -80,6 +82,7 @@ RunSummary from_object(const json& o) {
   s.seconds = number_or_nan(o, "seconds");
   s.seconds_to_target = number_or_nan(o, "seconds_to_target");
   s.steps_to_target = number_or_nan(o, "steps_to_target");
+  s.wall_seconds_to_target = number_or_nan(o, "wall_seconds_to_target");
   return s;
 }
 

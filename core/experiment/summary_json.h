@@ -19,6 +19,7 @@ struct RunSummary {
   double test_accuracy, validation_accuracy, train_loss, test_loss, samples_per_second, seconds;
   bool interrupted = false;
   double seconds_to_target, steps_to_target;  // NaN unless the run reached train.target
+  double wall_seconds_to_target;              // the same with the per-epoch bookkeeping (TrainResult)
   RunSummary();
   // status "completed", "early_stopped" or "reached_target": the run trained all it was asked to.
   bool finished() const { return status == "completed" || status == "early_stopped" || status == "reached_target"; }

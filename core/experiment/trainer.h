@@ -50,7 +50,11 @@ struct TrainResult {
   bool early_stopped = false;
   bool reached_target = false;    // train.target reached: stopped there
   double seconds_to_target = -1;  // training and evaluation seconds up to that epoch's end
-  int64_t steps_to_target = -1;   // optimizer steps up to then
+  // Wall-clock seconds from the start of this process's training loop to then: the above plus
+  // every observer's per-epoch work (log, diagnostics, metrics.csv, plots, checkpoints); a run
+  // resumed from a checkpoint counts only its own part.
+  double wall_seconds_to_target = -1;
+  int64_t steps_to_target = -1;  // optimizer steps up to then
 };
 
 // Where training stands: enough to continue later with the same numbers as a run that
