@@ -577,8 +577,8 @@ const OptionSchema& train_schema() {
                    "also checkpoint every this many minibatches inside an epoch (0 = only at epoch ends)", 0)
           .add_float("plot_seconds", 10,
                      "redraw the run's figures (loss.png, accuracy.png, ...) after an epoch when this many "
-                     "seconds passed since the last drawing; the first epoch and the end of training always "
-                     "draw (0 = after every epoch)",
+                     "seconds passed since the last drawing (or the start); the end of training always draws "
+                     "(0 = after every epoch)",
                      0)
           .add_float("checkpoint_minutes", 0,
                      "also checkpoint when this many minutes passed since the last one (0 = only at epoch ends)", 0)
