@@ -184,7 +184,7 @@ TEST_F(Diagnostics, FiguresAreRedrawnPlotSecondsApartAndWhenTrainingEnds) {
       EXPECT_EQ(last, figure.seen[2]);
     } else {
       EXPECT_EQ(figure.seen, std::vector<std::string>(3, "(none)"));  // not drawn inside the interval
-      EXPECT_NE(last.find("<svg"), std::string::npos);                 // the end of training draws
+      EXPECT_NE(last.find("<svg"), std::string::npos);                // the end of training draws
     }
   }
 }

@@ -9,6 +9,7 @@ namespace {
 const char* const kSo = "plugins/datasets/adding/adding_plugin.so";
 
 TEST(Adding, KeepsTheTaskContract) { expect_task_contract(*make_dataset(kSo, "adding")); }
+TEST(Adding, DrawsTheSameTrialsAheadAsOnDemand) { expect_drawn_ahead_is_drawn_on_demand(kSo, "adding"); }
 
 TEST(Adding, TheTargetIsTheSumOfTheMarkedNumbers) {
   auto d = make_dataset(kSo, "adding", {{"steps", 50}});

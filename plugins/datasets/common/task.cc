@@ -64,8 +64,48 @@ void TaskDataset::check_indices(Split split, const int64_t* indices, int n) cons
                   " trials");
 }
 
+size_t TaskDataset::trial_bytes() const {
+  return size_t(steps_) * (sizeof(float) * (features_ + outputs_ + 1) + sizeof(int32_t));
+}
+
+void TaskDataset::load() {
+  for (Split split : {Split::kTrain, Split::kTest}) {
+    const size_t n = size_t(size(split)), T = size_t(steps_);
+    if (n * trial_bytes() > kCacheBytes) continue;
+    Drawn& d = drawn_[split == Split::kTest];
+    d.x.assign(n * T * features_, 0.0f);
+    d.targets.assign(n * T * outputs_, 0.0f);
+    d.mask.assign(n * T, 0.0f);
+    d.labels.assign(n * T, 0);
+    for (size_t i = 0; i < n; ++i) {
+      const BatchData one{d.x.data() + i * T * features_, d.labels.data() + i * T, d.targets.data() + i * T * outputs_,
+                          d.mask.data() + i * T};
+      TrialRandom rng(seed_, split, int64_t(i));
+      generate(rng, TrialWriter(one, 0, 1, features_, outputs_), nullptr);
+    }
+  }
+}
+
+void TaskDataset::copy_drawn(const Drawn& d, const int64_t* indices, int n, const BatchData& out) const {
+  const size_t T = size_t(steps_), F = size_t(features_), O = size_t(outputs_);
+  const bool labels = out.labels && kind_ == TargetKind::kStepClass;
+  const bool targets = out.targets && kind_ == TargetKind::kStepValue;
+  for (int i = 0; i < n; ++i) {
+    const size_t trial = size_t(indices[i]) * T;
+    for (size_t t = 0; t < T; ++t) {
+      const size_t row = t * size_t(n) + size_t(i);
+      std::copy_n(d.x.data() + (trial + t) * F, F, out.x + row * F);
+      if (labels) out.labels[row] = d.labels[trial + t];
+      if (targets) std::copy_n(d.targets.data() + (trial + t) * O, O, out.targets + row * O);
+      out.mask[row] = d.mask[trial + t];
+    }
+  }
+}
+
 void TaskDataset::fill(Split split, const int64_t* indices, int n, const BatchData& out) const {
   check_indices(split, indices, n);
+  const Drawn& drawn = drawn_[split == Split::kTest];
+  if (!drawn.mask.empty()) return copy_drawn(drawn, indices, n, out);
   const size_t rows = size_t(steps_) * n;
   std::fill(out.x, out.x + rows * features_, 0.0f);
   if (out.labels && kind_ == TargetKind::kStepClass) std::fill(out.labels, out.labels + rows, 0);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,11 @@ class TaskDataset : public Dataset {
  public:
   TaskDataset(std::string name, const Options& options, TargetKind kind);
 
-  void load() override {}  // generated: nothing to read
+  // Draws every trial of each split once, for fill() to copy, when the split takes at most
+  // kCacheBytes; a larger split is drawn trial by trial at each fill(). Trials are a pure
+  // function of (seed, split, index), so the copy is the trial either way.
+  void load() override;
+  static constexpr size_t kCacheBytes = size_t(128) << 20;
   int64_t size(Split split) const override { return split == Split::kTrain ? train_ : test_; }
   int steps() const override { return steps_; }
   int features() const override { return features_; }
@@ -81,6 +86,14 @@ class TaskDataset : public Dataset {
 
  private:
   void check_indices(Split split, const int64_t* indices, int n) const;
+  // One split's trials, trial-major ([trial, T, F] and so on); empty when not drawn ahead.
+  struct Drawn {
+    std::vector<float> x, targets, mask;
+    std::vector<int32_t> labels;
+  };
+  size_t trial_bytes() const;
+  void copy_drawn(const Drawn& d, const int64_t* indices, int n, const BatchData& out) const;
+  std::array<Drawn, 2> drawn_;  // kTrain, kTest
 
   std::string name_;
   TargetKind kind_;

@@ -63,6 +63,20 @@ std::vector<float> trial_of(const Batch& b, int k) {
 
 }  // namespace
 
+void expect_drawn_ahead_is_drawn_on_demand(const std::string& so, const std::string& name) {
+  std::unique_ptr<Dataset> ahead = make_dataset(so, name), on_demand = make_dataset(so, name);
+  ahead->load();
+  for (Split split : {Split::kTrain, Split::kTest}) {
+    const int64_t last = ahead->size(split) - 1;
+    const std::vector<int64_t> indices{7, 0, last, 5, 5, 1};
+    const Batch a = draw(*ahead, split, indices), b = draw(*on_demand, split, indices);
+    EXPECT_EQ(a.x, b.x) << name;
+    EXPECT_EQ(a.labels, b.labels) << name;
+    EXPECT_EQ(a.targets, b.targets) << name;
+    EXPECT_EQ(a.mask, b.mask) << name;
+  }
+}
+
 void expect_task_contract(const Dataset& d) {
   ASSERT_GT(d.steps(), 0);
   ASSERT_GT(d.features(), 0);

@@ -38,4 +38,9 @@ double accuracy(const Score& s);
 // a score of 100% for perfect outputs, and batch() refused with a message naming fill().
 void expect_task_contract(const Dataset& d);
 
+// load() draws the splits ahead (TaskDataset::kCacheBytes permitting) and fill() then copies:
+// checks that this gives the bytes of trials drawn at each fill(), in both splits, at indices in
+// any order and repeated, up to each split's last trial.
+void expect_drawn_ahead_is_drawn_on_demand(const std::string& so, const std::string& name);
+
 }  // namespace biornn::datasets::testing

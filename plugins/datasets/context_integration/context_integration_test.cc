@@ -10,6 +10,9 @@ namespace {
 const char* const kSo = "plugins/datasets/context_integration/context_integration_plugin.so";
 
 TEST(ContextIntegration, KeepsTheTaskContract) { expect_task_contract(*make_dataset(kSo, "context_integration")); }
+TEST(ContextIntegration, DrawsTheSameTrialsAheadAsOnDemand) {
+  expect_drawn_ahead_is_drawn_on_demand(kSo, "context_integration");
+}
 
 TEST(ContextIntegration, TheCuedStimulusDecides) {
   auto d = make_dataset(kSo, "context_integration", {{"input_noise", 0.0}});

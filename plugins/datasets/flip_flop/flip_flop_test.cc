@@ -9,6 +9,7 @@ namespace {
 const char* const kSo = "plugins/datasets/flip_flop/flip_flop_plugin.so";
 
 TEST(FlipFlop, KeepsTheTaskContract) { expect_task_contract(*make_dataset(kSo, "flip_flop")); }
+TEST(FlipFlop, DrawsTheSameTrialsAheadAsOnDemand) { expect_drawn_ahead_is_drawn_on_demand(kSo, "flip_flop"); }
 
 TEST(FlipFlop, TargetsHoldTheLastPulse) {
   auto d = make_dataset(kSo, "flip_flop", {{"pulse_at_start", false}, {"steps", 200}});

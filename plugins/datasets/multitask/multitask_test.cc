@@ -75,6 +75,11 @@ TEST(RingTasks, EveryTaskAndTheMixKeepTheTaskContract) {
   expect_task_contract(*make_dataset(kSo, "multitask"));
 }
 
+TEST(RingTasks, EveryTaskAndTheMixDrawTheSameTrialsAheadAsOnDemand) {
+  for (const std::string& t : kTasks) expect_drawn_ahead_is_drawn_on_demand(kSo, t);
+  expect_drawn_ahead_is_drawn_on_demand(kSo, "multitask");
+}
+
 TEST(RingTasks, ShapesAreTheFamilys) {
   auto d = make_dataset(kSo, "dm1");
   EXPECT_EQ(d->features(), 1 + 2 * N + 15);

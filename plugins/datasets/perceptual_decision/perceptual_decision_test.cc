@@ -12,6 +12,9 @@ namespace {
 const char* const kSo = "plugins/datasets/perceptual_decision/perceptual_decision_plugin.so";
 
 TEST(PerceptualDecision, KeepsTheTaskContract) { expect_task_contract(*make_dataset(kSo, "perceptual_decision")); }
+TEST(PerceptualDecision, DrawsTheSameTrialsAheadAsOnDemand) {
+  expect_drawn_ahead_is_drawn_on_demand(kSo, "perceptual_decision");
+}
 
 TEST(PerceptualDecision, ShapesFollowTheTiming) {
   auto d = make_dataset(kSo, "perceptual_decision",

@@ -13,6 +13,7 @@ namespace {
 const char* const kSo = "plugins/datasets/working_memory/working_memory_plugin.so";
 
 TEST(WorkingMemory, KeepsTheTaskContract) { expect_task_contract(*make_dataset(kSo, "working_memory")); }
+TEST(WorkingMemory, DrawsTheSameTrialsAheadAsOnDemand) { expect_drawn_ahead_is_drawn_on_demand(kSo, "working_memory"); }
 
 TEST(WorkingMemory, PairsAreRomos) {
   auto d = make_dataset(kSo, "working_memory", {{"input_noise", 0.0}});
