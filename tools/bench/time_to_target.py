@@ -9,12 +9,14 @@ H=64: h = (1 - z) h + z tanh(W h + P x + b), z = sigmoid(W_z h + P_z x + b_z), h
 linear readout at every step), Adam 3e-3, clip 1.0 (global norm), batch 64, with a constant
 learning rate on both sides and validation on 512 trials every 10 minibatches: ours with
 train.max_batches=10 (an "epoch" of 10 steps), the peer the same. Steps and seconds are counted
-to the first validation at or above the target (both sides' seconds include their
-validations; neither scores a test split: ours gets nodes.data.test_trials=1 unless
---score-test). Each run is a process of its own on both sides, the peer's with
-OMP/OpenBLAS/MKL at 1 thread and glibc's heap-keeping malloc thresholds (its best; see
---peer-malloc). The peer draws its trials from the same distribution with numpy, before its
-clock starts (not the same trials; each side cycles through 7,680 training trials).
+to the first validation at or above the target, on each side's wall clock: the peer's loop,
+and our trainer's loop with its per-epoch bookkeeping (log, diagnostics, metrics.csv,
+checkpoints: summary.json's wall_seconds_to_target). Neither scores a test split: ours gets
+nodes.data.test_trials=1 unless --score-test. Each run is a process of its own on both sides,
+the peer's with OMP/OpenBLAS/MKL at 1 thread and glibc's heap-keeping malloc thresholds (its
+best; see --peer-malloc). Both draw their trials before their clock starts: the peer from the
+same distribution with numpy (not the same trials), ours in the dataset's load(); each side
+cycles through 7,680 training trials. The ratios come with a 95% Welch interval on log seconds.
 
 Tasks:
   flip_flop            3 bits, T=100, pulse probability 0.05, a pulse on every bit at step 0;
