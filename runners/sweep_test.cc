@@ -282,6 +282,42 @@ TEST_F(SweepRun, TargetStopsTheRunAndTheTableSaysWhen) {
   EXPECT_NE(s.summary_md.find("| 2/2, "), std::string::npos) << s.summary_md;
 }
 
+// train.target_every: the validation split is also scored every that many steps inside an
+// epoch, so a run stops at the first such step (or epoch end) that reaches the target: never
+// later than checking at epoch ends only, with the same seed. Without a target it is an error.
+TEST_F(SweepRun, TargetCheckedInsideEpochsStopsAtTheFirstCheckThatReachesIt) {
+  auto graph_with = [&](const std::string& train_lines) {
+    std::string g = kGraph;
+    g.replace(g.find("epochs = 2"), 10, "epochs = 20\n" + train_lines);
+    testing::write_file(dir_ + "/g.toml", g);
+    return run_sweep_locally(plan("\"train.seed\" = [1, 2, 3]\n"), registry_, dir_ + "/runs", false, nullptr);
+  };
+  const LocalSweep at_epochs = graph_with("target = 0.6");
+  std::filesystem::remove_all(dir_ + "/runs");
+  const LocalSweep inside = graph_with("target = 0.6\ntarget_every = 3");
+  ASSERT_EQ(inside.exit_code(), kSweepAllFinished) << inside.summary_md;
+  bool earlier = false;
+  for (size_t i = 0; i < inside.rows.size(); ++i) {
+    const RunSummary& r = inside.rows[i].summary;
+    EXPECT_EQ(inside.rows[i].status, "reached_target");
+    EXPECT_GE(r.validation_accuracy, 0.6);
+    const int64_t steps = int64_t(r.steps_to_target);
+    EXPECT_TRUE(steps % 3 == 0 || steps % 10 == 0) << steps;  // a check inside the epoch, or its end
+    EXPECT_EQ(r.epochs, (steps + 9) / 10);                     // the last epoch ended at that step
+    EXPECT_LE(steps, at_epochs.rows[i].summary.steps_to_target);
+    earlier |= steps < at_epochs.rows[i].summary.steps_to_target;
+  }
+  EXPECT_TRUE(earlier);  // at least one seed reached it between two epoch ends
+  std::filesystem::remove_all(dir_ + "/runs");
+  const LocalSweep no_target = graph_with("target_every = 3");
+  ASSERT_EQ(no_target.rows.size(), 3u);
+  EXPECT_EQ(no_target.rows[0].status, "failed");
+  EXPECT_NE(no_target.rows[0].summary.message.find(
+                "train.target_every = 3 checks train.target inside each epoch, but train.target is 0"),
+            std::string::npos)
+      << no_target.rows[0].summary.message;
+}
+
 // summary.csv without its last column (samples/s: timing, not a result).
 std::string results_of(const std::string& summary_csv) {
   std::istringstream in(testing::read_file(summary_csv));

@@ -64,41 +64,65 @@ const float* Readout::pool(const float* r, int steps, int batch) {
 // Loss of the rows of logits_ against the targets; d_logits (when non-null) receives the
 // gradient of loss / norm. Per-step rows are weighted by the mask.
 LossSum Readout::loss_and_gradient(const BatchData& t, Eigen::Index rows, double norm, Matrix* d_logits) {
+  if (d_logits) d_logits->resize(rows, outputs_);
+  return loss_ == Loss::kSquaredError ? squared_error(t, rows, norm, d_logits) : cross_entropy(t, rows, norm, d_logits);
+}
+
+double Readout::row_weight(const BatchData& t, Eigen::Index i) const {
+  return pooling_ == Pooling::kAll && t.mask ? double(t.mask[i]) : 1.0;
+}
+
+LossSum Readout::squared_error(const BatchData& t, Eigen::Index rows, double norm, Matrix* d_logits) {
   const int C = outputs_;
-  const bool per_step = pooling_ == Pooling::kAll;
-  if (d_logits) d_logits->resize(rows, C);
   LossSum s;
   for (Eigen::Index i = 0; i < rows; ++i) {
-    const double m = per_step && t.mask ? double(t.mask[i]) : 1.0;
-    auto row = logits_.row(i);
+    const double m = row_weight(t, i);
     if (m == 0) {
       if (d_logits) d_logits->row(i).setZero();
       continue;
     }
     s.counted += m;
-    if (loss_ == Loss::kSquaredError) {
-      const float* target = t.targets + size_t(i) * C;
-      double sq = 0;
-      for (int c = 0; c < C; ++c) {
-        const double e = double(row[c]) - target[c];
-        sq += e * e;
-        if (d_logits) (*d_logits)(i, c) = float(m * 2 * e / (C * norm));
-      }
-      s.loss += m * sq / C;
+    const float* target = t.targets + size_t(i) * C;
+    double sq = 0;
+    for (int c = 0; c < C; ++c) {
+      const double e = double(logits_(i, c)) - target[c];
+      sq += e * e;
+      if (d_logits) (*d_logits)(i, c) = float(m * 2 * e / (C * norm));
+    }
+    s.loss += m * sq / C;
+  }
+  return s;
+}
+
+// Softmax cross-entropy. The exponentials and logs run over the whole [rows, C] block at once
+// (vectorised, in float, each exponential once); the loss sums in double.
+LossSum Readout::cross_entropy(const BatchData& t, Eigen::Index rows, double norm, Matrix* d_logits) {
+  const int C = outputs_;
+  const bool per_step = pooling_ == Pooling::kAll;
+  shifted_ = logits_.array().colwise() - logits_.rowwise().maxCoeff().array();  // each row's max is 0
+  Matrix& p = d_logits ? *d_logits : probabilities_;
+  p = shifted_.array().exp();
+  const Eigen::ArrayXf sum = p.rowwise().sum();
+  const Eigen::ArrayXf log_sum = sum.log();
+  LossSum s;
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    const double m = row_weight(t, i);
+    if (m == 0) {
+      if (d_logits) d_logits->row(i).setZero();
       continue;
     }
-    const float mx = row.maxCoeff();
-    double sum = 0;
-    for (int c = 0; c < C; ++c) sum += std::exp(double(row[c] - mx));
-    const double log_z = std::log(sum) + mx;
+    s.counted += m;
     const int y = t.labels[i];
     if (y < 0 || y >= C) throw Error("readout '" + name_ + "': label " + std::to_string(y) + " is not a class");
-    s.loss += m * (log_z - row[y]);
+    s.loss += m * (double(log_sum[i]) - shifted_(i, y));
     Eigen::Index arg;
-    row.maxCoeff(&arg);
+    shifted_.row(i).maxCoeff(&arg);
     s.correct += !per_step && int(arg) == y;
-    if (d_logits)
-      for (int c = 0; c < C; ++c) (*d_logits)(i, c) = float(m * (std::exp(double(row[c]) - log_z) - (c == y)) / norm);
+    if (!d_logits) continue;
+    auto g = d_logits->row(i);
+    g /= sum[i];  // the softmax
+    g[y] -= 1;
+    g *= float(m / norm);
   }
   return s;
 }

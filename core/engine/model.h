@@ -73,6 +73,10 @@ class Readout {
  private:
   const float* pool(const float* r, int steps, int batch);
   LossSum loss_and_gradient(const BatchData& targets, Eigen::Index rows, double norm, Matrix* d_logits);
+  LossSum squared_error(const BatchData& targets, Eigen::Index rows, double norm, Matrix* d_logits);
+  LossSum cross_entropy(const BatchData& targets, Eigen::Index rows, double norm, Matrix* d_logits);
+  // A row's weight in the loss: its mask entry for per-step readouts with a mask, else 1.
+  double row_weight(const BatchData& targets, Eigen::Index row) const;
   void unpool(ComputeContext& context, const Matrix& d_logits, const Matrix& w, int steps, int batch, float* d_r);
 
   std::string name_;
@@ -83,6 +87,7 @@ class Readout {
   Vector input_mask_;  // empty: every unit
   // Kept between minibatches (no allocation per step); pooled_ and d_pooled_ only for mean pooling.
   Matrix pooled_, logits_, d_logits_, d_pooled_;
+  Matrix shifted_, probabilities_;  // cross-entropy scratch: logits minus each row's max; their exponentials
 };
 
 // One minibatch as the model reads it: the dataset's BatchData and its shape.

@@ -573,6 +573,10 @@ const OptionSchema& train_schema() {
                      "stop once an epoch's validation accuracy reaches this (0 = never); summary.json then says "
                      "the seconds and optimizer steps it took",
                      0, 1)
+          .add_int("target_every", 0,
+                   "also score the validation split every this many minibatches inside an epoch, and stop "
+                   "there once it reaches train.target (0 = only at epoch ends)",
+                   0)
           .add_int("checkpoint_every", 0,
                    "also checkpoint every this many minibatches inside an epoch (0 = only at epoch ends)", 0)
           .add_float("plot_seconds", 10,

@@ -159,27 +159,42 @@ namespace {
 
 // A gate whose median z is near 1 replaces the state at every step (h_t ~ phi(u_t): nothing is
 // remembered); near 0 it never updates it. Either way the layer cannot integrate over time.
-void warn_if_saturated(const std::string& layer, double z_median) {
-  if (z_median > 0.9)
+// +1 saturated open (z median > 0.9), -1 closed (< 0.01), 0 neither.
+int gate_saturation(double z_median) { return z_median > 0.9 ? 1 : z_median < 0.01 ? -1 : 0; }
+
+// What to change when layer l's gate saturates (+1 open, -1 closed), by the gate's plugin.
+std::string saturation_advice(const LayerSpec& l, int saturation) {
+  const std::string gate = "nodes." + l.node + ".gate.", way = saturation > 0 ? "Lower" : "Raise";
+  if (l.gate.name == "learned")
+    return fmt::format("{} its bias {}bias_init (e.g. {}; z = sigmoid(W_z r + P_z x + b_z))", way, gate,
+                       saturation > 0 ? "-2" : "0");
+  if (l.gate.name == "fixed") return fmt::format("{} {}G_b (z = dt sigmoid(G_b); e.g. {})", way, gate, saturation > 0 ? "-2" : "0");
+  if (l.gate.name == "conductance")
+    return fmt::format("{} the gate's drive: {}G_b (e.g. {}), the A init nodes.{}.scaling.init{}", way, gate,
+                       saturation > 0 ? "-4" : "0", l.node,
+                       saturation > 0 ? " (e.g. 0.2), or the input term " + gate + "init_scale" : "");
+  return way + " the drive of the gate '" + l.gate.name + "' (its bias or input weights)";
+}
+
+void warn_saturated(const LayerSpec& l, double z_median, int saturation) {
+  if (saturation > 0)
     spdlog::warn(
-        "  {}: gate saturated open (z median {:.3f} > 0.9): every step replaces most of the state, so the "
-        "state is erased at every step and nothing is remembered. Lower the gate's drive: nodes.{}.gate.G_b "
-        "(conductance, fixed; e.g. -4), the A init nodes.{}.scaling.init (e.g. 0.2), or the input term "
-        "nodes.{}.gate.init_scale",
-        layer, z_median, layer, layer, layer);
-  else if (z_median < 0.01)
+        "  {}: gate saturated open (z median {:.3f} > 0.9): every step replaces most of the state, so nothing "
+        "is remembered. {} (said when it starts; metrics.csv has z at every epoch)",
+        l.node, z_median, saturation_advice(l, saturation));
+  else
     spdlog::warn(
         "  {}: gate saturated closed (z median {:.4f} < 0.01): the state is never updated, so the input never "
-        "reaches it. Raise nodes.{}.gate.G_b or the A init nodes.{}.scaling.init",
-        layer, z_median, layer, layer);
+        "reaches it. {} (said when it starts; metrics.csv has z at every epoch)",
+        l.node, z_median, saturation_advice(l, saturation));
 }
 
 // Each epoch: diagnostics on a fixed batch of test examples (never used for decisions), their
 // console line, metrics.csv and the plots.
 class RecordingObserver : public TrainingObserver {
  public:
-  RecordingObserver(Experiment& e, const RunDirectory& run, int resumed_epochs, double plot_seconds)
-      : e_(e), run_(run), plot_seconds_(plot_seconds) {
+  RecordingObserver(Experiment& e, const RunDirectory& run, int resumed_epochs, const Graph& graph)
+      : e_(e), run_(run), layers_(graph.layers), plot_seconds_(graph.train.get_float("plot_seconds")) {
     if (resumed_epochs > 0) metrics_.load(run.file("metrics.csv"), resumed_epochs);
   }
   void on_epoch(const EpochMetrics& m, const TrainState&) override {
@@ -192,7 +207,7 @@ class RecordingObserver : public TrainingObserver {
     }
     for (const auto& d : diags) {
       if (d.has_w) spdlog::info("  {}", describe(d));
-      if (d.has_gates) warn_if_saturated(d.layer, d.z_p50);
+      if (d.has_gates) note_saturation(d);
     }
     std::map<std::string, double> extra;
     for (const auto& c : constraint_metrics(e_.model)) {
@@ -208,6 +223,15 @@ class RecordingObserver : public TrainingObserver {
   }
   // Draws the figures of the epochs not drawn yet: during training train.plot_seconds apart
   // (counted from the start), and once more when training ends, however it ends.
+  // Warns when a layer's gate saturates, and again only after it recovered in between.
+  void note_saturation(const LayerDiagnostics& d) {
+    const int now = gate_saturation(d.z_p50);
+    int& before = saturated_[d.layer];
+    if (now != 0 && now != before)
+      for (const LayerSpec& l : layers_)
+        if (l.node == d.layer) warn_saturated(l, d.z_p50, now);
+    before = now;
+  }
   void finish() {
     if (!undrawn_) return;
     write_plots(run_, metrics_, *undrawn_);  // ~50 ms for a one-layer run's 12 files
@@ -255,6 +279,7 @@ class RecordingObserver : public TrainingObserver {
   using Clock = std::chrono::steady_clock;
   Experiment& e_;
   const RunDirectory& run_;
+  std::vector<LayerSpec> layers_;
   double plot_seconds_;
   Clock::time_point last_drawn_ = Clock::now();           // the start counts as a drawing
   std::optional<std::vector<LayerDiagnostics>> undrawn_;  // the last epoch's, until drawn
@@ -262,6 +287,7 @@ class RecordingObserver : public TrainingObserver {
   AlignedBuffer x_;
   int rows_ = 0;
   bool explained_ = false;
+  std::map<std::string, int> saturated_;  // each layer's gate_saturation() at the last epoch
 };
 
 }  // namespace
@@ -311,7 +337,7 @@ RunOutcome execute_run(const Graph& graph, const Registry& registry, const RunDi
   const int64_t parameters = experiment->model.parameter_count();
   TrainState state;
   if (options.resume) load_checkpoint(run.file("checkpoint.bin"), *experiment, state);
-  RecordingObserver recorder(*experiment, run, state.epochs_done, graph.train.get_float("plot_seconds"));
+  RecordingObserver recorder(*experiment, run, state.epochs_done, graph);
   CheckpointObserver checkpoints(*experiment, run, graph.train);
   TrainContext context{options.stop, options.collective, {}};
   // More than one rank: they agree on stopping and compare parameters (core/experiment/rank_agreement.h).

@@ -261,6 +261,10 @@ class Loop {
         augment_stream_(mix64(uint64_t(o_.get_int("seed")) * 0x94D049BB133111EBull + 3)) {
     observers_.push_back(&progress_);
     observers_.insert(observers_.end(), ctx.observers.begin(), ctx.observers.end());
+    if (o_.get_int("target_every") > 0 && o_.get_float("target") <= 0)
+      throw Error("train.target_every = " + std::to_string(o_.get_int("target_every")) +
+                  " checks train.target inside each epoch, but train.target is 0: set train.target (e.g. "
+                  "0.99) or leave target_every at 0");
   }
 
   TrainResult run(const SplitIndices& splits) {
@@ -329,8 +333,21 @@ class Loop {
       st_.epoch_seconds = seconds_before + since(epoch_start);
       StepEvent ev{epoch, bi + 1, n_batches, &r, &st_};
       for (TrainingObserver* ob : observers_) ob->on_step(ev);
+      if (target_reached_inside_epoch()) break;  // finish_epoch records this epoch and run() stops
     }
     return true;
+  }
+
+  // train.target_every: every that many optimizer steps the validation split is scored (kept
+  // in validated_ for finish_epoch when the epoch ends at this step).
+  bool target_reached_inside_epoch() {
+    const int64_t every = o_.get_int("target_every");
+    if (every <= 0 || st_.global_step % every != 0) return false;
+    const auto start = Clock::now();
+    validated_ = evaluate(e_, Split::kTrain, splits_->validation, eval_batch_, &c_);
+    validated_step_ = st_.global_step;
+    check_seconds_ += since(start);
+    return validated_.first >= o_.get_float("target");
   }
 
   StepResult one_step(int epoch, int64_t bi) {
@@ -367,9 +384,11 @@ class Loop {
     m.samples_per_second = st_.seen / std::max(1e-9, st_.epoch_seconds);
     const auto eval_start = Clock::now();
     std::tie(m.validation_accuracy, m.validation_loss) =
-        evaluate(e_, Split::kTrain, splits_->validation, eval_batch_, &c_);
+        validated_step_ == st_.global_step ? validated_
+                                           : evaluate(e_, Split::kTrain, splits_->validation, eval_batch_, &c_);
     std::tie(m.test_accuracy, m.test_loss) = evaluate(e_, Split::kTest, splits_->test, eval_batch_, &c_);
-    m.seconds = st_.epoch_seconds + since(eval_start);
+    m.seconds = st_.epoch_seconds + check_seconds_ + since(eval_start);
+    check_seconds_ = 0;
     st_.history.push_back(m);
     st_.epochs_done = epoch;
     update_best(m);
@@ -394,7 +413,8 @@ class Loop {
     st_.learning_rate = lr;
   }
 
-  // train.target: the first epoch whose validation accuracy reaches it ends training.
+  // train.target: the first epoch whose validation accuracy reaches it ends training (with
+  // train.target_every, that epoch ended at the step whose validation reached it).
   bool reached_target(const EpochMetrics& m, double wall_seconds, TrainResult& result) const {
     const double target = o_.get_float("target");
     if (target <= 0 || m.validation_accuracy < target) return false;
@@ -430,6 +450,11 @@ class Loop {
   uint64_t augment_stream_;  // the dataset's augmentation: this, mixed with the optimizer step
   std::vector<TrainingObserver*> observers_;
   const SplitIndices* splits_ = nullptr;
+  // The last validation inside an epoch (train.target_every): (accuracy, loss) after step
+  // validated_step_, and the seconds this epoch's such checks took.
+  std::pair<double, double> validated_;
+  int64_t validated_step_ = -1;
+  double check_seconds_ = 0;
 };
 
 void log_start(const Experiment& e, const Graph& g, const SplitIndices& s, const TrainState& st,
