@@ -8,10 +8,12 @@ The model is the simple GRU of graphs/tasks/<task>_gru.toml (rate cell + learned
 H=64: h = (1 - z) h + z tanh(W h + P x + b), z = sigmoid(W_z h + P_z x + b_z), h_0 = 0, a
 linear readout at every step), Adam 3e-3, clip 1.0 (global norm), batch 64, with a constant
 learning rate on both sides and validation on 512 trials every 10 minibatches: ours with
-train.max_batches=10 (an "epoch" of 10 steps), the peer the same. Steps and seconds are counted
-to the first validation at or above the target, on each side's wall clock: the peer's loop,
-and our trainer's loop with its per-epoch bookkeeping (log, diagnostics, metrics.csv,
-checkpoints: summary.json's wall_seconds_to_target). Neither scores a test split: ours gets
+train.target_every=10 (its epochs are passes over the 7,680 training trials, 120 steps), the
+peer the same. Steps and seconds are counted to the first validation at or above the target,
+on each side's wall clock: the peer's loop, and our trainer's loop with its per-epoch
+bookkeeping (log, diagnostics, metrics.csv, checkpoints: summary.json's
+wall_seconds_to_target). Until 2026-12-06 ours ran 10-step "epochs" (train.max_batches=10),
+which did that bookkeeping every 10 steps. Neither scores a test split: ours gets
 nodes.data.test_trials=1 unless --score-test. Each run is a process of its own on both sides,
 the peer's with OMP/OpenBLAS/MKL at 1 thread and glibc's heap-keeping malloc thresholds (its
 best; see --peer-malloc). Both draw their trials before their clock starts: the peer from the
@@ -142,8 +144,8 @@ def ours(a, seed, init):
     with tempfile.TemporaryDirectory() as d:
         cmd = [a.train, os.path.join(ROOT, "graphs/tasks/%s_gru.toml" % a.task.name), "--run-dir",
                os.path.join(d, "run"), "--set", "train.threads=1", "--set", "train.target=%g" % a.target,
-               "--set", "train.max_batches=%d" % EVERY, "--set", "train.lr_schedule=none",
-               "--set", "train.epochs=%d" % (a.max_steps // EVERY), "--set", "train.seed=%d" % seed,
+               "--set", "train.target_every=%d" % EVERY, "--set", "train.lr_schedule=none",
+               "--set", "train.epochs=%d" % -(-a.max_steps // POOL), "--set", "train.seed=%d" % seed,
                "--set", "train.checkpoint_every=0",
                "--set", "nodes.rnn.input_init=" + init, "--set", "nodes.rnn.gate.input_init=" + init]
         if not a.score_test:  # the peer scores no test split during the race; neither does ours
