@@ -11,7 +11,7 @@ namespace {
 
 #if defined(__linux__)
 constexpr size_t kHugePage = size_t(2) << 20;
-constexpr size_t kHugeFrom = size_t(4) << 20;
+constexpr size_t kHugeFrom = size_t(512) << 10;
 
 size_t round_up(size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
 
