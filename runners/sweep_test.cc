@@ -303,7 +303,7 @@ TEST_F(SweepRun, TargetCheckedInsideEpochsStopsAtTheFirstCheckThatReachesIt) {
     EXPECT_GE(r.validation_accuracy, 0.6);
     const int64_t steps = int64_t(r.steps_to_target);
     EXPECT_TRUE(steps % 3 == 0 || steps % 10 == 0) << steps;  // a check inside the epoch, or its end
-    EXPECT_EQ(r.epochs, (steps + 9) / 10);                     // the last epoch ended at that step
+    EXPECT_EQ(r.epochs, (steps + 9) / 10);                    // the last epoch ended at that step
     EXPECT_LE(steps, at_epochs.rows[i].summary.steps_to_target);
     earlier |= steps < at_epochs.rows[i].summary.steps_to_target;
   }

@@ -145,8 +145,8 @@ TEST_F(Diagnostics, AGateThatErasesOrFreezesTheStateIsNamedOnceWithTheOptionThat
       run("plugin = \"rate\"\ngate = { plugin = \"fixed\", G_b = -6.0, learnable = false }") + "/train.log");
   EXPECT_EQ(count(shut, "rnn: gate saturated closed (z median 0.0025 < 0.01): the state is never updated"), 1u) << shut;
   EXPECT_NE(shut.find("Raise nodes.rnn.gate.G_b"), std::string::npos) << shut;
-  const std::string learned = testing::read_file(
-      run("plugin = \"rate\"\ngate = { plugin = \"learned\", bias_init = 8.0 }") + "/train.log");
+  const std::string learned =
+      testing::read_file(run("plugin = \"rate\"\ngate = { plugin = \"learned\", bias_init = 8.0 }") + "/train.log");
   EXPECT_EQ(count(learned, "rnn: gate saturated open"), 1u) << learned;
   EXPECT_NE(learned.find("Lower its bias nodes.rnn.gate.bias_init (e.g. -2;"), std::string::npos) << learned;
   EXPECT_EQ(learned.find("G_b"), std::string::npos) << learned;  // not an option of the learned gate

@@ -168,7 +168,8 @@ std::string saturation_advice(const LayerSpec& l, int saturation) {
   if (l.gate.name == "learned")
     return fmt::format("{} its bias {}bias_init (e.g. {}; z = sigmoid(W_z r + P_z x + b_z))", way, gate,
                        saturation > 0 ? "-2" : "0");
-  if (l.gate.name == "fixed") return fmt::format("{} {}G_b (z = dt sigmoid(G_b); e.g. {})", way, gate, saturation > 0 ? "-2" : "0");
+  if (l.gate.name == "fixed")
+    return fmt::format("{} {}G_b (z = dt sigmoid(G_b); e.g. {})", way, gate, saturation > 0 ? "-2" : "0");
   if (l.gate.name == "conductance")
     return fmt::format("{} the gate's drive: {}G_b (e.g. {}), the A init nodes.{}.scaling.init{}", way, gate,
                        saturation > 0 ? "-4" : "0", l.node,
