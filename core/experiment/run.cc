@@ -224,6 +224,14 @@ class RecordingObserver : public TrainingObserver {
   }
   // Draws the figures of the epochs not drawn yet: during training train.plot_seconds apart
   // (counted from the start), and once more when training ends, however it ends.
+  void finish() {
+    if (!undrawn_) return;
+    write_plots(run_, metrics_, *undrawn_);  // ~50 ms for a one-layer run's 12 files
+    undrawn_.reset();
+    last_drawn_ = Clock::now();
+  }
+
+ private:
   // Warns when a layer's gate saturates, and again only after it recovered in between.
   void note_saturation(const LayerDiagnostics& d) {
     const int now = gate_saturation(d.z_p50);
@@ -233,14 +241,6 @@ class RecordingObserver : public TrainingObserver {
         if (l.node == d.layer) warn_saturated(l, d.z_p50, now);
     before = now;
   }
-  void finish() {
-    if (!undrawn_) return;
-    write_plots(run_, metrics_, *undrawn_);  // ~50 ms for a one-layer run's 12 files
-    undrawn_.reset();
-    last_drawn_ = Clock::now();
-  }
-
- private:
   // A multi-task dataset (a category condition "task"): each task's test score on the first
   // (up to) 512 test trials, logged and written to metrics.csv as test_accuracy.<task>.
   std::vector<TaskScore> task_scores() {
