@@ -256,13 +256,14 @@ class Loop {
         epochs_(int(o_.get_int("epochs"))),
         batch_(int(o_.get_int("batch_size"))),
         eval_batch_(g.eval_batch_size()),
+        target_every_(o_.get_int("target_every")),
         progress_(epochs_, int(o_.get_int("log_every")), !c_.is_root()),
         buffers_(*e.dataset, batch_),
         augment_stream_(mix64(uint64_t(o_.get_int("seed")) * 0x94D049BB133111EBull + 3)) {
     observers_.push_back(&progress_);
     observers_.insert(observers_.end(), ctx.observers.begin(), ctx.observers.end());
-    if (o_.get_int("target_every") > 0 && o_.get_float("target") <= 0)
-      throw Error("train.target_every = " + std::to_string(o_.get_int("target_every")) +
+    if (target_every_ > 0 && o_.get_float("target") <= 0)
+      throw Error("train.target_every = " + std::to_string(target_every_) +
                   " checks train.target inside each epoch, but train.target is 0: set train.target (e.g. "
                   "0.99) or leave target_every at 0");
   }
@@ -341,8 +342,7 @@ class Loop {
   // train.target_every: every that many optimizer steps the validation split is scored (kept
   // in validated_ for finish_epoch when the epoch ends at this step).
   bool target_reached_inside_epoch() {
-    const int64_t every = o_.get_int("target_every");
-    if (every <= 0 || st_.global_step % every != 0) return false;
+    if (target_every_ <= 0 || st_.global_step % target_every_ != 0) return false;
     const auto start = Clock::now();
     validated_ = evaluate(e_, Split::kTrain, splits_->validation, eval_batch_, &c_);
     validated_step_ = st_.global_step;
@@ -445,6 +445,7 @@ class Loop {
   const DataShards& shards_;
   LearningRateSchedule schedule_;
   int epochs_, batch_, eval_batch_;
+  int64_t target_every_;  // train.target_every, read once (checked after every step)
   ProgressLog progress_;
   BatchBuffers buffers_;
   uint64_t augment_stream_;  // the dataset's augmentation: this, mixed with the optimizer step
