@@ -209,16 +209,31 @@ class PhaseTotals : public biornn::PhaseTimer {
   double seconds_[biornn::kPhaseCount] = {};
 };
 
-// GFLOP/s of one biornn::gemm call shape, repeated for about `seconds`.
+// GFLOP/s of one call shape, repeated for about `seconds`. In bf16 the operands are rounded once
+// beforehand and the product runs as gemm_bf16, as core calls its whole-sequence products.
 double probe(biornn::ComputeContext& ctx, bool ta, bool tb, int m, int n, int k, bool acc = false,
              double seconds = 0.15) {
   const int lda = ta ? m : k, ldb = tb ? k : n;
   std::vector<float> a(size_t(m) * k, 0.5f), b(size_t(k) * n, 0.25f), c(size_t(m) * n, 0.0f);
-  for (int i = 0; i < 3; ++i) ctx.gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, acc);
+  std::vector<uint16_t> a16, b16;
+  const bool bf16 = ctx.precision() == biornn::Precision::kBf16;
+  if (bf16) {
+    a16.resize(a.size());
+    b16.resize(b.size());
+    biornn::to_bf16(a.data(), a.size(), a16.data());
+    biornn::to_bf16(b.data(), b.size(), b16.data());
+  }
+  auto call = [&] {
+    if (bf16)
+      ctx.gemm_bf16(ta, tb, m, n, k, a16.data(), lda, b16.data(), ldb, c.data(), n, acc);
+    else
+      ctx.gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, acc);
+  };
+  for (int i = 0; i < 3; ++i) call();
   int reps = 0;
   const auto t0 = Clock::now();
   while (since(t0) < seconds) {
-    for (int i = 0; i < 10; ++i) ctx.gemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), n, acc);
+    for (int i = 0; i < 10; ++i) call();
     reps += 10;
   }
   return 2.0 * m * n * k * reps / since(t0) / 1e9;
@@ -273,10 +288,10 @@ void gemm_probe(biornn::ComputeContext& ctx, int T, int B, int F, int H, int k) 
       {"backward per step [B,kH]x[kH,H]    (one threaded call)", false, false, B, H, W, 0, true},
       {"dW_cat            [kH,T*B]x[T*B,H] (core: d_pre as A^T)", true, false, W, H, R, 1, false},
       {"                  same, plain A", false, false, W, H, R, 0, false},
-      {"dP_cat            [kH,T*B]x[T*B,F] (core: d_pre as A^T)", true, false, W, F, R, 1, false},
+      {"dP_cat            [kH,T*B]x[T*B,F] (d_pre as A^T)", true, false, W, F, R, 0, false},
       {"                  same, plain A", false, false, W, F, R, 0, false},
       {"dW_cat^T          [H,T*B]x[T*B,kH] (r as A^T)", true, false, H, W, R, 0, false},
-      {"dP_cat^T          [F,T*B]x[T*B,kH] (x as A^T)", true, false, F, W, R, 0, false},
+      {"dP_cat^T          [F,T*B]x[T*B,kH] (core: x as A^T)", true, false, F, W, R, 1, false},
   };
   std::printf(
       "gemm-probe: T=%d B=%d F=%d H=%d k=%d threads=%d (GFLOP/s of each call shape alone; "
