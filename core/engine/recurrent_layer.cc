@@ -163,87 +163,103 @@ void RecurrentLayer::prepare() {
 }
 
 void RecurrentLayer::forward(const float* x, int steps, int batch, const float* initial_state) {
-  const int H = hidden_, F = features_, Wd = width_, S = state_size_;
-  ComputeContext& ctx = context();
-  const ComputeContext::Scope compute(ctx);
+  const ComputeContext::Scope compute(context());
   steps_ = steps;
   batch_ = batch;
-  const size_t rows = size_t(steps) * batch;
   if (seq_) {
-    if (initial_state)
-      throw Error("layer '" + name_ +
-                  "': its cell runs the whole sequence itself and always starts "
-                  "from its own zero state; a given initial state needs a per-step cell");
-    r_.resize((rows + batch) * H);
-    std::fill(r_.begin(), r_.begin() + size_t(batch) * H, 0.0f);
-    ParameterSet::Scope scope(params_, "cell");
-    seq_->forward_sequence(params_, x, steps, batch, r_.data() + size_t(batch) * H);
+    forward_whole_sequence(x, initial_state);
     return;
   }
-  pre_.resize(rows * Wd);
-  z_.resize(rows * H);
-  s_.resize((rows + batch) * S);
-  r_.resize((rows + batch) * H);
-  const bool bf16 = ctx.precision() == Precision::kBf16;
-  if (bf16) r16_.resize((rows + batch) * H);
-
+  const size_t rows = size_t(steps) * batch;
+  pre_.resize(rows * width_);
+  z_.resize(rows * hidden_);
+  s_.resize((rows + batch) * state_size_);
+  r_.resize((rows + batch) * hidden_);
+  if (context().precision() == Precision::kBf16) r16_.resize((rows + batch) * hidden_);
   // The recurrence. Batch rows are independent, so each thread runs the whole sequence on its
-  // own chunk of rows. Per step: input projection, bias, recurrent GEMM (gemm_serial on
-  // P_cat and W_cat packed once), gate and cell, with no fork/join or barrier per step and the
-  // step's pre-activations never leaving the thread's cache.
-  const int tail = Wd - input_width_;
-  const int cw = cell_blocks_ * H, gw = gate_blocks_ * H;
-  const int chunks = plan_chunks(batch, false);
+  // own chunk of rows: no fork/join or barrier per step, and the step's pre-activations never
+  // leave the thread's cache.
   const bool noisy = noise_active() && cell_blocks_ > 0;
-  const float noise_scale = float(noise_.drive_std());
   const uint64_t draw = noisy ? noise_draw_++ : 0;
-  const int noise_col = (cell_blocks_ - 1) * H;  // the cell's last block: its drive
+  const int chunks = plan_chunks(batch, false);
+  context().for_each_chunk(chunks, [&](int c) { forward_chunk(chunks_[c], x, initial_state, noisy, draw); });
+}
+
+void RecurrentLayer::forward_whole_sequence(const float* x, const float* initial_state) {
+  if (initial_state)
+    throw Error("layer '" + name_ +
+                "': its cell runs the whole sequence itself and always starts "
+                "from its own zero state; a given initial state needs a per-step cell");
+  const size_t first = size_t(batch_) * hidden_;
+  r_.resize(size_t(steps_) * first + first);
+  std::fill(r_.begin(), r_.begin() + first, 0.0f);
+  ParameterSet::Scope scope(params_, "cell");
+  seq_->forward_sequence(params_, x, steps_, batch_, r_.data() + first);
+}
+
+// One thread's rows through every step: pre-activations, gate, cell (and r in bf16 for the
+// next step's product).
+void RecurrentLayer::forward_chunk(const Chunk& ch, const float* x, const float* initial_state, bool noisy,
+                                   uint64_t draw) {
+  const int H = hidden_, S = state_size_, B = batch_, b = ch.rows;
+  const size_t h0 = size_t(ch.lo) * H, s0 = size_t(ch.lo) * S;
+  const bool bf16 = context().precision() == Precision::kBf16;
+  if (initial_state)
+    std::copy(initial_state + s0, initial_state + s0 + size_t(b) * S, s_.data() + s0);
+  else
+    step_->initial(view(s_.data() + s0, b, S, S));
+  step_->rate(view(static_cast<const float*>(s_.data()) + s0, b, S, S), view(r_.data() + h0, b, H, H));
+  if (bf16) to_bf16(r_.data() + h0, size_t(b) * H, r16_.data() + h0);
+  const int cw = cell_blocks_ * H, gw = gate_blocks_ * H;
   const ConstMatrixMap unit = view(static_cast<const float*>(unit_values_.data()), int(unit_values_.rows()), H, H);
-  const Vector& bias = b_cat_;
-  ctx.for_each_chunk(chunks, [&](int c) {
-    const Chunk& ch = chunks_[c];
-    const int lo = ch.lo, b = ch.rows;
-    const size_t h0 = size_t(lo) * H, s0 = size_t(lo) * S;
-    if (initial_state)
-      std::copy(initial_state + s0, initial_state + s0 + size_t(b) * S, s_.data() + s0);
-    else
-      step_->initial(view(s_.data() + s0, b, S, S));
-    step_->rate(view(static_cast<const float*>(s_.data()) + s0, b, S, S), view(r_.data() + h0, b, H, H));
-    if (bf16) to_bf16(r_.data() + h0, size_t(b) * H, r16_.data() + h0);
-    for (int t = 0; t < steps; ++t) {
-      const size_t off = size_t(t) * batch;
-      float* pre = pre_.data() + (off + lo) * Wd;
-      if (input_width_ > 0) ctx.gemm_serial(ch.in_shape, x + (off + lo) * F, ch.in_packed, pre);
-      for (int i = 0; i < b; ++i) {  // a row at a time: Eigen vectorises this, not rowwise() on a strided map
-        Eigen::Map<Vector> row(pre + size_t(i) * Wd, Wd);
-        if (tail > 0) row.tail(tail).setZero();
-        row += bias;
-      }
-      if (recurrent_width_ > 0) {
-        if (bf16)
-          ctx.gemm_serial(ch.shape, r16_.data() + off * H + h0, ch.packed, pre);
-        else
-          ctx.gemm_serial(ch.shape, r_.data() + off * H + h0, ch.packed, pre);
-      }
-      if (noisy)
-        for (int i = 0; i < b; ++i) {
-          float* drive = pre + size_t(i) * Wd + noise_col;
-          for (int j = 0; j < H; ++j) drive[j] += noise_scale * noise_normal(noise_.seed, draw, t, lo + i, j);
-        }
-      float* z = z_.data() + off * H + h0;
-      const float* s_prev = s_.data() + off * S + s0;
-      float* s = s_.data() + (off + batch) * S + s0;
-      float* r = r_.data() + (off + batch) * H + h0;
-      const float* cpre = pre;
-      GateForward g{view(cpre + cw, b, gw, Wd), view(z, b, H, H)};
-      gate_->forward(g);
-      CellForward cf{view(cpre, b, cw, Wd), view(static_cast<const float*>(z), b, H, H),
-                     view(s_prev, b, S, S), view(s, b, S, S),
-                     view(r, b, H, H),      unit};
-      step_->forward(cf);
-      if (bf16) to_bf16(r, size_t(b) * H, r16_.data() + (off + batch) * H + h0);
-    }
-  });
+  for (int t = 0; t < steps_; ++t) {
+    const size_t off = size_t(t) * B;
+    float* pre = pre_.data() + (off + ch.lo) * width_;
+    pre_activations(ch, x, t, pre);
+    if (noisy) add_drive_noise(ch, t, draw, pre);
+    float* z = z_.data() + off * H + h0;
+    const float* s_prev = s_.data() + off * S + s0;
+    float* s = s_.data() + (off + B) * S + s0;
+    float* r = r_.data() + (off + B) * H + h0;
+    const float* cpre = pre;
+    GateForward g{view(cpre + cw, b, gw, width_), view(z, b, H, H)};
+    gate_->forward(g);
+    CellForward cf{view(cpre, b, cw, width_), view(static_cast<const float*>(z), b, H, H),
+                   view(s_prev, b, S, S),     view(s, b, S, S),
+                   view(r, b, H, H),          unit};
+    step_->forward(cf);
+    if (bf16) to_bf16(r, size_t(b) * H, r16_.data() + (off + B) * H + h0);
+  }
+}
+
+// pre = x_t P_cat^T + b_cat + r_{t-1} W_cat^T for the chunk's rows (gemm_serial on P_cat and
+// W_cat packed once).
+void RecurrentLayer::pre_activations(const Chunk& ch, const float* x, int t, float* pre) {
+  const size_t off = size_t(t) * batch_;
+  const int tail = width_ - input_width_;
+  ComputeContext& ctx = context();
+  if (input_width_ > 0) ctx.gemm_serial(ch.in_shape, x + (off + ch.lo) * features_, ch.in_packed, pre);
+  for (int i = 0; i < ch.rows; ++i) {  // a row at a time: Eigen vectorises this, not rowwise() on a strided map
+    Eigen::Map<Vector> row(pre + size_t(i) * width_, width_);
+    if (tail > 0) row.tail(tail).setZero();
+    row += b_cat_;
+  }
+  if (recurrent_width_ == 0) return;
+  const size_t r_prev = (off + ch.lo) * hidden_;
+  if (ctx.precision() == Precision::kBf16)
+    ctx.gemm_serial(ch.shape, r16_.data() + r_prev, ch.packed, pre);
+  else
+    ctx.gemm_serial(ch.shape, r_.data() + r_prev, ch.packed, pre);
+}
+
+// Recurrent noise on the cell's drive (its last block), drawn by (seed, draw, step, row, unit).
+void RecurrentLayer::add_drive_noise(const Chunk& ch, int t, uint64_t draw, float* pre) const {
+  const float scale = float(noise_.drive_std());
+  const int col = (cell_blocks_ - 1) * hidden_;
+  for (int i = 0; i < ch.rows; ++i) {
+    float* drive = pre + size_t(i) * width_ + col;
+    for (int j = 0; j < hidden_; ++j) drive[j] += scale * noise_normal(noise_.seed, draw, t, ch.lo + i, j);
+  }
 }
 
 int RecurrentLayer::plan_chunks(int batch, bool backward) {
@@ -300,112 +316,123 @@ void RecurrentLayer::step_backward(const float* x, const float* d_s_next, float*
 
 void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, int d_out_from,
                               const StateGradients& ends) {
-  const int H = hidden_, F = features_, Wd = width_, B = batch_, T = steps_, S = state_size_;
-  const size_t rows = size_t(T) * B;
-  ComputeContext& ctx = context();
-  const ComputeContext::Scope compute(ctx);
+  const ComputeContext::Scope compute(context());
   if (seq_) {
-    if (ends.d_final || ends.d_initial)
-      throw Error("layer '" + name_ +
-                  "': its cell runs the whole sequence itself; gradients at the "
-                  "ends of the state need a per-step cell");
-    {
-      ParameterSet::Scope scope(params_, "cell");
-      seq_->backward_sequence(params_, x, d_out, d_x);
-    }
-    for (Parameter* p : params_.all()) {
-      if (p->constraint)
-        p->constraint->backward(p->raw, p->value, p->grad, p->raw_grad);
-      else
-        p->raw_grad = p->grad;
-    }
+    backward_whole_sequence(x, d_out, d_x, ends);
     return;
   }
+  const int H = hidden_, Wd = width_, B = batch_, S = state_size_, U = int(unit_params_.size()) * H;
+  const size_t rows = size_t(steps_) * B;
   d_pre_.resize(rows * Wd);
-  const bool bf16 = ctx.precision() == Precision::kBf16;
-  if (bf16) d_pre16_.resize(rows * Wd);
+  if (context().precision() == Precision::kBf16) d_pre16_.resize(rows * Wd);
   d_r_.resize(size_t(B) * H);
   if (ends.d_final)
     d_s_.assign(ends.d_final, ends.d_final + size_t(B) * S);
   else
     d_s_.assign(size_t(B) * S, 0.0f);
   d_z_.resize(size_t(B) * H);
-  const int cw = cell_blocks_ * H, gw = gate_blocks_ * H, U = int(unit_params_.size()) * H;
   d_unit_.resize(size_t(B) * U);
-  const ConstMatrixMap unit = view(static_cast<const float*>(unit_values_.data()), int(unit_values_.rows()), H, H);
-  const int z_cols = step_->reads_gate() ? H : 0;  // a cell that reads no gate gets no d_z to write
-
   // BPTT, each thread on its own chunk of batch rows over all steps (as in forward), summing
-  // its part of the bias gradient while the rows are in its cache.
+  // its part of the bias and per-unit gradients while the rows are in its cache.
   const int chunks = plan_chunks(B, true);
   std::vector<Vector> d_b_part(chunks, Vector::Zero(Wd)), d_unit_part(chunks, Vector::Zero(U));
-  ctx.for_each_chunk(chunks, [&](int c) {
-    const Chunk& ch = chunks_[c];
-    const int lo = ch.lo, b = ch.rows;
-    const size_t h0 = size_t(lo) * H, s0 = size_t(lo) * S;
-    float* d_r = d_r_.data() + h0;
-    Vector& d_b = d_b_part[c];
-    for (int t = T - 1; t >= 0; --t) {
-      const size_t off = size_t(t) * B;
-      if (t >= d_out_from)
-        std::copy(d_out + off * H + h0, d_out + off * H + h0 + size_t(b) * H, d_r);
-      else
-        std::fill(d_r, d_r + size_t(b) * H, 0.0f);
-      if (t + 1 < T && recurrent_width_ > 0) {
-        if (bf16)
-          ctx.gemm_serial(ch.shape, d_pre16_.data() + (off + B + lo) * Wd, ch.packed, d_r);
-        else
-          ctx.gemm_serial(ch.shape, d_pre_.data() + (off + B + lo) * Wd, ch.packed, d_r);
-      }
-      const float* pre = pre_.data() + (off + lo) * Wd;
-      float* d_pre = d_pre_.data() + (off + lo) * Wd;
-      const float* z = z_.data() + off * H + h0;
-      const float* s_prev = s_.data() + off * S + s0;
-      const float* s = s_.data() + (off + B) * S + s0;
-      const float* r = r_.data() + (off + B) * H + h0;
-      CellBackward cb{view(pre, b, cw, Wd),
-                      view(z, b, H, H),
-                      view(s_prev, b, S, S),
-                      view(s, b, S, S),
-                      view(r, b, H, H),
-                      view(static_cast<const float*>(d_r), b, H, H),
-                      view(d_s_.data() + s0, b, S, S),
-                      view(d_pre, b, cw, Wd),
-                      view(d_z_.data() + h0, b, z_cols, H),
-                      unit,
-                      view(d_unit_.data() + size_t(lo) * U, b, U, U)};
-      step_->backward(cb);
-      if (U > 0)
-        for (int i = 0; i < b; ++i) d_unit_part[c] += Eigen::Map<const Vector>(d_unit_.data() + size_t(lo + i) * U, U);
-      if (gw > 0) {
-        GateBackward g{view(pre + cw, b, gw, Wd), view(z, b, H, H),
-                       view(static_cast<const float*>(d_z_.data()) + h0, b, H, H), view(d_pre + cw, b, gw, Wd)};
-        gate_->backward(g);
-      }
-      for (int i = 0; i < b; ++i) d_b += Eigen::Map<const Vector>(d_pre + size_t(i) * Wd, Wd);
-      if (bf16) to_bf16(d_pre, size_t(b) * Wd, d_pre16_.data() + (off + lo) * Wd);
-    }
-    if (ends.d_initial) {
-      // dLoss/d s_0 = what reached s_0 directly + rate()'s derivative of dLoss/d r_0.
-      std::fill(d_r, d_r + size_t(b) * H, 0.0f);
-      if (recurrent_width_ > 0) {
-        if (bf16)
-          ctx.gemm_serial(ch.shape, d_pre16_.data() + size_t(lo) * Wd, ch.packed, d_r);
-        else
-          ctx.gemm_serial(ch.shape, d_pre_.data() + size_t(lo) * Wd, ch.packed, d_r);
-      }
-      float* d_init = ends.d_initial + s0;
-      std::copy(d_s_.data() + s0, d_s_.data() + s0 + size_t(b) * S, d_init);
-      step_->rate_backward(view(static_cast<const float*>(s_.data()) + s0, b, S, S),
-                           view(static_cast<const float*>(r_.data()) + h0, b, H, H),
-                           view(static_cast<const float*>(d_r), b, H, H), view(d_init, b, S, S));
-    }
+  context().for_each_chunk(chunks, [&](int c) {
+    bptt_chunk(chunks_[c], d_out, d_out_from, d_b_part[c], d_unit_part[c]);
+    if (ends.d_initial) initial_state_gradient(chunks_[c], ends.d_initial);
   });
-
   weight_gradients(x, d_x, rows);
   Vector d_b = Vector::Zero(Wd);
   for (auto& p : d_b_part) d_b += p;
+  hand_out_gradients(d_b, d_unit_part);
+  constraints_backward();
+}
 
+void RecurrentLayer::backward_whole_sequence(const float* x, const float* d_out, float* d_x,
+                                             const StateGradients& ends) {
+  if (ends.d_final || ends.d_initial)
+    throw Error("layer '" + name_ +
+                "': its cell runs the whole sequence itself; gradients at the "
+                "ends of the state need a per-step cell");
+  {
+    ParameterSet::Scope scope(params_, "cell");
+    seq_->backward_sequence(params_, x, d_out, d_x);
+  }
+  constraints_backward();
+}
+
+// One thread's rows back through every step: dLoss/dr_t (from the readout and from step t+1),
+// the cell's and gate's backward into d_pre (and its bf16 copy), and the chunk's share of the
+// bias and per-unit gradients.
+void RecurrentLayer::bptt_chunk(const Chunk& ch, const float* d_out, int d_out_from, Vector& d_b, Vector& d_unit) {
+  const int H = hidden_, Wd = width_, B = batch_, S = state_size_, b = ch.rows, lo = ch.lo;
+  const int cw = cell_blocks_ * H, gw = gate_blocks_ * H, U = int(unit_params_.size()) * H;
+  const int z_cols = step_->reads_gate() ? H : 0;  // a cell that reads no gate gets no d_z to write
+  const size_t h0 = size_t(lo) * H, s0 = size_t(lo) * S;
+  const ConstMatrixMap unit = view(static_cast<const float*>(unit_values_.data()), int(unit_values_.rows()), H, H);
+  const bool bf16 = context().precision() == Precision::kBf16;
+  float* d_r = d_r_.data() + h0;
+  for (int t = steps_ - 1; t >= 0; --t) {
+    const size_t off = size_t(t) * B;
+    if (t >= d_out_from)
+      std::copy(d_out + off * H + h0, d_out + off * H + h0 + size_t(b) * H, d_r);
+    else
+      std::fill(d_r, d_r + size_t(b) * H, 0.0f);
+    if (t + 1 < steps_) add_recurrent_gradient(ch, off + B + lo, d_r);
+    const float* pre = pre_.data() + (off + lo) * Wd;
+    float* d_pre = d_pre_.data() + (off + lo) * Wd;
+    const float* z = z_.data() + off * H + h0;
+    CellBackward cb{view(pre, b, cw, Wd),
+                    view(z, b, H, H),
+                    view(static_cast<const float*>(s_.data()) + off * S + s0, b, S, S),
+                    view(static_cast<const float*>(s_.data()) + (off + B) * S + s0, b, S, S),
+                    view(static_cast<const float*>(r_.data()) + (off + B) * H + h0, b, H, H),
+                    view(static_cast<const float*>(d_r), b, H, H),
+                    view(d_s_.data() + s0, b, S, S),
+                    view(d_pre, b, cw, Wd),
+                    view(d_z_.data() + h0, b, z_cols, H),
+                    unit,
+                    view(d_unit_.data() + size_t(lo) * U, b, U, U)};
+    step_->backward(cb);
+    if (U > 0)
+      for (int i = 0; i < b; ++i) d_unit += Eigen::Map<const Vector>(d_unit_.data() + size_t(lo + i) * U, U);
+    if (gw > 0) {
+      GateBackward g{view(pre + cw, b, gw, Wd), view(z, b, H, H),
+                     view(static_cast<const float*>(d_z_.data()) + h0, b, H, H), view(d_pre + cw, b, gw, Wd)};
+      gate_->backward(g);
+    }
+    for (int i = 0; i < b; ++i) d_b += Eigen::Map<const Vector>(d_pre + size_t(i) * Wd, Wd);
+    if (bf16) to_bf16(d_pre, size_t(b) * Wd, d_pre16_.data() + (off + lo) * Wd);
+  }
+}
+
+// d_r += d_pre[row .. row + chunk rows) W_cat: what the next step's pre-activations send back.
+void RecurrentLayer::add_recurrent_gradient(const Chunk& ch, size_t row, float* d_r) {
+  if (recurrent_width_ == 0) return;
+  ComputeContext& ctx = context();
+  if (ctx.precision() == Precision::kBf16)
+    ctx.gemm_serial(ch.shape, d_pre16_.data() + row * width_, ch.packed, d_r);
+  else
+    ctx.gemm_serial(ch.shape, d_pre_.data() + row * width_, ch.packed, d_r);
+}
+
+// dLoss/d s_0 for the chunk's rows = what reached s_0 directly + rate()'s derivative of dLoss/d r_0.
+void RecurrentLayer::initial_state_gradient(const Chunk& ch, float* d_initial) {
+  const int H = hidden_, S = state_size_, b = ch.rows;
+  const size_t h0 = size_t(ch.lo) * H, s0 = size_t(ch.lo) * S;
+  float* d_r = d_r_.data() + h0;
+  std::fill(d_r, d_r + size_t(b) * H, 0.0f);
+  add_recurrent_gradient(ch, size_t(ch.lo), d_r);
+  float* d_init = d_initial + s0;
+  std::copy(d_s_.data() + s0, d_s_.data() + s0 + size_t(b) * S, d_init);
+  step_->rate_backward(view(static_cast<const float*>(s_.data()) + s0, b, S, S),
+                       view(static_cast<const float*>(r_.data()) + h0, b, H, H),
+                       view(static_cast<const float*>(d_r), b, H, H), view(d_init, b, S, S));
+}
+
+// The concatenated gradients (d_w_, d_p_, d_b and the per-unit sums) handed to the cell, the
+// gate and the scaling, which add them into their parameters' grad.
+void RecurrentLayer::hand_out_gradients(const Vector& d_b, const std::vector<Vector>& d_unit_part) {
+  const int H = hidden_;
   grads_.resize(blocks_.size());  // kept between minibatches: no allocation (or page fault) per step
   for (int k = 0; k < int(blocks_.size()); ++k) {
     const LinearBlock& b = blocks_[k];
@@ -428,6 +455,11 @@ void RecurrentLayer::backward(const float* x, const float* d_out, float* d_x, in
     ParameterSet::Scope scope(params_, "scaling");
     scaling_->accumulate(scaling_grad_, params_);
   }
+}
+
+// grad (of the effective values) -> raw_grad (of what the optimizer updates), through each
+// parameter's constraint.
+void RecurrentLayer::constraints_backward() {
   for (Parameter* p : params_.all()) {
     if (p->constraint)
       p->constraint->backward(p->raw, p->value, p->grad, p->raw_grad);

@@ -135,8 +135,18 @@ class RecurrentLayer {
   // Splits `batch` into one chunk per compute thread (at least 8 rows each) and packs W_cat
   // for the forward or backward product (and P_cat for forward). Returns the number of chunks.
   int plan_chunks(int batch, bool backward);
+  void forward_whole_sequence(const float* x, const float* initial_state);
+  void forward_chunk(const Chunk& ch, const float* x, const float* initial_state, bool noisy, uint64_t draw);
+  void pre_activations(const Chunk& ch, const float* x, int t, float* pre);
+  void add_drive_noise(const Chunk& ch, int t, uint64_t draw, float* pre) const;
+  void backward_whole_sequence(const float* x, const float* d_out, float* d_x, const StateGradients& ends);
+  void bptt_chunk(const Chunk& ch, const float* d_out, int d_out_from, Vector& d_b, Vector& d_unit);
+  void add_recurrent_gradient(const Chunk& ch, size_t row, float* d_r);
+  void initial_state_gradient(const Chunk& ch, float* d_initial);
   // After the BPTT loop of backward(): d_w_ and d_p_ over all rows (and dLoss/dx into d_x).
   void weight_gradients(const float* x, float* d_x, size_t rows);
+  void hand_out_gradients(const Vector& d_b, const std::vector<Vector>& d_unit_part);
+  void constraints_backward();
   std::vector<Chunk> chunks_;
   ComputeContext* context_ = nullptr;
   std::unique_ptr<ComputeContext> own_context_;  // when nobody set one
