@@ -135,6 +135,7 @@ class RecurrentLayer {
   // Splits `batch` into one chunk per compute thread (at least 8 rows each) and packs W_cat
   // for the forward or backward product (and P_cat for forward). Returns the number of chunks.
   int plan_chunks(int batch, bool backward);
+  // The parts of forward() and backward(), each described where it is defined.
   void forward_whole_sequence(const float* x, const float* initial_state);
   void forward_chunk(const Chunk& ch, const float* x, const float* initial_state, bool noisy, uint64_t draw);
   void pre_activations(const Chunk& ch, const float* x, int t, float* pre);
